@@ -1,0 +1,22 @@
+//! Accounts: users, password hashing, sessions and secrets.
+
+pub mod password;
+pub mod sessions;
+pub mod users;
+
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// A fresh random secret, 32 bytes, URL-safe base64 (43 chars).
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// How secrets are stored: SHA-256, hex. A stolen database holds no usable token.
+pub fn hash_token(token: &str) -> String {
+    let d = Sha256::digest(token.as_bytes());
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,206 @@
+//! Users: creation (CLI, admin), lookup, password changes, deactivation.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::accounts::password;
+use crate::actor::{Actor, Role};
+use crate::clock;
+use crate::db::Db;
+use crate::entities::{session, user};
+use crate::error::{CoreError, CoreResult, is_unique_violation};
+use crate::input::is_email;
+use crate::text::email_key;
+
+/// The public face of a user: never the hash, the 2FA secret or sign-in IPs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl From<&user::Model> for UserRef {
+    fn from(u: &user::Model) -> Self {
+        UserRef {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role.clone(),
+        }
+    }
+}
+
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+    pub verified: bool,
+    pub is_demo: bool,
+}
+
+pub async fn create(db: &Db, new: NewUser) -> CoreResult<user::Model> {
+    let email = email_key(&new.email);
+    if !is_email(&email) {
+        return Err(CoreError::field("email", "Invalid email format"));
+    }
+    let name = new.name.trim().to_string();
+    if name.is_empty() {
+        return Err(CoreError::field("name", "Name is required"));
+    }
+    if name.chars().count() > 100 {
+        return Err(CoreError::field(
+            "name",
+            "Name must be less than 100 characters",
+        ));
+    }
+    password::check_policy(&new.password, &email).map_err(|m| CoreError::field("password", m))?;
+    let hash = password::hash(new.password).await?;
+    let now = clock::now();
+    let model = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        password_hash: Set(hash),
+        name: Set(name),
+        role: Set(new.role.as_str().to_string()),
+        avatar: Set(None),
+        bio: Set(None),
+        is_active: Set(true),
+        email_verified_at: Set(new.verified.then_some(now)),
+        two_factor_enabled: Set(false),
+        two_factor_secret: Set(None),
+        two_factor_last_step: Set(None),
+        last_sign_in_ip: Set(None),
+        last_sign_in_at: Set(None),
+        failed_sign_ins: Set(0),
+        locked_until: Set(None),
+        is_demo: Set(new.is_demo),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    model.insert(&db.conn).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            CoreError::field("email", "Email already exists")
+        } else {
+            e.into()
+        }
+    })
+}
+
+pub async fn find_by_email(db: &Db, email: &str) -> CoreResult<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email_key(email)))
+        .one(&db.conn)
+        .await?)
+}
+
+pub async fn find(db: &Db, id: Uuid) -> CoreResult<Option<user::Model>> {
+    Ok(user::Entity::find_by_id(id).one(&db.conn).await?)
+}
+
+pub async fn count(db: &Db) -> CoreResult<u64> {
+    Ok(user::Entity::find().count(&db.conn).await?)
+}
+
+pub async fn list(db: &Db) -> CoreResult<Vec<user::Model>> {
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Email)
+        .all(&db.conn)
+        .await?)
+}
+
+/// Active users, for "Assigned to" pickers.
+pub async fn list_active(db: &Db) -> CoreResult<Vec<UserRef>> {
+    let users = user::Entity::find()
+        .filter(user::Column::IsActive.eq(true))
+        .order_by_asc(user::Column::Name)
+        .all(&db.conn)
+        .await?;
+    Ok(users.iter().map(UserRef::from).collect())
+}
+
+pub async fn set_password(db: &Db, email: &str, new_password: String) -> CoreResult<()> {
+    let u = find_by_email(db, email)
+        .await?
+        .ok_or_else(|| CoreError::not_found("User"))?;
+    password::check_policy(&new_password, &u.email).map_err(|m| CoreError::field("password", m))?;
+    let hash = password::hash(new_password).await?;
+    let id = u.id;
+    let mut am: user::ActiveModel = u.into();
+    am.password_hash = Set(hash);
+    am.failed_sign_ins = Set(0);
+    am.locked_until = Set(None);
+    am.updated_at = Set(clock::now());
+    am.update(&db.conn).await?;
+    // A new password ends every session of that user.
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn deactivate(db: &Db, email: &str) -> CoreResult<()> {
+    let u = find_by_email(db, email)
+        .await?
+        .ok_or_else(|| CoreError::not_found("User"))?;
+    let id = u.id;
+    let mut am: user::ActiveModel = u.into();
+    am.is_active = Set(false);
+    am.updated_at = Set(clock::now());
+    am.update(&db.conn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(&db.conn)
+        .await?;
+    Ok(())
+}
+
+/// The actor a user acts as.
+pub fn actor_of(u: &user::Model) -> Actor {
+    Actor {
+        id: u.id,
+        role: Role::parse(&u.role).unwrap_or(Role::Rep),
+        name: u.name.clone(),
+        email: u.email.clone(),
+    }
+}
+
+/// Check e-mail + password. The same answer for an unknown e-mail and a wrong password,
+/// and the same time spent (a dummy hash is verified for unknown e-mails).
+pub async fn check_credentials(
+    db: &Db,
+    email: &str,
+    password_plain: &str,
+) -> CoreResult<user::Model> {
+    let found = find_by_email(db, email).await?;
+    let ok = password::verify(
+        password_plain.to_string(),
+        found.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await;
+    match found {
+        Some(u) if ok => {
+            if !u.is_active {
+                return Err(CoreError::Forbidden(
+                    "Account is inactive. Please contact your administrator.".into(),
+                ));
+            }
+            if u.email_verified_at.is_none() {
+                return Err(CoreError::Forbidden(
+                    "Please verify your email address before signing in. Check your inbox for verification link.".into(),
+                ));
+            }
+            Ok(u)
+        }
+        _ => Err(CoreError::Unauthenticated(
+            "Invalid email or password".into(),
+        )),
+    }
+}

@@ -1,0 +1,62 @@
+//! Who is acting: the signed-in user's id and role. Every query on CRM data takes one.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Manager,
+    Rep,
+}
+
+impl Role {
+    pub const ALL: [&'static str; 3] = ["admin", "manager", "rep"];
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "manager" => Some(Role::Manager),
+            "rep" => Some(Role::Rep),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Rep => "rep",
+        }
+    }
+    pub fn label(&self) -> &'static str {
+        match self {
+            Role::Admin => "Administrator",
+            Role::Manager => "Manager",
+            Role::Rep => "Sales Representative",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Uuid,
+    pub role: Role,
+    pub name: String,
+    pub email: String,
+}
+
+impl Actor {
+    /// Admins and managers read every record; reps only their own.
+    pub fn reads_all(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Manager)
+    }
+    /// Admins change every record; managers and reps only their own.
+    pub fn writes_all(&self) -> bool {
+        self.role == Role::Admin
+    }
+    /// May set the owner of a record to someone else.
+    pub fn may_assign(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Manager)
+    }
+}

@@ -1,0 +1,63 @@
+//! Companies: organisations contacts and deals belong to. Shared by the whole team (not
+//! owned); the counts and related lists they show are scoped to what the actor may see.
+
+pub mod list;
+pub mod write;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::clock;
+use crate::entities::company;
+
+pub const INDUSTRIES: [&str; 7] = [
+    "technology",
+    "finance",
+    "healthcare",
+    "retail",
+    "manufacturing",
+    "consulting",
+    "other",
+];
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    pub contacts: u64,
+    pub deals: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyView {
+    pub id: Uuid,
+    pub name: String,
+    pub industry: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub employee_count: Option<i64>,
+    /// Annual revenue in dollars (stored exactly as cents).
+    pub revenue: Option<f64>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "_count")]
+    pub count: Counts,
+}
+
+impl CompanyView {
+    pub fn new(c: company::Model, count: Counts) -> Self {
+        CompanyView {
+            id: c.id,
+            name: c.name,
+            industry: c.industry,
+            website: c.website,
+            phone: c.phone,
+            address: c.address,
+            employee_count: c.employee_count,
+            revenue: c.revenue_cents.map(|v| v as f64 / 100.0),
+            created_at: clock::fmt(&c.created_at),
+            updated_at: clock::fmt(&c.updated_at),
+            count,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Reading contacts: list (search, filters, sort, pagination), get, related counts.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use super::{CompanyRef, ContactView, STATUSES};
+use crate::accounts::users::UserRef;
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{activity, company, contact, deal, task, user};
+use crate::error::{CoreError, CoreResult};
+use crate::page::{Page, PageReq, Pagination};
+use crate::query::{QueryParams, SortDir};
+use crate::scope;
+use crate::text::like_escape;
+
+pub const SORTS: [&str; 6] = [
+    "name",
+    "email",
+    "phoneNumber",
+    "status",
+    "jobTitle",
+    "createdAt",
+];
+
+#[derive(Debug, Clone)]
+pub struct ListParams {
+    pub search: Option<String>,
+    pub status: Option<String>,
+    pub company_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub sort: String,
+    pub dir: SortDir,
+    pub page: PageReq,
+}
+
+impl ListParams {
+    /// Parse `search, status, companyId, userId, sort, order, page, limit`.
+    pub fn parse(q: &QueryParams) -> CoreResult<Self> {
+        let mut errs = q.errors();
+        let status = q.opt_enum("status", "Status", &STATUSES, &mut errs);
+        let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
+        let owner_id = q.opt_uuid("userId", "Invalid user ID", &mut errs);
+        let sort = q
+            .opt_enum("sort", "Sort", &SORTS, &mut errs)
+            .unwrap_or_else(|| "createdAt".into());
+        let default_dir = if sort == "createdAt" {
+            SortDir::Desc
+        } else {
+            SortDir::Asc
+        };
+        let dir = q.dir(default_dir, &mut errs);
+        let page = q.page(50, &mut errs);
+        errs.finish()?;
+        Ok(ListParams {
+            search: q.search(),
+            status,
+            company_id,
+            owner_id,
+            sort,
+            dir,
+            page,
+        })
+    }
+}
+
+/// The search condition: the trigram index where the backend has one, else a scan.
+fn search_condition(db: &Db, q: &str) -> Condition {
+    let q = q.to_lowercase();
+    if !db.is_postgres() && q.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+        Condition::all().add(Expr::cust_with_values(
+            "contacts.rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)",
+            [phrase],
+        ))
+    } else {
+        let pattern = format!("%{}%", like_escape(&q));
+        Condition::all()
+            .add(Expr::col(contact::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')))
+    }
+}
+
+pub fn filter_condition(db: &Db, p: &ListParams) -> Condition {
+    let mut c = Condition::all();
+    if let Some(s) = &p.search {
+        c = c.add(search_condition(db, s));
+    }
+    if let Some(s) = &p.status {
+        c = c.add(contact::Column::Status.eq(s.as_str()));
+    }
+    if let Some(id) = p.company_id {
+        c = c.add(contact::Column::CompanyId.eq(id));
+    }
+    if let Some(id) = p.owner_id {
+        c = c.add(contact::Column::UserId.eq(id));
+    }
+    c
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ContactView>> {
+    let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
+    let total = base.clone().count(&db.conn).await?;
+    let order = match p.dir {
+        SortDir::Asc => Order::Asc,
+        SortDir::Desc => Order::Desc,
+    };
+    let mut q = base;
+    q = match p.sort.as_str() {
+        "name" => q
+            .order_by(contact::Column::FirstName, order.clone())
+            .order_by(contact::Column::LastName, order.clone()),
+        "email" => q.order_by(contact::Column::Email, order.clone()),
+        "phoneNumber" => q.order_by(contact::Column::PhoneNumber, order.clone()),
+        "status" => q
+            .order_by(contact::Column::Status, order.clone())
+            .order_by(contact::Column::CreatedAt, Order::Desc),
+        "jobTitle" => q.order_by(contact::Column::JobTitle, order.clone()),
+        _ => q.order_by(contact::Column::CreatedAt, order.clone()),
+    };
+    let rows = q
+        .order_by(contact::Column::Id, order)
+        .offset(p.page.offset())
+        .limit(p.page.limit)
+        .all(&db.conn)
+        .await?;
+    let items = with_refs(db, rows).await?;
+    Ok(Page {
+        items,
+        pagination: Pagination::new(p.page, total),
+    })
+}
+
+/// Attach owner and company references to a batch of contacts (two queries in all).
+pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<ContactView>> {
+    let user_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.user_id).collect();
+    let company_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.company_id).collect();
+    let users: HashMap<Uuid, UserRef> = if user_ids.is_empty() {
+        HashMap::new()
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Id.is_in(user_ids))
+            .all(&db.conn)
+            .await?
+            .iter()
+            .map(|u| (u.id, UserRef::from(u)))
+            .collect()
+    };
+    let companies: HashMap<Uuid, CompanyRef> = if company_ids.is_empty() {
+        HashMap::new()
+    } else {
+        company::Entity::find()
+            .filter(company::Column::Id.is_in(company_ids))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id,
+                    CompanyRef {
+                        id: c.id,
+                        name: c.name,
+                    },
+                )
+            })
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let u = c.user_id.and_then(|id| users.get(&id).cloned());
+            let co = c.company_id.and_then(|id| companies.get(&id).cloned());
+            ContactView::new(c, u, co)
+        })
+        .collect())
+}
+
+/// A contact with its full company, as `GET /api/contacts/{id}` shows it.
+pub struct ContactDetail {
+    pub contact: ContactView,
+    pub company: Option<company::Model>,
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ContactDetail> {
+    let c = scope::get_visible::<contact::Entity>(db, actor, id, "Contact").await?;
+    let company = match c.company_id {
+        Some(cid) => company::Entity::find_by_id(cid).one(&db.conn).await?,
+        None => None,
+    };
+    let mut views = with_refs(db, vec![c]).await?;
+    let contact = views.pop().ok_or_else(|| CoreError::not_found("Contact"))?;
+    Ok(ContactDetail { contact, company })
+}
+
+/// How many activities, tasks and deals go with a contact when it is deleted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Dependents {
+    pub activities: u64,
+    pub tasks: u64,
+    pub deals: u64,
+}
+
+pub async fn dependents(db: &Db, ids: &[Uuid]) -> CoreResult<Dependents> {
+    Ok(Dependents {
+        activities: activity::Entity::find()
+            .filter(activity::Column::ContactId.is_in(ids.to_vec()))
+            .count(&db.conn)
+            .await?,
+        tasks: task::Entity::find()
+            .filter(task::Column::ContactId.is_in(ids.to_vec()))
+            .count(&db.conn)
+            .await?,
+        deals: deal::Entity::find()
+            .filter(deal::Column::ContactId.is_in(ids.to_vec()))
+            .count(&db.conn)
+            .await?,
+    })
+}

@@ -1,0 +1,70 @@
+//! Contacts: the people the team sells to. Listing with server-side search, filters,
+//! sort and pagination lives in [`list`]; writes in [`write`].
+
+pub mod list;
+pub mod write;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::accounts::users::UserRef;
+use crate::clock;
+use crate::entities::contact;
+
+pub const STATUSES: [&str; 2] = ["lead", "customer"];
+
+/// A contact as the API shows it (`user` and `company` are small references).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactView {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone_number: Option<String>,
+    pub status: String,
+    pub job_title: Option<String>,
+    pub company_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub user: Option<UserRef>,
+    pub company: Option<CompanyRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl ContactView {
+    pub fn new(c: contact::Model, user: Option<UserRef>, company: Option<CompanyRef>) -> Self {
+        ContactView {
+            id: c.id,
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone_number: c.phone_number,
+            status: c.status,
+            job_title: c.job_title,
+            company_id: c.company_id,
+            user_id: c.user_id,
+            created_at: clock::fmt(&c.created_at),
+            updated_at: clock::fmt(&c.updated_at),
+            user,
+            company,
+        }
+    }
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// The text the search index holds for a contact.
+pub fn search_text(first: &str, last: &str, email: &str, phone: Option<&str>) -> String {
+    format!("{first} {last} {email} {}", phone.unwrap_or(""))
+        .trim()
+        .to_lowercase()
+}

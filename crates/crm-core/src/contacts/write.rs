@@ -1,0 +1,255 @@
+//! Writing contacts: create, partial update, delete and bulk delete. Each write checks
+//! scope, validates every field, checks uniqueness, and commits with its audit entry.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{STATUSES, search_text};
+use crate::actor::Actor;
+use crate::audit;
+use crate::clock;
+use crate::db::Db;
+use crate::entities::{company, contact};
+use crate::error::{CoreError, CoreResult, is_unique_violation};
+use crate::input::{Field, Input, Mode};
+use crate::scope;
+use crate::text::phone_key;
+
+/// Validated fields of a contact body (absent fields stay absent on update).
+struct Fields {
+    first: Field<String>,
+    last: Field<String>,
+    email: Field<String>,
+    phone: Field<String>,
+    status: Field<String>,
+    job: Field<String>,
+    company: Field<Uuid>,
+    owner: Field<Uuid>,
+}
+
+fn read(input: &mut Input) -> Fields {
+    Fields {
+        first: input.req_text("firstName", "First name", 50),
+        last: input.req_text("lastName", "Last name", 50),
+        email: input.req_email("email", "Email"),
+        phone: input.opt_phone("phoneNumber"),
+        status: if input.mode() == Mode::Create && !input.has("status") {
+            Field::Value("lead".to_string())
+        } else {
+            input.req_enum("status", "Status", &STATUSES)
+        },
+        job: input.opt_text("jobTitle", "Job title", 100),
+        company: input.opt_uuid("companyId", "Invalid company ID"),
+        owner: input.opt_uuid("userId", "Invalid user ID"),
+    }
+}
+
+/// Field-level checks that need the database: the company exists, email and phone free.
+async fn check_refs(db: &Db, f: &Fields, except: Option<Uuid>) -> CoreResult<()> {
+    let mut errs = crate::error::FieldErrors::default();
+    if let Field::Value(cid) = f.company {
+        if company::Entity::find_by_id(cid)
+            .one(&db.conn)
+            .await?
+            .is_none()
+        {
+            errs.add("companyId", "Company not found");
+        }
+    }
+    let others = |c: Condition| match except {
+        Some(id) => c.add(contact::Column::Id.ne(id)),
+        None => c,
+    };
+    if let Field::Value(email) = &f.email {
+        let taken = contact::Entity::find()
+            .filter(others(
+                Condition::all().add(contact::Column::Email.eq(email.as_str())),
+            ))
+            .one(&db.conn)
+            .await?;
+        if taken.is_some() {
+            errs.add("email", "Email already exists");
+        }
+    }
+    if let Field::Value(phone) = &f.phone {
+        let taken = contact::Entity::find()
+            .filter(others(
+                Condition::all().add(contact::Column::PhoneKey.eq(phone_key(phone))),
+            ))
+            .one(&db.conn)
+            .await?;
+        if taken.is_some() {
+            errs.add("phoneNumber", "Phone number already exists");
+        }
+    }
+    errs.finish()
+}
+
+/// A unique-index race lost after the pre-check: report it like the pre-check would.
+fn unique_error(e: sea_orm::DbErr) -> CoreError {
+    if is_unique_violation(&e) {
+        if e.to_string().contains("phone") {
+            CoreError::field("phoneNumber", "Phone number already exists")
+        } else {
+            CoreError::field("email", "Email already exists")
+        }
+    } else {
+        e.into()
+    }
+}
+
+pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<contact::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    check_refs(db, &f, None).await?;
+    let owner = scope::resolve_owner(db, actor, f.owner.clone(), None, true).await?;
+    let (first, last, email) = (
+        f.first.value().unwrap_or_default(),
+        f.last.value().unwrap_or_default(),
+        f.email.value().unwrap_or_default(),
+    );
+    let phone = f.phone.into_option();
+    let now = clock::now();
+    let model = contact::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        search_text: Set(search_text(&first, &last, &email, phone.as_deref())),
+        first_name: Set(first),
+        last_name: Set(last),
+        email: Set(email),
+        phone_key: Set(phone.as_deref().map(phone_key)),
+        phone_number: Set(phone),
+        status: Set(f.status.value().unwrap_or_else(|| "lead".into())),
+        job_title: Set(f.job.into_option()),
+        company_id: Set(f.company.into_option()),
+        user_id: Set(owner),
+        is_demo: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let txn = db.conn.begin().await?;
+    let saved = model.insert(&txn).await.map_err(unique_error)?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "create",
+        "contact",
+        Some(saved.id.to_string()),
+        Some(snapshot(&saved)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// PUT semantics: only fields present change; `null` clears an optional field.
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    mut input: Input,
+) -> CoreResult<contact::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
+    check_refs(db, &f, Some(id)).await?;
+    let owner = scope::resolve_owner(db, actor, f.owner.clone(), current.user_id, false).await?;
+    let before = snapshot(&current);
+    let first = f
+        .first
+        .value()
+        .unwrap_or_else(|| current.first_name.clone());
+    let last = f.last.value().unwrap_or_else(|| current.last_name.clone());
+    let email = f.email.value().unwrap_or_else(|| current.email.clone());
+    let phone = f.phone.apply(current.phone_number.clone());
+    let mut am: contact::ActiveModel = current.clone().into();
+    am.search_text = Set(search_text(&first, &last, &email, phone.as_deref()));
+    am.first_name = Set(first);
+    am.last_name = Set(last);
+    am.email = Set(email);
+    am.phone_key = Set(phone.as_deref().map(phone_key));
+    am.phone_number = Set(phone);
+    if let Field::Value(s) = f.status {
+        am.status = Set(s);
+    }
+    am.job_title = Set(f.job.apply(current.job_title.clone()));
+    am.company_id = Set(f.company.apply(current.company_id));
+    am.user_id = Set(owner);
+    am.updated_at = Set(clock::now());
+    let txn = db.conn.begin().await?;
+    let saved = am.update(&txn).await.map_err(unique_error)?;
+    let changes = audit::diff(&before, &snapshot(&saved));
+    let action = if saved.user_id != current.user_id {
+        "assign"
+    } else {
+        "update"
+    };
+    audit::record(
+        &txn,
+        Some(actor),
+        action,
+        "contact",
+        Some(id.to_string()),
+        Some(changes),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
+    let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
+    let txn = db.conn.begin().await?;
+    contact::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "delete",
+        "contact",
+        Some(id.to_string()),
+        Some(snapshot(&current)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Delete the listed contacts the actor may change; returns how many were deleted.
+pub async fn bulk_delete(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<u64> {
+    if ids.is_empty() {
+        return Err(CoreError::field("ids", "Select at least one contact"));
+    }
+    if ids.len() > 1000 {
+        return Err(CoreError::field(
+            "ids",
+            "At most 1000 contacts can be deleted at once",
+        ));
+    }
+    let txn = db.conn.begin().await?;
+    let res = contact::Entity::delete_many()
+        .filter(scope::write_condition::<contact::Entity>(actor))
+        .filter(contact::Column::Id.is_in(ids.to_vec()))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "bulk_delete",
+        "contact",
+        None,
+        Some(json!({ "requested": ids.len(), "deleted": res.rows_affected })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(res.rows_affected)
+}
+
+fn snapshot(c: &contact::Model) -> serde_json::Value {
+    json!({
+        "firstName": c.first_name, "lastName": c.last_name, "email": c.email,
+        "phoneNumber": c.phone_number, "status": c.status, "jobTitle": c.job_title,
+        "companyId": c.company_id, "userId": c.user_id,
+    })
+}

@@ -1,0 +1,87 @@
+//! The connection pool and the few places where SQLite and PostgreSQL differ.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm_migration::MigratorTrait;
+
+use crate::migration::Migrator;
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+}
+
+impl Db {
+    /// Connect to `sqlite://…` or `postgres://…`. SQLite gets WAL, foreign keys and a
+    /// busy timeout; the file is created when missing.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(10));
+        if url.starts_with("sqlite:") {
+            opts.max_connections(8).min_connections(1);
+            opts.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory")
+            });
+        } else {
+            opts.max_connections(20).min_connections(1);
+        }
+        let conn = Database::connect(opts)
+            .await
+            .with_context(|| format!("cannot connect to the database {}", redact(url)))?;
+        Ok(Db { conn })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend() == DbBackend::Postgres
+    }
+
+    /// Run pending migrations (creates pg_trgm first when allowed).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        if self.is_postgres() {
+            if let Err(e) = self
+                .conn
+                .execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                .await
+            {
+                tracing::warn!("could not create the pg_trgm extension: {e}");
+            }
+        }
+        Migrator::up(&self.conn, None)
+            .await
+            .context("database migration failed")?;
+        Ok(())
+    }
+
+    /// `SELECT 1`, for readiness.
+    pub async fn ping(&self) -> bool {
+        self.conn.ping().await.is_ok()
+    }
+}
+
+/// A database URL without its password, for logs and errors.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}

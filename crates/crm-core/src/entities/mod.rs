@@ -1,0 +1,11 @@
+//! SeaORM entities, one file per table. Only the scope layer and the domain services
+//! query them; owned entities implement [`crate::scope::Owned`].
+
+pub mod activity;
+pub mod audit_log;
+pub mod company;
+pub mod contact;
+pub mod deal;
+pub mod session;
+pub mod task;
+pub mod user;

@@ -1,0 +1,100 @@
+//! The one error type of the core. Each variant carries a message a person can read;
+//! `Internal` keeps the cause for the log only.
+
+use std::collections::BTreeMap;
+
+pub type CoreResult<T> = Result<T, CoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Bad input: the first message, and one message per failing field.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl CoreError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_string(), message.clone());
+        CoreError::Validation { message, fields }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        CoreError::Validation {
+            message: message.into(),
+            fields: BTreeMap::new(),
+        }
+    }
+    pub fn not_found(what: &str) -> Self {
+        CoreError::NotFound(format!("{what} not found"))
+    }
+}
+
+impl From<sea_orm::DbErr> for CoreError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        CoreError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for CoreError {
+    fn from(e: anyhow::Error) -> Self {
+        CoreError::Internal(e)
+    }
+}
+
+/// True when a database error is a unique-constraint violation (both backends).
+pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// Collects one message per field; the first one becomes the response's `error`.
+#[derive(Debug, Default)]
+pub struct FieldErrors {
+    fields: BTreeMap<String, String>,
+    first: Option<String>,
+}
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        let message = message.into();
+        if self.first.is_none() {
+            self.first = Some(message.clone());
+        }
+        self.fields.entry(field.to_string()).or_insert(message);
+    }
+    /// Replace the message of a field that already failed.
+    pub fn set(&mut self, field: &str, message: &str) {
+        if self.first.as_deref() == self.fields.get(field).map(|s| s.as_str()) {
+            self.first = Some(message.to_string());
+        }
+        self.fields.insert(field.to_string(), message.to_string());
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+    pub fn finish(self) -> CoreResult<()> {
+        match self.first {
+            None => Ok(()),
+            Some(message) => Err(CoreError::Validation {
+                message,
+                fields: self.fields,
+            }),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Core of the CRM: entities, migrations, the permission scope, validation and the
+//! domain services. Nothing here knows about HTTP; the web crate and the CLI call in.
+
+pub mod accounts;
+pub mod actor;
+pub mod audit;
+pub mod clock;
+pub mod companies;
+pub mod contacts;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod input;
+pub mod migration;
+pub mod page;
+pub mod query;
+pub mod scope;
+pub mod text;
+
+pub use actor::{Actor, Role};
+pub use db::Db;
+pub use error::{CoreError, CoreResult};

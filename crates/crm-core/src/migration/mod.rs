@@ -1,0 +1,83 @@
+//! Embedded migrations, run at start-up and by `crm migrate`. The schema SQL is written
+//! once; column types that differ between SQLite and PostgreSQL are filled in here.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm_migration::async_trait::async_trait;
+use sea_orm_migration::{DbErr, MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(Schema), Box::new(Search)]
+    }
+}
+
+/// Fill the backend-specific column types into a schema script.
+fn dialect(sql: &str, backend: DbBackend) -> String {
+    let (uuid, ts, boolean, f, t) = match backend {
+        DbBackend::Postgres => ("UUID", "TIMESTAMPTZ", "BOOLEAN", "FALSE", "TRUE"),
+        _ => ("BLOB", "TEXT", "INTEGER", "0", "1"),
+    };
+    sql.replace("{uuid}", uuid)
+        .replace("{ts}", ts)
+        .replace("{bool}", boolean)
+        .replace("{false}", f)
+        .replace("{true}", t)
+}
+
+struct Schema;
+impl MigrationName for Schema {
+    fn name(&self) -> &str {
+        "m0001_schema"
+    }
+}
+#[async_trait]
+impl MigrationTrait for Schema {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let sql = dialect(
+            include_str!("m0001_schema.sql"),
+            manager.get_database_backend(),
+        );
+        db.execute_unprepared(&sql).await?;
+        Ok(())
+    }
+}
+
+struct Search;
+impl MigrationName for Search {
+    fn name(&self) -> &str {
+        "m0002_search"
+    }
+}
+#[async_trait]
+impl MigrationTrait for Search {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                let has_trgm = db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT 1 AS one FROM pg_extension WHERE extname = 'pg_trgm'",
+                    ))
+                    .await?
+                    .is_some();
+                if has_trgm {
+                    db.execute_unprepared(include_str!("m0002_postgres_search.sql"))
+                        .await?;
+                } else {
+                    tracing::warn!(
+                        "pg_trgm is not installed: contact search will scan instead of using an index"
+                    );
+                }
+            }
+            _ => {
+                db.execute_unprepared(include_str!("m0002_sqlite_search.sql"))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Query-string parameters of list endpoints and pages, validated with clear messages.
+
+use uuid::Uuid;
+
+use crate::error::FieldErrors;
+use crate::page::{MAX_LIMIT, PageReq};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortDir {
+    Asc,
+    Desc,
+}
+
+impl SortDir {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SortDir::Asc => "asc",
+            SortDir::Desc => "desc",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueryParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl QueryParams {
+    pub fn new(pairs: Vec<(String, String)>) -> Self {
+        QueryParams { pairs }
+    }
+
+    /// The trimmed value, `None` when absent or empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn errors(&self) -> FieldErrors {
+        FieldErrors::default()
+    }
+
+    /// `search` (or `q`), at most 200 characters.
+    pub fn search(&self) -> Option<String> {
+        self.get("search")
+            .or_else(|| self.get("q"))
+            .map(|s| s.chars().take(200).collect())
+    }
+
+    /// One of `allowed`; `all` means no filter.
+    pub fn opt_enum(
+        &self,
+        key: &str,
+        label: &str,
+        allowed: &[&str],
+        errs: &mut FieldErrors,
+    ) -> Option<String> {
+        let v = self.get(key)?;
+        if v == "all" {
+            return None;
+        }
+        if allowed.contains(&v) {
+            Some(v.to_string())
+        } else {
+            errs.add(
+                key,
+                format!("{label} must be one of: {}", allowed.join(", ")),
+            );
+            None
+        }
+    }
+
+    pub fn opt_uuid(&self, key: &str, message: &str, errs: &mut FieldErrors) -> Option<Uuid> {
+        let v = self.get(key)?;
+        match Uuid::parse_str(v) {
+            Ok(u) => Some(u),
+            Err(_) => {
+                errs.add(key, message);
+                None
+            }
+        }
+    }
+
+    pub fn dir(&self, default: SortDir, errs: &mut FieldErrors) -> SortDir {
+        match self.get("order") {
+            None => default,
+            Some("asc") => SortDir::Asc,
+            Some("desc") => SortDir::Desc,
+            Some(_) => {
+                errs.add("order", "Order must be asc or desc");
+                default
+            }
+        }
+    }
+
+    /// `page` ≥ 1 and `limit` 1..=200.
+    pub fn page(&self, default_limit: u64, errs: &mut FieldErrors) -> PageReq {
+        let page = match self.get("page").map(|v| v.parse::<u64>()) {
+            None => 1,
+            Some(Ok(p)) if (1..=1_000_000).contains(&p) => p,
+            Some(_) => {
+                errs.add("page", "Page must be a whole number of 1 or more");
+                1
+            }
+        };
+        let limit = match self.get("limit").map(|v| v.parse::<u64>()) {
+            None => default_limit,
+            Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
+            Some(_) => {
+                errs.add(
+                    "limit",
+                    format!("Limit must be a whole number from 1 to {MAX_LIMIT}"),
+                );
+                default_limit
+            }
+        };
+        PageReq { page, limit }
+    }
+}

@@ -1,0 +1,119 @@
+//! The single choke point for record ownership. Every list, get, update, delete,
+//! aggregate, search and export of an owned record starts from [`visible`] or
+//! [`writable`]; there is no other way to query owned entities in the codebase.
+//!
+//! A record outside the read scope is reported as not found (no existence oracle);
+//! a record the actor may read but not change is forbidden.
+
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+
+use crate::actor::Actor;
+
+/// An entity with an owner column ("assigned to").
+pub trait Owned: EntityTrait {
+    fn owner_column() -> Self::Column;
+}
+
+/// The ownership condition for reading (`None` = no restriction).
+pub fn read_condition<E: Owned>(actor: &Actor) -> Condition {
+    if actor.reads_all() {
+        Condition::all()
+    } else {
+        Condition::all().add(E::owner_column().eq(actor.id))
+    }
+}
+
+/// The ownership condition for changing.
+pub fn write_condition<E: Owned>(actor: &Actor) -> Condition {
+    if actor.writes_all() {
+        Condition::all()
+    } else {
+        Condition::all().add(E::owner_column().eq(actor.id))
+    }
+}
+
+/// Records the actor may see.
+pub fn visible<E: Owned>(actor: &Actor) -> Select<E> {
+    E::find().filter(read_condition::<E>(actor))
+}
+
+/// Records the actor may change.
+pub fn writable<E: Owned>(actor: &Actor) -> Select<E> {
+    E::find().filter(write_condition::<E>(actor))
+}
+
+/// One record the actor may see, else "<what> not found".
+pub async fn get_visible<E>(
+    db: &crate::Db,
+    actor: &Actor,
+    id: uuid::Uuid,
+    what: &str,
+) -> crate::CoreResult<E::Model>
+where
+    E: Owned,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    E::find_by_id(id)
+        .filter(read_condition::<E>(actor))
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| crate::CoreError::not_found(what))
+}
+
+/// One record the actor may change. Visible but not theirs → forbidden; invisible → not found.
+pub async fn get_writable<E>(
+    db: &crate::Db,
+    actor: &Actor,
+    id: uuid::Uuid,
+    what: &str,
+) -> crate::CoreResult<E::Model>
+where
+    E: Owned,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    if let Some(m) = E::find_by_id(id)
+        .filter(write_condition::<E>(actor))
+        .one(&db.conn)
+        .await?
+    {
+        return Ok(m);
+    }
+    get_visible::<E>(db, actor, id, what).await?;
+    Err(crate::CoreError::Forbidden(
+        "You can only change your own records".into(),
+    ))
+}
+
+/// Who will own a record being created or changed. Reps always own what they create and
+/// cannot give records away; admins and managers may name any active user.
+pub async fn resolve_owner(
+    db: &crate::Db,
+    actor: &Actor,
+    requested: crate::input::Field<uuid::Uuid>,
+    current: Option<uuid::Uuid>,
+    creating: bool,
+) -> crate::CoreResult<Option<uuid::Uuid>> {
+    use crate::entities::user;
+    let keep = if creating { Some(actor.id) } else { current };
+    let id = match requested {
+        crate::input::Field::Value(id) => id,
+        _ => return Ok(keep),
+    };
+    if Some(id) == keep || id == actor.id && creating {
+        return Ok(Some(id));
+    }
+    if !actor.may_assign() {
+        return Err(crate::CoreError::Forbidden(
+            "You can only assign records to yourself".into(),
+        ));
+    }
+    let exists = user::Entity::find_by_id(id)
+        .filter(user::Column::IsActive.eq(true))
+        .one(&db.conn)
+        .await?
+        .is_some();
+    if !exists {
+        return Err(crate::CoreError::field("userId", "Assigned user not found"));
+    }
+    Ok(Some(id))
+}

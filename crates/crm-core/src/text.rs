@@ -1,0 +1,49 @@
+//! Normalisation of user-typed keys used for uniqueness and search.
+
+/// E-mail as stored and compared: trimmed and lower-cased.
+pub fn email_key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Phone as compared for uniqueness: digits only, with a leading `+` kept.
+pub fn phone_key(s: &str) -> String {
+    let t = s.trim();
+    let mut out = String::with_capacity(t.len());
+    if t.starts_with('+') {
+        out.push('+');
+    }
+    out.extend(t.chars().filter(|c| c.is_ascii_digit()));
+    out
+}
+
+/// Company name as compared for uniqueness: trimmed, inner spaces collapsed, lower-cased.
+pub fn name_key(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// Escape `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn keys() {
+        assert_eq!(email_key("  A@B.com "), "a@b.com");
+        assert_eq!(phone_key("+1 (555) 000-0000"), "+15550000000");
+        assert_eq!(name_key("  Acme   Corp "), "acme corp");
+        assert_eq!(like_escape("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}

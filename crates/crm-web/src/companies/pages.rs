@@ -1,0 +1,287 @@
+//! Company pages: list, profile (information + contacts + deals tabs), new/edit, delete.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use crm_core::companies::list::{CompanyDetail, industry_label};
+use crm_core::companies::{CompanyView, INDUSTRIES, list, write};
+use crm_core::input::{Mode, cents_to_decimal};
+use crm_core::query::{QueryParams, SortDir};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::contacts::parse_id;
+use crate::http::body::FormPairs;
+use crate::http::error::PageResult;
+use crate::web::{
+    Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date,
+    thousands,
+};
+
+#[derive(Template)]
+#[template(path = "companies/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    items: Vec<CompanyView>,
+    pager: Pager,
+    total: String,
+    search: String,
+    industry: String,
+    sort: String,
+    dir: SortDir,
+    filtered: bool,
+}
+
+impl ListPage {
+    fn url(&self, sort: &str, dir: SortDir, page: u64) -> String {
+        let mut pairs = vec![
+            ("search", self.search.clone()),
+            ("industry", self.industry.clone()),
+        ];
+        if sort != "createdAt" || dir != SortDir::Desc {
+            pairs.push(("sort", sort.to_string()));
+            pairs.push(("order", dir.as_str().to_string()));
+        }
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        format!("/companies{}", query_string(&pairs))
+    }
+    fn sort_url(&self, col: &str) -> String {
+        let dir = if self.sort == col {
+            if self.dir == SortDir::Asc {
+                SortDir::Desc
+            } else {
+                SortDir::Asc
+            }
+        } else if col == "createdAt" {
+            SortDir::Desc
+        } else {
+            SortDir::Asc
+        };
+        self.url(col, dir, 1)
+    }
+    fn aria_sort(&self, col: &str) -> &'static str {
+        match (self.sort == col, self.dir) {
+            (false, _) => "none",
+            (true, SortDir::Asc) => "ascending",
+            (true, SortDir::Desc) => "descending",
+        }
+    }
+    fn industries(&self) -> &'static [&'static str] {
+        &INDUSTRIES
+    }
+    fn ind(&self, v: &str) -> String {
+        industry_label(v)
+    }
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let qp = QueryParams::new(q);
+    let params = list::ListParams::parse(&qp, 50)?;
+    let page = list::list(&state.db, &ctx.session.actor, &params).await?;
+    let n = page.pagination.total;
+    let mut p = ListPage {
+        chrome: Chrome::new(&ctx, "Companies", "companies")
+            .with_notice(notice(qp.get("done"), None)),
+        items: page.items,
+        pager: Pager {
+            range: String::new(),
+            prev: None,
+            next: None,
+            page: 1,
+            pages: 1,
+        },
+        total: format!(
+            "{} compan{}",
+            thousands(n),
+            if n == 1 { "y" } else { "ies" }
+        ),
+        search: params.search.clone().unwrap_or_default(),
+        industry: params.industry.clone().unwrap_or_default(),
+        sort: params.sort.clone(),
+        dir: params.dir,
+        filtered: params.search.is_some() || params.industry.is_some(),
+    };
+    p.pager = Pager::new(&page.pagination, |n| p.url(&params.sort, params.dir, n));
+    Ok(html(&p))
+}
+
+#[derive(Template)]
+#[template(path = "companies/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    d: CompanyDetail,
+    tab: String,
+}
+
+impl ShowPage {
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+    fn money(&self, v: &f64) -> String {
+        money(*v)
+    }
+    fn ind(&self, v: &str) -> String {
+        industry_label(v)
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let id = parse_id(&id, "company")?;
+    let qp = QueryParams::new(q);
+    let d = list::get(&state.db, &ctx.session.actor, id).await?;
+    let tab = match qp.get("tab") {
+        Some(t @ ("contacts" | "deals")) => t.to_string(),
+        _ => "info".to_string(),
+    };
+    let chrome = Chrome::new(&ctx, d.company.name.clone(), "companies")
+        .with_notice(notice(qp.get("done"), None));
+    Ok(html(&ShowPage { chrome, d, tab }))
+}
+
+#[derive(Template)]
+#[template(path = "companies/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    submit: &'static str,
+    cancel: String,
+    form: FormState,
+}
+
+impl FormPage {
+    fn industries(&self) -> &'static [&'static str] {
+        &INDUSTRIES
+    }
+    fn ind(&self, v: &str) -> String {
+        industry_label(v)
+    }
+}
+
+fn form_page(ctx: &PageCtx, id: Option<Uuid>, form: FormState) -> FormPage {
+    let (heading, action, submit, cancel) = match id {
+        None => (
+            "New Company".to_string(),
+            "/companies/new".to_string(),
+            "Create Company",
+            "/companies".to_string(),
+        ),
+        Some(id) => (
+            "Edit Company".to_string(),
+            format!("/companies/{id}/edit"),
+            "Update Company",
+            format!("/companies/{id}"),
+        ),
+    };
+    FormPage {
+        chrome: Chrome::new(ctx, heading.clone(), "companies"),
+        heading,
+        action,
+        submit,
+        cancel,
+        form,
+    }
+}
+
+pub async fn new_form(ctx: PageCtx) -> PageResult {
+    Ok(html(&form_page(&ctx, None, FormState::default())))
+}
+
+pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    match write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
+        Ok(c) => Ok(Redirect::to(&format!("/companies/{}?done=created", c.id)).into_response()),
+        Err(e) => {
+            let page = form_page(&ctx, None, FormState::from_pairs(&form.0).with_error(e));
+            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id, "company")?;
+    let c = list::get(&state.db, &ctx.session.actor, id).await?.company;
+    let revenue = c
+        .revenue
+        .map(|r| cents_to_decimal((r * 100.0).round() as i64))
+        .unwrap_or_default();
+    let pairs = vec![
+        ("name".to_string(), c.name),
+        ("industry".to_string(), c.industry.unwrap_or_default()),
+        ("website".to_string(), c.website.unwrap_or_default()),
+        ("phone".to_string(), c.phone.unwrap_or_default()),
+        ("address".to_string(), c.address.unwrap_or_default()),
+        (
+            "employeeCount".to_string(),
+            c.employee_count.map(|n| n.to_string()).unwrap_or_default(),
+        ),
+        ("revenue".to_string(), revenue),
+    ];
+    Ok(html(&form_page(
+        &ctx,
+        Some(id),
+        FormState::from_pairs(&pairs),
+    )))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "company")?;
+    match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/companies/{id}?done=updated")).into_response()),
+        Err(e @ crm_core::CoreError::NotFound(_)) => Err(e.into()),
+        Err(e) => {
+            let page = form_page(&ctx, Some(id), FormState::from_pairs(&form.0).with_error(e));
+            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "company")?;
+    if form.get("confirm") == Some("yes") {
+        write::delete(&state.db, &ctx.session.actor, id).await?;
+        return Ok(Redirect::to("/companies?done=deleted").into_response());
+    }
+    let d = list::get(&state.db, &ctx.session.actor, id).await?;
+    let page = ConfirmPage {
+        chrome: Chrome::new(&ctx, "Delete Company", "companies"),
+        heading: "Delete Company".into(),
+        text: format!(
+            "Delete {}? Its {} contacts and {} deals are kept but no longer linked to a company. This cannot be undone.",
+            d.company.name, d.company.count.contacts, d.company.count.deals
+        ),
+        action: format!("/companies/{id}/delete"),
+        button: "Delete".into(),
+        cancel: format!("/companies/{id}"),
+        hidden: vec![],
+    };
+    Ok(html(&page))
+}

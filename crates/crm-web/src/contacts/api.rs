@@ -1,0 +1,113 @@
+//! `/api/contacts`: list (server-side search, filters, sort, pagination), create, get,
+//! partial update, delete and bulk delete. Every call acts as the signed-in actor.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use crm_core::contacts::{list, write};
+use crm_core::input::Mode;
+use crm_core::query::QueryParams;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::parse_id;
+use crate::AppState;
+use crate::http::body::JsonObject;
+use crate::http::error::{ApiResult, envelope};
+use crate::http::session::ApiActor;
+
+pub async fn index(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let params = list::ListParams::parse(&QueryParams::new(q))?;
+    let page = list::list(&state.db, &actor, &params).await?;
+    Ok(
+        Json(json!({ "data": page.items, "error": null, "pagination": page.pagination }))
+            .into_response(),
+    )
+}
+
+async fn view(state: &AppState, actor: &crm_core::Actor, id: Uuid) -> ApiResult<serde_json::Value> {
+    let d = list::get(&state.db, actor, id).await?;
+    let mut v = serde_json::to_value(&d.contact).map_err(anyhow::Error::from)?;
+    v["company"] = match d.company {
+        Some(c) => {
+            serde_json::to_value(crm_core::companies::CompanyView::new(c, Default::default()))
+                .map_err(anyhow::Error::from)?
+        }
+        None => serde_json::Value::Null,
+    };
+    if let Some(o) = v["company"].as_object_mut() {
+        o.remove("_count");
+    }
+    Ok(v)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "contact")?;
+    Ok(envelope(StatusCode::OK, view(&state, &actor, id).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let saved = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
+    Ok(envelope(
+        StatusCode::CREATED,
+        view(&state, &actor, saved.id).await?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "contact")?;
+    write::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
+    Ok(envelope(StatusCode::OK, view(&state, &actor, id).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "contact")?;
+    write::delete(&state.db, &actor, id).await?;
+    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
+}
+
+/// `POST /api/contacts/bulk-delete {"ids": [...]}` → `{"data": {"deleted": n}}`.
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let ids = match body.0.get("ids") {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+            .collect::<Option<Vec<Uuid>>>()
+            .ok_or_else(|| {
+                crm_core::CoreError::field("ids", "ids must be a list of contact IDs")
+            })?,
+        _ => {
+            return Err(
+                crm_core::CoreError::field("ids", "ids must be a list of contact IDs").into(),
+            );
+        }
+    };
+    let n = write::bulk_delete(&state.db, &actor, &ids).await?;
+    Ok(envelope(StatusCode::OK, json!({ "deleted": n })))
+}

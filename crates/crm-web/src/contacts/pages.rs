@@ -1,0 +1,370 @@
+//! Contact pages: list, profile, new/edit forms, delete and bulk delete (with a
+//! confirmation page when JavaScript is off).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use crm_core::accounts::users::{self, UserRef};
+use crm_core::companies::CompanyView;
+use crm_core::contacts::{ContactView, list, write};
+use crm_core::input::Mode;
+use crm_core::query::{QueryParams, SortDir};
+use uuid::Uuid;
+
+use super::parse_id;
+use crate::AppState;
+use crate::http::body::FormPairs;
+use crate::http::error::{PageError, PageResult};
+use crate::web::{
+    Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string, short_date,
+};
+
+#[derive(Template)]
+#[template(path = "contacts/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    items: Vec<ContactView>,
+    pager: Pager,
+    search: String,
+    status: String,
+    sort: String,
+    dir: SortDir,
+    filtered: bool,
+}
+
+impl ListPage {
+    fn url(&self, sort: &str, dir: SortDir, page: u64, status: &str) -> String {
+        let mut pairs = vec![
+            ("search", self.search.clone()),
+            ("status", status.to_string()),
+        ];
+        if sort != "createdAt" || dir != SortDir::Desc {
+            pairs.push(("sort", sort.to_string()));
+            pairs.push(("order", dir.as_str().to_string()));
+        }
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        format!("/contacts{}", query_string(&pairs))
+    }
+    /// Clicking a column sorts it ascending; clicking it again flips the direction.
+    fn sort_url(&self, col: &str) -> String {
+        let dir = if self.sort == col {
+            if self.dir == SortDir::Asc {
+                SortDir::Desc
+            } else {
+                SortDir::Asc
+            }
+        } else if col == "createdAt" {
+            SortDir::Desc
+        } else {
+            SortDir::Asc
+        };
+        self.url(col, dir, 1, &self.status)
+    }
+    fn aria_sort(&self, col: &str) -> &'static str {
+        if self.sort != col {
+            "none"
+        } else if self.dir == SortDir::Asc {
+            "ascending"
+        } else {
+            "descending"
+        }
+    }
+    fn status_url(&self, status: &str) -> String {
+        self.url(&self.sort, self.dir, 1, status)
+    }
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let qp = QueryParams::new(q);
+    let mut params = list::ListParams::parse(&qp)?;
+    params.page.limit = params.page.limit.min(100);
+    let page = list::list(&state.db, &ctx.session.actor, &params).await?;
+    let search = params.search.clone().unwrap_or_default();
+    let status = params.status.clone().unwrap_or_default();
+    let filtered = !search.is_empty() || !status.is_empty();
+    let chrome =
+        Chrome::new(&ctx, "Contacts", "contacts").with_notice(notice(qp.get("done"), qp.get("n")));
+    let mut p = ListPage {
+        chrome,
+        items: page.items,
+        pager: Pager {
+            range: String::new(),
+            prev: None,
+            next: None,
+            page: 1,
+            pages: 1,
+        },
+        search,
+        status,
+        sort: params.sort.clone(),
+        dir: params.dir,
+        filtered,
+    };
+    p.pager = Pager::new(&page.pagination, |n| {
+        p.url(&params.sort, params.dir, n, &p.status)
+    });
+    Ok(html(&p))
+}
+
+#[derive(Template)]
+#[template(path = "contacts/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    c: ContactView,
+    company: Option<CompanyView>,
+    tab: String,
+    deps: list::Dependents,
+}
+
+impl ShowPage {
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let id = parse_id(&id, "contact")?;
+    let qp = QueryParams::new(q);
+    let d = list::get(&state.db, &ctx.session.actor, id).await?;
+    let deps = list::dependents(&state.db, &[id]).await?;
+    let tab = match qp.get("tab") {
+        Some(t @ ("company" | "deals" | "tasks" | "activities")) => t.to_string(),
+        _ => "info".to_string(),
+    };
+    let chrome = Chrome::new(&ctx, d.contact.full_name(), "contacts")
+        .with_notice(notice(qp.get("done"), None));
+    let company = d.company.map(|c| CompanyView::new(c, Default::default()));
+    Ok(html(&ShowPage {
+        chrome,
+        c: d.contact,
+        company,
+        tab,
+        deps,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "contacts/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    submit: &'static str,
+    cancel: String,
+    form: FormState,
+    companies: Vec<(Uuid, String)>,
+    users: Vec<UserRef>,
+    can_assign: bool,
+}
+
+impl FormPage {
+    fn is_company(&self, id: &Uuid) -> bool {
+        self.form.v("companyId") == id.to_string()
+    }
+    fn is_user(&self, id: &Uuid) -> bool {
+        self.form.v("userId") == id.to_string()
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    id: Option<Uuid>,
+    form: FormState,
+) -> Result<FormPage, PageError> {
+    let actor = &ctx.session.actor;
+    let companies = crm_core::companies::list::options(&state.db, 1000).await?;
+    let users = if actor.may_assign() {
+        users::list_active(&state.db).await?
+    } else {
+        vec![]
+    };
+    let (heading, action, submit, cancel) = match id {
+        None => (
+            "New Contact".to_string(),
+            "/contacts/new".to_string(),
+            "Create Contact",
+            "/contacts".to_string(),
+        ),
+        Some(id) => (
+            "Edit Contact".to_string(),
+            format!("/contacts/{id}/edit"),
+            "Update Contact",
+            format!("/contacts/{id}"),
+        ),
+    };
+    Ok(FormPage {
+        chrome: Chrome::new(ctx, heading.clone(), "contacts"),
+        heading,
+        action,
+        submit,
+        cancel,
+        form,
+        companies,
+        users,
+        can_assign: actor.may_assign(),
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let mut form = FormState::from_pairs(&q);
+    form.values
+        .entry("status".into())
+        .or_insert_with(|| "lead".into());
+    Ok(html(&form_page(&state, &ctx, None, form).await?))
+}
+
+pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    match write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
+        Ok(c) => Ok(Redirect::to(&format!("/contacts/{}?done=created", c.id)).into_response()),
+        Err(e) => {
+            let f = FormState::from_pairs(&form.0).with_error(e);
+            let page = form_page(&state, &ctx, None, f).await?;
+            Ok((axum::http::StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id, "contact")?;
+    let c = list::get(&state.db, &ctx.session.actor, id).await?.contact;
+    let pairs = vec![
+        ("firstName".to_string(), c.first_name),
+        ("lastName".to_string(), c.last_name),
+        ("email".to_string(), c.email),
+        (
+            "phoneNumber".to_string(),
+            c.phone_number.unwrap_or_default(),
+        ),
+        ("status".to_string(), c.status),
+        ("jobTitle".to_string(), c.job_title.unwrap_or_default()),
+        (
+            "companyId".to_string(),
+            c.company_id.map(|i| i.to_string()).unwrap_or_default(),
+        ),
+        (
+            "userId".to_string(),
+            c.user_id.map(|i| i.to_string()).unwrap_or_default(),
+        ),
+    ];
+    Ok(html(
+        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "contact")?;
+    match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?done=updated")).into_response()),
+        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => {
+            Err(e.into())
+        }
+        Err(e) => {
+            let f = FormState::from_pairs(&form.0).with_error(e);
+            let page = form_page(&state, &ctx, Some(id), f).await?;
+            Ok((axum::http::StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "contact")?;
+    let actor = &ctx.session.actor;
+    if form.get("confirm") == Some("yes") {
+        write::delete(&state.db, actor, id).await?;
+        return Ok(Redirect::to("/contacts?done=deleted").into_response());
+    }
+    let c = list::get(&state.db, actor, id).await?.contact;
+    let d = list::dependents(&state.db, &[id]).await?;
+    let page = ConfirmPage {
+        chrome: Chrome::new(&ctx, "Delete Contact", "contacts"),
+        heading: "Delete Contact".into(),
+        text: format!(
+            "Delete {}? Their {}, {} and {} are deleted with them. This cannot be undone.",
+            c.full_name(),
+            plural(d.activities, "activity").replace("activitys", "activities"),
+            plural(d.tasks, "task"),
+            plural(d.deals, "deal")
+        ),
+        action: format!("/contacts/{id}/delete"),
+        button: "Delete".into(),
+        cancel: format!("/contacts/{id}"),
+        hidden: vec![],
+    };
+    Ok(html(&page))
+}
+
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    form: FormPairs,
+) -> PageResult {
+    let ids: Vec<Uuid> = form
+        .all("ids")
+        .iter()
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect();
+    if ids.is_empty() {
+        return Ok(Redirect::to("/contacts").into_response());
+    }
+    let actor = &ctx.session.actor;
+    if form.get("confirm") == Some("yes") {
+        let n = write::bulk_delete(&state.db, actor, &ids).await?;
+        return Ok(Redirect::to(&format!("/contacts?done=bulk-deleted&n={n}")).into_response());
+    }
+    let d = list::dependents(&state.db, &ids).await?;
+    let page = ConfirmPage {
+        chrome: Chrome::new(&ctx, "Delete contacts", "contacts"),
+        heading: format!("Delete {}?", plural(ids.len() as u64, "contact")),
+        text: format!(
+            "Their {}, {} and {} are deleted with them. This cannot be undone.",
+            plural(d.activities, "activity").replace("activitys", "activities"),
+            plural(d.tasks, "task"),
+            plural(d.deals, "deal")
+        ),
+        action: "/contacts/bulk-delete".into(),
+        button: "Delete".into(),
+        cancel: "/contacts".into(),
+        hidden: ids
+            .iter()
+            .map(|i| ("ids".to_string(), i.to_string()))
+            .collect(),
+    };
+    Ok(html(&page))
+}

@@ -1,0 +1,87 @@
+//! The dashboard's first cut (scoped contact and company figures, recent contacts) and
+//! the honest placeholder for sections that later releases fill in.
+
+use askama::Template;
+use axum::extract::State;
+use crm_core::contacts::ContactView;
+use crm_core::entities::{company, contact};
+use crm_core::scope;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::AppState;
+use crate::http::error::PageResult;
+use crate::web::{Chrome, PageCtx, html, short_date, thousands};
+
+#[derive(Template)]
+#[template(path = "home/dashboard.html")]
+struct Dashboard {
+    chrome: Chrome,
+    total: String,
+    leads: String,
+    customers: String,
+    conversion: String,
+    companies: String,
+    recent: Vec<ContactView>,
+}
+
+impl Dashboard {
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+}
+
+pub async fn dashboard(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
+    let actor = &ctx.session.actor;
+    let db = &state.db;
+    let total = scope::visible::<contact::Entity>(actor)
+        .count(&db.conn)
+        .await?;
+    let customers = scope::visible::<contact::Entity>(actor)
+        .filter(contact::Column::Status.eq("customer"))
+        .count(&db.conn)
+        .await?;
+    let companies = company::Entity::find().count(&db.conn).await?;
+    let rows = scope::visible::<contact::Entity>(actor)
+        .order_by_desc(contact::Column::CreatedAt)
+        .limit(5)
+        .all(&db.conn)
+        .await?;
+    let recent = crm_core::contacts::list::with_refs(db, rows).await?;
+    let conversion = if total == 0 {
+        0.0
+    } else {
+        customers as f64 * 100.0 / total as f64
+    };
+    Ok(html(&Dashboard {
+        chrome: Chrome::new(&ctx, "Dashboard", "dashboard"),
+        total: thousands(total),
+        leads: thousands(total - customers),
+        customers: thousands(customers),
+        conversion: format!("{conversion:.1}%"),
+        companies: thousands(companies),
+        recent,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "home/soon.html")]
+struct Soon {
+    chrome: Chrome,
+    heading: &'static str,
+}
+
+/// Sections not built yet say so plainly instead of showing an empty shell.
+pub async fn soon(ctx: PageCtx) -> PageResult {
+    let (heading, nav) = match ctx.path.as_str() {
+        "/deals" => ("Deals & Pipeline", "deals"),
+        "/tasks" => ("Tasks", "tasks"),
+        "/activities" => ("Activities", "activities"),
+        "/reports" => ("Reports", "reports"),
+        "/admin/users" => ("User Management", "admin"),
+        _ => ("Settings", ""),
+    };
+    Ok(html(&Soon {
+        chrome: Chrome::new(&ctx, heading, nav),
+        heading,
+    }))
+}

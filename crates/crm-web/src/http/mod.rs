@@ -1,0 +1,6 @@
+//! Shared HTTP plumbing: router, session + CSRF middleware, extractors, errors, headers.
+
+pub mod body;
+pub mod error;
+pub mod router;
+pub mod session;

@@ -1,0 +1,151 @@
+//! Every route of the app, and the middleware stack around them.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crm_core::CoreError;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use super::error::{ApiError, PageError};
+use crate::{AppState, accounts, companies, contacts, home, web};
+
+const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/signin", post(accounts::api_signin))
+        .route("/auth/session", get(accounts::api_session))
+        .route("/auth/signout", post(accounts::api_signout))
+        .route(
+            "/contacts",
+            get(contacts::api::index).post(contacts::api::create),
+        )
+        .route("/contacts/bulk-delete", post(contacts::api::bulk_delete))
+        .route(
+            "/contacts/{id}",
+            get(contacts::api::show)
+                .put(contacts::api::update)
+                .delete(contacts::api::delete),
+        )
+        .route(
+            "/companies",
+            get(companies::api::index).post(companies::api::create),
+        )
+        .route(
+            "/companies/{id}",
+            get(companies::api::show)
+                .put(companies::api::update)
+                .delete(companies::api::delete),
+        )
+        .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) });
+
+    let pages = Router::new()
+        .route("/", get(home::dashboard))
+        .route(
+            "/auth/signin",
+            get(accounts::signin_page).post(accounts::signin_submit),
+        )
+        .route("/auth/signout", post(accounts::signout_submit))
+        .route("/theme", post(accounts::theme_submit))
+        .route("/contacts", get(contacts::pages::index))
+        .route(
+            "/contacts/new",
+            get(contacts::pages::new_form).post(contacts::pages::create),
+        )
+        .route("/contacts/bulk-delete", post(contacts::pages::bulk_delete))
+        .route("/contacts/{id}", get(contacts::pages::show))
+        .route(
+            "/contacts/{id}/edit",
+            get(contacts::pages::edit_form).post(contacts::pages::update),
+        )
+        .route("/contacts/{id}/delete", post(contacts::pages::delete))
+        .route("/companies", get(companies::pages::index))
+        .route(
+            "/companies/new",
+            get(companies::pages::new_form).post(companies::pages::create),
+        )
+        .route("/companies/{id}", get(companies::pages::show))
+        .route(
+            "/companies/{id}/edit",
+            get(companies::pages::edit_form).post(companies::pages::update),
+        )
+        .route("/companies/{id}/delete", post(companies::pages::delete))
+        .route("/deals", get(home::soon))
+        .route("/tasks", get(home::soon))
+        .route("/activities", get(home::soon))
+        .route("/reports", get(home::soon))
+        .route("/settings", get(home::soon))
+        .route("/admin/users", get(home::soon))
+        .fallback(|| async {
+            PageError(CoreError::NotFound(
+                "There is no page at this address.".into(),
+            ))
+        });
+
+    let mut app = Router::new()
+        .nest("/api", api)
+        .merge(pages)
+        .layer(from_fn_with_state(state.clone(), super::session::layer))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/static/{file}", get(web::assets::serve))
+        .with_state(state.clone())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ));
+    if state.config.https() {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static("cache-control"),
+        HeaderValue::from_static("no-store"),
+    ))
+    .layer(CompressionLayer::new())
+    .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(30),
+    ))
+    .layer(TraceLayer::new_for_http())
+    .layer(CatchPanicLayer::custom(|_| {
+        ApiError(CoreError::Internal(anyhow::anyhow!(
+            "a request handler panicked"
+        )))
+        .into_response()
+    }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    if state.db.ping().await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
+}

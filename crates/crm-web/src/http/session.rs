@@ -1,0 +1,182 @@
+//! The session middleware and the extractors built on it. The middleware looks the
+//! session cookie up once per request, enforces the CSRF rule for cookie-authenticated
+//! unsafe requests (header `X-CSRF-Token` or form field `csrf_token`), and leaves a
+//! [`SessionInfo`] in the request for [`ApiActor`] and [`PageSession`].
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use crm_core::accounts::sessions;
+use crm_core::{Actor, CoreError};
+use uuid::Uuid;
+
+use super::error::{ApiError, PageError};
+use crate::AppState;
+
+pub const COOKIE: &str = "crm_session";
+
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub actor: Actor,
+    pub csrf_token: String,
+    pub session_id: Uuid,
+    pub token: String,
+}
+
+/// A named cookie's value.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name && !v.is_empty()).then(|| v.to_string())
+        })
+}
+
+/// Requests that need no CSRF token even with a session cookie (contract.md).
+fn csrf_exempt(path: &str) -> bool {
+    matches!(
+        path,
+        "/api/auth/signin"
+            | "/auth/signin"
+            | "/api/auth/signup"
+            | "/api/auth/forgot-password"
+            | "/api/auth/reset-password"
+    )
+}
+
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = cookie(req.headers(), COOKIE);
+    let current = match token.as_deref() {
+        Some(t) => match sessions::lookup(&state.db, t).await {
+            Ok(c) => c,
+            Err(e) => return ApiError(e).into_response(),
+        },
+        None => None,
+    };
+    let Some(current) = current else {
+        return next.run(req).await;
+    };
+    let info = SessionInfo {
+        actor: current.actor,
+        csrf_token: current.session.csrf_token,
+        session_id: current.session.id,
+        token: token.unwrap_or_default(),
+    };
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !csrf_exempt(req.uri().path()) {
+        let header_ok = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| same(v, &info.csrf_token));
+        if !header_ok {
+            let is_form = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+            let mut ok = false;
+            if is_form {
+                let (parts, body) = req.into_parts();
+                let bytes = match to_bytes(body, 2 * 1024 * 1024).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        return PageError(CoreError::bad_request("The form is too large"))
+                            .into_response();
+                    }
+                };
+                let pairs: Vec<(String, String)> =
+                    serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+                ok = pairs
+                    .iter()
+                    .any(|(k, v)| k == "csrf_token" && same(v, &info.csrf_token));
+                req = Request::from_parts(parts, Body::from(bytes));
+            }
+            if !ok {
+                let e = CoreError::Forbidden(
+                    "Missing or invalid CSRF token. Reload the page and try again.".into(),
+                );
+                return if req.uri().path().starts_with("/api/") {
+                    ApiError(e).into_response()
+                } else {
+                    PageError(e).into_response()
+                };
+            }
+        }
+    }
+    req.extensions_mut().insert(info);
+    next.run(req).await
+}
+
+/// The signed-in actor of an API request; 401 `Not authenticated` otherwise.
+pub struct ApiActor(pub Actor);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<SessionInfo>()
+            .map(|s| ApiActor(s.actor.clone()))
+            .ok_or_else(|| ApiError(CoreError::Unauthenticated("Not authenticated".into())))
+    }
+}
+
+/// The session of a page request; a redirect to sign-in (coming back afterwards) otherwise.
+pub struct PageSession(pub SessionInfo);
+
+impl<S: Send + Sync> FromRequestParts<S> for PageSession {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<SessionInfo>() {
+            Some(s) => Ok(PageSession(s.clone())),
+            None => {
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let target = format!("/auth/signin?next={}", urlencode(next));
+                Err(Redirect::to(&target).into_response())
+            }
+        }
+    }
+}
+
+/// The optional session (sign-in page, layout chrome).
+pub struct MaybeSession(pub Option<SessionInfo>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSession(parts.extensions.get::<SessionInfo>().cloned()))
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("x", s)])
+        .map(|e| e[2..].to_string())
+        .unwrap_or_default()
+}
+
+/// The client address: the socket peer (proxy headers come with the accounts issue).
+pub fn client_ip(parts_ext: &axum::http::Extensions) -> Option<String> {
+    parts_ext
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+}

@@ -1,0 +1,35 @@
+//! The web layer: one axum router serving the JSON API under `/api` and the
+//! server-rendered pages. Handlers are thin: they parse, call `crm_core`, and render.
+
+pub mod accounts;
+pub mod companies;
+pub mod contacts;
+pub mod home;
+pub mod http;
+pub mod web;
+
+use std::sync::Arc;
+
+use crm_core::Db;
+
+/// Settings the web layer needs.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    pub base_url: String,
+    pub allow_signup: bool,
+}
+
+impl WebConfig {
+    /// Cookies get `Secure` and responses HSTS when served over https.
+    pub fn https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<WebConfig>,
+}
+
+pub use http::router::router;

@@ -1,0 +1,298 @@
+//! The design system's server side: the page context and app-shell chrome every page
+//! renders with, the shared error and confirmation pages, icons, and static assets.
+
+pub mod assets;
+pub mod icons;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::http::session::{PageSession, SessionInfo, cookie};
+
+/// Render a template; a template error is our bug, logged, and shown as a plain message.
+pub fn render<T: Template>(t: &T) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!("template error: {e}");
+        "<!doctype html><title>Error</title><p>Something went wrong on our side.</p>".to_string()
+    })
+}
+
+pub fn html<T: Template>(t: &T) -> Response {
+    Html(render(t)).into_response()
+}
+
+/// The theme chosen with the toggle (cookie), or `None` to follow the system.
+pub fn theme_of(headers: &axum::http::HeaderMap) -> Option<&'static str> {
+    match cookie(headers, "theme").as_deref() {
+        Some("dark") => Some("dark"),
+        Some("light") => Some("light"),
+        _ => None,
+    }
+}
+
+/// Everything a signed-in page needs besides its own data.
+pub struct PageCtx {
+    pub session: SessionInfo,
+    pub theme: Option<&'static str>,
+    pub path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PageSession(session) = PageSession::from_request_parts(parts, state).await?;
+        Ok(PageCtx {
+            session,
+            theme: theme_of(&parts.headers),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+/// The app shell around a page: navigation, user menu, theme, CSRF token.
+pub struct Chrome {
+    pub title: String,
+    pub nav: &'static str,
+    pub user_name: String,
+    pub user_email: String,
+    pub initials: String,
+    pub role: &'static str,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub theme: &'static str,
+    pub notice: Option<String>,
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub icon: &'static str,
+    pub key: &'static str,
+}
+
+pub const NAV: [NavItem; 7] = [
+    NavItem {
+        href: "/",
+        label: "Dashboard",
+        icon: "home",
+        key: "dashboard",
+    },
+    NavItem {
+        href: "/contacts",
+        label: "Contacts",
+        icon: "users",
+        key: "contacts",
+    },
+    NavItem {
+        href: "/companies",
+        label: "Companies",
+        icon: "building",
+        key: "companies",
+    },
+    NavItem {
+        href: "/deals",
+        label: "Deals",
+        icon: "dollar",
+        key: "deals",
+    },
+    NavItem {
+        href: "/tasks",
+        label: "Tasks",
+        icon: "check",
+        key: "tasks",
+    },
+    NavItem {
+        href: "/activities",
+        label: "Activities",
+        icon: "activity",
+        key: "activities",
+    },
+    NavItem {
+        href: "/reports",
+        label: "Reports",
+        icon: "chart",
+        key: "reports",
+    },
+];
+
+impl Chrome {
+    pub fn new(ctx: &PageCtx, title: impl Into<String>, nav: &'static str) -> Self {
+        let a = &ctx.session.actor;
+        let initials: String = a
+            .name
+            .split_whitespace()
+            .filter_map(|w| w.chars().next())
+            .take(2)
+            .collect::<String>()
+            .to_uppercase();
+        Chrome {
+            title: title.into(),
+            nav,
+            user_name: a.name.clone(),
+            user_email: a.email.clone(),
+            initials,
+            role: a.role.as_str(),
+            is_admin: a.role == crm_core::Role::Admin,
+            csrf: ctx.session.csrf_token.clone(),
+            theme: ctx.theme.unwrap_or(""),
+            notice: None,
+        }
+    }
+    pub fn with_notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+    pub fn nav(&self) -> &'static [NavItem] {
+        &NAV
+    }
+    pub fn icon(&self, name: &str) -> &'static str {
+        icons::get(name)
+    }
+}
+
+/// Messages for `?done=` after a redirect (fixed texts: the URL cannot inject words).
+pub fn notice(done: Option<&str>, n: Option<&str>) -> Option<String> {
+    let n = n.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    Some(match done? {
+        "created" => "Saved.".to_string(),
+        "updated" => "Changes saved.".to_string(),
+        "deleted" => "Deleted.".to_string(),
+        "bulk-deleted" => format!("Deleted {n} record{}.", if n == 1 { "" } else { "s" }),
+        _ => return None,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "web/error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub status: u16,
+}
+
+/// The no-JS confirmation page for a destructive action (with JS, a dialog asks instead).
+#[derive(Template)]
+#[template(path = "web/confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub text: String,
+    pub action: String,
+    pub button: String,
+    pub cancel: String,
+    /// Hidden fields to resubmit (e.g. the selected ids).
+    pub hidden: Vec<(String, String)>,
+}
+
+/// What a form shows: the submitted values (kept on error) and one message per field.
+#[derive(Debug, Default)]
+pub struct FormState {
+    pub values: std::collections::HashMap<String, String>,
+    pub errors: std::collections::BTreeMap<String, String>,
+    pub message: Option<String>,
+}
+
+impl FormState {
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        FormState {
+            values: pairs.iter().cloned().collect(),
+            ..Default::default()
+        }
+    }
+    pub fn with_error(mut self, e: crm_core::CoreError) -> Self {
+        match e {
+            crm_core::CoreError::Validation { message, fields } => {
+                self.message = Some(message);
+                self.errors = fields;
+            }
+            other => self.message = Some(crate::http::error::public_message(&other)),
+        }
+        self
+    }
+    pub fn v(&self, key: &str) -> &str {
+        self.values.get(key).map(|s| s.as_str()).unwrap_or("")
+    }
+    pub fn err(&self, key: &str) -> Option<&str> {
+        self.errors.get(key).map(|s| s.as_str())
+    }
+    pub fn is(&self, key: &str, value: &str) -> bool {
+        self.v(key) == value
+    }
+}
+
+/// A query string from pairs, skipping empty values.
+pub fn query_string(pairs: &[(&str, String)]) -> String {
+    let kept: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", serde_urlencoded::to_string(kept).unwrap_or_default())
+    }
+}
+
+/// `12345` → `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `Jan 5, 2026` from an RFC 3339 timestamp.
+pub fn short_date(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.format("%b %-d, %Y").to_string())
+        .unwrap_or_default()
+}
+
+/// `$1,234.56`.
+pub fn money(v: f64) -> String {
+    let cents = (v * 100.0).round() as i64;
+    format!(
+        "${}.{:02}",
+        thousands((cents / 100).unsigned_abs()),
+        (cents % 100).abs()
+    )
+}
+
+/// The pagination bar of every list.
+pub struct Pager {
+    pub range: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub page: u64,
+    pub pages: u64,
+}
+
+impl Pager {
+    pub fn new(p: &crm_core::page::Pagination, url: impl Fn(u64) -> String) -> Self {
+        let (a, b) = p.range();
+        Pager {
+            range: if p.total == 0 {
+                "No results".into()
+            } else {
+                format!(
+                    "{}–{} of {}",
+                    thousands(a),
+                    thousands(b),
+                    thousands(p.total)
+                )
+            },
+            prev: (p.page > 1).then(|| url(p.page - 1)),
+            next: (p.page < p.total_pages).then(|| url(p.page + 1)),
+            page: p.page,
+            pages: p.total_pages.max(1),
+        }
+    }
+}

@@ -1,0 +1,483 @@
+// CRM — app.js
+// Progressive enhancement only: every page works without this file.
+// Loaded as <script type="module">, so it runs after parsing. The CSP forbids inline script,
+// so everything is wired here through event delegation on document and data attributes.
+//
+// Sections: 1 helpers · 2 theme · 3 sidebar & menus · 4 table rows · 5 selection
+//           6 dialogs & confirm · 7 keyboard shortcuts · 8 auto-submit filters
+//           9 busy submit buttons · 10 toasts · 11 start-up
+
+const root = document.documentElement;
+root.classList.add('js');
+
+// --- 1. Helpers ------------------------------------------------------------
+
+/** True when the event target is a place where the user types. */
+function isTyping(el) {
+  if (!el || !(el instanceof Element)) return false;
+  if (el.isContentEditable) return true;
+  if (el.matches('textarea, select')) return true;
+  if (el.matches('input')) {
+    return !['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color', 'file'].includes(el.type);
+  }
+  return false;
+}
+
+/** Interactive elements inside a clickable row that keep their own behaviour. */
+const INTERACTIVE = 'a, button, input, label, select, textarea, summary, details, [contenteditable]';
+
+/** The page's main search box (inside <main> first, then anywhere). */
+function pageSearch() {
+  return document.querySelector('main input[type=search]') || document.querySelector('input[type=search]');
+}
+
+function focusSearch() {
+  const box = pageSearch();
+  if (!box) return false;
+  box.focus();
+  box.select();
+  return true;
+}
+
+/** Checkboxes named "ids" that belong to a form (including ones linked with form="…"). */
+function idBoxes(form) {
+  return Array.from(form.elements).filter((el) => el.type === 'checkbox' && el.name === 'ids');
+}
+
+// --- 2. Theme --------------------------------------------------------------
+// <html data-theme> is set by the server from the cookie; absent = follow the system.
+
+function effectiveTheme() {
+  const chosen = root.dataset.theme;
+  if (chosen === 'light' || chosen === 'dark') return chosen;
+  return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+function setTheme(theme) {
+  root.dataset.theme = theme;
+  document.cookie = `theme=${theme}; Path=/; Max-Age=31536000; SameSite=Lax`;
+}
+
+document.addEventListener('click', (event) => {
+  const toggle = event.target.closest('button.theme-toggle');
+  if (!toggle) return;
+  event.preventDefault(); // the no-JS fallback is a form submission
+  setTheme(effectiveTheme() === 'dark' ? 'light' : 'dark');
+});
+
+// --- 3. Sidebar (mobile menu) and dropdown menus ---------------------------
+
+function setSidebarOpen(sidebar, open) {
+  sidebar.classList.toggle('open', open);
+  const toggle = sidebar.querySelector('.menu-toggle');
+  if (toggle) toggle.setAttribute('aria-expanded', String(open));
+}
+
+document.addEventListener('click', (event) => {
+  const toggle = event.target.closest('.menu-toggle');
+  if (toggle) {
+    const sidebar = toggle.closest('.sidebar');
+    if (sidebar) setSidebarOpen(sidebar, !sidebar.classList.contains('open'));
+    return;
+  }
+  // A click outside closes the open mobile menu and any open dropdown <details>.
+  for (const sidebar of document.querySelectorAll('.sidebar.open')) {
+    if (!sidebar.contains(event.target)) setSidebarOpen(sidebar, false);
+  }
+  for (const menu of document.querySelectorAll('details.user-menu[open], details.dropdown[open]')) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});
+
+/** Esc closes menus first; returns true when something was closed. */
+function closeMenus() {
+  let closed = false;
+  for (const menu of document.querySelectorAll('details.user-menu[open], details.dropdown[open]')) {
+    menu.open = false;
+    menu.querySelector('summary')?.focus();
+    closed = true;
+  }
+  if (closed) return true;
+  for (const sidebar of document.querySelectorAll('.sidebar.open')) {
+    setSidebarOpen(sidebar, false);
+    sidebar.querySelector('.menu-toggle')?.focus();
+    closed = true;
+  }
+  return closed;
+}
+
+// The search trigger: the command palette comes later; for now focus the page's search box,
+// or go to the page named by data-href (default /contacts).
+document.addEventListener('click', (event) => {
+  const trigger = event.target.closest('button.search-trigger');
+  if (!trigger) return;
+  event.preventDefault();
+  if (!focusSearch()) window.location.assign(trigger.dataset.href || '/contacts');
+});
+
+// --- 4. Table rows: click to open, j/k/Enter --------------------------------
+
+document.addEventListener('click', (event) => {
+  if (event.defaultPrevented || event.button !== 0) return;
+  const row = event.target.closest('tr[data-href]');
+  if (!row || event.target.closest(INTERACTIVE) || event.target.closest('td.check')) return;
+  if (String(window.getSelection?.() || '').length > 0) return; // the user is selecting text
+  const href = row.dataset.href;
+  if (event.ctrlKey || event.metaKey) window.open(href, '_blank', 'noopener');
+  else window.location.assign(href);
+});
+
+function keyboardRows() {
+  return Array.from(document.querySelectorAll('table.table tbody tr[data-href]'));
+}
+
+function moveRow(step) {
+  const rows = keyboardRows();
+  if (rows.length === 0) return;
+  const current = rows.findIndex((row) => row.classList.contains('kbd-current'));
+  let next = current === -1 ? (step > 0 ? 0 : rows.length - 1) : current + step;
+  next = Math.max(0, Math.min(rows.length - 1, next));
+  if (current !== -1) rows[current].classList.remove('kbd-current');
+  rows[next].classList.add('kbd-current');
+  rows[next].scrollIntoView({ block: 'nearest' });
+}
+
+function openCurrentRow() {
+  const row = document.querySelector('table.table tbody tr.kbd-current[data-href]');
+  if (!row) return false;
+  window.location.assign(row.dataset.href);
+  return true;
+}
+
+// --- 5. Selection and bulk bar ----------------------------------------------
+
+function bulkBarFor(form) {
+  return form.querySelector('.bulk-bar') || (form.id && document.querySelector(`.bulk-bar[data-form="${CSS.escape(form.id)}"]`));
+}
+
+function updateSelection(form) {
+  if (!form) return;
+  const boxes = idBoxes(form);
+  let count = 0;
+  for (const box of boxes) {
+    box.closest('tr')?.classList.toggle('selected', box.checked);
+    if (box.checked) count += 1;
+  }
+  for (const all of form.querySelectorAll('input[type=checkbox][data-select-all]')) {
+    all.checked = boxes.length > 0 && count === boxes.length;
+    all.indeterminate = count > 0 && count < boxes.length;
+  }
+  const bar = bulkBarFor(form);
+  if (bar) {
+    bar.hidden = count === 0;
+    for (const out of bar.querySelectorAll('[data-selected-count]')) out.textContent = count.toLocaleString('en-US');
+  }
+}
+
+document.addEventListener('change', (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== 'checkbox') return;
+  if (box.matches('[data-select-all]')) {
+    const form = box.form || box.closest('form');
+    if (!form) return;
+    for (const item of idBoxes(form)) item.checked = box.checked;
+    updateSelection(form);
+  } else if (box.name === 'ids' && box.form) {
+    updateSelection(box.form);
+  }
+});
+
+// "Deselect all": <button type="button" data-select-none> inside the bulk bar or the form.
+document.addEventListener('click', (event) => {
+  const button = event.target.closest('[data-select-none]');
+  if (!button) return;
+  const form = button.form || button.closest('form') || document.getElementById(button.closest('.bulk-bar')?.dataset.form || '');
+  if (!form) return;
+  event.preventDefault();
+  for (const item of idBoxes(form)) item.checked = false;
+  updateSelection(form);
+});
+
+// --- 6. Dialogs: confirm and shortcut help --------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+let dialogSeq = 0;
+
+/** Builds a modal <dialog>, shows it, and resolves with its returnValue when closed. */
+function showDialog(className, title, body, buttons, focusIndex = 0) {
+  const id = `dlg-${++dialogSeq}`;
+  const actions = el('div', { class: 'dialog-actions' }, ...buttons);
+  const form = el('form', { method: 'dialog' },
+    el('div', { class: 'dialog-body' }, el('h2', { id: `${id}-title` }, title), ...body), actions);
+  const dialog = el('dialog', { class: className, 'aria-labelledby': `${id}-title` }, form);
+  if (body[0] instanceof HTMLParagraphElement) {
+    body[0].id = `${id}-desc`;
+    dialog.setAttribute('aria-describedby', `${id}-desc`);
+  }
+  const opener = document.activeElement;
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => {
+      resolve(dialog.returnValue);
+      dialog.remove();
+      if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    });
+    // A click on the dimmed backdrop (outside the panel) cancels.
+    dialog.addEventListener('click', (event) => {
+      if (event.target !== dialog) return;
+      const box = dialog.getBoundingClientRect();
+      const inside = event.clientX >= box.left && event.clientX <= box.right && event.clientY >= box.top && event.clientY <= box.bottom;
+      if (!inside) dialog.close('');
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    buttons[focusIndex]?.focus();
+  });
+}
+
+/** Resolves true when the user confirms. Falls back to window.confirm without <dialog>. */
+function askConfirm(title, text, label) {
+  if (typeof HTMLDialogElement !== 'function') return Promise.resolve(window.confirm(`${title}\n\n${text}`));
+  const cancel = el('button', { type: 'submit', value: 'cancel', class: 'btn btn-outline' }, 'Cancel');
+  const ok = el('button', { type: 'submit', value: 'confirm', class: 'btn btn-danger' }, label);
+  const body = text ? [el('p', {}, text)] : [];
+  // Focus starts on Cancel: a stray Enter never destroys anything.
+  return showDialog('confirm', title, body, [cancel, ok], 0).then((value) => value === 'confirm');
+}
+
+/** Attribute from the submit button first, then the form. */
+function confirmAttr(form, submitter, name) {
+  const key = `data-confirm${name ? `-${name}` : ''}`;
+  if (submitter?.hasAttribute(key)) return submitter.getAttribute(key);
+  return form.getAttribute(key);
+}
+
+function needsConfirm(form, submitter) {
+  if (form.dataset.confirmed === 'yes') return false;
+  return form.hasAttribute('data-confirm') || Boolean(submitter?.hasAttribute('data-confirm'));
+}
+
+async function runConfirm(form, submitter) {
+  const checked = idBoxes(form).filter((box) => box.checked).length;
+  const countable = submitter?.hasAttribute('data-confirm-count') || form.hasAttribute('data-confirm-count');
+  const fill = (s) => (countable ? s.replaceAll('{n}', checked.toLocaleString('en-US')) : s);
+  const title = fill(confirmAttr(form, submitter, 'title') || 'Are you sure?');
+  const text = fill(confirmAttr(form, submitter, '') || '');
+  const label = fill(confirmAttr(form, submitter, 'button') || 'Delete');
+  if (!(await askConfirm(title, text, label))) return;
+  if (!form.querySelector('input[type=hidden][name=confirm]')) {
+    form.append(el('input', { type: 'hidden', name: 'confirm', value: 'yes', 'data-added-by': 'confirm' }));
+  }
+  form.dataset.confirmed = 'yes';
+  if (submitter && submitter.form === form) form.requestSubmit(submitter);
+  else form.requestSubmit();
+}
+
+const SHORTCUTS = [
+  [['⌘', 'K'], 'Search (Ctrl K on Windows and Linux)'],
+  [['/'], 'Focus the search box on this page'],
+  [['n'], 'New record on list pages'],
+  [['j'], 'Next row'],
+  [['k'], 'Previous row'],
+  [['Enter'], 'Open the highlighted row'],
+  [['Esc'], 'Close dialogs and menus'],
+  [['?'], 'Show this list'],
+];
+
+function showShortcuts() {
+  if (typeof HTMLDialogElement !== 'function' || document.querySelector('dialog.shortcuts')) return;
+  const list = el('dl', { class: 'shortcut-list' });
+  for (const [keys, what] of SHORTCUTS) {
+    const dt = el('dt');
+    keys.forEach((key, i) => dt.append(...(i ? [' ', el('kbd', {}, key)] : [el('kbd', {}, key)])));
+    list.append(dt, el('dd', {}, what));
+  }
+  const close = el('button', { type: 'submit', value: 'close', class: 'btn btn-outline' }, 'Close');
+  showDialog('dialog shortcuts', 'Keyboard shortcuts', [list], [close], 0);
+}
+
+// --- 7. Keyboard shortcuts -----------------------------------------------------
+
+document.addEventListener('keydown', (event) => {
+  if (event.defaultPrevented || event.isComposing) return;
+  const key = event.key;
+
+  // Ctrl/⌘ + K works everywhere, even while typing.
+  if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && key.toLowerCase() === 'k') {
+    if (document.querySelector('dialog[open]')) return;
+    event.preventDefault();
+    const trigger = document.querySelector('button.search-trigger');
+    if (trigger) trigger.click();
+    else focusSearch();
+    return;
+  }
+
+  if (key === 'Escape') {
+    if (document.querySelector('dialog[open]')) return; // native dialogs close themselves
+    if (closeMenus()) event.preventDefault();
+    return;
+  }
+
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (isTyping(event.target) || document.querySelector('dialog[open]')) return;
+
+  switch (key) {
+    case '/':
+      if (focusSearch()) event.preventDefault();
+      break;
+    case '?':
+      event.preventDefault();
+      showShortcuts();
+      break;
+    case 'n': {
+      const link = document.querySelector('a[data-shortcut=new]');
+      if (link) {
+        event.preventDefault();
+        link.click();
+      }
+      break;
+    }
+    case 'j':
+    case 'k':
+      if (keyboardRows().length) {
+        event.preventDefault();
+        moveRow(key === 'j' ? 1 : -1);
+      }
+      break;
+    case 'Enter':
+      if (!event.target.closest?.(INTERACTIVE) && openCurrentRow()) event.preventDefault();
+      break;
+    default:
+      break;
+  }
+});
+
+// --- 8. Auto-submitting filter forms ---------------------------------------------
+// form[data-autosubmit]: selects, checkboxes, radios and dates submit on change;
+// search (300 ms) and number (600 ms) inputs submit after the user stops typing.
+
+const timers = new WeakMap();
+
+function autoSubmit(form) {
+  form.requestSubmit();
+}
+
+document.addEventListener('change', (event) => {
+  const field = event.target;
+  const form = field.form;
+  if (!form || !form.hasAttribute('data-autosubmit')) return;
+  if (field.matches('select, input[type=checkbox]:not([name=ids]), input[type=radio], input[type=date]')) autoSubmit(form);
+});
+
+document.addEventListener('input', (event) => {
+  const field = event.target;
+  const form = field.form;
+  if (!form || !form.hasAttribute('data-autosubmit')) return;
+  if (!field.matches('input[type=search], input[type=number]')) return;
+  clearTimeout(timers.get(field));
+  const delay = field.type === 'number' ? 600 : 300;
+  timers.set(field, setTimeout(() => {
+    if (field.value !== field.defaultValue) autoSubmit(form);
+  }, delay));
+});
+
+// --- 9. Submit: confirm if asked, then mark the button busy ------------------------
+
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || event.defaultPrevented) return;
+  if (form.method === 'dialog') return;
+  const submitter = event.submitter || null;
+
+  if (needsConfirm(form, submitter)) {
+    event.preventDefault();
+    runConfirm(form, submitter);
+    return;
+  }
+  // A second submit while the first request is on its way is dropped, except for GET forms:
+  // a newer search simply replaces the pending navigation.
+  if (form.dataset.busy === 'yes' && form.method !== 'get') {
+    event.preventDefault();
+    return;
+  }
+  if (form.hasAttribute('data-no-busy') || form.hasAttribute('data-autosubmit')) return;
+  if (form.target && form.target !== '_self') return;
+
+  form.dataset.busy = 'yes';
+  const button = submitter && submitter.matches('button, input') ? submitter
+    : form.querySelector('button[type=submit], button:not([type]), input[type=submit]');
+  // Wait a task (not only a microtask): the browser builds the form data after the submit
+  // event, and a disabled submitter would be left out of it.
+  setTimeout(() => {
+    if (!button) return;
+    button.setAttribute('aria-busy', 'true');
+    button.disabled = true;
+    const label = button.dataset.busyLabel;
+    if (label) {
+      button.dataset.idleHtml = button.innerHTML;
+      if (button instanceof HTMLInputElement) button.value = label;
+      else button.textContent = label;
+    }
+  }, 0);
+  // Safety net for responses that do not leave the page (downloads, 204): re-enable later.
+  setTimeout(() => resetForm(form), 10000);
+});
+
+function resetForm(form) {
+  delete form.dataset.busy;
+  delete form.dataset.confirmed;
+  form.querySelector('input[data-added-by=confirm]')?.remove();
+  for (const button of form.querySelectorAll('[aria-busy=true]')) {
+    button.removeAttribute('aria-busy');
+    button.disabled = false;
+    if (button.dataset.idleHtml !== undefined) {
+      if (button instanceof HTMLInputElement) button.value = button.dataset.idleHtml;
+      else button.innerHTML = button.dataset.idleHtml;
+      delete button.dataset.idleHtml;
+    }
+  }
+}
+
+// --- 10. Toasts --------------------------------------------------------------------
+// <div class="toast" role="status" data-autohide="6000"> … <button class="toast-close" data-dismiss>…
+// data-autohide (milliseconds, default 6000) removes it unless hovered or focused.
+
+document.addEventListener('click', (event) => {
+  const close = event.target.closest('.toast [data-dismiss]');
+  if (close) close.closest('.toast').remove();
+});
+
+function armToast(toast) {
+  const delay = Number(toast.dataset.autohide) || 6000;
+  const tick = () => {
+    if (!toast.isConnected) return;
+    if (toast.matches(':hover, :focus-within')) setTimeout(tick, 1000);
+    else toast.remove();
+  };
+  setTimeout(tick, delay);
+}
+
+// --- 11. Start-up -------------------------------------------------------------------
+
+function init() {
+  const forms = new Set();
+  for (const box of document.querySelectorAll('input[type=checkbox][name=ids], input[type=checkbox][data-select-all]')) {
+    if (box.form) forms.add(box.form);
+  }
+  forms.forEach(updateSelection);
+  document.querySelectorAll('.toast[data-autohide]').forEach(armToast);
+}
+
+init();
+
+// Back/forward cache: the page comes back as it was left, busy buttons included.
+window.addEventListener('pageshow', (event) => {
+  if (!event.persisted) return;
+  document.querySelectorAll('form').forEach(resetForm);
+  init();
+});

@@ -1,0 +1,203 @@
+//! `crm bench`: seeds a data set (unless it is already there), starts the real server on
+//! a loopback port and times real HTTP requests against it, printing the figures.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use crm_core::Role;
+use crm_core::accounts::users;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::config::Config;
+
+pub struct Options {
+    pub contacts: u64,
+    pub companies: u64,
+    pub runs: usize,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+}
+
+/// One HTTP/1.1 request over a fresh connection; returns (status, body bytes).
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(addr).await?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).await?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await?;
+    let head_end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("malformed response")?;
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no status")?;
+    let mut body = buf[head_end + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    let cookie = head
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: crm_session=")
+        })
+        .map(|l| {
+            l["set-cookie: ".len()..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        });
+    if let Some(c) = cookie {
+        // the session cookie travels back in the body slot for sign-in calls
+        if path == "/api/auth/signin" {
+            return Ok((status, c.into_bytes()));
+        }
+    }
+    Ok((status, body))
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(pos) = b.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&b[..pos]).trim(), 16).unwrap_or(0);
+        if size == 0 || pos + 2 + size > b.len() {
+            break;
+        }
+        out.extend_from_slice(&b[pos + 2..pos + 2 + size]);
+        b = &b[(pos + 4 + size).min(b.len())..];
+    }
+    out
+}
+
+fn stats(mut ms: Vec<f64>) -> (f64, f64, f64) {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let median = ms[ms.len() / 2];
+    let p95 = ms[((ms.len() as f64 * 0.95).ceil() as usize)
+        .saturating_sub(1)
+        .min(ms.len() - 1)];
+    (median, p95, ms[ms.len() - 1])
+}
+
+pub async fn run(o: Options) -> anyhow::Result<()> {
+    let config = Config::for_tests(o.data_dir.clone(), o.database_url.clone());
+    let db = crate::open_db(&config).await?;
+    let have = sea_orm::PaginatorTrait::count(
+        <crm_core::entities::contact::Entity as sea_orm::EntityTrait>::find(),
+        &db.conn,
+    )
+    .await?;
+    if have < o.contacts {
+        let need = o.contacts - have;
+        println!("seeding {need} contacts into {} …", config.database_url());
+        let secs = crate::seed::bulk(&db, o.companies, need).await?;
+        println!(
+            "seed bulk: {need} contacts + {} companies in {secs:.1} s ({:.0} contacts/s)",
+            o.companies,
+            need as f64 / secs
+        );
+    } else {
+        println!(
+            "using the existing {have} contacts in {}",
+            config.database_url()
+        );
+    }
+    let email = "bench-admin@example.com";
+    let password = "bench password 12345";
+    if users::find_by_email(&db, email).await?.is_none() {
+        users::create(
+            &db,
+            users::NewUser {
+                email: email.into(),
+                name: "Bench Admin".into(),
+                role: Role::Admin,
+                password: password.into(),
+                verified: true,
+                is_demo: true,
+            },
+        )
+        .await?;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let running = crate::start(&config, async move {
+        let _ = rx.await;
+    })
+    .await?;
+    let addr = running.addr;
+    let (st, cookie) = http(
+        addr,
+        "POST",
+        "/api/auth/signin",
+        &[("Content-Type", "application/json")],
+        &format!(r#"{{"email":"{email}","password":"{password}"}}"#),
+    )
+    .await?;
+    if st != 200 {
+        bail!("bench sign-in failed with {st}");
+    }
+    let cookie = String::from_utf8(cookie)?;
+    let cases = [
+        (
+            "API search+status page 1",
+            "/api/contacts?search=smith&status=lead&page=1&limit=50",
+        ),
+        (
+            "API search full name",
+            "/api/contacts?search=mary%20garcia&page=1&limit=50",
+        ),
+        ("API list newest", "/api/contacts?page=1&limit=50"),
+        (
+            "API list deep page",
+            "/api/contacts?page=200&limit=50&sort=name&order=asc",
+        ),
+        ("contacts page", "/contacts"),
+        ("contacts page search", "/contacts?search=smith&status=lead"),
+        ("companies page", "/companies"),
+    ];
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>10}",
+        "case", "median ms", "p95 ms", "max ms", "bytes"
+    );
+    for (name, path) in cases {
+        let mut times = Vec::with_capacity(o.runs);
+        let mut bytes = 0;
+        for _ in 0..o.runs {
+            let t = Instant::now();
+            let (st, body) = http(addr, "GET", path, &[("Cookie", &cookie)], "").await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if st != 200 {
+                bail!("{path} answered {st}");
+            }
+            bytes = body.len();
+        }
+        let (median, p95, max) = stats(times);
+        println!("{name:<28} {median:>9.2} {p95:>9.2} {max:>9.2} {bytes:>10}");
+    }
+    let _ = tx.send(());
+    running.task.await??;
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Typed configuration from the environment and flags (contract.md, "Configuration").
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CRM_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub listen: String,
+    /// Where the SQLite file, the mail outbox and generated secrets live.
+    #[arg(long, env = "CRM_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (default: sqlite://<data dir>/crm.db).
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Public base URL, for links in emails; https:// turns on Secure cookies and HSTS.
+    #[arg(
+        long,
+        env = "CRM_BASE_URL",
+        default_value = "http://localhost:3000",
+        global = true
+    )]
+    pub base_url: String,
+    /// Public sign-up on or off.
+    #[arg(long, env = "CRM_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub allow_signup: bool,
+    /// Log format: pretty or json.
+    #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
+    pub log_format: String,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!("sqlite://{}/crm.db", self.data_dir.display()),
+        }
+    }
+
+    /// A configuration for tests and benchmarks: a data dir, a database, port 0.
+    pub fn for_tests(data_dir: PathBuf, database_url: Option<String>) -> Self {
+        Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir,
+            database_url,
+            base_url: "http://localhost".into(),
+            allow_signup: true,
+            log_format: "pretty".into(),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! The `crm` binary's library half: configuration, start-up wiring, seeding and the
+//! benchmark, so integration tests and benches start exactly what `crm serve` starts.
+
+pub mod bench;
+pub mod config;
+pub mod seed;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use crm_core::Db;
+use crm_web::{AppState, WebConfig};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Connect, migrate and return the database of a configuration.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let db = Db::connect(&config.database_url()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// A running server: its address and a handle that finishes when it stops.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Bind, then serve until `shutdown` resolves; in-flight requests finish first.
+pub async fn start(
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
+    let db = open_db(config).await?;
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(WebConfig {
+            base_url: config.base_url.clone(),
+            allow_signup: config.allow_signup,
+        }),
+    };
+    let listener = TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let app = crm_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error")
+    });
+    Ok(Running { addr, db, task })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

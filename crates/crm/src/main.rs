@@ -1,0 +1,266 @@
+//! `crm`: the CRM server and its operator commands (contract.md, "Binary and CLI").
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use crm::config::Config;
+use crm_core::Role;
+use crm_core::accounts::{random_token, users};
+
+#[derive(Parser)]
+#[command(
+    name = "crm",
+    version,
+    about = "CRM Contact Manager: a self-hosted team CRM in one binary"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve the pages and the API (the default).
+    Serve,
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts without the web UI.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load data sets.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+    /// Measure the server: seeds a data set, starts the server, times real HTTP requests.
+    Bench {
+        /// Contacts in the data set (seeded when fewer exist).
+        #[arg(long, default_value_t = 1_000_000)]
+        contacts: u64,
+        /// Companies seeded along with the contacts.
+        #[arg(long, default_value_t = 1_000)]
+        companies: u64,
+        /// Requests per case.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Small and quick (10k contacts, 5 runs), for CI.
+        #[arg(long)]
+        smoke: bool,
+        /// Data directory of the bench database (kept between runs).
+        #[arg(long, default_value = "./data-bench")]
+        bench_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an active user with a verified email; prints a generated password unless --password-stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "manager", "rep"])]
+        role: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Set a user's password (read from standard input); ends their sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Deactivate a user; their sessions end at once.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// Load the demo data set (marked as demo, owned by demo users); idempotent.
+    Demo,
+    /// Load a large synthetic data set fast, with progress.
+    Bulk {
+        #[arg(long, default_value_t = 10_000)]
+        contacts: u64,
+        #[arg(long, default_value_t = 100)]
+        companies: u64,
+    },
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("cannot read the password from stdin")?;
+    let p = s.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        bail!("no password on stdin");
+    }
+    Ok(p)
+}
+
+fn init_logs(format: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let running = crm::start(&config, crm::shutdown_signal()).await?;
+            let n = users::count(&running.db).await?;
+            tracing::info!(
+                "CRM listening on http://{} (database {})",
+                running.addr,
+                crm_core::db::redact(&config.database_url())
+            );
+            if n == 0 {
+                tracing::warn!(
+                    "no users yet: create the first admin with `crm user create --email you@example.com --name \"Your Name\" --role admin`"
+                );
+            }
+            running.task.await??;
+        }
+        Command::Migrate => {
+            crm::open_db(&config).await?;
+            println!(
+                "migrations applied to {}",
+                crm_core::db::redact(&config.database_url())
+            );
+        }
+        Command::User(cmd) => {
+            let db = crm::open_db(&config).await?;
+            match cmd {
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                } => {
+                    let role = Role::parse(&role).context("role must be admin, manager or rep")?;
+                    let (password, generated) = if password_stdin {
+                        (read_password()?, false)
+                    } else {
+                        (random_token(), true)
+                    };
+                    let u = users::create(
+                        &db,
+                        users::NewUser {
+                            email,
+                            name,
+                            role,
+                            password: password.clone(),
+                            verified: true,
+                            is_demo: false,
+                        },
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("created {} ({}) as {}", u.email, u.name, u.role);
+                    if generated {
+                        println!("password (shown once): {password}");
+                    }
+                }
+                UserCommand::List => {
+                    for u in users::list(&db).await? {
+                        let state = if u.is_active { "active" } else { "inactive" };
+                        println!("{:<36} {:<8} {:<9} {}", u.email, u.role, state, u.name);
+                    }
+                }
+                UserCommand::SetPassword { email, .. } => {
+                    users::set_password(&db, &email, read_password()?)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("password changed for {email}; their sessions were ended");
+                }
+                UserCommand::Deactivate { email } => {
+                    users::deactivate(&db, &email)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{email} deactivated; their sessions were ended");
+                }
+            }
+        }
+        Command::Seed(cmd) => {
+            let db = crm::open_db(&config).await?;
+            match cmd {
+                SeedCommand::Demo => {
+                    if crm::seed::demo(&db).await? {
+                        println!(
+                            "demo data loaded (demo users: manager@demo.crm, riley@demo.crm, sam@demo.crm)"
+                        );
+                    } else {
+                        println!("demo data already present; nothing to do");
+                    }
+                }
+                SeedCommand::Bulk {
+                    contacts,
+                    companies,
+                } => {
+                    let secs = crm::seed::bulk(&db, companies, contacts).await?;
+                    println!("loaded {contacts} contacts and {companies} companies in {secs:.1} s");
+                }
+            }
+        }
+        Command::Bench {
+            contacts,
+            companies,
+            runs,
+            smoke,
+            bench_dir,
+        } => {
+            let (contacts, companies, runs) = if smoke {
+                (10_000, 100, 5)
+            } else {
+                (contacts, companies, runs)
+            };
+            crm::bench::run(crm::bench::Options {
+                contacts,
+                companies,
+                runs,
+                data_dir: bench_dir,
+                database_url: config.database_url.clone(),
+            })
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logs(&cli.config.log_format);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(run(cli)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,276 @@
+//! Data sets: `seed demo` (a small realistic team book, idempotent, marked as demo) and
+//! `seed bulk` (millions of synthetic rows, fast, with progress on stderr).
+
+use std::io::Write;
+use std::time::Instant;
+
+use chrono::Duration;
+use crm_core::accounts::{random_token, users};
+use crm_core::contacts::search_text;
+use crm_core::entities::{company, contact, user};
+use crm_core::text::{name_key, phone_key};
+use crm_core::{Db, Role, clock};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use uuid::Uuid;
+
+const FIRST: [&str; 40] = [
+    "James",
+    "Mary",
+    "Robert",
+    "Patricia",
+    "John",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "David",
+    "Elizabeth",
+    "William",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Carlos",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Sofia",
+    "Mark",
+    "Aisha",
+    "Ken",
+    "Yuki",
+    "Omar",
+    "Elena",
+    "Lukas",
+    "Priya",
+    "Mateo",
+    "Chloe",
+    "Noah",
+    "Amara",
+    "Ivan",
+    "Zoe",
+];
+const LAST: [&str; 40] = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "Walker",
+    "Young",
+    "Allen",
+    "King",
+    "Wright",
+    "Scott",
+    "Nguyen",
+    "Hill",
+    "Flores",
+    "Green",
+];
+const TITLES: [&str; 8] = [
+    "CEO",
+    "CTO",
+    "Head of Sales",
+    "Procurement Manager",
+    "Engineer",
+    "Operations Lead",
+    "Marketing Director",
+    "Analyst",
+];
+const INDUSTRIES: [&str; 7] = crm_core::companies::INDUSTRIES;
+
+/// Owners for generated records: the demo users (created when missing).
+async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
+    let people = [
+        ("Morgan Manager", "manager@demo.crm", Role::Manager),
+        ("Riley Rep", "riley@demo.crm", Role::Rep),
+        ("Sam Rep", "sam@demo.crm", Role::Rep),
+    ];
+    let mut ids = Vec::new();
+    for (name, email, role) in people {
+        let u = match users::find_by_email(db, email).await? {
+            Some(u) => u,
+            None => {
+                let new = users::NewUser {
+                    email: email.into(),
+                    name: name.into(),
+                    role,
+                    password: random_token(),
+                    verified: true,
+                    is_demo: true,
+                };
+                users::create(db, new).await?
+            }
+        };
+        ids.push(u.id);
+    }
+    Ok(ids)
+}
+
+fn progress(label: &str, done: u64, total: u64, started: Instant) {
+    let pct = if total == 0 { 100 } else { done * 100 / total };
+    let bar: String = (0..30)
+        .map(|i| if i * 100 / 30 < pct { '#' } else { '-' })
+        .collect();
+    let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+    eprint!("\r{label:<10} [{bar}] {done}/{total} ({rate:.0}/s)   ");
+    let _ = std::io::stderr().flush();
+}
+
+/// Insert `n` synthetic companies and `contacts` contacts; returns the seconds taken.
+pub async fn bulk(db: &Db, n_companies: u64, n_contacts: u64) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let owners = demo_users(db).await?;
+    let offset = contact::Entity::find().count(&db.conn).await?;
+    let company_offset = company::Entity::find().count(&db.conn).await?;
+    let now = clock::now();
+    let mut company_ids = Vec::with_capacity(n_companies as usize);
+    let t = Instant::now();
+    for chunk_start in (0..n_companies).step_by(1000) {
+        let end = (chunk_start + 1000).min(n_companies);
+        let rows: Vec<company::ActiveModel> = (chunk_start..end)
+            .map(|i| {
+                let k = company_offset + i;
+                let id = Uuid::now_v7();
+                company_ids.push(id);
+                let name = format!(
+                    "{} {} Holdings {k}",
+                    LAST[(k % 40) as usize],
+                    LAST[(k / 40 % 40) as usize]
+                );
+                company::ActiveModel {
+                    id: Set(id),
+                    name_key: Set(name_key(&name)),
+                    name: Set(name),
+                    industry: Set(Some(INDUSTRIES[(k % 7) as usize].to_string())),
+                    website: Set(Some(format!("https://company{k}.example.com"))),
+                    phone: Set(None),
+                    address: Set(None),
+                    employee_count: Set(Some((k % 5000) as i64 + 5)),
+                    revenue_cents: Set(Some(((k % 900) as i64 + 10) * 10_000_000)),
+                    is_demo: Set(true),
+                    created_at: Set(now - Duration::minutes(k as i64)),
+                    updated_at: Set(now),
+                }
+            })
+            .collect();
+        company::Entity::insert_many(rows).exec(&db.conn).await?;
+        progress("companies", end, n_companies, t);
+    }
+    if n_companies > 0 {
+        eprintln!();
+    }
+    let t = Instant::now();
+    let batch = 1000u64;
+    let per_txn = 50_000u64;
+    let mut i = 0u64;
+    while i < n_contacts {
+        let txn = db.conn.begin().await?;
+        let txn_end = (i + per_txn).min(n_contacts);
+        while i < txn_end {
+            let end = (i + batch).min(txn_end);
+            let rows: Vec<contact::ActiveModel> = (i..end)
+                .map(|j| synthetic_contact(offset + j, &owners, &company_ids, now))
+                .collect();
+            contact::Entity::insert_many(rows).exec(&txn).await?;
+            i = end;
+        }
+        txn.commit().await?;
+        progress("contacts", i, n_contacts, t);
+    }
+    if n_contacts > 0 {
+        eprintln!();
+    }
+    if !db.is_postgres() {
+        sea_orm::ConnectionTrait::execute_unprepared(&db.conn, "PRAGMA optimize").await?;
+    } else {
+        sea_orm::ConnectionTrait::execute_unprepared(&db.conn, "ANALYZE contacts").await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn synthetic_contact(
+    k: u64,
+    owners: &[Uuid],
+    companies: &[Uuid],
+    now: chrono::DateTime<chrono::Utc>,
+) -> contact::ActiveModel {
+    let first = FIRST[(k % 40) as usize];
+    let last = LAST[(k / 40 % 40) as usize];
+    let email = format!(
+        "{}.{}{k}@example.com",
+        first.to_lowercase(),
+        last.to_lowercase()
+    );
+    let phone = format!("+1 555 {:07}", k % 10_000_000);
+    let phone = (k < 10_000_000).then_some(phone);
+    contact::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        search_text: Set(search_text(first, last, &email, phone.as_deref())),
+        first_name: Set(first.to_string()),
+        last_name: Set(last.to_string()),
+        email: Set(email),
+        phone_key: Set(phone.as_deref().map(phone_key)),
+        phone_number: Set(phone),
+        status: Set(if k % 3 == 0 { "customer" } else { "lead" }.to_string()),
+        job_title: Set(Some(TITLES[(k % 8) as usize].to_string())),
+        company_id: Set(if companies.is_empty() || k % 4 == 3 {
+            None
+        } else {
+            Some(companies[(k as usize) % companies.len()])
+        }),
+        user_id: Set(Some(owners[(k as usize) % owners.len()])),
+        is_demo: Set(true),
+        created_at: Set(now - Duration::seconds((k * 31) as i64)),
+        updated_at: Set(now),
+    }
+}
+
+/// The demo data set: idempotent (a second run finds it and does nothing).
+pub async fn demo(db: &Db) -> anyhow::Result<bool> {
+    let exists = user::Entity::find()
+        .filter(user::Column::Email.eq("manager@demo.crm"))
+        .one(&db.conn)
+        .await?
+        .is_some()
+        && contact::Entity::find()
+            .filter(contact::Column::IsDemo.eq(true))
+            .one(&db.conn)
+            .await?
+            .is_some();
+    if exists {
+        return Ok(false);
+    }
+    bulk(db, 12, 120).await?;
+    Ok(true)
+}
