@@ -1,0 +1,190 @@
+//! Test harness: a running app per test, users of each role, an HTTP client that keeps
+//! its session cookie and sends the CSRF token.
+
+use std::path::PathBuf;
+
+use crm::config::Config;
+use crm_core::accounts::users::{self, NewUser};
+use crm_core::{Db, Role};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Run a test body against SQLite (plain test) and PostgreSQL (ignored unless asked).
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::support::TestApp::sqlite().await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test]
+            #[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
+            async fn postgres() {
+                let app = $crate::support::TestApp::postgres().await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    dir: PathBuf,
+    pg: Option<(String, String)>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
+        Self::start(dir, None, None).await
+    }
+
+    pub async fn postgres() -> TestApp {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .expect("TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres");
+        let name = format!("crm_test_{}", Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        admin.close().await.ok();
+        let (prefix, _) = admin_url.rsplit_once('/').expect("a database URL");
+        let url = format!("{prefix}/{name}");
+        let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
+        Self::start(dir, Some(url), Some((admin_url, name))).await
+    }
+
+    async fn start(dir: PathBuf, url: Option<String>, pg: Option<(String, String)>) -> TestApp {
+        let config = Config::for_tests(dir.clone(), url);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let running = crm::start(&config, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("start the app");
+        TestApp { base: format!("http://{}", running.addr), db: running.db, dir, pg, stop: Some(tx) }
+    }
+
+    /// Stop the server and remove the test database.
+    pub async fn finish(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.db.conn.clone().close().await.ok();
+        if let Some((admin_url, name)) = self.pg.take() {
+            if let Ok(admin) = Database::connect(&admin_url).await {
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// A user of `role`, created through the real path, and a signed-in client for them.
+    pub async fn user(&self, role: Role) -> Client {
+        let email = format!("{}-{}@example.com", role.as_str(), &Uuid::new_v4().simple().to_string()[..8]);
+        let u = users::create(
+            &self.db,
+            NewUser { email: email.clone(), name: format!("Test {}", role.as_str()), role, password: PASSWORD.into(), verified: true, is_demo: false },
+        )
+        .await
+        .expect("create user");
+        let mut c = self.anonymous();
+        let (st, body) = c.post("/api/auth/signin", serde_json::json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(st, StatusCode::OK, "sign-in failed: {body}");
+        let (_, s) = c.get("/api/auth/session").await;
+        c.csrf = s["data"]["csrfToken"].as_str().map(|s| s.to_string());
+        c.user_id = Some(u.id);
+        c.email = email;
+        c
+    }
+
+    pub fn anonymous(&self) -> Client {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("client");
+        Client { http, base: self.base.clone(), csrf: None, user_id: None, email: String::new() }
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub email: String,
+}
+
+impl Client {
+    pub fn id(&self) -> Uuid {
+        self.user_id.expect("a signed-in client")
+    }
+
+    async fn send(&self, rb: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let rb = match &self.csrf {
+            Some(t) => rb.header("X-CSRF-Token", t),
+            None => rb,
+        };
+        let res = rb.send().await.expect("request");
+        let st = res.status();
+        let text = res.text().await.expect("body");
+        (st, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.get(format!("{}{path}", self.base))).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await
+    }
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> (StatusCode, Value) {
+        self.send(self.http.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(&body)).await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base))).await
+    }
+    /// An HTML form post (the CSRF token goes in the form, as a browser sends it).
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+        let mut pairs: Vec<(&str, &str)> = fields.to_vec();
+        if let Some(t) = &self.csrf {
+            pairs.push(("csrf_token", t));
+        }
+        let res = self.http.post(format!("{}{path}", self.base)).form(&pairs).send().await.expect("request");
+        let st = res.status();
+        let loc = res.headers().get("location").and_then(|v| v.to_str().ok()).map(|s| s.to_string());
+        (st, res.text().await.unwrap_or_default(), loc)
+    }
+    pub async fn page(&self, path: &str) -> (StatusCode, String) {
+        let res = self.http.get(format!("{}{path}", self.base)).send().await.expect("request");
+        (res.status(), res.text().await.unwrap_or_default())
+    }
+
+    /// Create a contact and return its id.
+    pub async fn contact(&self, first: &str, last: &str, extra: Value) -> String {
+        let mut body = serde_json::json!({
+            "firstName": first, "lastName": last,
+            "email": format!("{}.{}.{}@example.com", first.to_lowercase(), last.to_lowercase(), &Uuid::new_v4().simple().to_string()[..6]),
+        });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let (st, v) = self.post("/api/contacts", body).await;
+        assert_eq!(st, StatusCode::CREATED, "create contact: {v}");
+        v["data"]["id"].as_str().expect("id").to_string()
+    }
+}
