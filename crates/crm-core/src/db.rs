@@ -51,14 +51,13 @@ impl Db {
 
     /// Run pending migrations (creates pg_trgm first when allowed).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        if self.is_postgres() {
-            if let Err(e) = self
+        if self.is_postgres()
+            && let Err(e) = self
                 .conn
                 .execute_unprepared("CREATE EXTENSION IF NOT EXISTS pg_trgm")
                 .await
-            {
-                tracing::warn!("could not create the pg_trgm extension: {e}");
-            }
+        {
+            tracing::warn!("could not create the pg_trgm extension: {e}");
         }
         Migrator::up(&self.conn, None)
             .await

@@ -138,7 +138,7 @@ async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
 }
 
 fn progress(label: &str, done: u64, total: u64, started: Instant) {
-    let pct = if total == 0 { 100 } else { done * 100 / total };
+    let pct = (done * 100).checked_div(total).unwrap_or(100);
     let bar: String = (0..30)
         .map(|i| if i * 100 / 30 < pct { '#' } else { '-' })
         .collect();
@@ -242,7 +242,12 @@ fn synthetic_contact(
         email: Set(email),
         phone_key: Set(phone.as_deref().map(phone_key)),
         phone_number: Set(phone),
-        status: Set(if k % 3 == 0 { "customer" } else { "lead" }.to_string()),
+        status: Set(if k.is_multiple_of(3) {
+            "customer"
+        } else {
+            "lead"
+        }
+        .to_string()),
         job_title: Set(Some(TITLES[(k % 8) as usize].to_string())),
         company_id: Set(if companies.is_empty() || k % 4 == 3 {
             None

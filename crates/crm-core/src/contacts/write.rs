@@ -50,14 +50,13 @@ fn read(input: &mut Input) -> Fields {
 /// Field-level checks that need the database: the company exists, email and phone free.
 async fn check_refs(db: &Db, f: &Fields, except: Option<Uuid>) -> CoreResult<()> {
     let mut errs = crate::error::FieldErrors::default();
-    if let Field::Value(cid) = f.company {
-        if company::Entity::find_by_id(cid)
+    if let Field::Value(cid) = f.company
+        && company::Entity::find_by_id(cid)
             .one(&db.conn)
             .await?
             .is_none()
-        {
-            errs.add("companyId", "Company not found");
-        }
+    {
+        errs.add("companyId", "Company not found");
     }
     let others = |c: Condition| match except {
         Some(id) => c.add(contact::Column::Id.ne(id)),

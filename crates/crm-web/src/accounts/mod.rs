@@ -181,10 +181,10 @@ pub async fn signout_submit(
     State(state): State<AppState>,
     MaybeSession(s): MaybeSession,
 ) -> Response {
-    if let Some(s) = s {
-        if let Err(e) = sessions::delete_by_token(&state.db, &s.token).await {
-            return crate::http::error::PageError(e).into_response();
-        }
+    if let Some(s) = s
+        && let Err(e) = sessions::delete_by_token(&state.db, &s.token).await
+    {
+        return crate::http::error::PageError(e).into_response();
     }
     let mut res = Redirect::to("/auth/signin").into_response();
     res.headers_mut()

@@ -1,1 +1,225 @@
-pub fn x() {}
+//! Chromium end to end (Debian `chromium` + `chromium-driver`): sign in through the form,
+//! create a company and a contact through the forms, and screenshot the pages in light,
+//! dark and phone widths into `target/screenshots/`. Ignored in a plain `cargo test`
+//! (it needs the browser); `.ci/run` runs it with `--ignored`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crm_core::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestApp};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser() -> (Driver, Client) {
+    // two rustls crypto back ends are linked in this test binary; pick one
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (apt install chromium chromium-driver)");
+    let driver = Driver(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--window-size=1280,900"]
+        }),
+    );
+    for _ in 0..100 {
+        if let Ok(c) = ClientBuilder::rustls()
+            .expect("tls")
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            return (driver, c);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+fn shot_dir() -> std::path::PathBuf {
+    let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shot_dir().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let el = c.find(Locator::Css(css)).await.unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn text_of(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn sign_in_create_contact_and_screenshot() {
+    let app = TestApp::sqlite().await;
+    let admin = app.user(Role::Admin).await;
+    for (name, industry) in [
+        ("Globex Corporation", "technology"),
+        ("Initech", "finance"),
+        ("Umbrella Health", "healthcare"),
+    ] {
+        admin
+            .post(
+                "/api/companies",
+                json!({"name": name, "industry": industry, "website": "https://example.com"}),
+            )
+            .await;
+    }
+    for (f, l, s) in [
+        ("Ada", "Lovelace", "customer"),
+        ("Alan", "Turing", "lead"),
+        ("Grace", "Hopper", "lead"),
+        ("Katherine", "Johnson", "customer"),
+    ] {
+        admin.contact(f, l, json!({"status": s, "phoneNumber": format!("+1 555 010 {:04}", f.len() * 7), "jobTitle": "Engineer"})).await;
+    }
+    let (driver, c) = browser().await;
+
+    // signing in brings the user back to the page they asked for
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/auth/signin")
+    );
+    shot(&c, "signin").await;
+    fill(&c, "input[name=email]", &admin.email).await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/contacts");
+
+    // create a contact through the form, with a company picked
+    c.find(Locator::Css("a[data-shortcut=new]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&c, "#firstName", "Margaret").await;
+    fill(&c, "#lastName", "Hamilton").await;
+    fill(&c, "#email", "not-an-email").await;
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("Invalid email format"),
+        "inline error shown: {body}"
+    );
+    shot(&c, "contact-form-errors").await;
+    fill(&c, "#email", "margaret@example.com").await;
+    c.find(Locator::Css("#companyId option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("Margaret Hamilton"),
+        "profile shows the new contact: {body}"
+    );
+    shot(&c, "contact-profile").await;
+
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("margaret@example.com") && body.contains("1–5 of 5"),
+        "{body}"
+    );
+    shot(&c, "contacts-list-light").await;
+
+    // the theme toggle switches to dark and remembers it
+    c.find(Locator::Css("button.theme-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    let theme = c
+        .execute("return document.documentElement.dataset.theme", vec![])
+        .await
+        .unwrap();
+    assert_eq!(theme, json!("dark"));
+    shot(&c, "contacts-list-dark").await;
+    c.goto(&format!("{}/companies", app.base)).await.unwrap();
+    assert!(text_of(&c).await.contains("Globex Corporation"));
+    shot(&c, "companies-list-dark").await;
+    c.find(Locator::Css("button.theme-toggle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.goto(&format!("{}/companies", app.base)).await.unwrap();
+    shot(&c, "companies-list-light").await;
+
+    // a phone-sized window
+    c.set_window_size(375, 800).await.unwrap();
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    shot(&c, "contacts-list-375").await;
+
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}

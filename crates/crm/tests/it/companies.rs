@@ -21,15 +21,25 @@ async fn company_lifecycle(app: &TestApp) {
     assert_eq!(c["revenue"], 1234.5);
     let id = c["id"].as_str().unwrap().to_string();
 
-    let (st, v) = other.post("/api/companies", json!({"name": "  acme   CORP "})).await;
+    let (st, v) = other
+        .post("/api/companies", json!({"name": "  acme   CORP "}))
+        .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "Company name already exists");
 
-    let (st, v) = rep.post("/api/companies", json!({"name": "", "website": "ftp:x", "employeeCount": 1.5, "revenue": -1})).await;
+    let (st, v) = rep
+        .post(
+            "/api/companies",
+            json!({"name": "", "website": "ftp:x", "employeeCount": 1.5, "revenue": -1}),
+        )
+        .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["fieldErrors"]["name"], "Company name is required");
     assert_eq!(v["fieldErrors"]["website"], "Invalid website URL");
-    assert_eq!(v["fieldErrors"]["employeeCount"], "Employee count must be a whole number");
+    assert_eq!(
+        v["fieldErrors"]["employeeCount"],
+        "Employee count must be a whole number"
+    );
     assert_eq!(v["fieldErrors"]["revenue"], "Revenue must be positive");
 
     // scoped counts: each rep sees only their own contacts at the company
@@ -42,16 +52,31 @@ async fn company_lifecycle(app: &TestApp) {
     let (_, v) = other.get("/api/companies?search=acme").await;
     assert_eq!(v["data"][0]["_count"]["contacts"], 2);
 
-    let (st, v) = rep.put(&format!("/api/companies/{id}"), json!({"address": "1 Main St"})).await;
+    let (st, v) = rep
+        .put(
+            &format!("/api/companies/{id}"),
+            json!({"address": "1 Main St"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(v["data"]["website"], "https://acme.example", "partial update keeps other fields");
+    assert_eq!(
+        v["data"]["website"], "https://acme.example",
+        "partial update keeps other fields"
+    );
 
     let (st, v) = rep.delete(&format!("/api/companies/{id}")).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(v["data"]["message"], "Company deleted successfully");
     let (_, v) = other.get("/api/contacts").await;
     assert_eq!(v["pagination"]["total"], 2, "contacts survive");
-    assert!(v["data"].as_array().unwrap().iter().all(|c| c["companyId"].is_null()), "and are unlinked");
+    assert!(
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["companyId"].is_null()),
+        "and are unlinked"
+    );
     let (st, v) = rep.get(&format!("/api/companies/{id}")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert_eq!(v["error"], "Company not found");
@@ -62,12 +87,22 @@ async fn company_list_filters_and_pages(app: &TestApp) {
     let admin = app.user(Role::Admin).await;
     for i in 0..12 {
         let industry = if i % 2 == 0 { "finance" } else { "retail" };
-        let (st, _) = admin.post("/api/companies", json!({"name": format!("Firm {i:02}"), "industry": industry})).await;
+        let (st, _) = admin
+            .post(
+                "/api/companies",
+                json!({"name": format!("Firm {i:02}"), "industry": industry}),
+            )
+            .await;
         assert_eq!(st, StatusCode::CREATED);
     }
     let (_, v) = admin.get("/api/companies").await;
-    assert_eq!(v["pagination"], json!({"page": 1, "limit": 10, "total": 12, "totalPages": 2}));
-    let (_, v) = admin.get("/api/companies?industry=finance&sort=name&order=asc").await;
+    assert_eq!(
+        v["pagination"],
+        json!({"page": 1, "limit": 10, "total": 12, "totalPages": 2})
+    );
+    let (_, v) = admin
+        .get("/api/companies?industry=finance&sort=name&order=asc")
+        .await;
     assert_eq!(v["pagination"]["total"], 6);
     assert_eq!(v["data"][0]["name"], "Firm 00");
     let (_, v) = admin.get("/api/companies?search=RETAIL").await;

@@ -53,8 +53,13 @@ impl TestApp {
         let admin_url = std::env::var("TEST_DATABASE_URL")
             .expect("TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres");
         let name = format!("crm_test_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        let admin = Database::connect(&admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
         admin.close().await.ok();
         let (prefix, _) = admin_url.rsplit_once('/').expect("a database URL");
         let url = format!("{prefix}/{name}");
@@ -70,7 +75,13 @@ impl TestApp {
         })
         .await
         .expect("start the app");
-        TestApp { base: format!("http://{}", running.addr), db: running.db, dir, pg, stop: Some(tx) }
+        TestApp {
+            base: format!("http://{}", running.addr),
+            db: running.db,
+            dir,
+            pg,
+            stop: Some(tx),
+        }
     }
 
     /// Stop the server and remove the test database.
@@ -79,25 +90,42 @@ impl TestApp {
             let _ = tx.send(());
         }
         self.db.conn.clone().close().await.ok();
-        if let Some((admin_url, name)) = self.pg.take() {
-            if let Ok(admin) = Database::connect(&admin_url).await {
-                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
-            }
+        if let Some((admin_url, name)) = self.pg.take()
+            && let Ok(admin) = Database::connect(&admin_url).await
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            admin.execute_unprepared(&sql).await.ok();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 
     /// A user of `role`, created through the real path, and a signed-in client for them.
     pub async fn user(&self, role: Role) -> Client {
-        let email = format!("{}-{}@example.com", role.as_str(), &Uuid::new_v4().simple().to_string()[..8]);
+        let email = format!(
+            "{}-{}@example.com",
+            role.as_str(),
+            &Uuid::new_v4().simple().to_string()[..8]
+        );
         let u = users::create(
             &self.db,
-            NewUser { email: email.clone(), name: format!("Test {}", role.as_str()), role, password: PASSWORD.into(), verified: true, is_demo: false },
+            NewUser {
+                email: email.clone(),
+                name: format!("Test {}", role.as_str()),
+                role,
+                password: PASSWORD.into(),
+                verified: true,
+                is_demo: false,
+            },
         )
         .await
         .expect("create user");
         let mut c = self.anonymous();
-        let (st, body) = c.post("/api/auth/signin", serde_json::json!({"email": email, "password": PASSWORD})).await;
+        let (st, body) = c
+            .post(
+                "/api/auth/signin",
+                serde_json::json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(st, StatusCode::OK, "sign-in failed: {body}");
         let (_, s) = c.get("/api/auth/session").await;
         c.csrf = s["data"]["csrfToken"].as_str().map(|s| s.to_string());
@@ -113,7 +141,13 @@ impl TestApp {
             .pool_max_idle_per_host(0)
             .build()
             .expect("client");
-        Client { http, base: self.base.clone(), csrf: None, user_id: None, email: String::new() }
+        Client {
+            http,
+            base: self.base.clone(),
+            csrf: None,
+            user_id: None,
+            email: String::new(),
+        }
     }
 }
 
@@ -138,37 +172,69 @@ impl Client {
         let res = rb.send().await.expect("request");
         let st = res.status();
         let text = res.text().await.expect("body");
-        (st, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            st,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base))).await
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body)).await
+        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
+            .await
     }
     pub async fn post_raw(&self, path: &str, body: &'static str) -> (StatusCode, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).header("content-type", "application/json").body(body)).await
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await
     }
     pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.http.put(format!("{}{path}", self.base)).json(&body)).await
+        self.send(self.http.put(format!("{}{path}", self.base)).json(&body))
+            .await
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.delete(format!("{}{path}", self.base))).await
+        self.send(self.http.delete(format!("{}{path}", self.base)))
+            .await
     }
     /// An HTML form post (the CSRF token goes in the form, as a browser sends it).
-    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+    pub async fn form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
         let mut pairs: Vec<(&str, &str)> = fields.to_vec();
         if let Some(t) = &self.csrf {
             pairs.push(("csrf_token", t));
         }
-        let res = self.http.post(format!("{}{path}", self.base)).form(&pairs).send().await.expect("request");
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(&pairs)
+            .send()
+            .await
+            .expect("request");
         let st = res.status();
-        let loc = res.headers().get("location").and_then(|v| v.to_str().ok()).map(|s| s.to_string());
+        let loc = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.to_string());
         (st, res.text().await.unwrap_or_default(), loc)
     }
     pub async fn page(&self, path: &str) -> (StatusCode, String) {
-        let res = self.http.get(format!("{}{path}", self.base)).send().await.expect("request");
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
         (res.status(), res.text().await.unwrap_or_default())
     }
 
