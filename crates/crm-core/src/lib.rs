@@ -15,6 +15,7 @@ pub mod migration;
 pub mod page;
 pub mod query;
 pub mod scope;
+pub mod seed;
 pub mod text;
 
 pub use actor::{Actor, Role};

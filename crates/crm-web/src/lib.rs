@@ -6,6 +6,7 @@ pub mod companies;
 pub mod contacts;
 pub mod home;
 pub mod http;
+pub mod setup;
 pub mod web;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ impl WebConfig {
 pub struct AppState {
     pub db: Db,
     pub config: Arc<WebConfig>,
+    /// True while no user exists (a cache; the database is asked again before acting).
+    pub needs_setup: Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub use http::router::router;

@@ -114,7 +114,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     if have < o.contacts {
         let need = o.contacts - have;
         println!("seeding {need} contacts into {} …", config.database_url());
-        let secs = crate::seed::bulk(&db, o.companies, need).await?;
+        let secs = crm_core::seed::bulk(&db, o.companies, need).await?;
         println!(
             "seed bulk: {need} contacts + {} companies in {secs:.1} s ({:.0} contacts/s)",
             o.companies,

@@ -3,7 +3,6 @@
 
 pub mod bench;
 pub mod config;
-pub mod seed;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,12 +40,14 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let db = open_db(config).await?;
+    let needs_setup = crm_core::accounts::setup::needed(&db).await?;
     let state = AppState {
         db: db.clone(),
         config: Arc::new(WebConfig {
             base_url: config.base_url.clone(),
             allow_signup: config.allow_signup,
         }),
+        needs_setup: Arc::new(std::sync::atomic::AtomicBool::new(needs_setup)),
     };
     let listener = TcpListener::bind(&config.listen)
         .await

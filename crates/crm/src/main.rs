@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use crm::config::Config;
 use crm_core::Role;
-use crm_core::accounts::{random_token, users};
+use crm_core::accounts::{random_token, setup, users};
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +28,8 @@ enum Command {
     Serve,
     /// Run pending database migrations and exit.
     Migrate,
+    /// Print a fresh one-time link to create the first admin (only while no user exists).
+    SetupLink,
     /// Manage user accounts without the web UI.
     #[command(subcommand)]
     User(UserCommand),
@@ -127,18 +129,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let running = crm::start(&config, crm::shutdown_signal()).await?;
-            let n = users::count(&running.db).await?;
+            let base = config.base_url.trim_end_matches('/');
+            let db_name = crm_core::db::redact(&config.database_url());
             tracing::info!(
-                "CRM listening on http://{} (database {})",
-                running.addr,
-                crm_core::db::redact(&config.database_url())
+                "CRM listening on http://{} (database {db_name})",
+                running.addr
             );
-            if n == 0 {
-                tracing::warn!(
-                    "no users yet: create the first admin with `crm user create --email you@example.com --name \"Your Name\" --role admin`"
+            if setup::needed(&running.db).await? {
+                let token = setup::new_token(&running.db).await?;
+                tracing::info!(
+                    "first run: open {base}/setup?token={token} to create the admin account"
                 );
             }
             running.task.await??;
+        }
+        Command::SetupLink => {
+            let db = crm::open_db(&config).await?;
+            let token = setup::new_token(&db).await?;
+            println!(
+                "{}/setup?token={token}",
+                config.base_url.trim_end_matches('/')
+            );
         }
         Command::Migrate => {
             crm::open_db(&config).await?;
@@ -204,7 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crm::open_db(&config).await?;
             match cmd {
                 SeedCommand::Demo => {
-                    if crm::seed::demo(&db).await? {
+                    if crm_core::seed::demo(&db).await? {
                         println!(
                             "demo data loaded (demo users: manager@demo.crm, riley@demo.crm, sam@demo.crm)"
                         );
@@ -216,7 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     contacts,
                     companies,
                 } => {
-                    let secs = crm::seed::bulk(&db, companies, contacts).await?;
+                    let secs = crm_core::seed::bulk(&db, companies, contacts).await?;
                     println!("loaded {contacts} contacts and {companies} companies in {secs:.1} s");
                 }
             }

@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod sessions;
+pub mod setup;
 pub mod users;
 
 use base64::Engine;

@@ -46,6 +46,12 @@ pub struct NewUser {
 }
 
 pub async fn create(db: &Db, new: NewUser) -> CoreResult<user::Model> {
+    let model = prepare(new).await?;
+    insert(&db.conn, model).await
+}
+
+/// Validate a new user and hash the password (slow: done before any transaction).
+pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
     let email = email_key(&new.email);
     if !is_email(&email) {
         return Err(CoreError::field("email", "Invalid email format"));
@@ -84,7 +90,14 @@ pub async fn create(db: &Db, new: NewUser) -> CoreResult<user::Model> {
         created_at: Set(now),
         updated_at: Set(now),
     };
-    model.insert(&db.conn).await.map_err(|e| {
+    Ok(model)
+}
+
+pub async fn insert(
+    conn: &impl sea_orm::ConnectionTrait,
+    model: user::ActiveModel,
+) -> CoreResult<user::Model> {
+    model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {
             CoreError::field("email", "Email already exists")
         } else {

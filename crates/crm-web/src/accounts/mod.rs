@@ -15,7 +15,7 @@ use crate::http::error::{ApiError, ApiResult, envelope};
 use crate::http::session::{COOKIE, MaybeSession};
 use crate::web::{html, theme_of};
 
-fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
+pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.https() { "; Secure" } else { "" };
     let v = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))

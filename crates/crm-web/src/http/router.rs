@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
-use crate::{AppState, accounts, companies, contacts, home, web};
+use crate::{AppState, accounts, companies, contacts, home, setup, web};
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/auth/signout", post(accounts::signout_submit))
         .route("/theme", post(accounts::theme_submit))
+        .route("/setup", get(setup::page).post(setup::submit))
         .route("/contacts", get(contacts::pages::index))
         .route(
             "/contacts/new",
@@ -97,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), super::session::layer))
+        .layer(from_fn_with_state(state.clone(), setup::gate))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{file}", get(web::assets::serve))

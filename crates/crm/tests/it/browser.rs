@@ -223,3 +223,53 @@ async fn sign_in_create_contact_and_screenshot() {
     drop(driver);
     app.finish().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn first_run_setup_in_the_browser() {
+    let app = TestApp::sqlite().await;
+    let (driver, c) = browser().await;
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/setup",
+        "a fresh instance leads to setup"
+    );
+    assert!(text_of(&c).await.contains("crm setup-link"));
+    shot(&c, "setup-token").await;
+
+    let token = crm_core::accounts::setup::new_token(&app.db).await.unwrap();
+    c.goto(&format!("{}/setup?token={token}", app.base))
+        .await
+        .unwrap();
+    fill(&c, "#name", "Ada Admin").await;
+    fill(&c, "#email", "ada@example.com").await;
+    fill(&c, "#password", PASSWORD).await;
+    fill(&c, "#confirmPassword", PASSWORD).await;
+    c.find(Locator::Css("input[name=demo]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    shot(&c, "setup-form").await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("Dashboard") && body.contains("Ada Admin"),
+        "{body}"
+    );
+    assert!(body.contains("120"), "demo contacts are counted: {body}");
+    shot(&c, "dashboard-after-setup").await;
+
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}

@@ -12,3 +12,4 @@ mod browser;
 mod companies;
 mod contacts;
 mod pages;
+mod setup;

@@ -8,6 +8,7 @@ use crate::both;
 use crate::support::TestApp;
 
 async fn pages_need_a_session_and_forms_work_without_js(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
     let anon = app.anonymous();
     let (st, _) = anon.page("/contacts").await;
     assert_eq!(st, StatusCode::SEE_OTHER);
@@ -15,7 +16,6 @@ async fn pages_need_a_session_and_forms_work_without_js(app: &TestApp) {
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("Sign in"));
 
-    let rep = app.user(Role::Rep).await;
     let (st, html) = rep.page("/contacts").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("No contacts yet"), "empty state");

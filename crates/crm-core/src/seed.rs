@@ -1,15 +1,15 @@
-//! Data sets: `seed demo` (a small realistic team book, idempotent, marked as demo) and
+//! Data sets (the CLI and the setup page use them): `seed demo` (a small realistic team book, idempotent, marked as demo) and
 //! `seed bulk` (millions of synthetic rows, fast, with progress on stderr).
 
 use std::io::Write;
 use std::time::Instant;
 
+use crate::accounts::{random_token, users};
+use crate::contacts::search_text;
+use crate::entities::{company, contact, user};
+use crate::text::{name_key, phone_key};
+use crate::{Db, Role, clock};
 use chrono::Duration;
-use crm_core::accounts::{random_token, users};
-use crm_core::contacts::search_text;
-use crm_core::entities::{company, contact, user};
-use crm_core::text::{name_key, phone_key};
-use crm_core::{Db, Role, clock};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
@@ -107,7 +107,7 @@ const TITLES: [&str; 8] = [
     "Marketing Director",
     "Analyst",
 ];
-const INDUSTRIES: [&str; 7] = crm_core::companies::INDUSTRIES;
+const INDUSTRIES: [&str; 7] = crate::companies::INDUSTRIES;
 
 /// Owners for generated records: the demo users (created when missing).
 async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
