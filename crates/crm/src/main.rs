@@ -90,6 +90,8 @@ enum UserCommand {
 enum SeedCommand {
     /// Load the demo data set (marked as demo, owned by demo users); idempotent.
     Demo,
+    /// Remove every demo record and the demo users; real data is untouched.
+    RemoveDemo,
     /// Load a large synthetic data set fast, with progress.
     Bulk {
         #[arg(long, default_value_t = 10_000)]
@@ -222,6 +224,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     } else {
                         println!("demo data already present; nothing to do");
                     }
+                }
+                SeedCommand::RemoveDemo => {
+                    let n = crm_core::seed::remove_demo(&db).await?;
+                    println!(
+                        "demo data removed ({n} demo contacts and everything attached to them)"
+                    );
                 }
                 SeedCommand::Bulk {
                     contacts,

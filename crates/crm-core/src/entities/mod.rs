@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod company;
 pub mod contact;
 pub mod deal;
+pub mod deal_stage_history;
 pub mod session;
 pub mod task;
 pub mod user;

@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(home::soon))
         .route("/settings", get(home::soon))
         .route("/admin/users", get(home::soon))
+        .route("/admin/demo/remove", post(home::remove_demo))
         .fallback(|| async {
             PageError(CoreError::NotFound(
                 "There is no page at this address.".into(),

@@ -159,6 +159,7 @@ pub fn notice(done: Option<&str>, n: Option<&str>) -> Option<String> {
         "created" => "Saved.".to_string(),
         "updated" => "Changes saved.".to_string(),
         "deleted" => "Deleted.".to_string(),
+        "demo-removed" => "Demo data removed.".to_string(),
         "bulk-deleted" => format!("Deleted {n} record{}.", if n == 1 { "" } else { "s" }),
         _ => return None,
     })

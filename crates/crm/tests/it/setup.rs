@@ -75,3 +75,55 @@ async fn first_run_creates_one_admin_with_the_token(app: &TestApp) {
     );
 }
 both!(first_run_creates_one_admin_with_the_token);
+
+async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
+    use crm_core::Role;
+    use crm_core::entities::{activity, deal, deal_stage_history, task};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    let own = admin
+        .contact("Real", "Customer", serde_json::json!({}))
+        .await;
+    assert!(crm_core::seed::demo(&app.db).await.unwrap());
+    assert!(!crm_core::seed::demo(&app.db).await.unwrap(), "idempotent");
+    let (_, v) = admin.get("/api/contacts?limit=1").await;
+    assert_eq!(v["pagination"]["total"], 121);
+    let stages = deal::Entity::find().all(&app.db.conn).await.unwrap();
+    for s in [
+        "lead",
+        "qualified",
+        "proposal",
+        "negotiation",
+        "closed_won",
+        "closed_lost",
+    ] {
+        assert!(stages.iter().any(|d| d.stage == s), "a deal in stage {s}");
+    }
+    assert!(
+        deal_stage_history::Entity::find()
+            .count(&app.db.conn)
+            .await
+            .unwrap()
+            > 40
+    );
+    assert!(task::Entity::find().count(&app.db.conn).await.unwrap() > 0);
+    assert!(activity::Entity::find().count(&app.db.conn).await.unwrap() > 100);
+
+    let (_, html) = admin.page("/").await;
+    assert!(html.contains("Remove demo data"));
+    let (_, html) = rep.page("/").await;
+    assert!(!html.contains("Remove demo data"));
+    let (st, _, _) = rep.form("/admin/demo/remove", &[("confirm", "yes")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, loc) = admin
+        .form("/admin/demo/remove", &[("confirm", "yes")])
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(loc.as_deref(), Some("/?done=demo-removed"));
+    let (_, v) = admin.get("/api/contacts").await;
+    assert_eq!(v["pagination"]["total"], 1, "only the real contact is left");
+    assert_eq!(v["data"][0]["id"], own.as_str());
+    assert_eq!(deal::Entity::find().count(&app.db.conn).await.unwrap(), 0);
+}
+both!(demo_data_loads_once_and_admins_remove_it_alone);

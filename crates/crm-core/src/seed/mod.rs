@@ -6,14 +6,16 @@ use std::time::Instant;
 
 use crate::accounts::{random_token, users};
 use crate::contacts::search_text;
-use crate::entities::{company, contact, user};
+use crate::entities::{company, contact};
 use crate::text::{name_key, phone_key};
 use crate::{Db, Role, clock};
+mod demo;
+
 use chrono::Duration;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{EntityTrait, PaginatorTrait, Set, TransactionTrait};
 use uuid::Uuid;
 
-const FIRST: [&str; 40] = [
+pub(crate) const FIRST: [&str; 40] = [
     "James",
     "Mary",
     "Robert",
@@ -55,7 +57,7 @@ const FIRST: [&str; 40] = [
     "Ivan",
     "Zoe",
 ];
-const LAST: [&str; 40] = [
+pub(crate) const LAST: [&str; 40] = [
     "Smith",
     "Johnson",
     "Williams",
@@ -97,7 +99,7 @@ const LAST: [&str; 40] = [
     "Flores",
     "Green",
 ];
-const TITLES: [&str; 8] = [
+pub(crate) const TITLES: [&str; 8] = [
     "CEO",
     "CTO",
     "Head of Sales",
@@ -110,7 +112,7 @@ const TITLES: [&str; 8] = [
 const INDUSTRIES: [&str; 7] = crate::companies::INDUSTRIES;
 
 /// Owners for generated records: the demo users (created when missing).
-async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
+pub(crate) async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
     let people = [
         ("Morgan Manager", "manager@demo.crm", Role::Manager),
         ("Riley Rep", "riley@demo.crm", Role::Rep),
@@ -261,21 +263,4 @@ fn synthetic_contact(
     }
 }
 
-/// The demo data set: idempotent (a second run finds it and does nothing).
-pub async fn demo(db: &Db) -> anyhow::Result<bool> {
-    let exists = user::Entity::find()
-        .filter(user::Column::Email.eq("manager@demo.crm"))
-        .one(&db.conn)
-        .await?
-        .is_some()
-        && contact::Entity::find()
-            .filter(contact::Column::IsDemo.eq(true))
-            .one(&db.conn)
-            .await?
-            .is_some();
-    if exists {
-        return Ok(false);
-    }
-    bulk(db, 12, 120).await?;
-    Ok(true)
-}
+pub use demo::{demo, remove_demo};
