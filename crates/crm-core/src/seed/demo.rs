@@ -92,7 +92,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
                 100 + i * 7
             ))),
             employee_count: Set(Some(20 + (i as i64 * 137) % 2000)),
-            revenue_cents: Set(Some((1 + i as i64 * 3) * 250_000_00)),
+            revenue_cents: Set(Some((1 + i as i64 * 3) * 25_000_000)),
             is_demo: Set(true),
             created_at: Set(now - Duration::days(360 - i as i64 * 20)),
             updated_at: Set(now),
@@ -145,7 +145,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         deal::Entity::insert(deal::ActiveModel {
             id: Set(id),
             name: Set(format!("{} – {}", DEALS[n % 8], COMPANIES[n % 12].0)),
-            value_cents: Set(((n as i64 * 7919) % 90 + 5) * 1_000_00),
+            value_cents: Set(((n as i64 * 7919) % 90 + 5) * 100_000),
             stage: Set(stage.into()),
             status: Set(status.into()),
             expected_close_date: Set(now + Duration::days(n as i64 * 5 - 60)),
