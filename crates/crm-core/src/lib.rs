@@ -11,6 +11,7 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod input;
+pub mod mail;
 pub mod migration;
 pub mod page;
 pub mod query;

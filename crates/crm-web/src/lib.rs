@@ -18,6 +18,8 @@ use crm_core::Db;
 pub struct WebConfig {
     pub base_url: String,
     pub allow_signup: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<http::ratelimit::Cidr>,
 }
 
 impl WebConfig {
@@ -33,6 +35,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// True while no user exists (a cache; the database is asked again before acting).
     pub needs_setup: Arc<std::sync::atomic::AtomicBool>,
+    pub mailer: crm_core::mail::Mailer,
+    pub limiter: Arc<http::ratelimit::Limiter>,
 }
 
 pub use http::router::router;

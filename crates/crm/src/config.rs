@@ -31,6 +31,20 @@ pub struct Config {
     /// Public sign-up on or off.
     #[arg(long, env = "CRM_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub allow_signup: bool,
+    /// SMTP server, e.g. smtp://user:pass@host:587; unset: emails are written to <data dir>/outbox/.
+    #[arg(long, env = "CRM_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    #[arg(
+        long,
+        env = "CRM_MAIL_FROM",
+        default_value = "CRM <no-reply@localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+    /// Comma-separated CIDRs of proxies whose X-Forwarded-For is believed (default: none).
+    #[arg(long, env = "CRM_TRUSTED_PROXIES", default_value = "", global = true)]
+    pub trusted_proxies: String,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -52,6 +66,9 @@ impl Config {
             database_url,
             base_url: "http://localhost".into(),
             allow_signup: true,
+            smtp_url: None,
+            mail_from: "CRM <no-reply@localhost>".into(),
+            trusted_proxies: String::new(),
             log_format: "pretty".into(),
         }
     }

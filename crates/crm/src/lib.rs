@@ -41,12 +41,23 @@ pub async fn start(
 ) -> anyhow::Result<Running> {
     let db = open_db(config).await?;
     let needs_setup = crm_core::accounts::setup::needed(&db).await?;
+    let trusted_proxies = crm_web::http::ratelimit::parse_cidrs(&config.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("CRM_TRUSTED_PROXIES: {e}"))?;
+    let mailer = crm_core::mail::Mailer::start(
+        &config.data_dir,
+        config.smtp_url.as_deref(),
+        &config.mail_from,
+        &config.base_url,
+    )?;
     let state = AppState {
         db: db.clone(),
         config: Arc::new(WebConfig {
             base_url: config.base_url.clone(),
             allow_signup: config.allow_signup,
+            trusted_proxies,
         }),
+        mailer,
+        limiter: Arc::new(crm_web::http::ratelimit::Limiter::default()),
         needs_setup: Arc::new(std::sync::atomic::AtomicBool::new(needs_setup)),
     };
     let listener = TcpListener::bind(&config.listen)

@@ -1,8 +1,11 @@
 //! Accounts: users, password hashing, sessions and secrets.
 
+pub mod flows;
+pub mod history;
 pub mod password;
 pub mod sessions;
 pub mod setup;
+pub mod tokens;
 pub mod users;
 
 use base64::Engine;

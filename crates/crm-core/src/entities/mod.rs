@@ -9,5 +9,7 @@ pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;
 pub mod session;
+pub mod sign_in_history;
 pub mod task;
 pub mod user;
+pub mod verification_token;

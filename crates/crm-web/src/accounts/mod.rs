@@ -1,17 +1,22 @@
 //! Sign-in, session and sign-out: the JSON endpoints of contract.md and the pages.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_core::CoreError;
-use crm_core::accounts::{sessions, users};
+use crm_core::accounts::{history, sessions, users};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
 use crate::http::body::{FormPairs, JsonObject};
 use crate::http::error::{ApiError, ApiResult, envelope};
+
+pub mod flows;
+use crate::http::ratelimit::{self, Decision};
 use crate::http::session::{COOKIE, MaybeSession};
 use crate::web::{html, theme_of};
 
@@ -28,32 +33,122 @@ fn user_agent(headers: &HeaderMap) -> Option<String> {
         .map(|s| s.to_string())
 }
 
-/// Check the credentials, end any previous session of this browser, open a new one.
-async fn sign_in(
+/// Why a sign-in did not open a session.
+pub enum SignInFail {
+    Limited(Decision),
+    Refused(CoreError),
+}
+
+impl From<CoreError> for SignInFail {
+    fn from(e: CoreError) -> Self {
+        SignInFail::Refused(e)
+    }
+}
+
+impl SignInFail {
+    fn into_api(self) -> Response {
+        match self {
+            SignInFail::Limited(d) => {
+                d.too_many("Too many sign-in attempts. Please try again later.")
+            }
+            SignInFail::Refused(e) => {
+                let unverified =
+                    matches!(&e, CoreError::Forbidden(m) if m.starts_with("Please verify"));
+                let mut res = ApiError(e).into_response();
+                if unverified {
+                    let body = json!({ "data": null, "error": UNVERIFIED, "requiresEmailVerification": true });
+                    res = (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+                }
+                res
+            }
+        }
+    }
+}
+
+const UNVERIFIED: &str =
+    "Please verify your email address before signing in. Check your inbox for verification link.";
+
+/// Check the credentials under the rate limits, record the attempt, end any previous
+/// session of this browser and open a new one. Only failed attempts count against the
+/// limits (per client IP, and per account whatever the IP).
+pub async fn sign_in(
     state: &AppState,
     old: &Option<crate::http::session::SessionInfo>,
     email: &str,
     password: &str,
     headers: &HeaderMap,
-) -> Result<(crm_core::entities::user::Model, String), CoreError> {
+    ip: &str,
+) -> Result<(crm_core::entities::user::Model, String), SignInFail> {
     if email.trim().is_empty() || password.is_empty() {
-        return Err(CoreError::bad_request("Email and password are required"));
+        return Err(CoreError::bad_request("Email and password are required").into());
     }
-    let user = users::check_credentials(&state.db, email, password).await?;
+    let account = crm_core::text::email_key(email);
+    for (rule, key) in [
+        (ratelimit::SIGNIN_IP, ip),
+        (ratelimit::SIGNIN_ACCOUNT, account.as_str()),
+    ] {
+        let d = state.limiter.peek(rule, key);
+        if !d.allowed {
+            return Err(SignInFail::Limited(d));
+        }
+    }
+    let ua = user_agent(headers);
+    let result = users::check_credentials(&state.db, email, password).await;
+    let (user_id, failure) = match &result {
+        Ok(u) => (Some(u.id), None),
+        Err(CoreError::Forbidden(m)) => {
+            let known = users::find_by_email(&state.db, email).await?.map(|u| u.id);
+            (
+                known,
+                Some(if m.starts_with("Please verify") {
+                    "Email not verified"
+                } else {
+                    "Account inactive"
+                }),
+            )
+        }
+        Err(_) => (
+            users::find_by_email(&state.db, email).await?.map(|u| u.id),
+            Some("Invalid email or password"),
+        ),
+    };
+    let attempt = history::Attempt {
+        user_id,
+        email,
+        ip,
+        user_agent: ua.as_deref(),
+        failure,
+    };
+    history::record(&state.db, attempt).await?;
+    let user = match result {
+        Ok(u) => u,
+        Err(e @ CoreError::Unauthenticated(_)) => {
+            state.limiter.hit(ratelimit::SIGNIN_IP, ip);
+            state.limiter.hit(ratelimit::SIGNIN_ACCOUNT, &account);
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(old) = old {
         sessions::delete_by_token(&state.db, &old.token).await?;
     }
-    let s = sessions::create(&state.db, user.id, None, user_agent(headers)).await?;
+    let s = sessions::create(&state.db, user.id, Some(ip.to_string()), ua).await?;
     Ok((user, s.token))
+}
+
+/// The client IP of a request (socket peer unless it is a trusted proxy).
+pub fn ip_of(state: &AppState, headers: &HeaderMap, peer: &ConnectInfo<SocketAddr>) -> String {
+    ratelimit::client_ip(headers, Some(peer.0.ip()), &state.config.trusted_proxies)
 }
 
 /// `POST /api/auth/signin {"email","password"}`.
 pub async fn api_signin(
     State(state): State<AppState>,
     MaybeSession(old): MaybeSession,
+    peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: JsonObject,
-) -> ApiResult<Response> {
+) -> Response {
     let email = body
         .0
         .get("email")
@@ -66,7 +161,11 @@ pub async fn api_signin(
         .and_then(|v| v.as_str())
         .unwrap_or("")
         .to_string();
-    let (user, token) = sign_in(&state, &old, &email, &password, &headers).await?;
+    let ip = ip_of(&state, &headers, &peer);
+    let (user, token) = match sign_in(&state, &old, &email, &password, &headers, &ip).await {
+        Ok(x) => x,
+        Err(f) => return f.into_api(),
+    };
     let data = json!({
         "user": { "id": user.id, "email": user.email, "name": user.name, "role": user.role },
         "twoFactorRequired": false,
@@ -76,7 +175,7 @@ pub async fn api_signin(
         header::SET_COOKIE,
         session_cookie(&state, &token, sessions::LIFETIME_DAYS * 86400),
     );
-    Ok(res)
+    res
 }
 
 /// `GET /api/auth/session`.
@@ -110,12 +209,29 @@ struct SignInPage {
     email: String,
     next: String,
     error: Option<String>,
+    notice: Option<&'static str>,
+    /// The password was right but the address is not verified: offer a new link.
+    unverified: bool,
     allow_signup: bool,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    notice: Option<String>,
+}
+
+/// Fixed banners for `?notice=` (the URL cannot inject words).
+fn signin_notice(code: Option<&str>) -> Option<&'static str> {
+    match code? {
+        "check-email" => {
+            Some("Account created. Check your email for the verification link, then sign in.")
+        }
+        "verified" => Some("Your email address is verified. You can sign in now."),
+        "reset" => Some("Your password was changed. Sign in with the new one."),
+        "resent" => Some("If the account needs it, a new verification link is on its way."),
+        _ => None,
+    }
 }
 
 /// Only local paths are followed after sign-in (no open redirect).
@@ -141,6 +257,8 @@ pub async fn signin_page(
         email: String::new(),
         next,
         error: None,
+        notice: signin_notice(q.notice.as_deref()),
+        unverified: false,
         allow_signup: state.config.allow_signup,
     })
 }
@@ -148,13 +266,15 @@ pub async fn signin_page(
 pub async fn signin_submit(
     State(state): State<AppState>,
     MaybeSession(old): MaybeSession,
+    peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     form: FormPairs,
 ) -> Response {
+    let ip = ip_of(&state, &headers, &peer);
     let email = form.get("email").unwrap_or("").to_string();
     let password = form.get("password").unwrap_or("").to_string();
     let next = safe_next(form.get("next"));
-    match sign_in(&state, &old, &email, &password, &headers).await {
+    match sign_in(&state, &old, &email, &password, &headers, &ip).await {
         Ok((_, token)) => {
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(
@@ -163,13 +283,33 @@ pub async fn signin_submit(
             );
             res
         }
-        Err(e) => {
-            let status = crate::http::error::status_of(&e);
+        Err(fail) => {
+            let (status, error, unverified) = match fail {
+                SignInFail::Limited(d) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Too many sign-in attempts. Try again in {} minutes.",
+                        d.reset.as_secs().div_ceil(60)
+                    ),
+                    false,
+                ),
+                SignInFail::Refused(e) => {
+                    let unverified =
+                        matches!(&e, CoreError::Forbidden(m) if m.starts_with("Please verify"));
+                    (
+                        crate::http::error::status_of(&e),
+                        crate::http::error::public_message(&e),
+                        unverified,
+                    )
+                }
+            };
             let page = SignInPage {
                 theme: theme_of(&headers).unwrap_or(""),
                 email,
                 next,
-                error: Some(crate::http::error::public_message(&e)),
+                error: Some(error),
+                notice: None,
+                unverified,
                 allow_signup: state.config.allow_signup,
             };
             (status, html(&page)).into_response()

@@ -2,5 +2,6 @@
 
 pub mod body;
 pub mod error;
+pub mod ratelimit;
 pub mod router;
 pub mod session;

@@ -27,6 +27,14 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/signin", post(accounts::api_signin))
         .route("/auth/session", get(accounts::api_session))
         .route("/auth/signout", post(accounts::api_signout))
+        .route("/auth/signup", post(accounts::flows::api_signup))
+        .route("/auth/verify-email", get(accounts::flows::api_verify))
+        .route(
+            "/auth/resend-verification",
+            post(accounts::flows::api_resend),
+        )
+        .route("/auth/forgot-password", post(accounts::flows::api_forgot))
+        .route("/auth/reset-password", post(accounts::flows::api_reset))
         .route(
             "/contacts",
             get(contacts::api::index).post(contacts::api::create),
@@ -57,6 +65,23 @@ pub fn router(state: AppState) -> Router {
             get(accounts::signin_page).post(accounts::signin_submit),
         )
         .route("/auth/signout", post(accounts::signout_submit))
+        .route(
+            "/auth/signup",
+            get(accounts::flows::signup_page).post(accounts::flows::signup_submit),
+        )
+        .route("/auth/verify-email", get(accounts::flows::verify_page))
+        .route(
+            "/auth/resend-verification",
+            post(accounts::flows::resend_submit),
+        )
+        .route(
+            "/auth/forgot-password",
+            get(accounts::flows::forgot_page).post(accounts::flows::forgot_submit),
+        )
+        .route(
+            "/auth/reset-password",
+            get(accounts::flows::reset_page).post(accounts::flows::reset_submit),
+        )
         .route("/theme", post(accounts::theme_submit))
         .route("/setup", get(setup::page).post(setup::submit))
         .route("/contacts", get(contacts::pages::index))

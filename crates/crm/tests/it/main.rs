@@ -7,6 +7,7 @@
 
 mod support;
 
+mod accounts;
 mod auth;
 mod browser;
 mod companies;

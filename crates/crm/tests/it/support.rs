@@ -99,6 +99,59 @@ impl TestApp {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 
+    /// The newest e-mail to `to` whose subject contains `subject`, decoded to text; waits up
+    /// to 5 s for the mail queue to write it.
+    pub async fn mail(&self, to: &str, subject: &str) -> String {
+        for _ in 0..100 {
+            if let Some(m) = self
+                .mails(to)
+                .into_iter()
+                .rev()
+                .find(|m| m.contains(&format!("Subject: {subject}")))
+            {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to} with subject {subject:?} in the outbox");
+    }
+
+    /// Every e-mail to `to` in the outbox, oldest first, quoted-printable decoded.
+    pub fn mails(&self, to: &str) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self.dir.join("outbox")) else {
+            return vec![];
+        };
+        let mut files: Vec<_> = dir
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .map(|m| {
+                m.replace("=\r\n", "")
+                    .replace("=\n", "")
+                    .replace("=3D", "=")
+            })
+            .filter(|m| m.contains(&format!("To: {to}")))
+            .collect()
+    }
+
+    /// The token of the first `path?token=` link in a mail.
+    pub fn token_in(mail: &str, path: &str) -> String {
+        let start = mail
+            .find(&format!("{path}?token="))
+            .expect("a link in the mail")
+            + path.len()
+            + 7;
+        mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+
     /// A user of `role`, created through the real path, and a signed-in client for them.
     pub async fn user(&self, role: Role) -> Client {
         let email = format!(

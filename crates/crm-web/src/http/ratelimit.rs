@@ -1,0 +1,245 @@
+//! Rate limits, always on: fixed windows per (rule, key) kept in memory. Keys are the
+//! client IP (see [`client_ip`]), an e-mail address or a token, as each rule says. Sign-in
+//! counts failed attempts only, so a team behind one office IP never locks itself out.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub name: &'static str,
+    pub limit: u32,
+    pub window: Duration,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+pub const SIGNUP: Rule = Rule {
+    name: "signup",
+    limit: 3,
+    window: HOUR,
+};
+/// Failed sign-ins per client IP.
+pub const SIGNIN_IP: Rule = Rule {
+    name: "signin",
+    limit: 10,
+    window: HOUR,
+};
+/// Failed sign-ins per account (whatever the IP): after 5, the account waits 15 minutes.
+pub const SIGNIN_ACCOUNT: Rule = Rule {
+    name: "signin-account",
+    limit: 5,
+    window: Duration::from_secs(900),
+};
+pub const FORGOT: Rule = Rule {
+    name: "forgot-password",
+    limit: 3,
+    window: HOUR,
+};
+pub const RESET: Rule = Rule {
+    name: "reset-password",
+    limit: 5,
+    window: HOUR,
+};
+pub const VERIFY: Rule = Rule {
+    name: "verify-email",
+    limit: 10,
+    window: HOUR,
+};
+pub const RESEND: Rule = Rule {
+    name: "resend-verification",
+    limit: 3,
+    window: Duration::from_secs(60),
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    pub reset: Duration,
+}
+
+#[derive(Default)]
+pub struct Limiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Limiter {
+    fn decide(&self, rule: Rule, key: &str, count: bool) -> Decision {
+        let now = Instant::now();
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 50_000 {
+            map.retain(|_, (end, _)| *end > now);
+        }
+        let entry = map
+            .entry(format!("{}:{key}", rule.name))
+            .or_insert((now + rule.window, 0));
+        if entry.0 <= now {
+            *entry = (now + rule.window, 0);
+        }
+        let allowed = entry.1 < rule.limit;
+        if count && allowed {
+            entry.1 += 1;
+        }
+        Decision {
+            allowed,
+            limit: rule.limit,
+            remaining: rule.limit.saturating_sub(entry.1),
+            reset: entry.0 - now,
+        }
+    }
+
+    /// Count one request; refused when the window is full.
+    pub fn hit(&self, rule: Rule, key: &str) -> Decision {
+        self.decide(rule, key, true)
+    }
+
+    /// Look without counting (sign-in checks before it knows whether the attempt fails).
+    pub fn peek(&self, rule: Rule, key: &str) -> Decision {
+        self.decide(rule, key, false)
+    }
+}
+
+impl Decision {
+    pub fn headers(&self, h: &mut HeaderMap) {
+        let secs = self.reset.as_secs().max(1);
+        for (k, v) in [
+            ("ratelimit-limit", self.limit as u64),
+            ("ratelimit-remaining", self.remaining as u64),
+            ("ratelimit-reset", secs),
+        ] {
+            h.insert(k, HeaderValue::from(v));
+        }
+        if !self.allowed {
+            h.insert("retry-after", HeaderValue::from(secs));
+        }
+    }
+
+    /// The 429 answer: a JSON envelope with `retryAfter`, `Retry-After` and `RateLimit-*`.
+    pub fn too_many(&self, message: &str) -> Response {
+        let secs = self.reset.as_secs().max(1);
+        let mut res = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(json!({ "data": null, "error": message, "retryAfter": secs })),
+        )
+            .into_response();
+        self.headers(res.headers_mut());
+        res
+    }
+}
+
+pub const TOO_MANY: &str = "Too many requests. Please try again later.";
+
+/// A network and prefix length, e.g. `10.0.0.0/8`.
+pub type Cidr = (IpAddr, u8);
+
+pub fn parse_cidrs(s: &str) -> Result<Vec<Cidr>, String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (ip, len) = p.split_once('/').unwrap_or((p, ""));
+            let ip: IpAddr = ip.parse().map_err(|_| format!("not an IP network: {p}"))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let len = if len.is_empty() {
+                max
+            } else {
+                len.parse::<u8>()
+                    .map_err(|_| format!("bad prefix length: {p}"))?
+            };
+            if len > max {
+                return Err(format!("bad prefix length: {p}"));
+            }
+            Ok((ip, len))
+        })
+        .collect()
+}
+
+fn contains(net: &Cidr, ip: &IpAddr) -> bool {
+    match (net.0, ip) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let mask = if net.1 == 0 {
+                0
+            } else {
+                u32::MAX << (32 - net.1)
+            };
+            u32::from(n) & mask == u32::from(*a) & mask
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let mask = if net.1 == 0 {
+                0
+            } else {
+                u128::MAX << (128 - net.1)
+            };
+            u128::from(n) & mask == u128::from(*a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// The client address: the socket peer, unless the peer is a trusted proxy, in which case
+/// the right-most `X-Forwarded-For` entry that is not itself a trusted proxy. A client can
+/// therefore never pick its own address by sending the header.
+pub fn client_ip(headers: &HeaderMap, peer: Option<IpAddr>, trusted: &[Cidr]) -> String {
+    let Some(peer) = peer else {
+        return "unknown".into();
+    };
+    if !trusted.iter().any(|n| contains(n, &peer)) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted.iter().any(|n| contains(n, ip)))
+        .copied()
+        .unwrap_or(peer)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn proxies() {
+        let trusted = parse_cidrs("10.0.0.0/8, ::1").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 1.2.3.4, 10.0.0.5"),
+        );
+        assert_eq!(
+            client_ip(&h, Some("10.0.0.1".parse().unwrap()), &trusted),
+            "1.2.3.4"
+        );
+        assert_eq!(
+            client_ip(&h, Some("8.8.8.8".parse().unwrap()), &trusted),
+            "8.8.8.8",
+            "untrusted peer: header ignored"
+        );
+        assert!(parse_cidrs("10.0.0.0/33").is_err());
+    }
+    #[test]
+    fn windows() {
+        let l = Limiter::default();
+        for _ in 0..3 {
+            assert!(l.hit(SIGNUP, "ip").allowed);
+        }
+        assert!(!l.hit(SIGNUP, "ip").allowed);
+        assert!(l.hit(SIGNUP, "other").allowed);
+        assert!(!l.peek(SIGNUP, "ip").allowed);
+    }
+}

@@ -1,0 +1,286 @@
+//! Self-service accounts over HTTP, reading the mails from the outbox: sign-up and
+//! verification, forgot/reset, enumeration resistance and rate limits.
+
+use crm_core::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both;
+use crate::support::{PASSWORD, TestApp};
+
+async fn sign_up_verify_then_sign_in(app: &TestApp) {
+    let anon = app.anonymous();
+    let (st, v) = anon
+        .post(
+            "/api/auth/signup",
+            json!({"name": "New Rep", "email": "New.Rep@Example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["email"], "new.rep@example.com");
+    let (st, v) = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": "new.rep@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "unverified is refused after the right password: {v}"
+    );
+    assert_eq!(v["requiresEmailVerification"], true);
+    let (st, v) = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": "new.rep@example.com", "password": "wrong password 1"}),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "a wrong password never says 'unverified': {v}"
+    );
+
+    let mail = app
+        .mail("new.rep@example.com", "Verify your email address")
+        .await;
+    assert!(
+        mail.contains("Content-Type: text/html") && mail.contains("Content-Type: text/plain"),
+        "both bodies"
+    );
+    let token = TestApp::token_in(&mail, "/auth/verify-email");
+    let (st, v) = anon
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "another password 9"}),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::BAD_REQUEST,
+        "a verification token is not a reset token: {v}"
+    );
+    let (st, v) = anon
+        .get(&format!("/api/auth/verify-email?token={token}"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = anon
+        .get(&format!("/api/auth/verify-email?token={token}"))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "single use");
+    assert!(v["error"].as_str().unwrap().contains("already used"));
+    let (st, _) = anon.get("/api/auth/verify-email?token=made-up").await;
+    assert_eq!(
+        st,
+        StatusCode::BAD_REQUEST,
+        "an unknown token is an error, not a success"
+    );
+
+    let (st, v) = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": "new.rep@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["user"]["role"], "rep");
+
+    let (st, v) = anon
+        .post(
+            "/api/auth/signup",
+            json!({"name": "", "email": "bad", "password": "short"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["fieldErrors"]["name"], "Name is required");
+    assert_eq!(v["fieldErrors"]["email"], "Invalid email format");
+    assert_eq!(
+        v["fieldErrors"]["password"],
+        "Password must be at least 10 characters"
+    );
+}
+both!(sign_up_verify_then_sign_in);
+
+async fn answers_never_reveal_whether_an_account_exists(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let anon = app.anonymous();
+    let a = anon
+        .post(
+            "/api/auth/signup",
+            json!({"name": "X", "email": rep.email, "password": PASSWORD}),
+        )
+        .await;
+    let b = anon
+        .post(
+            "/api/auth/signup",
+            json!({"name": "X", "email": "fresh@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(a.0, b.0);
+    assert_eq!(a.1["data"]["message"], b.1["data"]["message"]);
+    let a = anon
+        .post("/api/auth/forgot-password", json!({"email": rep.email}))
+        .await;
+    let b = anon
+        .post(
+            "/api/auth/forgot-password",
+            json!({"email": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(a, b, "forgot-password: identical status and body");
+    let a = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": rep.email, "password": "not it at all"}),
+        )
+        .await;
+    let b = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": "nobody@example.com", "password": "not it at all"}),
+        )
+        .await;
+    assert_eq!(a, b, "sign-in: identical status and body");
+    let a = anon
+        .post("/api/auth/resend-verification", json!({"email": rep.email}))
+        .await;
+    let b = anon
+        .post(
+            "/api/auth/resend-verification",
+            json!({"email": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(a, b, "resend: identical");
+    app.mail(&rep.email, "Reset your password").await;
+    assert!(
+        app.mails("nobody@example.com").is_empty(),
+        "nothing is sent to unknown addresses"
+    );
+    assert_eq!(
+        app.mails(&rep.email).len(),
+        1,
+        "the taken address got no sign-up mail, only the reset"
+    );
+}
+both!(answers_never_reveal_whether_an_account_exists);
+
+async fn reset_password_ends_every_session(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let (st, _) = rep.get("/api/contacts").await;
+    assert_eq!(st, StatusCode::OK);
+    let anon = app.anonymous();
+    anon.post("/api/auth/forgot-password", json!({"email": rep.email}))
+        .await;
+    let token = TestApp::token_in(
+        &app.mail(&rep.email, "Reset your password").await,
+        "/auth/reset-password",
+    );
+    let (st, v) = anon
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "short"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"], "Password must be at least 10 characters");
+    let (st, v) = anon
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, _) = rep.get("/api/contacts").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the old session is dead");
+    let (st, _) = anon
+        .post(
+            "/api/auth/reset-password",
+            json!({"token": token, "password": "yet another passphrase"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "single use");
+    let (st, _) = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": rep.email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let (st, _) = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": rep.email, "password": "a brand new passphrase"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    app.mail(&rep.email, "Your password was changed").await;
+}
+both!(reset_password_ends_every_session);
+
+async fn failed_sign_ins_are_limited_but_successes_are_not(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let anon = app.anonymous();
+    for _ in 0..15 {
+        let (st, _) = anon
+            .post(
+                "/api/auth/signin",
+                json!({"email": rep.email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::OK, "successful sign-ins never count");
+    }
+    // per account: 5 failures lock the account for a while, whatever the IP
+    for _ in 0..5 {
+        let (st, _) = anon
+            .post(
+                "/api/auth/signin",
+                json!({"email": rep.email, "password": "wrong password!"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    let res = anon
+        .http
+        .post(format!("{}/api/auth/signin", anon.base))
+        .json(&json!({"email": rep.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account waits even with the right password"
+    );
+    assert!(res.headers().get("retry-after").is_some());
+    assert!(res.headers().get("ratelimit-limit").is_some());
+    // per IP: 10 failures in the window; a forged X-Forwarded-For buys nothing
+    for i in 0..5 {
+        let (st, _) = anon
+            .post(
+                "/api/auth/signin",
+                json!({"email": format!("x{i}@example.com"), "password": "wrong password!"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    let res = anon
+        .http
+        .post(format!("{}/api/auth/signin", anon.base))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .json(&json!({"email": "other@example.com", "password": "wrong password!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "11th failure from this IP"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "Too many sign-in attempts. Please try again later."
+    );
+}
+both!(failed_sign_ins_are_limited_but_successes_are_not);
