@@ -1,8 +1,10 @@
 //! Accounts: users, password hashing, sessions and secrets.
 
+pub mod api_tokens;
 pub mod flows;
 pub mod history;
 pub mod password;
+pub mod profile;
 pub mod sessions;
 pub mod setup;
 pub mod tokens;

@@ -16,6 +16,7 @@ use crate::http::body::{FormPairs, JsonObject};
 use crate::http::error::{ApiError, ApiResult, envelope};
 
 pub mod flows;
+pub mod settings;
 use crate::http::ratelimit::{self, Decision};
 use crate::http::session::{COOKIE, MaybeSession};
 use crate::web::{html, theme_of};

@@ -28,6 +28,24 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/session", get(accounts::api_session))
         .route("/auth/signout", post(accounts::api_signout))
         .route("/auth/signup", post(accounts::flows::api_signup))
+        .route(
+            "/auth/profile",
+            axum::routing::put(accounts::settings::api_profile),
+        )
+        .route("/auth/password", post(accounts::settings::api_password))
+        .route("/auth/sessions", get(accounts::settings::api_sessions))
+        .route(
+            "/auth/sessions/{id}",
+            axum::routing::delete(accounts::settings::api_end_session),
+        )
+        .route(
+            "/auth/tokens",
+            get(accounts::settings::api_tokens_list).post(accounts::settings::api_tokens_create),
+        )
+        .route(
+            "/auth/tokens/{id}",
+            axum::routing::delete(accounts::settings::api_tokens_delete),
+        )
         .route("/auth/verify-email", get(accounts::flows::api_verify))
         .route(
             "/auth/resend-verification",
@@ -111,7 +129,28 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks", get(home::soon))
         .route("/activities", get(home::soon))
         .route("/reports", get(home::soon))
-        .route("/settings", get(home::soon))
+        .route("/settings", get(accounts::settings::page))
+        .route(
+            "/settings/profile",
+            post(accounts::settings::profile_submit),
+        )
+        .route(
+            "/settings/password",
+            post(accounts::settings::password_submit),
+        )
+        .route(
+            "/settings/sessions/end-others",
+            post(accounts::settings::end_others_submit),
+        )
+        .route(
+            "/settings/sessions/{id}/end",
+            post(accounts::settings::end_session_submit),
+        )
+        .route("/settings/tokens", post(accounts::settings::token_submit))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(accounts::settings::token_revoke_submit),
+        )
         .route("/admin/users", get(home::soon))
         .route("/admin/demo/remove", post(home::remove_demo))
         .fallback(|| async {

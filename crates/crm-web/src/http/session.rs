@@ -22,8 +22,11 @@ pub const COOKIE: &str = "crm_session";
 pub struct SessionInfo {
     pub actor: Actor,
     pub csrf_token: String,
+    /// The browser session, or the API token when `bearer`.
     pub session_id: Uuid,
     pub token: String,
+    /// Authenticated by `Authorization: Bearer` (no cookie, so no CSRF token needed).
+    pub bearer: bool,
 }
 
 /// A named cookie's value.
@@ -60,6 +63,32 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    if let Some(secret) = bearer {
+        return match crm_core::accounts::api_tokens::lookup(&state.db, &secret).await {
+            Ok(Some((id, actor))) => {
+                let info = SessionInfo {
+                    actor,
+                    csrf_token: String::new(),
+                    session_id: id,
+                    token: String::new(),
+                    bearer: true,
+                };
+                req.extensions_mut().insert(info);
+                next.run(req).await
+            }
+            Ok(None) => ApiError(CoreError::Unauthenticated(
+                "Invalid or expired API token".into(),
+            ))
+            .into_response(),
+            Err(e) => ApiError(e).into_response(),
+        };
+    }
     let token = cookie(req.headers(), COOKIE);
     let current = match token.as_deref() {
         Some(t) => match sessions::lookup(&state.db, t).await {
@@ -76,6 +105,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         csrf_token: current.session.csrf_token,
         session_id: current.session.id,
         token: token.unwrap_or_default(),
+        bearer: false,
     };
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !csrf_exempt(req.uri().path()) {

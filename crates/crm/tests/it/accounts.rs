@@ -284,3 +284,148 @@ async fn failed_sign_ins_are_limited_but_successes_are_not(app: &TestApp) {
     );
 }
 both!(failed_sign_ins_are_limited_but_successes_are_not);
+
+async fn api_tokens_act_as_their_owner_until_revoked(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let mine = rep.contact("Token", "Owned", json!({})).await;
+    other.contact("Not", "Mine", json!({})).await;
+    let (st, v) = rep
+        .post(
+            "/api/auth/tokens",
+            json!({"name": "script", "expiresInDays": 30}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let secret = v["data"]["token"].as_str().unwrap().to_string();
+    let id = v["data"]["id"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("crm_"));
+    let (_, list) = rep.get("/api/auth/tokens").await;
+    assert!(
+        !list.to_string().contains(&secret),
+        "the secret is never listed"
+    );
+
+    let bearer = app.anonymous();
+    let get = |path: String| {
+        bearer
+            .http
+            .get(format!("{}{path}", bearer.base))
+            .bearer_auth(&secret)
+            .send()
+    };
+    let res = get("/api/contacts".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body["pagination"]["total"], 1,
+        "acts with the owner's scope"
+    );
+    assert_eq!(body["data"][0]["id"], mine.as_str());
+    let res = bearer
+        .http
+        .post(format!("{}/api/contacts", bearer.base))
+        .bearer_auth(&secret)
+        .json(&json!({"firstName": "Via", "lastName": "Token", "email": "via.token@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "no CSRF token needed with a bearer token"
+    );
+
+    let (st, _) = other.delete(&format!("/api/auth/tokens/{id}")).await;
+    assert_eq!(
+        st,
+        StatusCode::NOT_FOUND,
+        "someone else's token cannot be revoked"
+    );
+    let (st, _) = rep.delete(&format!("/api/auth/tokens/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let res = get("/api/contacts".into()).await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "revoked: 401 at once"
+    );
+    let res = bearer
+        .http
+        .get(format!("{}/api/contacts", bearer.base))
+        .bearer_auth("crm_made_up")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let (st, v) = rep
+        .post("/api/auth/tokens", json!({"name": "", "expiresInDays": 0}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+}
+both!(api_tokens_act_as_their_owner_until_revoked);
+
+async fn password_change_and_sessions(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let second = app.anonymous();
+    let (st, _) = second
+        .post(
+            "/api/auth/signin",
+            json!({"email": rep.email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v) = rep.get("/api/auth/sessions").await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["current"] == true)
+            .count(),
+        1
+    );
+
+    let (st, v) = rep
+        .post(
+            "/api/auth/password",
+            json!({"currentPassword": "wrong one here", "newPassword": "another good passphrase"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["fieldErrors"]["currentPassword"],
+        "Current password is incorrect"
+    );
+    let (st, _) = rep
+        .post(
+            "/api/auth/password",
+            json!({"currentPassword": PASSWORD, "newPassword": "another good passphrase"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = second.get("/api/contacts").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "other sessions end");
+    let (st, _) = rep.get("/api/contacts").await;
+    assert_eq!(st, StatusCode::OK, "this one stays");
+    app.mail(&rep.email, "Your password was changed").await;
+
+    let (st, v) = rep.put("/api/auth/profile", json!({"name": "Renamed Rep", "bio": "Sells things", "role": "admin", "email": "x@y.z"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["name"], "Renamed Rep");
+    assert_eq!(v["data"]["role"], "rep", "role in the body is ignored");
+    assert_eq!(
+        v["data"]["email"],
+        rep.email.as_str(),
+        "email in the body is ignored"
+    );
+
+    let (_, html) = rep.page("/settings").await;
+    assert!(
+        html.contains("Active sessions")
+            && html.contains("Renamed Rep")
+            && html.contains("This browser")
+    );
+}
+both!(password_change_and_sessions);
