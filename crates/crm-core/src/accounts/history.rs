@@ -49,3 +49,54 @@ pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
     }
     Ok(())
 }
+
+/// After a correct password, before the attempt is recorded: is this sign-in worth an
+/// alert to the account owner? The first matching reason, or `None`.
+pub async fn suspicious(db: &Db, user_id: Uuid, ip: &str) -> CoreResult<Option<&'static str>> {
+    use sea_orm::QueryOrder;
+    let now = clock::now();
+    let rows = h::Entity::find()
+        .filter(h::Column::UserId.eq(user_id))
+        .filter(h::Column::CreatedAt.gt(now - chrono::Duration::hours(24)))
+        .order_by_desc(h::Column::CreatedAt)
+        .all(&db.conn)
+        .await?;
+    if rows
+        .iter()
+        .filter(|r| !r.success && r.ip_address == ip)
+        .count()
+        >= 3
+    {
+        return Ok(Some(
+            "Multiple failed sign-in attempts from the same IP address before this sign-in",
+        ));
+    }
+    let recent: std::collections::HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.created_at > now - chrono::Duration::minutes(10))
+        .map(|r| r.ip_address.as_str())
+        .chain([ip])
+        .collect();
+    if recent.len() >= 3 {
+        return Ok(Some(
+            "Sign-in attempts from several IP addresses in a short time",
+        ));
+    }
+    let ever_succeeded = h::Entity::find()
+        .filter(h::Column::UserId.eq(user_id))
+        .filter(h::Column::Success.eq(true))
+        .one(&db.conn)
+        .await?
+        .is_some();
+    let known_ip = h::Entity::find()
+        .filter(h::Column::UserId.eq(user_id))
+        .filter(h::Column::Success.eq(true))
+        .filter(h::Column::IpAddress.eq(ip))
+        .one(&db.conn)
+        .await?
+        .is_some();
+    if ever_succeeded && !known_ip {
+        return Ok(Some("Sign-in from a new IP address"));
+    }
+    Ok(None)
+}

@@ -90,3 +90,24 @@ pub fn password_changed(to: &str, name: &str, link: &str) -> Mail {
         Some(("Reset password", link)),
     )
 }
+
+pub fn security_alert(
+    to: &str,
+    name: &str,
+    reason: &str,
+    ip: &str,
+    when: &str,
+    link: &str,
+) -> Mail {
+    let details = format!("What happened: {reason}. IP address: {ip}. Time: {when}.");
+    mail(
+        to,
+        "Security alert for your account",
+        name,
+        &[
+            &details,
+            "If this was you, there is nothing to do. If not, change your password now, turn on two-factor authentication, and review your active sessions in Settings.",
+        ],
+        Some(("Review your account", link)),
+    )
+}

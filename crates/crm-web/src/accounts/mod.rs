@@ -95,6 +95,20 @@ pub async fn sign_in(
     }
     let ua = user_agent(headers);
     let result = users::check_credentials(&state.db, email, password).await;
+    if let Ok(u) = &result
+        && let Some(reason) = history::suspicious(&state.db, u.id, ip).await?
+    {
+        let when = crm_core::clock::fmt(&crm_core::clock::now());
+        let m = &state.mailer;
+        m.send(crm_core::mail::templates::security_alert(
+            &u.email,
+            &u.name,
+            reason,
+            ip,
+            &when,
+            &m.link("/settings#sessions"),
+        ));
+    }
     let (user_id, failure) = match &result {
         Ok(u) => (Some(u.id), None),
         Err(CoreError::Forbidden(m)) => {

@@ -42,6 +42,30 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
+/// An unsafe request's `Origin`, when the browser sends one, must be this server (its
+/// configured base URL or the Host it was reached at). Stops cross-site form posts to the
+/// sign-in and sign-up forms, which carry no CSRF token.
+fn same_origin(req: &Request, state: &AppState) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    if origin == state.config.base_url.trim_end_matches('/') {
+        return true;
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    origin
+        .split_once("://")
+        .is_some_and(|(_, h)| !host.is_empty() && h == host)
+}
+
 /// Requests that need no CSRF token even with a session cookie (contract.md).
 fn csrf_exempt(path: &str) -> bool {
     matches!(
@@ -87,6 +111,16 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             ))
             .into_response(),
             Err(e) => ApiError(e).into_response(),
+        };
+    }
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        && !same_origin(&req, &state)
+    {
+        let e = CoreError::Forbidden("Cross-site request refused.".into());
+        return if req.uri().path().starts_with("/api/") {
+            ApiError(e).into_response()
+        } else {
+            PageError(e).into_response()
         };
     }
     let token = cookie(req.headers(), COOKIE);

@@ -429,3 +429,64 @@ async fn password_change_and_sessions(app: &TestApp) {
     );
 }
 both!(password_change_and_sessions);
+
+async fn alerts_after_failed_attempts_and_cross_site_posts_refused(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let anon = app.anonymous();
+    for _ in 0..3 {
+        anon.post(
+            "/api/auth/signin",
+            json!({"email": rep.email, "password": "guessing wrong"}),
+        )
+        .await;
+    }
+    let (st, _) = anon
+        .post(
+            "/api/auth/signin",
+            json!({"email": rep.email, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "an alert never blocks the sign-in");
+    let mail = app
+        .mail(&rep.email, "Security alert for your account")
+        .await;
+    assert!(
+        mail.contains("Multiple failed sign-in attempts") && mail.contains("127.0.0.1"),
+        "{mail}"
+    );
+
+    let evil = |path: &str| {
+        anon.http
+            .post(format!("{}{path}", anon.base))
+            .header("Origin", "https://evil.example")
+            .json(&json!({"email": rep.email, "password": PASSWORD}))
+            .send()
+    };
+    assert_eq!(
+        evil("/api/auth/signin").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = anon
+        .http
+        .post(format!("{}/auth/signin", anon.base))
+        .header("Origin", "https://evil.example")
+        .form(&[("email", rep.email.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "login CSRF from another site is refused"
+    );
+    let same = anon
+        .http
+        .post(format!("{}/api/auth/signin", anon.base))
+        .header("Origin", anon.base.clone())
+        .json(&json!({"email": rep.email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::OK, "same origin is fine");
+}
+both!(alerts_after_failed_attempts_and_cross_site_posts_refused);
