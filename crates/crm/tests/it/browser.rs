@@ -273,3 +273,111 @@ async fn first_run_setup_in_the_browser() {
     drop(driver);
     app.finish().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn sign_up_verify_sign_in_settings_sign_out() {
+    let app = TestApp::sqlite().await;
+    app.user(Role::Admin).await; // setup is done on this instance
+    let (driver, c) = browser().await;
+    c.goto(&format!("{}/auth/signin", app.base)).await.unwrap();
+    c.find(Locator::LinkText("Sign up"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(&c, "#name", "Grace Signup").await;
+    fill(&c, "#email", "grace.signup@example.com").await;
+    fill(&c, "#password", "short").await;
+    fill(&c, "#confirmPassword", "short").await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        text_of(&c)
+            .await
+            .contains("Password must be at least 10 characters")
+    );
+    fill(&c, "#password", PASSWORD).await;
+    fill(&c, "#confirmPassword", PASSWORD).await;
+    shot(&c, "signup").await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        text_of(&c).await.contains("Check your email"),
+        "banner after sign-up"
+    );
+
+    let mail = app
+        .mail("grace.signup@example.com", "Verify your email address")
+        .await;
+    let token = TestApp::token_in(&mail, "/auth/verify-email");
+    c.goto(&format!("{}/auth/verify-email?token={token}", app.base))
+        .await
+        .unwrap();
+    assert!(text_of(&c).await.contains("Your email address is verified"));
+    fill(&c, "input[name=email]", "grace.signup@example.com").await;
+    fill(&c, "input[name=password]", PASSWORD).await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("grace.signup@example.com")
+            && body.contains("Active sessions")
+            && body.contains("This browser"),
+        "{body}"
+    );
+    shot(&c, "settings").await;
+
+    c.find(Locator::Css("details.user-menu summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("details.user-menu button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/auth/signin")
+    );
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/auth/signin"),
+        "signed out for real"
+    );
+
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}
