@@ -45,6 +45,12 @@ pub struct Config {
     /// Comma-separated CIDRs of proxies whose X-Forwarded-For is believed (default: none).
     #[arg(long, env = "CRM_TRUSTED_PROXIES", default_value = "", global = true)]
     pub trusted_proxies: String,
+    /// Redis for rate limits shared by every instance, e.g. redis://127.0.0.1:6379 (default: in memory).
+    #[arg(long, env = "REDIS_URL", global = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of this deployment's Redis keys.
+    #[arg(long, env = "CRM_REDIS_PREFIX", default_value = "crm", global = true)]
+    pub redis_prefix: String,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -69,6 +75,8 @@ impl Config {
             smtp_url: None,
             mail_from: "CRM <no-reply@localhost>".into(),
             trusted_proxies: String::new(),
+            redis_url: None,
+            redis_prefix: "crm".into(),
             log_format: "pretty".into(),
         }
     }

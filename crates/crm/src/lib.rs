@@ -57,7 +57,14 @@ pub async fn start(
             trusted_proxies,
         }),
         mailer,
-        limiter: Arc::new(crm_web::http::ratelimit::Limiter::default()),
+        limiter: Arc::new(
+            crm_web::http::ratelimit::Limiter::new(
+                config.redis_url.as_deref(),
+                &config.redis_prefix,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+        ),
         needs_setup: Arc::new(std::sync::atomic::AtomicBool::new(needs_setup)),
     };
     let listener = TcpListener::bind(&config.listen)

@@ -36,8 +36,8 @@ fn text(body: &JsonObject, key: &str) -> String {
 }
 
 /// Count a request against `rule`; the 429 response when over.
-fn limit(state: &AppState, rule: Rule, key: &str) -> Result<(), Decision> {
-    let d = state.limiter.hit(rule, key);
+async fn limit(state: &AppState, rule: Rule, key: &str) -> Result<(), Decision> {
+    let d = state.limiter.hit(rule, key).await;
     if d.allowed { Ok(()) } else { Err(d) }
 }
 
@@ -57,7 +57,7 @@ pub async fn api_signup(
     if !state.config.allow_signup {
         return signup_closed().into_response();
     }
-    if let Err(d) = limit(&state, ratelimit::SIGNUP, &ip_of(&state, &headers, &peer)) {
+    if let Err(d) = limit(&state, ratelimit::SIGNUP, &ip_of(&state, &headers, &peer)).await {
         return d.too_many(TOO_MANY);
     }
     match flows::sign_up(
@@ -88,7 +88,7 @@ pub async fn api_verify(State(state): State<AppState>, Query(q): Query<TokenQuer
     if token.trim().is_empty() {
         return ApiError(CoreError::bad_request("Invalid verification link")).into_response();
     }
-    if let Err(d) = limit(&state, ratelimit::VERIFY, &token) {
+    if let Err(d) = limit(&state, ratelimit::VERIFY, &token).await {
         return d.too_many(TOO_MANY);
     }
     match flows::verify_email(&state.db, &token).await {
@@ -106,7 +106,7 @@ pub async fn api_resend(State(state): State<AppState>, body: JsonObject) -> Resp
     if email.is_empty() {
         return ApiError(CoreError::field("email", "Email is required")).into_response();
     }
-    if let Err(d) = limit(&state, ratelimit::RESEND, &email) {
+    if let Err(d) = limit(&state, ratelimit::RESEND, &email).await {
         return d.too_many(TOO_MANY);
     }
     match flows::resend_verification(&state.db, &state.mailer, &email).await {
@@ -122,7 +122,7 @@ pub async fn api_forgot(
     headers: HeaderMap,
     body: JsonObject,
 ) -> Response {
-    if let Err(d) = limit(&state, ratelimit::FORGOT, &ip_of(&state, &headers, &peer)) {
+    if let Err(d) = limit(&state, ratelimit::FORGOT, &ip_of(&state, &headers, &peer)).await {
         return d.too_many(TOO_MANY);
     }
     let email = text(&body, "email");
@@ -145,7 +145,7 @@ pub async fn api_reset(
     headers: HeaderMap,
     body: JsonObject,
 ) -> Response {
-    if let Err(d) = limit(&state, ratelimit::RESET, &ip_of(&state, &headers, &peer)) {
+    if let Err(d) = limit(&state, ratelimit::RESET, &ip_of(&state, &headers, &peer)).await {
         return d.too_many(TOO_MANY);
     }
     let (token, password) = (text(&body, "token"), text(&body, "password"));
@@ -250,7 +250,7 @@ pub async fn signup_submit(
             StatusCode::BAD_REQUEST,
         );
     }
-    if let Err(d) = limit(&state, ratelimit::SIGNUP, &ip_of(&state, &headers, &peer)) {
+    if let Err(d) = limit(&state, ratelimit::SIGNUP, &ip_of(&state, &headers, &peer)).await {
         return limited_page(&headers, "signup", d);
     }
     match flows::sign_up(
@@ -279,7 +279,7 @@ pub async fn verify_page(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     let token = q.token.unwrap_or_default();
-    if let Err(d) = limit(&state, ratelimit::VERIFY, &token) {
+    if let Err(d) = limit(&state, ratelimit::VERIFY, &token).await {
         return limited_page(&headers, "verify-failed", d);
     }
     let result = if token.trim().is_empty() {
@@ -305,7 +305,7 @@ pub async fn resend_submit(
     form: FormPairs,
 ) -> Response {
     let email = crm_core::text::email_key(form.get("email").unwrap_or(""));
-    if let Err(d) = limit(&state, ratelimit::RESEND, &email) {
+    if let Err(d) = limit(&state, ratelimit::RESEND, &email).await {
         return limited_page(&headers, "verify-failed", d);
     }
     if let Err(e) = flows::resend_verification(&state.db, &state.mailer, &email).await {
@@ -341,7 +341,7 @@ pub async fn forgot_submit(
             StatusCode::BAD_REQUEST,
         );
     }
-    if let Err(d) = limit(&state, ratelimit::FORGOT, &ip_of(&state, &headers, &peer)) {
+    if let Err(d) = limit(&state, ratelimit::FORGOT, &ip_of(&state, &headers, &peer)).await {
         return limited_page(&headers, "forgot", d);
     }
     match flows::forgot_password(&state.db, &state.mailer, &email).await {
@@ -397,7 +397,7 @@ pub async fn reset_submit(
             StatusCode::BAD_REQUEST,
         );
     }
-    if let Err(d) = limit(&state, ratelimit::RESET, &ip_of(&state, &headers, &peer)) {
+    if let Err(d) = limit(&state, ratelimit::RESET, &ip_of(&state, &headers, &peer)).await {
         return limited_page(&headers, "reset", d);
     }
     match flows::reset_password(&state.db, &state.mailer, &token, password).await {

@@ -88,7 +88,7 @@ pub async fn sign_in(
         (ratelimit::SIGNIN_IP, ip),
         (ratelimit::SIGNIN_ACCOUNT, account.as_str()),
     ] {
-        let d = state.limiter.peek(rule, key);
+        let d = state.limiter.peek(rule, key).await;
         if !d.allowed {
             return Err(SignInFail::Limited(d));
         }
@@ -138,8 +138,8 @@ pub async fn sign_in(
     let user = match result {
         Ok(u) => u,
         Err(e @ CoreError::Unauthenticated(_)) => {
-            state.limiter.hit(ratelimit::SIGNIN_IP, ip);
-            state.limiter.hit(ratelimit::SIGNIN_ACCOUNT, &account);
+            state.limiter.hit(ratelimit::SIGNIN_IP, ip).await;
+            state.limiter.hit(ratelimit::SIGNIN_ACCOUNT, &account).await;
             return Err(e.into());
         }
         Err(e) => return Err(e.into()),

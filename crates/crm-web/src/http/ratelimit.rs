@@ -1,6 +1,8 @@
-//! Rate limits, always on: fixed windows per (rule, key) kept in memory. Keys are the
-//! client IP (see [`client_ip`]), an e-mail address or a token, as each rule says. Sign-in
-//! counts failed attempts only, so a team behind one office IP never locks itself out.
+//! Rate limits, always on: fixed windows per (rule, key), in memory by default and in Redis
+//! when `REDIS_URL` is set (shared by every instance). Keys are the client IP (see
+//! [`client_ip`]), an e-mail address or a token, as each rule says. Sign-in counts failed
+//! attempts only, so a team behind one office IP never locks itself out. If Redis cannot be
+//! reached, the in-memory windows take over (logged): limits never fail open.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -69,10 +71,42 @@ pub struct Decision {
 #[derive(Default)]
 pub struct Limiter {
     windows: Mutex<HashMap<String, (Instant, u32)>>,
+    redis: Option<redis::aio::ConnectionManager>,
+    /// Prefix of the Redis keys (deployments sharing one Redis keep apart).
+    namespace: String,
 }
 
 impl Limiter {
-    fn decide(&self, rule: Rule, key: &str, count: bool) -> Decision {
+    /// In memory, or shared through Redis at `url`.
+    pub async fn new(redis_url: Option<&str>, namespace: &str) -> anyhow::Result<Limiter> {
+        let redis = match redis_url.filter(|u| !u.is_empty()) {
+            Some(url) => {
+                let client = redis::Client::open(url)?;
+                Some(redis::aio::ConnectionManager::new(client).await?)
+            }
+            None => None,
+        };
+        Ok(Limiter {
+            windows: Mutex::default(),
+            redis,
+            namespace: namespace.to_string(),
+        })
+    }
+
+    async fn decide(&self, rule: Rule, key: &str, count: bool) -> Decision {
+        if let Some(conn) = &self.redis {
+            let k = format!("{}:rl:{}:{key}", self.namespace, rule.name);
+            match redis_decide(conn.clone(), rule, &k, count).await {
+                Ok(d) => return d,
+                Err(e) => tracing::warn!(
+                    "rate limit store (Redis) unavailable, using in-memory limits: {e}"
+                ),
+            }
+        }
+        self.memory(rule, key, count)
+    }
+
+    fn memory(&self, rule: Rule, key: &str, count: bool) -> Decision {
         let now = Instant::now();
         let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 50_000 {
@@ -97,14 +131,66 @@ impl Limiter {
     }
 
     /// Count one request; refused when the window is full.
-    pub fn hit(&self, rule: Rule, key: &str) -> Decision {
-        self.decide(rule, key, true)
+    pub async fn hit(&self, rule: Rule, key: &str) -> Decision {
+        self.decide(rule, key, true).await
     }
 
     /// Look without counting (sign-in checks before it knows whether the attempt fails).
-    pub fn peek(&self, rule: Rule, key: &str) -> Decision {
-        self.decide(rule, key, false)
+    pub async fn peek(&self, rule: Rule, key: &str) -> Decision {
+        self.decide(rule, key, false).await
     }
+}
+
+/// One window in Redis: `INCR` + `PEXPIRE … NX` + `PTTL` in one transaction.
+async fn redis_decide(
+    mut conn: redis::aio::ConnectionManager,
+    rule: Rule,
+    k: &str,
+    count: bool,
+) -> redis::RedisResult<Decision> {
+    let window_ms = rule.window.as_millis() as u64;
+    let (n, ttl): (u32, i64) = if count {
+        let (n, _, ttl): (u32, i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("INCR")
+            .arg(k)
+            .cmd("PEXPIRE")
+            .arg(k)
+            .arg(window_ms)
+            .arg("NX")
+            .cmd("PTTL")
+            .arg(k)
+            .query_async(&mut conn)
+            .await?;
+        (n, ttl)
+    } else {
+        let (n, ttl): (Option<u32>, i64) = redis::pipe()
+            .atomic()
+            .cmd("GET")
+            .arg(k)
+            .cmd("PTTL")
+            .arg(k)
+            .query_async(&mut conn)
+            .await?;
+        (n.unwrap_or(0), ttl)
+    };
+    let reset = if ttl > 0 {
+        Duration::from_millis(ttl as u64)
+    } else {
+        rule.window
+    };
+    // counting past the limit is refused; the count itself may run one over, harmlessly
+    let allowed = if count {
+        n <= rule.limit
+    } else {
+        n < rule.limit
+    };
+    Ok(Decision {
+        allowed,
+        limit: rule.limit,
+        remaining: rule.limit.saturating_sub(n),
+        reset,
+    })
 }
 
 impl Decision {
@@ -232,14 +318,14 @@ mod tests {
         );
         assert!(parse_cidrs("10.0.0.0/33").is_err());
     }
-    #[test]
-    fn windows() {
+    #[tokio::test]
+    async fn windows() {
         let l = Limiter::default();
         for _ in 0..3 {
-            assert!(l.hit(SIGNUP, "ip").allowed);
+            assert!(l.hit(SIGNUP, "ip").await.allowed);
         }
-        assert!(!l.hit(SIGNUP, "ip").allowed);
-        assert!(l.hit(SIGNUP, "other").allowed);
-        assert!(!l.peek(SIGNUP, "ip").allowed);
+        assert!(!l.hit(SIGNUP, "ip").await.allowed);
+        assert!(l.hit(SIGNUP, "other").await.allowed);
+        assert!(!l.peek(SIGNUP, "ip").await.allowed);
     }
 }

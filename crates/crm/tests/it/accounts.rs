@@ -490,3 +490,36 @@ async fn alerts_after_failed_attempts_and_cross_site_posts_refused(app: &TestApp
     assert_eq!(same.status(), StatusCode::OK, "same origin is fine");
 }
 both!(alerts_after_failed_attempts_and_cross_site_posts_refused);
+
+#[tokio::test]
+#[ignore = "Redis: run with `cargo test -- --ignored` and TEST_REDIS_URL set"]
+async fn two_instances_share_the_sign_in_limit_through_redis() {
+    let (a, b) = TestApp::redis_pair().await;
+    let rep = a.user(Role::Rep).await;
+    let (ca, cb) = (a.anonymous(), b.anonymous());
+    for i in 0..10 {
+        let c = if i % 2 == 0 { &ca } else { &cb };
+        let (st, _) = c
+            .post(
+                "/api/auth/signin",
+                json!({"email": format!("n{i}@example.com"), "password": "wrong password!"}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    for c in [&ca, &cb] {
+        let (st, v) = c
+            .post(
+                "/api/auth/signin",
+                json!({"email": rep.email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            st,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the 11th attempt is refused on both instances: {v}"
+        );
+    }
+    a.finish().await;
+    b.finish().await;
+}

@@ -67,8 +67,27 @@ impl TestApp {
         Self::start(dir, Some(url), Some((admin_url, name))).await
     }
 
+    /// Two instances on one SQLite database sharing rate limits through Redis
+    /// (`TEST_REDIS_URL`), under a key prefix of their own.
+    pub async fn redis_pair() -> (TestApp, TestApp) {
+        let redis = std::env::var("TEST_REDIS_URL")
+            .expect("TEST_REDIS_URL must be set, e.g. redis://127.0.0.1:6379");
+        let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
+        let prefix = format!("crm-test-{}", Uuid::new_v4().simple());
+        let mut config = Config::for_tests(dir.clone(), None);
+        config.redis_url = Some(redis);
+        config.redis_prefix = prefix;
+        let a = Self::start_config(config.clone(), None).await;
+        let b = Self::start_config(config, None).await;
+        (a, b)
+    }
+
     async fn start(dir: PathBuf, url: Option<String>, pg: Option<(String, String)>) -> TestApp {
-        let config = Config::for_tests(dir.clone(), url);
+        Self::start_config(Config::for_tests(dir, url), pg).await
+    }
+
+    async fn start_config(config: Config, pg: Option<(String, String)>) -> TestApp {
+        let dir = config.data_dir.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let running = crm::start(&config, async move {
             let _ = rx.await;
