@@ -462,6 +462,38 @@ function armToast(toast) {
   setTimeout(tick, delay);
 }
 
+// --- 10b. Password strength ----------------------------------------------------------
+// <input type="password" data-strength> gets a meter under it. Informational only: the
+// server's rules (length ≥ 10, not the e-mail, not a common password) decide.
+
+function strengthOf(pw) {
+  if (!pw) return 0;
+  let score = 0;
+  if (pw.length >= 10) score += 1;
+  if (pw.length >= 14) score += 1;
+  if (/[a-z]/.test(pw) && /[A-Z]/.test(pw)) score += 1;
+  if (/\d/.test(pw)) score += 1;
+  if (/[^A-Za-z0-9]/.test(pw)) score += 1;
+  return pw.length < 10 ? Math.min(score, 1) : score;
+}
+
+const STRENGTH = ['Too short', 'Weak', 'Fair', 'Good', 'Strong', 'Very strong'];
+
+document.addEventListener('input', (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.matches('input[data-strength]')) return;
+  let meter = input.parentElement.querySelector('.strength');
+  if (!meter) {
+    meter = document.createElement('p');
+    meter.className = 'strength hint';
+    meter.setAttribute('aria-live', 'polite');
+    input.insertAdjacentElement('afterend', meter);
+  }
+  const score = strengthOf(input.value);
+  meter.dataset.score = String(score);
+  meter.textContent = input.value ? `Strength: ${STRENGTH[score]}` : '';
+});
+
 // --- 11. Start-up -------------------------------------------------------------------
 
 function init() {
