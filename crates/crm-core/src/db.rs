@@ -19,8 +19,7 @@ impl Db {
     /// busy timeout; the file is created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         let mut opts = ConnectOptions::new(url.to_string());
-        opts.sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(10));
+        opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
         if url.starts_with("sqlite:") {
             opts.max_connections(8).min_connections(1);
             opts.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {

@@ -21,6 +21,9 @@ pub enum CoreError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// Over a rate limit.
+    #[error("{0}")]
+    TooMany(String),
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
@@ -57,10 +60,7 @@ impl From<anyhow::Error> for CoreError {
 
 /// True when a database error is a unique-constraint violation (both backends).
 pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
-    matches!(
-        e.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// Collects one message per field; the first one becomes the response's `error`.

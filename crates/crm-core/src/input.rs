@@ -189,14 +189,8 @@ impl Input {
                 if v.chars().count() < 10 {
                     self.error(key, "Phone number must be at least 10 characters");
                     Field::Absent
-                } else if !v
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || " +-().x".contains(c))
-                {
-                    self.error(
-                        key,
-                        "Phone number may contain only digits, spaces and + - ( ) .",
-                    );
+                } else if !v.chars().all(|c| c.is_ascii_digit() || " +-().x".contains(c)) {
+                    self.error(key, "Phone number may contain only digits, spaces and + - ( ) .");
                     Field::Absent
                 } else {
                     Field::Value(v)
@@ -247,10 +241,7 @@ impl Input {
         if allowed.contains(&v.as_str()) {
             Field::Value(v)
         } else {
-            self.error(
-                key,
-                format!("{label} must be one of: {}", allowed.join(", ")),
-            );
+            self.error(key, format!("{label} must be one of: {}", allowed.join(", ")));
             Field::Absent
         }
     }
@@ -317,10 +308,7 @@ impl Input {
             }
             Some(c) => Field::Value(c),
             None => {
-                self.error(
-                    key,
-                    format!("{label} must be a number with at most 2 decimals"),
-                );
+                self.error(key, format!("{label} must be a number with at most 2 decimals"));
                 Field::Absent
             }
         }
@@ -381,9 +369,7 @@ pub fn is_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+        && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
         && !local.contains('@')
 }
 

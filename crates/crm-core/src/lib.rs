@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clock;
 pub mod companies;
 pub mod contacts;
+pub mod crypto;
 pub mod db;
 pub mod entities;
 pub mod error;

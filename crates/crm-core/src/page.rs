@@ -40,10 +40,7 @@ impl Pagination {
             return (0, 0);
         }
         let first = (self.page - 1) * self.limit + 1;
-        (
-            first.min(self.total),
-            (self.page * self.limit).min(self.total),
-        )
+        (first.min(self.total), (self.page * self.limit).min(self.total))
     }
 }
 

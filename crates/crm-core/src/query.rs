@@ -52,13 +52,7 @@ impl QueryParams {
     }
 
     /// One of `allowed`; `all` means no filter.
-    pub fn opt_enum(
-        &self,
-        key: &str,
-        label: &str,
-        allowed: &[&str],
-        errs: &mut FieldErrors,
-    ) -> Option<String> {
+    pub fn opt_enum(&self, key: &str, label: &str, allowed: &[&str], errs: &mut FieldErrors) -> Option<String> {
         let v = self.get(key)?;
         if v == "all" {
             return None;
@@ -66,10 +60,7 @@ impl QueryParams {
         if allowed.contains(&v) {
             Some(v.to_string())
         } else {
-            errs.add(
-                key,
-                format!("{label} must be one of: {}", allowed.join(", ")),
-            );
+            errs.add(key, format!("{label} must be one of: {}", allowed.join(", ")));
             None
         }
     }
@@ -111,10 +102,7 @@ impl QueryParams {
             None => default_limit,
             Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
             Some(_) => {
-                errs.add(
-                    "limit",
-                    format!("Limit must be a whole number from 1 to {MAX_LIMIT}"),
-                );
+                errs.add("limit", format!("Limit must be a whole number from 1 to {MAX_LIMIT}"));
                 default_limit
             }
         };

@@ -43,12 +43,7 @@ pub fn writable<E: Owned>(actor: &Actor) -> Select<E> {
 }
 
 /// One record the actor may see, else "<what> not found".
-pub async fn get_visible<E>(
-    db: &crate::Db,
-    actor: &Actor,
-    id: uuid::Uuid,
-    what: &str,
-) -> crate::CoreResult<E::Model>
+pub async fn get_visible<E>(db: &crate::Db, actor: &Actor, id: uuid::Uuid, what: &str) -> crate::CoreResult<E::Model>
 where
     E: Owned,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
@@ -61,12 +56,7 @@ where
 }
 
 /// One record the actor may change. Visible but not theirs → forbidden; invisible → not found.
-pub async fn get_writable<E>(
-    db: &crate::Db,
-    actor: &Actor,
-    id: uuid::Uuid,
-    what: &str,
-) -> crate::CoreResult<E::Model>
+pub async fn get_writable<E>(db: &crate::Db, actor: &Actor, id: uuid::Uuid, what: &str) -> crate::CoreResult<E::Model>
 where
     E: Owned,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,

@@ -18,10 +18,7 @@ pub fn phone_key(s: &str) -> String {
 
 /// Company name as compared for uniqueness: trimmed, inner spaces collapsed, lower-cased.
 pub fn name_key(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 /// Escape `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.

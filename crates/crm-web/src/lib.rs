@@ -37,6 +37,8 @@ pub struct AppState {
     pub needs_setup: Arc<std::sync::atomic::AtomicBool>,
     pub mailer: crm_core::mail::Mailer,
     pub limiter: Arc<http::ratelimit::Limiter>,
+    /// The server key: seals 2FA secrets, keys backup-code hashes.
+    pub keys: Arc<crm_core::crypto::SecretBox>,
 }
 
 pub use http::router::router;

@@ -52,25 +52,13 @@ pub async fn http(
         .and_then(|s| s.parse().ok())
         .context("no status")?;
     let mut body = buf[head_end + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         body = dechunk(&body);
     }
     let cookie = head
         .lines()
-        .find(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie: crm_session=")
-        })
-        .map(|l| {
-            l["set-cookie: ".len()..]
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .to_string()
-        });
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie: crm_session="))
+        .map(|l| l["set-cookie: ".len()..].split(';').next().unwrap_or("").to_string());
     if let Some(c) = cookie {
         // the session cookie travels back in the body slot for sign-in calls
         if path == "/api/auth/signin" {
@@ -83,8 +71,7 @@ pub async fn http(
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(pos) = b.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&b[..pos]).trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(String::from_utf8_lossy(&b[..pos]).trim(), 16).unwrap_or(0);
         if size == 0 || pos + 2 + size > b.len() {
             break;
         }
@@ -121,10 +108,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
             need as f64 / secs
         );
     } else {
-        println!(
-            "using the existing {have} contacts in {}",
-            config.database_url()
-        );
+        println!("using the existing {have} contacts in {}", config.database_url());
     }
     let email = "bench-admin@example.com";
     let password = "bench password 12345";

@@ -7,12 +7,7 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "CRM_LISTEN",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
+    #[arg(long, env = "CRM_LISTEN", default_value = "127.0.0.1:3000", global = true)]
     pub listen: String,
     /// Where the SQLite file, the mail outbox and generated secrets live.
     #[arg(long, env = "CRM_DATA_DIR", default_value = "./data", global = true)]
@@ -21,12 +16,7 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Public base URL, for links in emails; https:// turns on Secure cookies and HSTS.
-    #[arg(
-        long,
-        env = "CRM_BASE_URL",
-        default_value = "http://localhost:3000",
-        global = true
-    )]
+    #[arg(long, env = "CRM_BASE_URL", default_value = "http://localhost:3000", global = true)]
     pub base_url: String,
     /// Public sign-up on or off.
     #[arg(long, env = "CRM_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
@@ -51,6 +41,9 @@ pub struct Config {
     /// Prefix of this deployment's Redis keys.
     #[arg(long, env = "CRM_REDIS_PREFIX", default_value = "crm", global = true)]
     pub redis_prefix: String,
+    /// Server key (base64 of 32 bytes) sealing 2FA secrets; default: <data dir>/secret.key, generated once.
+    #[arg(long, env = "CRM_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -76,6 +69,7 @@ impl Config {
             mail_from: "CRM <no-reply@localhost>".into(),
             trusted_proxies: String::new(),
             redis_url: None,
+            secret_key: None,
             redis_prefix: "crm".into(),
             log_format: "pretty".into(),
         }

@@ -16,12 +16,8 @@ use crate::config::Config;
 
 /// Connect, migrate and return the database of a configuration.
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            config.data_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
     Ok(db)
@@ -57,13 +53,14 @@ pub async fn start(
             trusted_proxies,
         }),
         mailer,
+        keys: Arc::new(crm_core::crypto::SecretBox::load(
+            config.secret_key.as_deref(),
+            &config.data_dir,
+        )?),
         limiter: Arc::new(
-            crm_web::http::ratelimit::Limiter::new(
-                config.redis_url.as_deref(),
-                &config.redis_prefix,
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
+            crm_web::http::ratelimit::Limiter::new(config.redis_url.as_deref(), &config.redis_prefix)
+                .await
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
         ),
         needs_setup: Arc::new(std::sync::atomic::AtomicBool::new(needs_setup)),
     };

@@ -114,13 +114,9 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn init_logs(format: &str) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if format == "json" {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init();
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
@@ -133,32 +129,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let running = crm::start(&config, crm::shutdown_signal()).await?;
             let base = config.base_url.trim_end_matches('/');
             let db_name = crm_core::db::redact(&config.database_url());
-            tracing::info!(
-                "CRM listening on http://{} (database {db_name})",
-                running.addr
-            );
+            tracing::info!("CRM listening on http://{} (database {db_name})", running.addr);
             if setup::needed(&running.db).await? {
                 let token = setup::new_token(&running.db).await?;
-                tracing::info!(
-                    "first run: open {base}/setup?token={token} to create the admin account"
-                );
+                tracing::info!("first run: open {base}/setup?token={token} to create the admin account");
             }
             running.task.await??;
         }
         Command::SetupLink => {
             let db = crm::open_db(&config).await?;
             let token = setup::new_token(&db).await?;
-            println!(
-                "{}/setup?token={token}",
-                config.base_url.trim_end_matches('/')
-            );
+            println!("{}/setup?token={token}", config.base_url.trim_end_matches('/'));
         }
         Command::Migrate => {
             crm::open_db(&config).await?;
-            println!(
-                "migrations applied to {}",
-                crm_core::db::redact(&config.database_url())
-            );
+            println!("migrations applied to {}", crm_core::db::redact(&config.database_url()));
         }
         Command::User(cmd) => {
             let db = crm::open_db(&config).await?;
@@ -218,23 +203,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match cmd {
                 SeedCommand::Demo => {
                     if crm_core::seed::demo(&db).await? {
-                        println!(
-                            "demo data loaded (demo users: manager@demo.crm, riley@demo.crm, sam@demo.crm)"
-                        );
+                        println!("demo data loaded (demo users: manager@demo.crm, riley@demo.crm, sam@demo.crm)");
                     } else {
                         println!("demo data already present; nothing to do");
                     }
                 }
                 SeedCommand::RemoveDemo => {
                     let n = crm_core::seed::remove_demo(&db).await?;
-                    println!(
-                        "demo data removed ({n} demo contacts and everything attached to them)"
-                    );
+                    println!("demo data removed ({n} demo contacts and everything attached to them)");
                 }
-                SeedCommand::Bulk {
-                    contacts,
-                    companies,
-                } => {
+                SeedCommand::Bulk { contacts, companies } => {
                     let secs = crm_core::seed::bulk(&db, companies, contacts).await?;
                     println!("loaded {contacts} contacts and {companies} companies in {secs:.1} s");
                 }
@@ -268,10 +246,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn main() {
     let cli = Cli::parse();
     init_logs(&cli.config.log_format);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

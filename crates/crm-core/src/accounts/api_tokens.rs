@@ -119,10 +119,7 @@ pub async fn lookup(db: &Db, secret: &str) -> CoreResult<Option<(Uuid, Actor)>> 
     if !u.is_active {
         return Ok(None);
     }
-    if tok
-        .last_used_at
-        .is_none_or(|t| now - t > Duration::seconds(60))
-    {
+    if tok.last_used_at.is_none_or(|t| now - t > Duration::seconds(60)) {
         t::Entity::update_many()
             .col_expr(t::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
             .filter(t::Column::Id.eq(tok.id))

@@ -14,13 +14,7 @@ use crate::mail::{Mailer, templates};
 
 /// Sign-up: creates an unverified rep and e-mails a verification link. An address that
 /// already has an account gets the same answer (and nothing is created or sent).
-pub async fn sign_up(
-    db: &Db,
-    mailer: &Mailer,
-    name: &str,
-    email: &str,
-    password_plain: &str,
-) -> CoreResult<String> {
+pub async fn sign_up(db: &Db, mailer: &Mailer, name: &str, email: &str, password_plain: &str) -> CoreResult<String> {
     let mut errs = FieldErrors::default();
     let name = name.trim();
     if name.is_empty() {
@@ -55,9 +49,7 @@ pub async fn sign_up(
         Ok(u) => u,
         // lost a race with a concurrent sign-up of the same address: same answer
         Err(CoreError::Validation { fields, .. })
-            if fields
-                .get("email")
-                .is_some_and(|m| m == "Email already exists") =>
+            if fields.get("email").is_some_and(|m| m == "Email already exists") =>
         {
             return Ok(email_key);
         }
@@ -121,12 +113,7 @@ pub async fn forgot_password(db: &Db, mailer: &Mailer, email: &str) -> CoreResul
 
 /// Set a new password with a reset token: every session of the user ends, a notice is sent.
 /// Following the link proves the address, so an unverified account becomes verified.
-pub async fn reset_password(
-    db: &Db,
-    mailer: &Mailer,
-    token: &str,
-    new_password: &str,
-) -> CoreResult<()> {
+pub async fn reset_password(db: &Db, mailer: &Mailer, token: &str, new_password: &str) -> CoreResult<()> {
     let user_id = tokens::peek(db, token, Purpose::ResetPassword).await?;
     let u = users::find(db, user_id)
         .await?

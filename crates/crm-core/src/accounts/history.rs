@@ -39,10 +39,7 @@ pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
                 user::Column::LastSignInIp,
                 sea_orm::sea_query::Expr::value(a.ip.to_string()),
             )
-            .col_expr(
-                user::Column::LastSignInAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
+            .col_expr(user::Column::LastSignInAt, sea_orm::sea_query::Expr::value(now))
             .filter(user::Column::Id.eq(id))
             .exec(&db.conn)
             .await?;
@@ -61,12 +58,7 @@ pub async fn suspicious(db: &Db, user_id: Uuid, ip: &str) -> CoreResult<Option<&
         .order_by_desc(h::Column::CreatedAt)
         .all(&db.conn)
         .await?;
-    if rows
-        .iter()
-        .filter(|r| !r.success && r.ip_address == ip)
-        .count()
-        >= 3
-    {
+    if rows.iter().filter(|r| !r.success && r.ip_address == ip).count() >= 3 {
         return Ok(Some(
             "Multiple failed sign-in attempts from the same IP address before this sign-in",
         ));
@@ -78,9 +70,7 @@ pub async fn suspicious(db: &Db, user_id: Uuid, ip: &str) -> CoreResult<Option<&
         .chain([ip])
         .collect();
     if recent.len() >= 3 {
-        return Ok(Some(
-            "Sign-in attempts from several IP addresses in a short time",
-        ));
+        return Ok(Some("Sign-in attempts from several IP addresses in a short time"));
     }
     let ever_succeeded = h::Entity::find()
         .filter(h::Column::UserId.eq(user_id))

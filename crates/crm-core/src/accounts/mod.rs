@@ -8,6 +8,7 @@ pub mod profile;
 pub mod sessions;
 pub mod setup;
 pub mod tokens;
+pub mod twofactor;
 pub mod users;
 
 use base64::Engine;

@@ -1,9 +1,7 @@
 //! Password hashing with argon2id (OWASP parameters: 19 MiB, 2 iterations, 1 lane).
 //! Hashing runs on the blocking pool so it never stalls the async workers.
 
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::{CoreError, CoreResult};
@@ -32,9 +30,7 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let stored = hash.unwrap_or_else(|| dummy().to_string());
         match PasswordHash::new(&stored) {
-            Ok(parsed) => argon()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
+            Ok(parsed) => argon().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
         }
     })
@@ -58,8 +54,7 @@ pub fn check_policy(password: &str, email: &str) -> Result<(), String> {
     }
     let lower = password.to_lowercase();
     if !email.is_empty()
-        && (lower == email.to_lowercase()
-            || lower == email.split('@').next().unwrap_or("").to_lowercase())
+        && (lower == email.to_lowercase() || lower == email.split('@').next().unwrap_or("").to_lowercase())
     {
         return Err("Password must not be your email address".into());
     }

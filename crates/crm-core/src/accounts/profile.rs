@@ -1,8 +1,6 @@
 //! A user's own account: profile, password change, and their active sessions.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 use uuid::Uuid;
 
 use super::{password, users};
@@ -48,10 +46,7 @@ pub async fn change_password(
 ) -> CoreResult<()> {
     let u = me(db, actor).await?;
     if !password::verify(current.to_string(), Some(u.password_hash.clone())).await {
-        return Err(CoreError::field(
-            "currentPassword",
-            "Current password is incorrect",
-        ));
+        return Err(CoreError::field("currentPassword", "Current password is incorrect"));
     }
     password::check_policy(new, &u.email).map_err(|m| CoreError::field("newPassword", m))?;
     let hash = password::hash(new.to_string()).await?;

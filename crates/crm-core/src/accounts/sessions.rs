@@ -22,11 +22,21 @@ pub struct NewSession {
     pub csrf_token: String,
 }
 
-pub async fn create(
+/// How long a half-open session (password right, second factor pending) lives.
+pub const PENDING_MINUTES: i64 = 10;
+
+/// A full session.
+pub async fn create(db: &Db, user_id: Uuid, ip: Option<String>, user_agent: Option<String>) -> CoreResult<NewSession> {
+    create_with(db, user_id, ip, user_agent, false).await
+}
+
+/// A full session, or with `pending` a half-open one that only the 2FA step accepts.
+pub async fn create_with(
     db: &Db,
     user_id: Uuid,
     ip: Option<String>,
     user_agent: Option<String>,
+    pending: bool,
 ) -> CoreResult<NewSession> {
     let token = random_token();
     let csrf_token = random_token();
@@ -36,12 +46,16 @@ pub async fn create(
         token_hash: Set(hash_token(&token)),
         user_id: Set(user_id),
         csrf_token: Set(csrf_token.clone()),
-        two_factor_pending: Set(false),
+        two_factor_pending: Set(pending),
         ip: Set(ip),
         user_agent: Set(user_agent.map(|u| u.chars().take(300).collect())),
         created_at: Set(now),
         last_seen_at: Set(now),
-        expires_at: Set(now + Duration::days(LIFETIME_DAYS)),
+        expires_at: Set(if pending {
+            now + Duration::minutes(PENDING_MINUTES)
+        } else {
+            now + Duration::days(LIFETIME_DAYS)
+        }),
     }
     .insert(&db.conn)
     .await?;
@@ -72,10 +86,7 @@ pub async fn lookup(db: &Db, token: &str) -> CoreResult<Option<Current>> {
     }
     if now - s.last_seen_at > Duration::seconds(60) {
         session::Entity::update_many()
-            .col_expr(
-                session::Column::LastSeenAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
+            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
             .filter(session::Column::Id.eq(s.id))
             .exec(&db.conn)
             .await?;

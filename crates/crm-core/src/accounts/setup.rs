@@ -3,9 +3,7 @@
 //! admin. Using the token deletes it in the same transaction that creates the admin, so
 //! two concurrent submissions cannot both succeed.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
 
 use super::users::{self, NewUser};
 use super::{hash_token, random_token};
@@ -24,15 +22,11 @@ pub async fn needed(db: &Db) -> CoreResult<bool> {
 /// A fresh setup token (any earlier one stops working). Refused once a user exists.
 pub async fn new_token(db: &Db) -> CoreResult<String> {
     if !needed(db).await? {
-        return Err(CoreError::Conflict(
-            "Setup is already done: users exist.".into(),
-        ));
+        return Err(CoreError::Conflict("Setup is already done: users exist.".into()));
     }
     let token = random_token();
     let txn = db.conn.begin().await?;
-    app_setting::Entity::delete_by_id(KEY.to_string())
-        .exec(&txn)
-        .await?;
+    app_setting::Entity::delete_by_id(KEY.to_string()).exec(&txn).await?;
     app_setting::ActiveModel {
         key: Set(KEY.into()),
         value: Set(hash_token(&token)),
@@ -45,20 +39,12 @@ pub async fn new_token(db: &Db) -> CoreResult<String> {
 }
 
 pub async fn token_valid(db: &Db, token: &str) -> CoreResult<bool> {
-    let row = app_setting::Entity::find_by_id(KEY.to_string())
-        .one(&db.conn)
-        .await?;
+    let row = app_setting::Entity::find_by_id(KEY.to_string()).one(&db.conn).await?;
     Ok(row.is_some_and(|r| r.value == hash_token(token)) && needed(db).await?)
 }
 
 /// Create the first admin (active, verified) with the token; the token dies with it.
-pub async fn complete(
-    db: &Db,
-    token: &str,
-    name: &str,
-    email: &str,
-    password: &str,
-) -> CoreResult<user::Model> {
+pub async fn complete(db: &Db, token: &str, name: &str, email: &str, password: &str) -> CoreResult<user::Model> {
     if !token_valid(db, token).await? {
         return Err(CoreError::Forbidden(
             "This setup link is invalid or was already used.".into(),

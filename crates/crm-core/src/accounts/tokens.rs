@@ -85,18 +85,10 @@ pub async fn peek(db: &Db, token: &str, purpose: Purpose) -> CoreResult<Uuid> {
 }
 
 /// Use a token up inside `conn` (the caller's transaction); returns its user.
-pub async fn consume(
-    db: &Db,
-    conn: &impl ConnectionTrait,
-    token: &str,
-    purpose: Purpose,
-) -> CoreResult<Uuid> {
+pub async fn consume(db: &Db, conn: &impl ConnectionTrait, token: &str, purpose: Purpose) -> CoreResult<Uuid> {
     let user_id = peek(db, token, purpose).await?;
     let res = vt::Entity::update_many()
-        .col_expr(
-            vt::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(clock::now()),
-        )
+        .col_expr(vt::Column::UsedAt, sea_orm::sea_query::Expr::value(clock::now()))
         .filter(vt::Column::TokenHash.eq(hash_token(token.trim())))
         .filter(vt::Column::UsedAt.is_null())
         .exec(conn)

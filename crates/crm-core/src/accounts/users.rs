@@ -1,8 +1,6 @@
 //! Users: creation (CLI, admin), lookup, password changes, deactivation.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -61,10 +59,7 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
         return Err(CoreError::field("name", "Name is required"));
     }
     if name.chars().count() > 100 {
-        return Err(CoreError::field(
-            "name",
-            "Name must be less than 100 characters",
-        ));
+        return Err(CoreError::field("name", "Name must be less than 100 characters"));
     }
     password::check_policy(&new.password, &email).map_err(|m| CoreError::field("password", m))?;
     let hash = password::hash(new.password).await?;
@@ -93,10 +88,7 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
     Ok(model)
 }
 
-pub async fn insert(
-    conn: &impl sea_orm::ConnectionTrait,
-    model: user::ActiveModel,
-) -> CoreResult<user::Model> {
+pub async fn insert(conn: &impl sea_orm::ConnectionTrait, model: user::ActiveModel) -> CoreResult<user::Model> {
     model.insert(conn).await.map_err(|e| {
         if is_unique_violation(&e) {
             CoreError::field("email", "Email already exists")
@@ -187,11 +179,7 @@ pub fn actor_of(u: &user::Model) -> Actor {
 
 /// Check e-mail + password. The same answer for an unknown e-mail and a wrong password,
 /// and the same time spent (a dummy hash is verified for unknown e-mails).
-pub async fn check_credentials(
-    db: &Db,
-    email: &str,
-    password_plain: &str,
-) -> CoreResult<user::Model> {
+pub async fn check_credentials(db: &Db, email: &str, password_plain: &str) -> CoreResult<user::Model> {
     let found = find_by_email(db, email).await?;
     let ok = password::verify(
         password_plain.to_string(),
@@ -207,13 +195,12 @@ pub async fn check_credentials(
             }
             if u.email_verified_at.is_none() {
                 return Err(CoreError::Forbidden(
-                    "Please verify your email address before signing in. Check your inbox for verification link.".into(),
+                    "Please verify your email address before signing in. Check your inbox for verification link."
+                        .into(),
                 ));
             }
             Ok(u)
         }
-        _ => Err(CoreError::Unauthenticated(
-            "Invalid email or password".into(),
-        )),
+        _ => Err(CoreError::Unauthenticated("Invalid email or password".into())),
     }
 }

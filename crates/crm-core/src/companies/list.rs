@@ -3,10 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -36,10 +33,7 @@ pub struct ListParams {
 impl ListParams {
     pub fn parse(q: &QueryParams, default_limit: u64) -> CoreResult<Self> {
         let mut errs = q.errors();
-        let industry = q
-            .get("industry")
-            .filter(|v| *v != "all")
-            .map(|v| v.to_lowercase());
+        let industry = q.get("industry").filter(|v| *v != "all").map(|v| v.to_lowercase());
         let sort = q
             .opt_enum("sort", "Sort", &SORTS, &mut errs)
             .unwrap_or_else(|| "createdAt".into());
@@ -69,10 +63,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
         let pattern = format!("%{}%", like_escape(&s.to_lowercase()));
         cond = cond.add(
             Condition::any()
-                .add(
-                    Expr::col(company::Column::NameKey)
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                )
+                .add(Expr::col(company::Column::NameKey).like(LikeExpr::new(pattern.clone()).escape('\\')))
                 .add(
                     Expr::expr(Func::lower(Expr::col(company::Column::Industry)))
                         .like(LikeExpr::new(pattern).escape('\\')),
@@ -84,11 +75,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
     }
     let base = company::Entity::find().filter(cond);
     let total = base.clone().count(&db.conn).await?;
-    let order = if p.dir == SortDir::Asc {
-        Order::Asc
-    } else {
-        Order::Desc
-    };
+    let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };
     let q = match p.sort.as_str() {
         "name" => base.order_by(company::Column::NameKey, order.clone()),
         "industry" => base.order_by(company::Column::Industry, order.clone()),
@@ -130,10 +117,7 @@ pub async fn counts(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<HashMap<
         .into_tuple()
         .all(&db.conn)
         .await?;
-    for (id, n) in contacts
-        .into_iter()
-        .filter_map(|(id, n)| id.map(|i| (i, n)))
-    {
+    for (id, n) in contacts.into_iter().filter_map(|(id, n)| id.map(|i| (i, n))) {
         out.entry(id).or_default().contacts = n as u64;
     }
     let deals: Vec<(Option<Uuid>, i64)> = scope::visible::<deal::Entity>(actor)
@@ -183,11 +167,7 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<CompanyDetail> 
         .one(&db.conn)
         .await?
         .ok_or_else(|| CoreError::not_found("Company"))?;
-    let count = counts(db, actor, &[id])
-        .await?
-        .get(&id)
-        .copied()
-        .unwrap_or_default();
+    let count = counts(db, actor, &[id]).await?.get(&id).copied().unwrap_or_default();
     let contact_rows = scope::visible::<contact::Entity>(actor)
         .filter(contact::Column::CompanyId.eq(id))
         .order_by_desc(contact::Column::CreatedAt)

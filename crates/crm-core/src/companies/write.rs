@@ -98,12 +98,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     Ok(saved)
 }
 
-pub async fn update(
-    db: &Db,
-    actor: &Actor,
-    id: Uuid,
-    mut input: Input,
-) -> CoreResult<company::Model> {
+pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<company::Model> {
     let f = read(&mut input);
     input.finish()?;
     let current = company::Entity::find_by_id(id)

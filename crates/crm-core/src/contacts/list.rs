@@ -3,10 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::{CompanyRef, ContactView, STATUSES};
@@ -20,14 +17,7 @@ use crate::query::{QueryParams, SortDir};
 use crate::scope;
 use crate::text::like_escape;
 
-pub const SORTS: [&str; 6] = [
-    "name",
-    "email",
-    "phoneNumber",
-    "status",
-    "jobTitle",
-    "createdAt",
-];
+pub const SORTS: [&str; 6] = ["name", "email", "phoneNumber", "status", "jobTitle", "createdAt"];
 
 #[derive(Debug, Clone)]
 pub struct ListParams {
@@ -81,8 +71,7 @@ fn search_condition(db: &Db, q: &str) -> Condition {
         ))
     } else {
         let pattern = format!("%{}%", like_escape(&q));
-        Condition::all()
-            .add(Expr::col(contact::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')))
+        Condition::all().add(Expr::col(contact::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')))
     }
 }
 
@@ -159,15 +148,7 @@ pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<Con
             .all(&db.conn)
             .await?
             .into_iter()
-            .map(|c| {
-                (
-                    c.id,
-                    CompanyRef {
-                        id: c.id,
-                        name: c.name,
-                    },
-                )
-            })
+            .map(|c| (c.id, CompanyRef { id: c.id, name: c.name }))
             .collect()
     };
     Ok(rows

@@ -1,9 +1,7 @@
 //! Writing contacts: create, partial update, delete and bulk delete. Each write checks
 //! scope, validates every field, checks uniqueness, and commits with its audit entry.
 
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -51,10 +49,7 @@ fn read(input: &mut Input) -> Fields {
 async fn check_refs(db: &Db, f: &Fields, except: Option<Uuid>) -> CoreResult<()> {
     let mut errs = crate::error::FieldErrors::default();
     if let Field::Value(cid) = f.company
-        && company::Entity::find_by_id(cid)
-            .one(&db.conn)
-            .await?
-            .is_none()
+        && company::Entity::find_by_id(cid).one(&db.conn).await?.is_none()
     {
         errs.add("companyId", "Company not found");
     }
@@ -64,9 +59,7 @@ async fn check_refs(db: &Db, f: &Fields, except: Option<Uuid>) -> CoreResult<()>
     };
     if let Field::Value(email) = &f.email {
         let taken = contact::Entity::find()
-            .filter(others(
-                Condition::all().add(contact::Column::Email.eq(email.as_str())),
-            ))
+            .filter(others(Condition::all().add(contact::Column::Email.eq(email.as_str()))))
             .one(&db.conn)
             .await?;
         if taken.is_some() {
@@ -144,22 +137,14 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<cont
 }
 
 /// PUT semantics: only fields present change; `null` clears an optional field.
-pub async fn update(
-    db: &Db,
-    actor: &Actor,
-    id: Uuid,
-    mut input: Input,
-) -> CoreResult<contact::Model> {
+pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<contact::Model> {
     let f = read(&mut input);
     input.finish()?;
     let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
     check_refs(db, &f, Some(id)).await?;
     let owner = scope::resolve_owner(db, actor, f.owner.clone(), current.user_id, false).await?;
     let before = snapshot(&current);
-    let first = f
-        .first
-        .value()
-        .unwrap_or_else(|| current.first_name.clone());
+    let first = f.first.value().unwrap_or_else(|| current.first_name.clone());
     let last = f.last.value().unwrap_or_else(|| current.last_name.clone());
     let email = f.email.value().unwrap_or_else(|| current.email.clone());
     let phone = f.phone.apply(current.phone_number.clone());
@@ -221,10 +206,7 @@ pub async fn bulk_delete(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<u64
         return Err(CoreError::field("ids", "Select at least one contact"));
     }
     if ids.len() > 1000 {
-        return Err(CoreError::field(
-            "ids",
-            "At most 1000 contacts can be deleted at once",
-        ));
+        return Err(CoreError::field("ids", "At most 1000 contacts can be deleted at once"));
     }
     let txn = db.conn.begin().await?;
     let res = contact::Entity::delete_many()

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod api_token;
 pub mod app_setting;
 pub mod audit_log;
+pub mod backup_code;
 pub mod company;
 pub mod contact;
 pub mod deal;

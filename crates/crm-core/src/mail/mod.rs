@@ -41,9 +41,7 @@ impl Mailer {
         base_url: &str,
     ) -> anyhow::Result<Mailer> {
         let transport = match smtp_url.filter(|u| !u.is_empty()) {
-            Some(url) => Transport::Smtp(Box::new(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build(),
-            )),
+            Some(url) => Transport::Smtp(Box::new(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build())),
             None => {
                 let dir = data_dir.join("outbox");
                 std::fs::create_dir_all(&dir)?;
@@ -80,10 +78,7 @@ fn build(mail: &Mail, from: &Mailbox) -> anyhow::Result<Message> {
         .from(from.clone())
         .to(to)
         .subject(mail.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(
-            mail.text.clone(),
-            mail.html.clone(),
-        ))?)
+        .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))?)
 }
 
 async fn deliver(transport: &Transport, msg: &Message) -> anyhow::Result<String> {

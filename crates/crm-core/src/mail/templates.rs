@@ -17,13 +17,7 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-fn mail(
-    to: &str,
-    subject: &str,
-    name: &str,
-    paragraphs: &[&str],
-    action: Option<(&str, &str)>,
-) -> Mail {
+fn mail(to: &str, subject: &str, name: &str, paragraphs: &[&str], action: Option<(&str, &str)>) -> Mail {
     let mut text = format!("Hello {name},\n\n");
     let mut html = format!(
         "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;color:#111827\"><p>Hello {},</p>",
@@ -58,9 +52,7 @@ pub fn verify_email(to: &str, name: &str, link: &str) -> Mail {
         to,
         "Verify your email address",
         name,
-        &[
-            "Please confirm your email address to finish creating your account. The link expires in 24 hours.",
-        ],
+        &["Please confirm your email address to finish creating your account. The link expires in 24 hours."],
         Some(("Verify email", link)),
     )
 }
@@ -91,14 +83,7 @@ pub fn password_changed(to: &str, name: &str, link: &str) -> Mail {
     )
 }
 
-pub fn security_alert(
-    to: &str,
-    name: &str,
-    reason: &str,
-    ip: &str,
-    when: &str,
-    link: &str,
-) -> Mail {
+pub fn security_alert(to: &str, name: &str, reason: &str, ip: &str, when: &str, link: &str) -> Mail {
     let details = format!("What happened: {reason}. IP address: {ip}. Time: {when}.");
     mail(
         to,
@@ -110,4 +95,9 @@ pub fn security_alert(
         ],
         Some(("Review your account", link)),
     )
+}
+
+/// A short security notice with one link.
+pub fn notice(to: &str, name: &str, subject: &str, text: &str, link: &str) -> Mail {
+    mail(to, subject, name, &[text], Some(("Review your account", link)))
 }

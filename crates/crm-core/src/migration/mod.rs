@@ -36,10 +36,7 @@ impl MigrationName for Schema {
 impl MigrationTrait for Schema {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        let sql = dialect(
-            include_str!("m0001_schema.sql"),
-            manager.get_database_backend(),
-        );
+        let sql = dialect(include_str!("m0001_schema.sql"), manager.get_database_backend());
         db.execute_unprepared(&sql).await?;
         Ok(())
     }
@@ -65,17 +62,13 @@ impl MigrationTrait for Search {
                     .await?
                     .is_some();
                 if has_trgm {
-                    db.execute_unprepared(include_str!("m0002_postgres_search.sql"))
-                        .await?;
+                    db.execute_unprepared(include_str!("m0002_postgres_search.sql")).await?;
                 } else {
-                    tracing::warn!(
-                        "pg_trgm is not installed: contact search will scan instead of using an index"
-                    );
+                    tracing::warn!("pg_trgm is not installed: contact search will scan instead of using an index");
                 }
             }
             _ => {
-                db.execute_unprepared(include_str!("m0002_sqlite_search.sql"))
-                    .await?;
+                db.execute_unprepared(include_str!("m0002_sqlite_search.sql")).await?;
             }
         }
         Ok(())

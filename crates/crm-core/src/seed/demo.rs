@@ -82,15 +82,9 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             name: Set(name.to_string()),
             name_key: Set(name_key(name)),
             industry: Set(Some(industry.to_string())),
-            website: Set(Some(format!(
-                "https://{}.example.com",
-                name_key(name).replace(' ', "")
-            ))),
+            website: Set(Some(format!("https://{}.example.com", name_key(name).replace(' ', "")))),
             phone: Set(Some(format!("+1 415 555 {:04}", 100 + i))),
-            address: Set(Some(format!(
-                "{} Market Street, San Francisco, CA",
-                100 + i * 7
-            ))),
+            address: Set(Some(format!("{} Market Street, San Francisco, CA", 100 + i * 7))),
             employee_count: Set(Some(20 + (i as i64 * 137) % 2000)),
             revenue_cents: Set(Some((1 + i as i64 * 3) * 25_000_000)),
             is_demo: Set(true),
@@ -164,12 +158,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         // stage history: the path from lead to the current stage
         let path: Vec<&str> = match stage {
             "closed_lost" => vec!["lead", "qualified", "closed_lost"],
-            s => STAGES
-                .iter()
-                .copied()
-                .take_while(|x| *x != s)
-                .chain([s])
-                .collect(),
+            s => STAGES.iter().copied().take_while(|x| *x != s).chain([s]).collect(),
         };
         let mut from: Option<&str> = None;
         for (step, to) in path.iter().enumerate() {

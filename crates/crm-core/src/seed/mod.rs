@@ -141,9 +141,7 @@ pub(crate) async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
 
 fn progress(label: &str, done: u64, total: u64, started: Instant) {
     let pct = (done * 100).checked_div(total).unwrap_or(100);
-    let bar: String = (0..30)
-        .map(|i| if i * 100 / 30 < pct { '#' } else { '-' })
-        .collect();
+    let bar: String = (0..30).map(|i| if i * 100 / 30 < pct { '#' } else { '-' }).collect();
     let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
     eprint!("\r{label:<10} [{bar}] {done}/{total} ({rate:.0}/s)   ");
     let _ = std::io::stderr().flush();
@@ -229,11 +227,7 @@ fn synthetic_contact(
 ) -> contact::ActiveModel {
     let first = FIRST[(k % 40) as usize];
     let last = LAST[(k / 40 % 40) as usize];
-    let email = format!(
-        "{}.{}{k}@example.com",
-        first.to_lowercase(),
-        last.to_lowercase()
-    );
+    let email = format!("{}.{}{k}@example.com", first.to_lowercase(), last.to_lowercase());
     let phone = format!("+1 555 {:07}", k % 10_000_000);
     let phone = (k < 10_000_000).then_some(phone);
     contact::ActiveModel {
@@ -244,12 +238,7 @@ fn synthetic_contact(
         email: Set(email),
         phone_key: Set(phone.as_deref().map(phone_key)),
         phone_number: Set(phone),
-        status: Set(if k.is_multiple_of(3) {
-            "customer"
-        } else {
-            "lead"
-        }
-        .to_string()),
+        status: Set(if k.is_multiple_of(3) { "customer" } else { "lead" }.to_string()),
         job_title: Set(Some(TITLES[(k % 8) as usize].to_string())),
         company_id: Set(if companies.is_empty() || k % 4 == 3 {
             None

@@ -21,18 +21,12 @@ use crate::http::error::{ApiError, envelope};
 use crate::http::ratelimit::{self, Decision, Rule, TOO_MANY};
 use crate::web::{FormState, html, theme_of};
 
-pub const SIGNED_UP: &str =
-    "Account created successfully. Please check your email to verify your account.";
-pub const RESENT: &str =
-    "If an account with this email needs verification, a new link has been sent.";
+pub const SIGNED_UP: &str = "Account created successfully. Please check your email to verify your account.";
+pub const RESENT: &str = "If an account with this email needs verification, a new link has been sent.";
 pub const FORGOT_SENT: &str = "If an account exists, you will receive a password reset email";
 
 fn text(body: &JsonObject, key: &str) -> String {
-    body.0
-        .get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string()
+    body.0.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string()
 }
 
 /// Count a request against `rule`; the 429 response when over.
@@ -69,10 +63,7 @@ pub async fn api_signup(
     )
     .await
     {
-        Ok(email) => envelope(
-            StatusCode::CREATED,
-            json!({ "message": SIGNED_UP, "email": email }),
-        ),
+        Ok(email) => envelope(StatusCode::CREATED, json!({ "message": SIGNED_UP, "email": email })),
         Err(e) => ApiError(e).into_response(),
     }
 }
@@ -153,10 +144,7 @@ pub async fn api_reset(
         return ApiError(CoreError::bad_request("Token and password are required")).into_response();
     }
     match flows::reset_password(&state.db, &state.mailer, &token, &password).await {
-        Ok(()) => envelope(
-            StatusCode::OK,
-            json!({ "message": "Password reset successful" }),
-        ),
+        Ok(()) => envelope(StatusCode::OK, json!({ "message": "Password reset successful" })),
         Err(e) => ApiError(e).into_response(),
     }
 }
@@ -173,13 +161,7 @@ struct FlowPage {
     token: String,
 }
 
-fn page(
-    headers: &HeaderMap,
-    kind: &'static str,
-    form: FormState,
-    token: String,
-    status: StatusCode,
-) -> Response {
+fn page(headers: &HeaderMap, kind: &'static str, form: FormState, token: String, status: StatusCode) -> Response {
     (
         status,
         html(&FlowPage {
@@ -201,13 +183,7 @@ fn limited_page(headers: &HeaderMap, kind: &'static str, d: Decision) -> Respons
         message: Some(message),
         ..Default::default()
     };
-    let mut res = page(
-        headers,
-        kind,
-        form,
-        String::new(),
-        StatusCode::TOO_MANY_REQUESTS,
-    );
+    let mut res = page(headers, kind, form, String::new(), StatusCode::TOO_MANY_REQUESTS);
     d.headers(res.headers_mut());
     res
 }
@@ -216,13 +192,7 @@ pub async fn signup_page(State(state): State<AppState>, headers: HeaderMap) -> R
     if !state.config.allow_signup {
         return crate::http::error::PageError(signup_closed().0).into_response();
     }
-    page(
-        &headers,
-        "signup",
-        FormState::default(),
-        String::new(),
-        StatusCode::OK,
-    )
+    page(&headers, "signup", FormState::default(), String::new(), StatusCode::OK)
 }
 
 pub async fn signup_submit(
@@ -242,10 +212,7 @@ pub async fn signup_submit(
         return page(
             &headers,
             "signup",
-            f.with_error(CoreError::field(
-                "confirmPassword",
-                "Passwords do not match",
-            )),
+            f.with_error(CoreError::field("confirmPassword", "Passwords do not match")),
             String::new(),
             StatusCode::BAD_REQUEST,
         );
@@ -273,11 +240,7 @@ pub async fn signup_submit(
     }
 }
 
-pub async fn verify_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+pub async fn verify_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     let token = q.token.unwrap_or_default();
     if let Err(d) = limit(&state, ratelimit::VERIFY, &token).await {
         return limited_page(&headers, "verify-failed", d);
@@ -299,11 +262,7 @@ pub async fn verify_page(
     }
 }
 
-pub async fn resend_submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: FormPairs,
-) -> Response {
+pub async fn resend_submit(State(state): State<AppState>, headers: HeaderMap, form: FormPairs) -> Response {
     let email = crm_core::text::email_key(form.get("email").unwrap_or(""));
     if let Err(d) = limit(&state, ratelimit::RESEND, &email).await {
         return limited_page(&headers, "verify-failed", d);
@@ -315,13 +274,7 @@ pub async fn resend_submit(
 }
 
 pub async fn forgot_page(headers: HeaderMap) -> Response {
-    page(
-        &headers,
-        "forgot",
-        FormState::default(),
-        String::new(),
-        StatusCode::OK,
-    )
+    page(&headers, "forgot", FormState::default(), String::new(), StatusCode::OK)
 }
 
 pub async fn forgot_submit(
@@ -350,20 +303,10 @@ pub async fn forgot_submit(
     }
 }
 
-pub async fn reset_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+pub async fn reset_page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TokenQuery>) -> Response {
     let token = q.token.unwrap_or_default();
     match tokens::peek(&state.db, &token, Purpose::ResetPassword).await {
-        Ok(_) => page(
-            &headers,
-            "reset",
-            FormState::default(),
-            token,
-            StatusCode::OK,
-        ),
+        Ok(_) => page(&headers, "reset", FormState::default(), token, StatusCode::OK),
         Err(e) => page(
             &headers,
             "reset-invalid",
@@ -389,10 +332,7 @@ pub async fn reset_submit(
         return page(
             &headers,
             "reset",
-            FormState::default().with_error(CoreError::field(
-                "confirmPassword",
-                "Passwords do not match",
-            )),
+            FormState::default().with_error(CoreError::field("confirmPassword", "Passwords do not match")),
             token,
             StatusCode::BAD_REQUEST,
         );

@@ -17,6 +17,7 @@ use crate::http::error::{ApiError, ApiResult, envelope};
 
 pub mod flows;
 pub mod settings;
+pub mod twofactor;
 use crate::http::ratelimit::{self, Decision};
 use crate::http::session::{COOKIE, MaybeSession};
 use crate::web::{html, theme_of};
@@ -49,12 +50,9 @@ impl From<CoreError> for SignInFail {
 impl SignInFail {
     fn into_api(self) -> Response {
         match self {
-            SignInFail::Limited(d) => {
-                d.too_many("Too many sign-in attempts. Please try again later.")
-            }
+            SignInFail::Limited(d) => d.too_many("Too many sign-in attempts. Please try again later."),
             SignInFail::Refused(e) => {
-                let unverified =
-                    matches!(&e, CoreError::Forbidden(m) if m.starts_with("Please verify"));
+                let unverified = matches!(&e, CoreError::Forbidden(m) if m.starts_with("Please verify"));
                 let mut res = ApiError(e).into_response();
                 if unverified {
                     let body = json!({ "data": null, "error": UNVERIFIED, "requiresEmailVerification": true });
@@ -66,8 +64,7 @@ impl SignInFail {
     }
 }
 
-const UNVERIFIED: &str =
-    "Please verify your email address before signing in. Check your inbox for verification link.";
+const UNVERIFIED: &str = "Please verify your email address before signing in. Check your inbox for verification link.";
 
 /// Check the credentials under the rate limits, record the attempt, end any previous
 /// session of this browser and open a new one. Only failed attempts count against the
@@ -79,7 +76,7 @@ pub async fn sign_in(
     password: &str,
     headers: &HeaderMap,
     ip: &str,
-) -> Result<(crm_core::entities::user::Model, String), SignInFail> {
+) -> Result<(crm_core::entities::user::Model, String, bool), SignInFail> {
     if email.trim().is_empty() || password.is_empty() {
         return Err(CoreError::bad_request("Email and password are required").into());
     }
@@ -147,8 +144,9 @@ pub async fn sign_in(
     if let Some(old) = old {
         sessions::delete_by_token(&state.db, &old.token).await?;
     }
-    let s = sessions::create(&state.db, user.id, Some(ip.to_string()), ua).await?;
-    Ok((user, s.token))
+    let pending = user.two_factor_enabled;
+    let s = sessions::create_with(&state.db, user.id, Some(ip.to_string()), ua, pending).await?;
+    Ok((user, s.token, pending))
 }
 
 /// The client IP of a request (socket peer unless it is a trusted proxy).
@@ -164,12 +162,7 @@ pub async fn api_signin(
     headers: HeaderMap,
     body: JsonObject,
 ) -> Response {
-    let email = body
-        .0
-        .get("email")
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string();
+    let email = body.0.get("email").and_then(|v| v.as_str()).unwrap_or("").to_string();
     let password = body
         .0
         .get("password")
@@ -177,13 +170,13 @@ pub async fn api_signin(
         .unwrap_or("")
         .to_string();
     let ip = ip_of(&state, &headers, &peer);
-    let (user, token) = match sign_in(&state, &old, &email, &password, &headers, &ip).await {
+    let (user, token, pending) = match sign_in(&state, &old, &email, &password, &headers, &ip).await {
         Ok(x) => x,
         Err(f) => return f.into_api(),
     };
     let data = json!({
         "user": { "id": user.id, "email": user.email, "name": user.name, "role": user.role },
-        "twoFactorRequired": false,
+        "twoFactorRequired": pending,
     });
     let mut res = envelope(StatusCode::OK, data);
     res.headers_mut().insert(
@@ -196,6 +189,11 @@ pub async fn api_signin(
 /// `GET /api/auth/session`.
 pub async fn api_session(MaybeSession(s): MaybeSession) -> ApiResult<Response> {
     let s = s.ok_or_else(|| ApiError(CoreError::Unauthenticated("Not authenticated".into())))?;
+    if s.pending_2fa {
+        return Err(ApiError(CoreError::Unauthenticated(
+            "Two-factor verification required".into(),
+        )));
+    }
     let a = &s.actor;
     Ok(envelope(
         StatusCode::OK,
@@ -204,10 +202,7 @@ pub async fn api_session(MaybeSession(s): MaybeSession) -> ApiResult<Response> {
 }
 
 /// `POST /api/auth/signout`.
-pub async fn api_signout(
-    State(state): State<AppState>,
-    MaybeSession(s): MaybeSession,
-) -> ApiResult<Response> {
+pub async fn api_signout(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> ApiResult<Response> {
     if let Some(s) = s {
         sessions::delete_by_token(&state.db, &s.token).await?;
     }
@@ -239,9 +234,7 @@ pub struct NextQuery {
 /// Fixed banners for `?notice=` (the URL cannot inject words).
 fn signin_notice(code: Option<&str>) -> Option<&'static str> {
     match code? {
-        "check-email" => {
-            Some("Account created. Check your email for the verification link, then sign in.")
-        }
+        "check-email" => Some("Account created. Check your email for the verification link, then sign in."),
         "verified" => Some("Your email address is verified. You can sign in now."),
         "reset" => Some("Your password was changed. Sign in with the new one."),
         "resent" => Some("If the account needs it, a new verification link is on its way."),
@@ -290,8 +283,13 @@ pub async fn signin_submit(
     let password = form.get("password").unwrap_or("").to_string();
     let next = safe_next(form.get("next"));
     match sign_in(&state, &old, &email, &password, &headers, &ip).await {
-        Ok((_, token)) => {
-            let mut res = Redirect::to(&next).into_response();
+        Ok((_, token, pending)) => {
+            let target = if pending {
+                format!("/auth/verify-2fa?next={}", crate::http::session::urlencode(&next))
+            } else {
+                next
+            };
+            let mut res = Redirect::to(&target).into_response();
             res.headers_mut().insert(
                 header::SET_COOKIE,
                 session_cookie(&state, &token, sessions::LIFETIME_DAYS * 86400),
@@ -309,8 +307,7 @@ pub async fn signin_submit(
                     false,
                 ),
                 SignInFail::Refused(e) => {
-                    let unverified =
-                        matches!(&e, CoreError::Forbidden(m) if m.starts_with("Please verify"));
+                    let unverified = matches!(&e, CoreError::Forbidden(m) if m.starts_with("Please verify"));
                     (
                         crate::http::error::status_of(&e),
                         crate::http::error::public_message(&e),
@@ -332,10 +329,7 @@ pub async fn signin_submit(
     }
 }
 
-pub async fn signout_submit(
-    State(state): State<AppState>,
-    MaybeSession(s): MaybeSession,
-) -> Response {
+pub async fn signout_submit(State(state): State<AppState>, MaybeSession(s): MaybeSession) -> Response {
     if let Some(s) = s
         && let Err(e) = sessions::delete_by_token(&state.db, &s.token).await
     {

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_core::CoreError;
 use crm_core::accounts::api_tokens::{self, TokenView};
-use crm_core::accounts::{profile, users};
+use crm_core::accounts::{profile, twofactor, users};
 use crm_core::entities::session;
 use crm_core::input::Mode;
 use serde_json::json;
@@ -44,13 +44,7 @@ pub async fn api_password(
     ApiActor(actor): ApiActor,
     body: JsonObject,
 ) -> ApiResult<Response> {
-    let get = |k: &str| {
-        body.0
-            .get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
+    let get = |k: &str| body.0.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
     let keep = s.filter(|s| !s.bearer).map(|s| s.session_id);
     profile::change_password(
         &state.db,
@@ -97,14 +91,8 @@ pub async fn api_end_session(
     Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
 
-pub async fn api_tokens_list(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-) -> ApiResult<Response> {
-    Ok(envelope(
-        StatusCode::OK,
-        api_tokens::list(&state.db, &actor).await?,
-    ))
+pub async fn api_tokens_list(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Response> {
+    Ok(envelope(StatusCode::OK, api_tokens::list(&state.db, &actor).await?))
 }
 
 /// `POST /api/auth/tokens {"name","expiresInDays"?}` → the secret, shown this once.
@@ -144,6 +132,23 @@ struct SettingsPage {
     tokens: Vec<TokenView>,
     token_form: FormState,
     new_token: Option<String>,
+    two_factor_on: bool,
+    remaining_codes: u64,
+    low_codes: bool,
+    enrollment: Option<twofactor::Enrollment>,
+    backup_codes: Option<Vec<String>>,
+    tfa: FormState,
+}
+
+impl SettingsPage {
+    /// The backup codes as a downloadable text file (a data: URL, no script needed).
+    fn codes_href(&self) -> String {
+        let text = self.backup_codes.as_ref().map(|c| c.join("\n")).unwrap_or_default();
+        format!(
+            "data:text/plain;charset=utf-8,{}",
+            crate::http::session::urlencode(&format!("CRM Contact Manager backup codes\n{text}\n"))
+        )
+    }
 }
 
 impl SettingsPage {
@@ -156,15 +161,20 @@ impl SettingsPage {
 }
 
 #[derive(Default)]
-struct Forms {
-    profile: Option<FormState>,
-    password: FormState,
-    token_form: FormState,
-    new_token: Option<String>,
-    notice: Option<String>,
+pub(crate) struct Forms {
+    pub profile: Option<FormState>,
+    pub password: FormState,
+    pub token_form: FormState,
+    pub new_token: Option<String>,
+    pub notice: Option<String>,
+    /// 2FA setup in progress: the QR code and secret to show.
+    pub enrollment: Option<twofactor::Enrollment>,
+    /// Fresh backup codes, shown once.
+    pub backup_codes: Option<Vec<String>>,
+    pub tfa: FormState,
 }
 
-async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: StatusCode) -> PageResult {
+pub(crate) async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: StatusCode) -> PageResult {
     let actor = &ctx.session.actor;
     let u = users::find(&state.db, actor.id)
         .await?
@@ -188,6 +198,12 @@ async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: StatusCode) -
         tokens: api_tokens::list(&state.db, actor).await?,
         token_form: f.token_form,
         new_token: f.new_token,
+        two_factor_on: u.two_factor_enabled,
+        remaining_codes: twofactor::remaining_codes(&state.db, u.id).await?,
+        low_codes: u.two_factor_enabled && twofactor::remaining_codes(&state.db, u.id).await? <= twofactor::LOW_CODES,
+        enrollment: f.enrollment,
+        backup_codes: f.backup_codes,
+        tfa: f.tfa,
     };
     Ok((status, html(&page)).into_response())
 }
@@ -200,12 +216,11 @@ pub async fn page(
     let done = q.iter().find(|(k, _)| k == "done").map(|(_, v)| v.as_str());
     let notice = match done {
         Some("profile") => Some("Profile saved.".to_string()),
-        Some("password") => {
-            Some("Password changed. Your other sessions were signed out.".to_string())
-        }
+        Some("password") => Some("Password changed. Your other sessions were signed out.".to_string()),
         Some("session") => Some("Session signed out.".to_string()),
         Some("sessions") => Some("Signed out everywhere else.".to_string()),
         Some("token-revoked") => Some("Token revoked.".to_string()),
+        Some("2fa-off") => Some("Two-factor authentication is off.".to_string()),
         _ => None,
     };
     render(
@@ -220,11 +235,7 @@ pub async fn page(
     .await
 }
 
-pub async fn profile_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    form: FormPairs,
-) -> PageResult {
+pub async fn profile_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     match profile::update_profile(&state.db, &ctx.session.actor, form.input(Mode::Update)).await {
         Ok(_) => Ok(Redirect::to("/settings?done=profile").into_response()),
         Err(e) => {
@@ -237,17 +248,10 @@ pub async fn profile_submit(
     }
 }
 
-pub async fn password_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    form: FormPairs,
-) -> PageResult {
+pub async fn password_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     let get = |k: &str| form.get(k).unwrap_or("").to_string();
     let result = if get("newPassword") != get("confirmPassword") {
-        Err(CoreError::field(
-            "confirmPassword",
-            "Passwords do not match",
-        ))
+        Err(CoreError::field("confirmPassword", "Passwords do not match"))
     } else {
         let keep = Some(ctx.session.session_id);
         profile::change_password(
@@ -277,11 +281,7 @@ pub async fn password_submit(
     }
 }
 
-pub async fn end_session_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn end_session_submit(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     profile::end_session(&state.db, &ctx.session.actor, parse_id(&id, "session")?).await?;
     Ok(Redirect::to("/settings?done=session").into_response())
 }
@@ -291,11 +291,7 @@ pub async fn end_others_submit(State(state): State<AppState>, ctx: PageCtx) -> P
     Ok(Redirect::to("/settings?done=sessions").into_response())
 }
 
-pub async fn token_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    form: FormPairs,
-) -> PageResult {
+pub async fn token_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     match api_tokens::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
         Ok(t) => {
             let f = Forms {
@@ -315,11 +311,7 @@ pub async fn token_submit(
     }
 }
 
-pub async fn token_revoke_submit(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn token_revoke_submit(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     api_tokens::revoke(&state.db, &ctx.session.actor, parse_id(&id, "token")?).await?;
     Ok(Redirect::to("/settings?done=token-revoked").into_response())
 }

@@ -23,10 +23,7 @@ pub async fn index(
 ) -> ApiResult<Response> {
     let params = list::ListParams::parse(&QueryParams::new(q), 10)?;
     let page = list::list(&state.db, &actor, &params).await?;
-    Ok(
-        Json(json!({ "data": page.items, "error": null, "pagination": page.pagination }))
-            .into_response(),
-    )
+    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
 }
 
 pub async fn show(
@@ -35,10 +32,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "company")?;
-    Ok(envelope(
-        StatusCode::OK,
-        list::get(&state.db, &actor, id).await?,
-    ))
+    Ok(envelope(StatusCode::OK, list::get(&state.db, &actor, id).await?))
 }
 
 async fn view(
@@ -51,16 +45,9 @@ async fn view(
     Ok(CompanyView::new(m, n))
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    body: JsonObject,
-) -> ApiResult<Response> {
+pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
     let saved = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(
-        StatusCode::CREATED,
-        view(&state, &actor, saved).await?,
-    ))
+    Ok(envelope(StatusCode::CREATED, view(&state, &actor, saved).await?))
 }
 
 pub async fn update(

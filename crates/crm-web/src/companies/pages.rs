@@ -15,8 +15,7 @@ use crate::contacts::parse_id;
 use crate::http::body::FormPairs;
 use crate::http::error::PageResult;
 use crate::web::{
-    Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date,
-    thousands,
+    Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date, thousands,
 };
 
 #[derive(Template)]
@@ -35,10 +34,7 @@ struct ListPage {
 
 impl ListPage {
     fn url(&self, sort: &str, dir: SortDir, page: u64) -> String {
-        let mut pairs = vec![
-            ("search", self.search.clone()),
-            ("industry", self.industry.clone()),
-        ];
+        let mut pairs = vec![("search", self.search.clone()), ("industry", self.industry.clone())];
         if sort != "createdAt" || dir != SortDir::Desc {
             pairs.push(("sort", sort.to_string()));
             pairs.push(("order", dir.as_str().to_string()));
@@ -80,18 +76,13 @@ impl ListPage {
     }
 }
 
-pub async fn index(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Query(q): Query<Vec<(String, String)>>,
-) -> PageResult {
+pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
     let qp = QueryParams::new(q);
     let params = list::ListParams::parse(&qp, 50)?;
     let page = list::list(&state.db, &ctx.session.actor, &params).await?;
     let n = page.pagination.total;
     let mut p = ListPage {
-        chrome: Chrome::new(&ctx, "Companies", "companies")
-            .with_notice(notice(qp.get("done"), None)),
+        chrome: Chrome::new(&ctx, "Companies", "companies").with_notice(notice(qp.get("done"), None)),
         items: page.items,
         pager: Pager {
             range: String::new(),
@@ -100,11 +91,7 @@ pub async fn index(
             page: 1,
             pages: 1,
         },
-        total: format!(
-            "{} compan{}",
-            thousands(n),
-            if n == 1 { "y" } else { "ies" }
-        ),
+        total: format!("{} compan{}", thousands(n), if n == 1 { "y" } else { "ies" }),
         search: params.search.clone().unwrap_or_default(),
         industry: params.industry.clone().unwrap_or_default(),
         sort: params.sort.clone(),
@@ -148,8 +135,7 @@ pub async fn show(
         Some(t @ ("contacts" | "deals")) => t.to_string(),
         _ => "info".to_string(),
     };
-    let chrome = Chrome::new(&ctx, d.company.name.clone(), "companies")
-        .with_notice(notice(qp.get("done"), None));
+    let chrome = Chrome::new(&ctx, d.company.name.clone(), "companies").with_notice(notice(qp.get("done"), None));
     Ok(html(&ShowPage { chrome, d, tab }))
 }
 
@@ -212,11 +198,7 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "company")?;
     let c = list::get(&state.db, &ctx.session.actor, id).await?.company;
     let revenue = c
@@ -235,11 +217,7 @@ pub async fn edit_form(
         ),
         ("revenue".to_string(), revenue),
     ];
-    Ok(html(&form_page(
-        &ctx,
-        Some(id),
-        FormState::from_pairs(&pairs),
-    )))
+    Ok(html(&form_page(&ctx, Some(id), FormState::from_pairs(&pairs))))
 }
 
 pub async fn update(

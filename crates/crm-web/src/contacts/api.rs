@@ -24,20 +24,15 @@ pub async fn index(
 ) -> ApiResult<Response> {
     let params = list::ListParams::parse(&QueryParams::new(q))?;
     let page = list::list(&state.db, &actor, &params).await?;
-    Ok(
-        Json(json!({ "data": page.items, "error": null, "pagination": page.pagination }))
-            .into_response(),
-    )
+    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
 }
 
 async fn view(state: &AppState, actor: &crm_core::Actor, id: Uuid) -> ApiResult<serde_json::Value> {
     let d = list::get(&state.db, actor, id).await?;
     let mut v = serde_json::to_value(&d.contact).map_err(anyhow::Error::from)?;
     v["company"] = match d.company {
-        Some(c) => {
-            serde_json::to_value(crm_core::companies::CompanyView::new(c, Default::default()))
-                .map_err(anyhow::Error::from)?
-        }
+        Some(c) => serde_json::to_value(crm_core::companies::CompanyView::new(c, Default::default()))
+            .map_err(anyhow::Error::from)?,
         None => serde_json::Value::Null,
     };
     if let Some(o) = v["company"].as_object_mut() {
@@ -55,16 +50,9 @@ pub async fn show(
     Ok(envelope(StatusCode::OK, view(&state, &actor, id).await?))
 }
 
-pub async fn create(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    body: JsonObject,
-) -> ApiResult<Response> {
+pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
     let saved = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(
-        StatusCode::CREATED,
-        view(&state, &actor, saved.id).await?,
-    ))
+    Ok(envelope(StatusCode::CREATED, view(&state, &actor, saved.id).await?))
 }
 
 pub async fn update(
@@ -99,13 +87,9 @@ pub async fn bulk_delete(
             .iter()
             .map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
             .collect::<Option<Vec<Uuid>>>()
-            .ok_or_else(|| {
-                crm_core::CoreError::field("ids", "ids must be a list of contact IDs")
-            })?,
+            .ok_or_else(|| crm_core::CoreError::field("ids", "ids must be a list of contact IDs"))?,
         _ => {
-            return Err(
-                crm_core::CoreError::field("ids", "ids must be a list of contact IDs").into(),
-            );
+            return Err(crm_core::CoreError::field("ids", "ids must be a list of contact IDs").into());
         }
     };
     let n = write::bulk_delete(&state.db, &actor, &ids).await?;

@@ -15,9 +15,7 @@ use super::parse_id;
 use crate::AppState;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
-use crate::web::{
-    Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string, short_date,
-};
+use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string, short_date};
 
 #[derive(Template)]
 #[template(path = "contacts/list.html")]
@@ -34,10 +32,7 @@ struct ListPage {
 
 impl ListPage {
     fn url(&self, sort: &str, dir: SortDir, page: u64, status: &str) -> String {
-        let mut pairs = vec![
-            ("search", self.search.clone()),
-            ("status", status.to_string()),
-        ];
+        let mut pairs = vec![("search", self.search.clone()), ("status", status.to_string())];
         if sort != "createdAt" || dir != SortDir::Desc {
             pairs.push(("sort", sort.to_string()));
             pairs.push(("order", dir.as_str().to_string()));
@@ -79,11 +74,7 @@ impl ListPage {
     }
 }
 
-pub async fn index(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Query(q): Query<Vec<(String, String)>>,
-) -> PageResult {
+pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
     let qp = QueryParams::new(q);
     let mut params = list::ListParams::parse(&qp)?;
     params.page.limit = params.page.limit.min(100);
@@ -91,8 +82,7 @@ pub async fn index(
     let search = params.search.clone().unwrap_or_default();
     let status = params.status.clone().unwrap_or_default();
     let filtered = !search.is_empty() || !status.is_empty();
-    let chrome =
-        Chrome::new(&ctx, "Contacts", "contacts").with_notice(notice(qp.get("done"), qp.get("n")));
+    let chrome = Chrome::new(&ctx, "Contacts", "contacts").with_notice(notice(qp.get("done"), qp.get("n")));
     let mut p = ListPage {
         chrome,
         items: page.items,
@@ -109,9 +99,7 @@ pub async fn index(
         dir: params.dir,
         filtered,
     };
-    p.pager = Pager::new(&page.pagination, |n| {
-        p.url(&params.sort, params.dir, n, &p.status)
-    });
+    p.pager = Pager::new(&page.pagination, |n| p.url(&params.sort, params.dir, n, &p.status));
     Ok(html(&p))
 }
 
@@ -145,8 +133,7 @@ pub async fn show(
         Some(t @ ("company" | "deals" | "tasks" | "activities")) => t.to_string(),
         _ => "info".to_string(),
     };
-    let chrome = Chrome::new(&ctx, d.contact.full_name(), "contacts")
-        .with_notice(notice(qp.get("done"), None));
+    let chrome = Chrome::new(&ctx, d.contact.full_name(), "contacts").with_notice(notice(qp.get("done"), None));
     let company = d.company.map(|c| CompanyView::new(c, Default::default()));
     Ok(html(&ShowPage {
         chrome,
@@ -180,12 +167,7 @@ impl FormPage {
     }
 }
 
-async fn form_page(
-    state: &AppState,
-    ctx: &PageCtx,
-    id: Option<Uuid>,
-    form: FormState,
-) -> Result<FormPage, PageError> {
+async fn form_page(state: &AppState, ctx: &PageCtx, id: Option<Uuid>, form: FormState) -> Result<FormPage, PageError> {
     let actor = &ctx.session.actor;
     let companies = crm_core::companies::list::options(&state.db, 1000).await?;
     let users = if actor.may_assign() {
@@ -226,9 +208,7 @@ pub async fn new_form(
     Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let mut form = FormState::from_pairs(&q);
-    form.values
-        .entry("status".into())
-        .or_insert_with(|| "lead".into());
+    form.values.entry("status".into()).or_insert_with(|| "lead".into());
     Ok(html(&form_page(&state, &ctx, None, form).await?))
 }
 
@@ -243,21 +223,14 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-) -> PageResult {
+pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "contact")?;
     let c = list::get(&state.db, &ctx.session.actor, id).await?.contact;
     let pairs = vec![
         ("firstName".to_string(), c.first_name),
         ("lastName".to_string(), c.last_name),
         ("email".to_string(), c.email),
-        (
-            "phoneNumber".to_string(),
-            c.phone_number.unwrap_or_default(),
-        ),
+        ("phoneNumber".to_string(), c.phone_number.unwrap_or_default()),
         ("status".to_string(), c.status),
         ("jobTitle".to_string(), c.job_title.unwrap_or_default()),
         (
@@ -283,9 +256,7 @@ pub async fn update(
     let id = parse_id(&id, "contact")?;
     match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
         Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?done=updated")).into_response()),
-        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => {
-            Err(e.into())
-        }
+        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
         Err(e) => {
             let f = FormState::from_pairs(&form.0).with_error(e);
             let page = form_page(&state, &ctx, Some(id), f).await?;
@@ -330,16 +301,8 @@ pub async fn delete(
     Ok(html(&page))
 }
 
-pub async fn bulk_delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    form: FormPairs,
-) -> PageResult {
-    let ids: Vec<Uuid> = form
-        .all("ids")
-        .iter()
-        .filter_map(|s| Uuid::parse_str(s).ok())
-        .collect();
+pub async fn bulk_delete(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    let ids: Vec<Uuid> = form.all("ids").iter().filter_map(|s| Uuid::parse_str(s).ok()).collect();
     if ids.is_empty() {
         return Ok(Redirect::to("/contacts").into_response());
     }
@@ -361,10 +324,7 @@ pub async fn bulk_delete(
         action: "/contacts/bulk-delete".into(),
         button: "Delete".into(),
         cancel: "/contacts".into(),
-        hidden: ids
-            .iter()
-            .map(|i| ("ids".to_string(), i.to_string()))
-            .collect(),
+        hidden: ids.iter().map(|i| ("ids".to_string(), i.to_string())).collect(),
     };
     Ok(html(&page))
 }

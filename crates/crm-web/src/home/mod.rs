@@ -43,9 +43,7 @@ pub async fn dashboard(
     let q = crm_core::query::QueryParams::new(q);
     let actor = &ctx.session.actor;
     let db = &state.db;
-    let total = scope::visible::<contact::Entity>(actor)
-        .count(&db.conn)
-        .await?;
+    let total = scope::visible::<contact::Entity>(actor).count(&db.conn).await?;
     let customers = scope::visible::<contact::Entity>(actor)
         .filter(contact::Column::Status.eq("customer"))
         .count(&db.conn)
@@ -69,8 +67,7 @@ pub async fn dashboard(
         customers as f64 * 100.0 / total as f64
     };
     Ok(html(&Dashboard {
-        chrome: Chrome::new(&ctx, "Dashboard", "dashboard")
-            .with_notice(notice(q.get("done"), None)),
+        chrome: Chrome::new(&ctx, "Dashboard", "dashboard").with_notice(notice(q.get("done"), None)),
         total: thousands(total),
         leads: thousands(total - customers),
         customers: thousands(customers),
@@ -82,11 +79,7 @@ pub async fn dashboard(
 }
 
 /// `POST /admin/demo/remove`: admins remove every demo record at once (asks first).
-pub async fn remove_demo(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    form: FormPairs,
-) -> PageResult {
+pub async fn remove_demo(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     if ctx.session.actor.role != crm_core::Role::Admin {
         return Err(CoreError::Forbidden("Only administrators can remove demo data".into()).into());
     }

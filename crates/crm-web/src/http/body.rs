@@ -21,9 +21,9 @@ impl JsonObject {
 impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-            CoreError::bad_request("The request body could not be read (too large?)")
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| CoreError::bad_request("The request body could not be read (too large?)"))?;
         if bytes.iter().all(|b| b.is_ascii_whitespace()) {
             return Err(CoreError::bad_request("The request body must be a JSON object").into());
         }
@@ -39,10 +39,7 @@ pub struct FormPairs(pub Vec<(String, String)>);
 
 impl FormPairs {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
     pub fn all(&self, key: &str) -> Vec<&str> {
         self.0
@@ -69,8 +66,8 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| CoreError::bad_request("The form could not be read"))?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| CoreError::bad_request("The form could not be read"))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| CoreError::bad_request("The form could not be read"))?;
         Ok(FormPairs(pairs))
     }
 }

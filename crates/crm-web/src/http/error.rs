@@ -25,6 +25,7 @@ pub fn status_of(e: &CoreError) -> StatusCode {
         CoreError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
         CoreError::Conflict(_) => StatusCode::CONFLICT,
+        CoreError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -54,6 +54,23 @@ pub const VERIFY: Rule = Rule {
     limit: 10,
     window: HOUR,
 };
+/// 2FA setup, disable and code regeneration, per user.
+pub const TWO_FA_SETUP: Rule = Rule {
+    name: "2fa-setup",
+    limit: 10,
+    window: HOUR,
+};
+/// Failed second-step codes per user (whatever the IP) and per IP.
+pub const TWO_FA_ACCOUNT: Rule = Rule {
+    name: "2fa-account",
+    limit: 5,
+    window: Duration::from_secs(900),
+};
+pub const TWO_FA_IP: Rule = Rule {
+    name: "2fa-ip",
+    limit: 10,
+    window: HOUR,
+};
 pub const RESEND: Rule = Rule {
     name: "resend-verification",
     limit: 3,
@@ -98,9 +115,7 @@ impl Limiter {
             let k = format!("{}:rl:{}:{key}", self.namespace, rule.name);
             match redis_decide(conn.clone(), rule, &k, count).await {
                 Ok(d) => return d,
-                Err(e) => tracing::warn!(
-                    "rate limit store (Redis) unavailable, using in-memory limits: {e}"
-                ),
+                Err(e) => tracing::warn!("rate limit store (Redis) unavailable, using in-memory limits: {e}"),
             }
         }
         self.memory(rule, key, count)
@@ -180,11 +195,7 @@ async fn redis_decide(
         rule.window
     };
     // counting past the limit is refused; the count itself may run one over, harmlessly
-    let allowed = if count {
-        n <= rule.limit
-    } else {
-        n < rule.limit
-    };
+    let allowed = if count { n <= rule.limit } else { n < rule.limit };
     Ok(Decision {
         allowed,
         limit: rule.limit,
@@ -237,8 +248,7 @@ pub fn parse_cidrs(s: &str) -> Result<Vec<Cidr>, String> {
             let len = if len.is_empty() {
                 max
             } else {
-                len.parse::<u8>()
-                    .map_err(|_| format!("bad prefix length: {p}"))?
+                len.parse::<u8>().map_err(|_| format!("bad prefix length: {p}"))?
             };
             if len > max {
                 return Err(format!("bad prefix length: {p}"));
@@ -251,19 +261,11 @@ pub fn parse_cidrs(s: &str) -> Result<Vec<Cidr>, String> {
 fn contains(net: &Cidr, ip: &IpAddr) -> bool {
     match (net.0, ip) {
         (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = if net.1 == 0 {
-                0
-            } else {
-                u32::MAX << (32 - net.1)
-            };
+            let mask = if net.1 == 0 { 0 } else { u32::MAX << (32 - net.1) };
             u32::from(n) & mask == u32::from(*a) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = if net.1 == 0 {
-                0
-            } else {
-                u128::MAX << (128 - net.1)
-            };
+            let mask = if net.1 == 0 { 0 } else { u128::MAX << (128 - net.1) };
             u128::from(n) & mask == u128::from(*a) & mask
         }
         _ => false,
@@ -307,10 +309,7 @@ mod tests {
             "x-forwarded-for",
             HeaderValue::from_static("6.6.6.6, 1.2.3.4, 10.0.0.5"),
         );
-        assert_eq!(
-            client_ip(&h, Some("10.0.0.1".parse().unwrap()), &trusted),
-            "1.2.3.4"
-        );
+        assert_eq!(client_ip(&h, Some("10.0.0.1".parse().unwrap()), &trusted), "1.2.3.4");
         assert_eq!(
             client_ip(&h, Some("8.8.8.8".parse().unwrap()), &trusted),
             "8.8.8.8",

@@ -28,10 +28,12 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/session", get(accounts::api_session))
         .route("/auth/signout", post(accounts::api_signout))
         .route("/auth/signup", post(accounts::flows::api_signup))
-        .route(
-            "/auth/profile",
-            axum::routing::put(accounts::settings::api_profile),
-        )
+        .route("/auth/profile", axum::routing::put(accounts::settings::api_profile))
+        .route("/auth/2fa/enable", post(accounts::twofactor::api_enable))
+        .route("/auth/2fa/verify-setup", post(accounts::twofactor::api_verify_setup))
+        .route("/auth/2fa/verify", post(accounts::twofactor::api_verify))
+        .route("/auth/2fa/disable", post(accounts::twofactor::api_disable))
+        .route("/auth/2fa/regenerate-codes", post(accounts::twofactor::api_regenerate))
         .route("/auth/password", post(accounts::settings::api_password))
         .route("/auth/sessions", get(accounts::settings::api_sessions))
         .route(
@@ -47,16 +49,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(accounts::settings::api_tokens_delete),
         )
         .route("/auth/verify-email", get(accounts::flows::api_verify))
-        .route(
-            "/auth/resend-verification",
-            post(accounts::flows::api_resend),
-        )
+        .route("/auth/resend-verification", post(accounts::flows::api_resend))
         .route("/auth/forgot-password", post(accounts::flows::api_forgot))
         .route("/auth/reset-password", post(accounts::flows::api_reset))
-        .route(
-            "/contacts",
-            get(contacts::api::index).post(contacts::api::create),
-        )
+        .route("/contacts", get(contacts::api::index).post(contacts::api::create))
         .route("/contacts/bulk-delete", post(contacts::api::bulk_delete))
         .route(
             "/contacts/{id}",
@@ -64,10 +60,7 @@ pub fn router(state: AppState) -> Router {
                 .put(contacts::api::update)
                 .delete(contacts::api::delete),
         )
-        .route(
-            "/companies",
-            get(companies::api::index).post(companies::api::create),
-        )
+        .route("/companies", get(companies::api::index).post(companies::api::create))
         .route(
             "/companies/{id}",
             get(companies::api::show)
@@ -78,20 +71,14 @@ pub fn router(state: AppState) -> Router {
 
     let pages = Router::new()
         .route("/", get(home::dashboard))
-        .route(
-            "/auth/signin",
-            get(accounts::signin_page).post(accounts::signin_submit),
-        )
+        .route("/auth/signin", get(accounts::signin_page).post(accounts::signin_submit))
         .route("/auth/signout", post(accounts::signout_submit))
         .route(
             "/auth/signup",
             get(accounts::flows::signup_page).post(accounts::flows::signup_submit),
         )
         .route("/auth/verify-email", get(accounts::flows::verify_page))
-        .route(
-            "/auth/resend-verification",
-            post(accounts::flows::resend_submit),
-        )
+        .route("/auth/resend-verification", post(accounts::flows::resend_submit))
         .route(
             "/auth/forgot-password",
             get(accounts::flows::forgot_page).post(accounts::flows::forgot_submit),
@@ -130,14 +117,16 @@ pub fn router(state: AppState) -> Router {
         .route("/activities", get(home::soon))
         .route("/reports", get(home::soon))
         .route("/settings", get(accounts::settings::page))
+        .route("/settings/2fa/enable", post(accounts::twofactor::enable_submit))
+        .route("/settings/2fa/verify", post(accounts::twofactor::verify_setup_submit))
+        .route("/settings/2fa/regenerate", post(accounts::twofactor::regenerate_submit))
+        .route("/settings/2fa/disable", post(accounts::twofactor::disable_submit))
         .route(
-            "/settings/profile",
-            post(accounts::settings::profile_submit),
+            "/auth/verify-2fa",
+            get(accounts::twofactor::verify_page).post(accounts::twofactor::verify_submit),
         )
-        .route(
-            "/settings/password",
-            post(accounts::settings::password_submit),
-        )
+        .route("/settings/profile", post(accounts::settings::profile_submit))
+        .route("/settings/password", post(accounts::settings::password_submit))
         .route(
             "/settings/sessions/end-others",
             post(accounts::settings::end_others_submit),
@@ -153,11 +142,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/users", get(home::soon))
         .route("/admin/demo/remove", post(home::remove_demo))
-        .fallback(|| async {
-            PageError(CoreError::NotFound(
-                "There is no page at this address.".into(),
-            ))
-        });
+        .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) });
 
     let mut app = Router::new()
         .nest("/api", api)
@@ -202,10 +187,7 @@ pub fn router(state: AppState) -> Router {
     ))
     .layer(TraceLayer::new_for_http())
     .layer(CatchPanicLayer::custom(|_| {
-        ApiError(CoreError::Internal(anyhow::anyhow!(
-            "a request handler panicked"
-        )))
-        .into_response()
+        ApiError(CoreError::Internal(anyhow::anyhow!("a request handler panicked"))).into_response()
     }))
 }
 

@@ -27,6 +27,8 @@ pub struct SessionInfo {
     pub token: String,
     /// Authenticated by `Authorization: Bearer` (no cookie, so no CSRF token needed).
     pub bearer: bool,
+    /// Password right, second factor still missing: only the 2FA step accepts it.
+    pub pending_2fa: bool,
 }
 
 /// A named cookie's value.
@@ -46,11 +48,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// configured base URL or the Host it was reached at). Stops cross-site form posts to the
 /// sign-in and sign-up forms, which carry no CSRF token.
 fn same_origin(req: &Request, state: &AppState) -> bool {
-    let Some(origin) = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
     if origin == state.config.base_url.trim_end_matches('/') {
@@ -79,11 +77,7 @@ fn csrf_exempt(path: &str) -> bool {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -102,20 +96,16 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                     session_id: id,
                     token: String::new(),
                     bearer: true,
+                    pending_2fa: false,
                 };
                 req.extensions_mut().insert(info);
                 next.run(req).await
             }
-            Ok(None) => ApiError(CoreError::Unauthenticated(
-                "Invalid or expired API token".into(),
-            ))
-            .into_response(),
+            Ok(None) => ApiError(CoreError::Unauthenticated("Invalid or expired API token".into())).into_response(),
             Err(e) => ApiError(e).into_response(),
         };
     }
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        && !same_origin(&req, &state)
-    {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_origin(&req, &state) {
         let e = CoreError::Forbidden("Cross-site request refused.".into());
         return if req.uri().path().starts_with("/api/") {
             ApiError(e).into_response()
@@ -140,9 +130,15 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         session_id: current.session.id,
         token: token.unwrap_or_default(),
         bearer: false,
+        pending_2fa: current.session.two_factor_pending,
     };
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !csrf_exempt(req.uri().path()) {
+    let second_step = info.pending_2fa
+        && matches!(
+            req.uri().path(),
+            "/api/auth/2fa/verify" | "/auth/verify-2fa" | "/auth/signout" | "/api/auth/signout"
+        );
+    if unsafe_method && !csrf_exempt(req.uri().path()) && !second_step {
         let header_ok = req
             .headers()
             .get("x-csrf-token")
@@ -160,21 +156,17 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 let bytes = match to_bytes(body, 2 * 1024 * 1024).await {
                     Ok(b) => b,
                     Err(_) => {
-                        return PageError(CoreError::bad_request("The form is too large"))
-                            .into_response();
+                        return PageError(CoreError::bad_request("The form is too large")).into_response();
                     }
                 };
-                let pairs: Vec<(String, String)> =
-                    serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
                 ok = pairs
                     .iter()
                     .any(|(k, v)| k == "csrf_token" && same(v, &info.csrf_token));
                 req = Request::from_parts(parts, Body::from(bytes));
             }
             if !ok {
-                let e = CoreError::Forbidden(
-                    "Missing or invalid CSRF token. Reload the page and try again.".into(),
-                );
+                let e = CoreError::Forbidden("Missing or invalid CSRF token. Reload the page and try again.".into());
                 return if req.uri().path().starts_with("/api/") {
                     ApiError(e).into_response()
                 } else {
@@ -193,11 +185,13 @@ pub struct ApiActor(pub Actor);
 impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<SessionInfo>()
-            .map(|s| ApiActor(s.actor.clone()))
-            .ok_or_else(|| ApiError(CoreError::Unauthenticated("Not authenticated".into())))
+        match parts.extensions.get::<SessionInfo>() {
+            Some(s) if s.pending_2fa => Err(ApiError(CoreError::Unauthenticated(
+                "Two-factor verification required".into(),
+            ))),
+            Some(s) => Ok(ApiActor(s.actor.clone())),
+            None => Err(ApiError(CoreError::Unauthenticated("Not authenticated".into()))),
+        }
     }
 }
 
@@ -208,13 +202,10 @@ impl<S: Send + Sync> FromRequestParts<S> for PageSession {
     type Rejection = Response;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match parts.extensions.get::<SessionInfo>() {
+            Some(s) if s.pending_2fa => Err(Redirect::to("/auth/verify-2fa").into_response()),
             Some(s) => Ok(PageSession(s.clone())),
             None => {
-                let next = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let target = format!("/auth/signin?next={}", urlencode(next));
                 Err(Redirect::to(&target).into_response())
             }

@@ -74,10 +74,8 @@ pub async fn page(
     let valid = !token.is_empty() && setup::token_valid(&state.db, &token).await?;
     let mut form = FormState::default();
     if !token.is_empty() && !valid {
-        form.message = Some(
-            "This setup link is invalid or was already used. Run `crm setup-link` for a new one."
-                .into(),
-        );
+        form.message =
+            Some("This setup link is invalid or was already used. Run `crm setup-link` for a new one.".into());
     }
     let status = if form.message.is_some() {
         StatusCode::FORBIDDEN
@@ -96,11 +94,7 @@ pub async fn page(
         .into_response())
 }
 
-pub async fn submit(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    form: FormPairs,
-) -> Result<Response, PageError> {
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, form: FormPairs) -> Result<Response, PageError> {
     done_or_404(&state).await?;
     let token = form.get("token").unwrap_or("").trim().to_string();
     let name = form.get("name").unwrap_or("");
@@ -108,10 +102,7 @@ pub async fn submit(
     let password = form.get("password").unwrap_or("");
     let confirm = form.get("confirmPassword").unwrap_or("");
     let result = if password != confirm {
-        Err(CoreError::field(
-            "confirmPassword",
-            "Passwords do not match",
-        ))
+        Err(CoreError::field("confirmPassword", "Passwords do not match"))
     } else {
         setup::complete(&state.db, &token, name, email, password).await
     };
@@ -120,9 +111,7 @@ pub async fn submit(
         Ok(admin) => {
             state.needs_setup.store(false, Ordering::Relaxed);
             if form.get("demo") == Some("on") {
-                crm_core::seed::demo(&state.db)
-                    .await
-                    .map_err(CoreError::Internal)?;
+                crm_core::seed::demo(&state.db).await.map_err(CoreError::Internal)?;
             }
             let s = sessions::create(&state.db, admin.id, None, None).await?;
             let mut res = Redirect::to("/").into_response();

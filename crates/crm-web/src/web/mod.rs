@@ -283,12 +283,7 @@ impl Pager {
             range: if p.total == 0 {
                 "No results".into()
             } else {
-                format!(
-                    "{}–{} of {}",
-                    thousands(a),
-                    thousands(b),
-                    thousands(p.total)
-                )
+                format!("{}–{} of {}", thousands(a), thousands(b), thousands(p.total))
             },
             prev: (p.page > 1).then(|| url(p.page - 1)),
             next: (p.page < p.total_pages).then(|| url(p.page + 1)),

@@ -42,9 +42,7 @@ async fn sign_up_verify_then_sign_in(app: &TestApp) {
         "a wrong password never says 'unverified': {v}"
     );
 
-    let mail = app
-        .mail("new.rep@example.com", "Verify your email address")
-        .await;
+    let mail = app.mail("new.rep@example.com", "Verify your email address").await;
     assert!(
         mail.contains("Content-Type: text/html") && mail.contains("Content-Type: text/plain"),
         "both bodies"
@@ -61,13 +59,9 @@ async fn sign_up_verify_then_sign_in(app: &TestApp) {
         StatusCode::BAD_REQUEST,
         "a verification token is not a reset token: {v}"
     );
-    let (st, v) = anon
-        .get(&format!("/api/auth/verify-email?token={token}"))
-        .await;
+    let (st, v) = anon.get(&format!("/api/auth/verify-email?token={token}")).await;
     assert_eq!(st, StatusCode::OK, "{v}");
-    let (st, v) = anon
-        .get(&format!("/api/auth/verify-email?token={token}"))
-        .await;
+    let (st, v) = anon.get(&format!("/api/auth/verify-email?token={token}")).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "single use");
     assert!(v["error"].as_str().unwrap().contains("already used"));
     let (st, _) = anon.get("/api/auth/verify-email?token=made-up").await;
@@ -95,10 +89,7 @@ async fn sign_up_verify_then_sign_in(app: &TestApp) {
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["fieldErrors"]["name"], "Name is required");
     assert_eq!(v["fieldErrors"]["email"], "Invalid email format");
-    assert_eq!(
-        v["fieldErrors"]["password"],
-        "Password must be at least 10 characters"
-    );
+    assert_eq!(v["fieldErrors"]["password"], "Password must be at least 10 characters");
 }
 both!(sign_up_verify_then_sign_in);
 
@@ -123,10 +114,7 @@ async fn answers_never_reveal_whether_an_account_exists(app: &TestApp) {
         .post("/api/auth/forgot-password", json!({"email": rep.email}))
         .await;
     let b = anon
-        .post(
-            "/api/auth/forgot-password",
-            json!({"email": "nobody@example.com"}),
-        )
+        .post("/api/auth/forgot-password", json!({"email": "nobody@example.com"}))
         .await;
     assert_eq!(a, b, "forgot-password: identical status and body");
     let a = anon
@@ -146,10 +134,7 @@ async fn answers_never_reveal_whether_an_account_exists(app: &TestApp) {
         .post("/api/auth/resend-verification", json!({"email": rep.email}))
         .await;
     let b = anon
-        .post(
-            "/api/auth/resend-verification",
-            json!({"email": "nobody@example.com"}),
-        )
+        .post("/api/auth/resend-verification", json!({"email": "nobody@example.com"}))
         .await;
     assert_eq!(a, b, "resend: identical");
     app.mail(&rep.email, "Reset your password").await;
@@ -177,10 +162,7 @@ async fn reset_password_ends_every_session(app: &TestApp) {
         "/auth/reset-password",
     );
     let (st, v) = anon
-        .post(
-            "/api/auth/reset-password",
-            json!({"token": token, "password": "short"}),
-        )
+        .post("/api/auth/reset-password", json!({"token": token, "password": "short"}))
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "Password must be at least 10 characters");
@@ -201,10 +183,7 @@ async fn reset_password_ends_every_session(app: &TestApp) {
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "single use");
     let (st, _) = anon
-        .post(
-            "/api/auth/signin",
-            json!({"email": rep.email, "password": PASSWORD}),
-        )
+        .post("/api/auth/signin", json!({"email": rep.email, "password": PASSWORD}))
         .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, _) = anon
@@ -223,10 +202,7 @@ async fn failed_sign_ins_are_limited_but_successes_are_not(app: &TestApp) {
     let anon = app.anonymous();
     for _ in 0..15 {
         let (st, _) = anon
-            .post(
-                "/api/auth/signin",
-                json!({"email": rep.email, "password": PASSWORD}),
-            )
+            .post("/api/auth/signin", json!({"email": rep.email, "password": PASSWORD}))
             .await;
         assert_eq!(st, StatusCode::OK, "successful sign-ins never count");
     }
@@ -272,16 +248,9 @@ async fn failed_sign_ins_are_limited_but_successes_are_not(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "11th failure from this IP"
-    );
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "11th failure from this IP");
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(
-        body["error"],
-        "Too many sign-in attempts. Please try again later."
-    );
+    assert_eq!(body["error"], "Too many sign-in attempts. Please try again later.");
 }
 both!(failed_sign_ins_are_limited_but_successes_are_not);
 
@@ -291,20 +260,14 @@ async fn api_tokens_act_as_their_owner_until_revoked(app: &TestApp) {
     let mine = rep.contact("Token", "Owned", json!({})).await;
     other.contact("Not", "Mine", json!({})).await;
     let (st, v) = rep
-        .post(
-            "/api/auth/tokens",
-            json!({"name": "script", "expiresInDays": 30}),
-        )
+        .post("/api/auth/tokens", json!({"name": "script", "expiresInDays": 30}))
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let secret = v["data"]["token"].as_str().unwrap().to_string();
     let id = v["data"]["id"].as_str().unwrap().to_string();
     assert!(secret.starts_with("crm_"));
     let (_, list) = rep.get("/api/auth/tokens").await;
-    assert!(
-        !list.to_string().contains(&secret),
-        "the secret is never listed"
-    );
+    assert!(!list.to_string().contains(&secret), "the secret is never listed");
 
     let bearer = app.anonymous();
     let get = |path: String| {
@@ -317,10 +280,7 @@ async fn api_tokens_act_as_their_owner_until_revoked(app: &TestApp) {
     let res = get("/api/contacts".into()).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(
-        body["pagination"]["total"], 1,
-        "acts with the owner's scope"
-    );
+    assert_eq!(body["pagination"]["total"], 1, "acts with the owner's scope");
     assert_eq!(body["data"][0]["id"], mine.as_str());
     let res = bearer
         .http
@@ -337,19 +297,11 @@ async fn api_tokens_act_as_their_owner_until_revoked(app: &TestApp) {
     );
 
     let (st, _) = other.delete(&format!("/api/auth/tokens/{id}")).await;
-    assert_eq!(
-        st,
-        StatusCode::NOT_FOUND,
-        "someone else's token cannot be revoked"
-    );
+    assert_eq!(st, StatusCode::NOT_FOUND, "someone else's token cannot be revoked");
     let (st, _) = rep.delete(&format!("/api/auth/tokens/{id}")).await;
     assert_eq!(st, StatusCode::OK);
     let res = get("/api/contacts".into()).await.unwrap();
-    assert_eq!(
-        res.status(),
-        StatusCode::UNAUTHORIZED,
-        "revoked: 401 at once"
-    );
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "revoked: 401 at once");
     let res = bearer
         .http
         .get(format!("{}/api/contacts", bearer.base))
@@ -369,10 +321,7 @@ async fn password_change_and_sessions(app: &TestApp) {
     let rep = app.user(Role::Rep).await;
     let second = app.anonymous();
     let (st, _) = second
-        .post(
-            "/api/auth/signin",
-            json!({"email": rep.email, "password": PASSWORD}),
-        )
+        .post("/api/auth/signin", json!({"email": rep.email, "password": PASSWORD}))
         .await;
     assert_eq!(st, StatusCode::OK);
     let (_, v) = rep.get("/api/auth/sessions").await;
@@ -394,10 +343,7 @@ async fn password_change_and_sessions(app: &TestApp) {
         )
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        v["fieldErrors"]["currentPassword"],
-        "Current password is incorrect"
-    );
+    assert_eq!(v["fieldErrors"]["currentPassword"], "Current password is incorrect");
     let (st, _) = rep
         .post(
             "/api/auth/password",
@@ -411,22 +357,19 @@ async fn password_change_and_sessions(app: &TestApp) {
     assert_eq!(st, StatusCode::OK, "this one stays");
     app.mail(&rep.email, "Your password was changed").await;
 
-    let (st, v) = rep.put("/api/auth/profile", json!({"name": "Renamed Rep", "bio": "Sells things", "role": "admin", "email": "x@y.z"})).await;
+    let (st, v) = rep
+        .put(
+            "/api/auth/profile",
+            json!({"name": "Renamed Rep", "bio": "Sells things", "role": "admin", "email": "x@y.z"}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["data"]["name"], "Renamed Rep");
     assert_eq!(v["data"]["role"], "rep", "role in the body is ignored");
-    assert_eq!(
-        v["data"]["email"],
-        rep.email.as_str(),
-        "email in the body is ignored"
-    );
+    assert_eq!(v["data"]["email"], rep.email.as_str(), "email in the body is ignored");
 
     let (_, html) = rep.page("/settings").await;
-    assert!(
-        html.contains("Active sessions")
-            && html.contains("Renamed Rep")
-            && html.contains("This browser")
-    );
+    assert!(html.contains("Active sessions") && html.contains("Renamed Rep") && html.contains("This browser"));
 }
 both!(password_change_and_sessions);
 
@@ -441,15 +384,10 @@ async fn alerts_after_failed_attempts_and_cross_site_posts_refused(app: &TestApp
         .await;
     }
     let (st, _) = anon
-        .post(
-            "/api/auth/signin",
-            json!({"email": rep.email, "password": PASSWORD}),
-        )
+        .post("/api/auth/signin", json!({"email": rep.email, "password": PASSWORD}))
         .await;
     assert_eq!(st, StatusCode::OK, "an alert never blocks the sign-in");
-    let mail = app
-        .mail(&rep.email, "Security alert for your account")
-        .await;
+    let mail = app.mail(&rep.email, "Security alert for your account").await;
     assert!(
         mail.contains("Multiple failed sign-in attempts") && mail.contains("127.0.0.1"),
         "{mail}"
@@ -462,10 +400,7 @@ async fn alerts_after_failed_attempts_and_cross_site_posts_refused(app: &TestApp
             .json(&json!({"email": rep.email, "password": PASSWORD}))
             .send()
     };
-    assert_eq!(
-        evil("/api/auth/signin").await.unwrap().status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(evil("/api/auth/signin").await.unwrap().status(), StatusCode::FORBIDDEN);
     let res = anon
         .http
         .post(format!("{}/auth/signin", anon.base))
@@ -509,10 +444,7 @@ async fn two_instances_share_the_sign_in_limit_through_redis() {
     }
     for c in [&ca, &cb] {
         let (st, v) = c
-            .post(
-                "/api/auth/signin",
-                json!({"email": rep.email, "password": PASSWORD}),
-            )
+            .post("/api/auth/signin", json!({"email": rep.email, "password": PASSWORD}))
             .await;
         assert_eq!(
             st,

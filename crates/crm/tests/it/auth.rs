@@ -22,14 +22,8 @@ async fn sign_in_reveals_nothing_and_sign_out_ends_the_session(app: &TestApp) {
             json!({"email": "nobody@example.com", "password": "wrong password!"}),
         )
         .await;
-    assert_eq!(
-        (st1, st2),
-        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
-    );
-    assert_eq!(
-        v1, v2,
-        "the same answer for a wrong password and an unknown account"
-    );
+    assert_eq!((st1, st2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(v1, v2, "the same answer for a wrong password and an unknown account");
     assert_eq!(v1["error"], "Invalid email or password");
     let (st, v) = anon
         .post("/api/auth/signin", json!({"email": "", "password": ""}))
@@ -43,11 +37,7 @@ async fn sign_in_reveals_nothing_and_sign_out_ends_the_session(app: &TestApp) {
     let (st, _) = rep.post("/api/auth/signout", json!({})).await;
     assert_eq!(st, StatusCode::OK);
     let (st, _) = rep.get("/api/contacts").await;
-    assert_eq!(
-        st,
-        StatusCode::UNAUTHORIZED,
-        "the session is gone on the server"
-    );
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the session is gone on the server");
 }
 both!(sign_in_reveals_nothing_and_sign_out_ends_the_session);
 
@@ -60,10 +50,7 @@ async fn deactivation_ends_sessions_at_once(app: &TestApp) {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let (st, v) = app
         .anonymous()
-        .post(
-            "/api/auth/signin",
-            json!({"email": rep.email, "password": PASSWORD}),
-        )
+        .post("/api/auth/signin", json!({"email": rep.email, "password": PASSWORD}))
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
 }

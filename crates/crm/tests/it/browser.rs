@@ -80,12 +80,7 @@ async fn fill(c: &Client, css: &str, text: &str) {
 }
 
 async fn text_of(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
 
 #[tokio::test]
@@ -111,19 +106,19 @@ async fn sign_in_create_contact_and_screenshot() {
         ("Grace", "Hopper", "lead"),
         ("Katherine", "Johnson", "customer"),
     ] {
-        admin.contact(f, l, json!({"status": s, "phoneNumber": format!("+1 555 010 {:04}", f.len() * 7), "jobTitle": "Engineer"})).await;
+        admin
+            .contact(
+                f,
+                l,
+                json!({"status": s, "phoneNumber": format!("+1 555 010 {:04}", f.len() * 7), "jobTitle": "Engineer"}),
+            )
+            .await;
     }
     let (driver, c) = browser().await;
 
     // signing in brings the user back to the page they asked for
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/auth/signin")
-    );
+    assert!(c.current_url().await.unwrap().path().starts_with("/auth/signin"));
     shot(&c, "signin").await;
     fill(&c, "input[name=email]", &admin.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
@@ -154,10 +149,7 @@ async fn sign_in_create_contact_and_screenshot() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let body = text_of(&c).await;
-    assert!(
-        body.contains("Invalid email format"),
-        "inline error shown: {body}"
-    );
+    assert!(body.contains("Invalid email format"), "inline error shown: {body}");
     shot(&c, "contact-form-errors").await;
     fill(&c, "#email", "margaret@example.com").await;
     c.find(Locator::Css("#companyId option:nth-child(2)"))
@@ -239,9 +231,7 @@ async fn first_run_setup_in_the_browser() {
     shot(&c, "setup-token").await;
 
     let token = crm_core::accounts::setup::new_token(&app.db).await.unwrap();
-    c.goto(&format!("{}/setup?token={token}", app.base))
-        .await
-        .unwrap();
+    c.goto(&format!("{}/setup?token={token}", app.base)).await.unwrap();
     fill(&c, "#name", "Ada Admin").await;
     fill(&c, "#email", "ada@example.com").await;
     fill(&c, "#password", PASSWORD).await;
@@ -262,10 +252,7 @@ async fn first_run_setup_in_the_browser() {
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/");
     let body = text_of(&c).await;
-    assert!(
-        body.contains("Dashboard") && body.contains("Ada Admin"),
-        "{body}"
-    );
+    assert!(body.contains("Dashboard") && body.contains("Ada Admin"), "{body}");
     assert!(body.contains("120"), "demo contacts are counted: {body}");
     shot(&c, "dashboard-after-setup").await;
 
@@ -298,11 +285,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        text_of(&c)
-            .await
-            .contains("Password must be at least 10 characters")
-    );
+    assert!(text_of(&c).await.contains("Password must be at least 10 characters"));
     fill(&c, "#password", PASSWORD).await;
     fill(&c, "#confirmPassword", PASSWORD).await;
     shot(&c, "signup").await;
@@ -313,14 +296,9 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        text_of(&c).await.contains("Check your email"),
-        "banner after sign-up"
-    );
+    assert!(text_of(&c).await.contains("Check your email"), "banner after sign-up");
 
-    let mail = app
-        .mail("grace.signup@example.com", "Verify your email address")
-        .await;
+    let mail = app.mail("grace.signup@example.com", "Verify your email address").await;
     let token = TestApp::token_in(&mail, "/auth/verify-email");
     c.goto(&format!("{}/auth/verify-email?token={token}", app.base))
         .await
@@ -340,9 +318,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
     c.goto(&format!("{}/settings", app.base)).await.unwrap();
     let body = text_of(&c).await;
     assert!(
-        body.contains("grace.signup@example.com")
-            && body.contains("Active sessions")
-            && body.contains("This browser"),
+        body.contains("grace.signup@example.com") && body.contains("Active sessions") && body.contains("This browser"),
         "{body}"
     );
     shot(&c, "settings").await;
@@ -360,20 +336,10 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/auth/signin")
-    );
+    assert!(c.current_url().await.unwrap().path().starts_with("/auth/signin"));
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/auth/signin"),
+        c.current_url().await.unwrap().path().starts_with("/auth/signin"),
         "signed out for real"
     );
 

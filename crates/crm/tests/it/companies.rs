@@ -21,9 +21,7 @@ async fn company_lifecycle(app: &TestApp) {
     assert_eq!(c["revenue"], 1234.5);
     let id = c["id"].as_str().unwrap().to_string();
 
-    let (st, v) = other
-        .post("/api/companies", json!({"name": "  acme   CORP "}))
-        .await;
+    let (st, v) = other.post("/api/companies", json!({"name": "  acme   CORP "})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "Company name already exists");
 
@@ -53,10 +51,7 @@ async fn company_lifecycle(app: &TestApp) {
     assert_eq!(v["data"][0]["_count"]["contacts"], 2);
 
     let (st, v) = rep
-        .put(
-            &format!("/api/companies/{id}"),
-            json!({"address": "1 Main St"}),
-        )
+        .put(&format!("/api/companies/{id}"), json!({"address": "1 Main St"}))
         .await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(
@@ -70,11 +65,7 @@ async fn company_lifecycle(app: &TestApp) {
     let (_, v) = other.get("/api/contacts").await;
     assert_eq!(v["pagination"]["total"], 2, "contacts survive");
     assert!(
-        v["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["companyId"].is_null()),
+        v["data"].as_array().unwrap().iter().all(|c| c["companyId"].is_null()),
         "and are unlinked"
     );
     let (st, v) = rep.get(&format!("/api/companies/{id}")).await;
@@ -100,9 +91,7 @@ async fn company_list_filters_and_pages(app: &TestApp) {
         v["pagination"],
         json!({"page": 1, "limit": 10, "total": 12, "totalPages": 2})
     );
-    let (_, v) = admin
-        .get("/api/companies?industry=finance&sort=name&order=asc")
-        .await;
+    let (_, v) = admin.get("/api/companies?industry=finance&sort=name&order=asc").await;
     assert_eq!(v["pagination"]["total"], 6);
     assert_eq!(v["data"][0]["name"], "Firm 00");
     let (_, v) = admin.get("/api/companies?search=RETAIL").await;

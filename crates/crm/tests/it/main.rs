@@ -14,3 +14,4 @@ mod companies;
 mod contacts;
 mod pages;
 mod setup;
+mod twofactor;

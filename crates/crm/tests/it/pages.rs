@@ -23,11 +23,7 @@ async fn pages_need_a_session_and_forms_work_without_js(app: &TestApp) {
     let (st, html, _) = rep
         .form(
             "/contacts/new",
-            &[
-                ("firstName", "Grace"),
-                ("lastName", ""),
-                ("email", "grace@example"),
-            ],
+            &[("firstName", "Grace"), ("lastName", ""), ("email", "grace@example")],
         )
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
@@ -50,10 +46,7 @@ async fn pages_need_a_session_and_forms_work_without_js(app: &TestApp) {
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let loc = loc.unwrap();
-    assert!(
-        loc.starts_with("/contacts/") && loc.ends_with("?done=created"),
-        "{loc}"
-    );
+    assert!(loc.starts_with("/contacts/") && loc.ends_with("?done=created"), "{loc}");
     let (_, html) = rep.page(&loc).await;
     assert!(html.contains("Grace Hopper") && html.contains("Saved."));
     let (_, html) = rep.page("/contacts?search=hopper").await;
@@ -64,15 +57,9 @@ async fn pages_need_a_session_and_forms_work_without_js(app: &TestApp) {
         .trim_end_matches("?done=created")
         .to_string();
     let (st, html, _) = rep.form(&format!("/contacts/{id}/delete"), &[]).await;
-    assert_eq!(
-        st,
-        StatusCode::OK,
-        "without confirm=yes a confirmation page is shown"
-    );
+    assert_eq!(st, StatusCode::OK, "without confirm=yes a confirmation page is shown");
     assert!(html.contains("Delete Grace Hopper?"));
-    let (st, _, loc) = rep
-        .form(&format!("/contacts/{id}/delete"), &[("confirm", "yes")])
-        .await;
+    let (st, _, loc) = rep.form(&format!("/contacts/{id}/delete"), &[("confirm", "yes")]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(loc.as_deref(), Some("/contacts?done=deleted"));
 
@@ -84,11 +71,7 @@ async fn pages_need_a_session_and_forms_work_without_js(app: &TestApp) {
     let (st, html, loc) = rep
         .form(
             "/companies/new",
-            &[
-                ("name", "Initech"),
-                ("industry", "technology"),
-                ("employeeCount", ""),
-            ],
+            &[("name", "Initech"), ("industry", "technology"), ("employeeCount", "")],
         )
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER, "{html}");

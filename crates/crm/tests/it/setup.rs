@@ -13,10 +13,7 @@ async fn first_run_creates_one_admin_with_the_token(app: &TestApp) {
     assert_eq!(st, StatusCode::SEE_OTHER);
     let (st, html) = anon.page("/setup").await;
     assert_eq!(st, StatusCode::OK);
-    assert!(
-        html.contains("crm setup-link"),
-        "without a token the page asks for it"
-    );
+    assert!(html.contains("crm setup-link"), "without a token the page asks for it");
     let (st, _) = anon.page("/setup?token=guess").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let fields = |t: &'static str| {
@@ -41,25 +38,15 @@ async fn first_run_creates_one_admin_with_the_token(app: &TestApp) {
     weak[4] = ("confirmPassword", "short");
     let (st, html, _) = anon.form("/setup", &weak).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert!(
-        html.contains("Password must be at least 10 characters")
-            && html.contains("value=\"ada@example.com\"")
-    );
+    assert!(html.contains("Password must be at least 10 characters") && html.contains("value=\"ada@example.com\""));
 
     // two submissions at once: exactly one admin
     let other = app.anonymous();
     let (fa, fb) = (fields(token), fields(token));
     let (a, b) = tokio::join!(anon.form("/setup", &fa), other.form("/setup", &fb));
-    let oks = [a.0, b.0]
-        .iter()
-        .filter(|s| **s == StatusCode::SEE_OTHER)
-        .count();
+    let oks = [a.0, b.0].iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
     assert_eq!(oks, 1, "one wins: {:?} {:?}", a.0, b.0);
-    let winner = if a.0 == StatusCode::SEE_OTHER {
-        &anon
-    } else {
-        &other
-    };
+    let winner = if a.0 == StatusCode::SEE_OTHER { &anon } else { &other };
     let (st, html) = winner.page("/").await;
     assert_eq!(st, StatusCode::OK, "signed in and on the dashboard");
     assert!(html.contains("Dashboard") && html.contains("Ada Admin"));
@@ -82,9 +69,7 @@ async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     use sea_orm::{EntityTrait, PaginatorTrait};
     let admin = app.user(Role::Admin).await;
     let rep = app.user(Role::Rep).await;
-    let own = admin
-        .contact("Real", "Customer", serde_json::json!({}))
-        .await;
+    let own = admin.contact("Real", "Customer", serde_json::json!({})).await;
     assert!(crm_core::seed::demo(&app.db).await.unwrap());
     assert!(!crm_core::seed::demo(&app.db).await.unwrap(), "idempotent");
     let (_, v) = admin.get("/api/contacts?limit=1").await;
@@ -100,13 +85,7 @@ async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     ] {
         assert!(stages.iter().any(|d| d.stage == s), "a deal in stage {s}");
     }
-    assert!(
-        deal_stage_history::Entity::find()
-            .count(&app.db.conn)
-            .await
-            .unwrap()
-            > 40
-    );
+    assert!(deal_stage_history::Entity::find().count(&app.db.conn).await.unwrap() > 40);
     assert!(task::Entity::find().count(&app.db.conn).await.unwrap() > 0);
     assert!(activity::Entity::find().count(&app.db.conn).await.unwrap() > 100);
 
@@ -116,9 +95,7 @@ async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     assert!(!html.contains("Remove demo data"));
     let (st, _, _) = rep.form("/admin/demo/remove", &[("confirm", "yes")]).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    let (st, _, loc) = admin
-        .form("/admin/demo/remove", &[("confirm", "yes")])
-        .await;
+    let (st, _, loc) = admin.form("/admin/demo/remove", &[("confirm", "yes")]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(loc.as_deref(), Some("/?done=demo-removed"));
     let (_, v) = admin.get("/api/contacts").await;

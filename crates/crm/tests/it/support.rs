@@ -50,8 +50,9 @@ impl TestApp {
     }
 
     pub async fn postgres() -> TestApp {
-        let admin_url = std::env::var("TEST_DATABASE_URL")
-            .expect("TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres");
+        let admin_url = std::env::var("TEST_DATABASE_URL").expect(
+            "TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres",
+        );
         let name = format!("crm_test_{}", Uuid::new_v4().simple());
         let admin = Database::connect(&admin_url)
             .await
@@ -70,8 +71,7 @@ impl TestApp {
     /// Two instances on one SQLite database sharing rate limits through Redis
     /// (`TEST_REDIS_URL`), under a key prefix of their own.
     pub async fn redis_pair() -> (TestApp, TestApp) {
-        let redis = std::env::var("TEST_REDIS_URL")
-            .expect("TEST_REDIS_URL must be set, e.g. redis://127.0.0.1:6379");
+        let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL must be set, e.g. redis://127.0.0.1:6379");
         let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
         let prefix = format!("crm-test-{}", Uuid::new_v4().simple());
         let mut config = Config::for_tests(dir.clone(), None);
@@ -149,22 +149,14 @@ impl TestApp {
         files
             .into_iter()
             .filter_map(|p| std::fs::read_to_string(p).ok())
-            .map(|m| {
-                m.replace("=\r\n", "")
-                    .replace("=\n", "")
-                    .replace("=3D", "=")
-            })
+            .map(|m| m.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
             .filter(|m| m.contains(&format!("To: {to}")))
             .collect()
     }
 
     /// The token of the first `path?token=` link in a mail.
     pub fn token_in(mail: &str, path: &str) -> String {
-        let start = mail
-            .find(&format!("{path}?token="))
-            .expect("a link in the mail")
-            + path.len()
-            + 7;
+        let start = mail.find(&format!("{path}?token=")).expect("a link in the mail") + path.len() + 7;
         mail[start..]
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -244,15 +236,11 @@ impl Client {
         let res = rb.send().await.expect("request");
         let st = res.status();
         let text = res.text().await.expect("body");
-        (
-            st,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (st, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
+        self.send(self.http.get(format!("{}{path}", self.base))).await
     }
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
@@ -272,15 +260,10 @@ impl Client {
             .await
     }
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(self.http.delete(format!("{}{path}", self.base)))
-            .await
+        self.send(self.http.delete(format!("{}{path}", self.base))).await
     }
     /// An HTML form post (the CSRF token goes in the form, as a browser sends it).
-    pub async fn form(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-    ) -> (StatusCode, String, Option<String>) {
+    pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
         let mut pairs: Vec<(&str, &str)> = fields.to_vec();
         if let Some(t) = &self.csrf {
             pairs.push(("csrf_token", t));
