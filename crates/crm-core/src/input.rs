@@ -89,6 +89,15 @@ impl Input {
         self.mode
     }
 
+    /// A JSON boolean (or "true"/"false"/"on" from a form); `None` when absent or null.
+    pub fn bool_value(&self, key: &str) -> Option<bool> {
+        match self.map.get(key)? {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if self.form => Some(matches!(s.as_str(), "true" | "on" | "1")),
+            _ => None,
+        }
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod companies;

@@ -2,6 +2,7 @@
 //! server-rendered pages. Handlers are thin: they parse, call `crm_core`, and render.
 
 pub mod accounts;
+pub mod admin;
 pub mod companies;
 pub mod contacts;
 pub mod home;

@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
-use crate::{AppState, accounts, companies, contacts, home, setup, web};
+use crate::{AppState, accounts, admin, companies, contacts, home, setup, web};
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
@@ -52,6 +52,14 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/resend-verification", post(accounts::flows::api_resend))
         .route("/auth/forgot-password", post(accounts::flows::api_forgot))
         .route("/auth/reset-password", post(accounts::flows::api_reset))
+        .route("/admin/users", get(admin::list).post(admin::create))
+        .route(
+            "/admin/users/{id}",
+            get(admin::show).put(admin::update).delete(admin::delete),
+        )
+        .route("/admin/users/{id}/verify-email", post(admin::verify_email))
+        .route("/admin/users/{id}/reset-2fa", post(admin::reset_2fa))
+        .route("/admin/audit", get(admin::audit))
         .route("/contacts", get(contacts::api::index).post(contacts::api::create))
         .route("/contacts/bulk-delete", post(contacts::api::bulk_delete))
         .route(
@@ -140,7 +148,17 @@ pub fn router(state: AppState) -> Router {
             "/settings/tokens/{id}/revoke",
             post(accounts::settings::token_revoke_submit),
         )
-        .route("/admin/users", get(home::soon))
+        .route("/admin/users", get(admin::pages::index))
+        .route(
+            "/admin/users/new",
+            get(admin::pages::new_form).post(admin::pages::create),
+        )
+        .route("/admin/users/{id}", get(admin::pages::show))
+        .route("/admin/users/{id}/edit", post(admin::pages::update))
+        .route("/admin/users/{id}/verify-email", post(admin::pages::verify_email))
+        .route("/admin/users/{id}/reset-2fa", post(admin::pages::reset_2fa))
+        .route("/admin/users/{id}/delete", post(admin::pages::delete))
+        .route("/admin/audit", get(admin::pages::audit))
         .route("/admin/demo/remove", post(home::remove_demo))
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) });
 

@@ -60,6 +60,8 @@ pub struct Chrome {
     pub initials: String,
     pub role: &'static str,
     pub is_admin: bool,
+    /// Admins and managers see User Management.
+    pub manages_users: bool,
     pub csrf: String,
     pub theme: &'static str,
     pub notice: Option<String>,
@@ -135,6 +137,7 @@ impl Chrome {
             initials,
             role: a.role.as_str(),
             is_admin: a.role == crm_core::Role::Admin,
+            manages_users: a.role != crm_core::Role::Rep,
             csrf: ctx.session.csrf_token.clone(),
             theme: ctx.theme.unwrap_or(""),
             notice: None,

@@ -354,42 +354,94 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
     let app = TestApp::sqlite().await;
     let rep = app.user(Role::Rep).await;
     let (driver, c) = browser().await;
-    c.goto(&format!("{}/auth/signin?next=/settings", app.base)).await.unwrap();
+    c.goto(&format!("{}/auth/signin?next=/settings", app.base))
+        .await
+        .unwrap();
     fill(&c, "input[name=email]", &rep.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    c.find(Locator::Css("form[action='/settings/2fa/enable'] button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action='/settings/2fa/enable'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let secret = c.find(Locator::Css("#totp-secret")).await.unwrap().text().await.unwrap();
-    c.execute("document.getElementById('two-factor').scrollIntoView()", vec![]).await.unwrap();
+    let secret = c
+        .find(Locator::Css("#totp-secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    c.execute("document.getElementById('two-factor').scrollIntoView()", vec![])
+        .await
+        .unwrap();
     shot(&c, "two-factor-setup").await;
     let totp = |step: i64| {
         let bytes = totp_rs::Secret::Encoded(secret.clone()).to_bytes().unwrap();
-        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes, None, String::new()).generate((step * 30) as u64)
+        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 0, 30, bytes, None, String::new())
+            .generate((step * 30) as u64)
     };
     let step = chrono::Utc::now().timestamp() / 30;
     fill(&c, "#setup-code", &totp(step)).await;
-    c.find(Locator::Css("form[action='/settings/2fa/verify'] button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form[action='/settings/2fa/verify'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let body = text_of(&c).await;
     assert!(body.contains("Save these backup codes now"), "{body}");
-    c.execute("document.getElementById('two-factor').scrollIntoView()", vec![]).await.unwrap();
+    c.execute("document.getElementById('two-factor').scrollIntoView()", vec![])
+        .await
+        .unwrap();
     shot(&c, "two-factor-backup-codes").await;
 
-    c.find(Locator::Css("details.user-menu summary")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("details.user-menu button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("details.user-menu summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("details.user-menu button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     fill(&c, "input[name=email]", &rep.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/auth/verify-2fa");
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/auth/verify-2fa", "no page before the second step");
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/auth/verify-2fa",
+        "no page before the second step"
+    );
     fill(&c, "#code", &totp(step + 1)).await;
     shot(&c, "two-factor-sign-in").await;
-    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(c.current_url().await.unwrap().path(), "/");
     c.close().await.unwrap();

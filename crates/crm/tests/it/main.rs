@@ -8,6 +8,7 @@
 mod support;
 
 mod accounts;
+mod admin;
 mod auth;
 mod browser;
 mod companies;

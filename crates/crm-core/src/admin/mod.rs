@@ -1,0 +1,37 @@
+//! User administration and the audit log. Who may do what to users is decided here and
+//! only here ([`can`]): admins everything; managers list and view users and create reps;
+//! reps nothing.
+
+pub mod audit_log;
+pub mod users;
+
+use crate::actor::{Actor, Role};
+use crate::error::{CoreError, CoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAction {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+pub fn can(actor: &Actor, action: UserAction) -> CoreResult<()> {
+    let ok = match actor.role {
+        Role::Admin => true,
+        Role::Manager => matches!(action, UserAction::Read | UserAction::Create),
+        Role::Rep => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let verb = match action {
+        UserAction::Read => "read",
+        UserAction::Create => "create",
+        UserAction::Update => "update",
+        UserAction::Delete => "delete",
+    };
+    Err(CoreError::Forbidden(format!(
+        "You don't have permission to {verb} users"
+    )))
+}

@@ -1,0 +1,567 @@
+//! Admin user management: list, view, create, edit (role, name, active), verify e-mail,
+//! reset 2FA, and delete with the user's records reassigned (default) or deleted. The last
+//! active admin can be neither demoted, deactivated nor deleted. A role change or a
+//! deactivation ends the user's sessions and API tokens at once.
+
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{UserAction, can};
+use crate::accounts::password;
+use crate::accounts::users::{self, NewUser};
+use crate::actor::{Actor, Role};
+use crate::audit;
+use crate::clock;
+use crate::db::Db;
+use crate::entities::{activity, api_token, backup_code, contact, deal, session, sign_in_history, task, user};
+use crate::error::{CoreError, CoreResult};
+use crate::input::{Field, Input};
+use crate::mail::{Mailer, templates};
+use crate::page::{Page, PageReq, Pagination};
+use crate::query::QueryParams;
+use crate::text::like_escape;
+
+/// What admins see of a user: never the hash or the 2FA secret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub avatar: Option<String>,
+    pub bio: Option<String>,
+    pub is_active: bool,
+    pub email_verified: Option<String>,
+    pub two_factor_enabled: bool,
+    pub last_sign_in_at: Option<String>,
+    pub last_sign_in_ip: Option<String>,
+    pub is_demo: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&user::Model> for UserView {
+    fn from(u: &user::Model) -> Self {
+        UserView {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role.clone(),
+            avatar: u.avatar.clone(),
+            bio: u.bio.clone(),
+            is_active: u.is_active,
+            email_verified: clock::fmt_opt(&u.email_verified_at),
+            two_factor_enabled: u.two_factor_enabled,
+            last_sign_in_at: clock::fmt_opt(&u.last_sign_in_at),
+            last_sign_in_ip: u.last_sign_in_ip.clone(),
+            is_demo: u.is_demo,
+            created_at: clock::fmt(&u.created_at),
+            updated_at: clock::fmt(&u.updated_at),
+        }
+    }
+}
+
+pub struct ListParams {
+    pub search: Option<String>,
+    pub role: Option<String>,
+    pub active: Option<bool>,
+    pub page: PageReq,
+}
+
+impl ListParams {
+    pub fn parse(q: &QueryParams) -> CoreResult<Self> {
+        let mut errs = q.errors();
+        let role = q.opt_enum("role", "Role", &Role::ALL, &mut errs);
+        let active = q
+            .opt_enum("status", "Status", &["active", "inactive"], &mut errs)
+            .map(|s| s == "active");
+        let page = q.page(50, &mut errs);
+        errs.finish()?;
+        Ok(ListParams {
+            search: q.search(),
+            role,
+            active,
+            page,
+        })
+    }
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<UserView>> {
+    can(actor, UserAction::Read)?;
+    let mut c = Condition::all();
+    if let Some(s) = &p.search {
+        let pattern = format!("%{}%", like_escape(&s.to_lowercase()));
+        c = c.add(
+            Condition::any()
+                .add(Expr::col(user::Column::Email).like(LikeExpr::new(pattern.clone()).escape('\\')))
+                .add(
+                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(user::Column::Name)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    if let Some(r) = &p.role {
+        c = c.add(user::Column::Role.eq(r.as_str()));
+    }
+    if let Some(a) = p.active {
+        c = c.add(user::Column::IsActive.eq(a));
+    }
+    let base = user::Entity::find().filter(c);
+    let total = base.clone().count(&db.conn).await?;
+    let rows = base
+        .order_by_asc(user::Column::Name)
+        .order_by_asc(user::Column::Id)
+        .offset(p.page.offset())
+        .limit(p.page.limit)
+        .all(&db.conn)
+        .await?;
+    Ok(Page {
+        items: rows.iter().map(UserView::from).collect(),
+        pagination: Pagination::new(p.page, total),
+    })
+}
+
+async fn find(db: &Db, id: Uuid) -> CoreResult<user::Model> {
+    users::find(db, id).await?.ok_or_else(|| CoreError::not_found("User"))
+}
+
+/// A sign-in attempt as shown on the user's admin page.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub ip_address: String,
+    pub user_agent: Option<String>,
+    pub success: bool,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub active_sessions: u64,
+    pub sign_in_history: Vec<Attempt>,
+    pub owned: Owned,
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<UserDetail> {
+    can(actor, UserAction::Read)?;
+    let u = find(db, id).await?;
+    let history = sign_in_history::Entity::find()
+        .filter(sign_in_history::Column::UserId.eq(id))
+        .order_by_desc(sign_in_history::Column::CreatedAt)
+        .limit(20)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|h| Attempt {
+            ip_address: h.ip_address,
+            user_agent: h.user_agent,
+            success: h.success,
+            failure_reason: h.failure_reason,
+            created_at: clock::fmt(&h.created_at),
+        })
+        .collect();
+    let active_sessions = session::Entity::find()
+        .filter(session::Column::UserId.eq(id))
+        .filter(session::Column::ExpiresAt.gt(clock::now()))
+        .count(&db.conn)
+        .await?;
+    Ok(UserDetail {
+        user: UserView::from(&u),
+        active_sessions,
+        sign_in_history: history,
+        owned: owned(db, id).await?,
+    })
+}
+
+/// How many records a user owns (shown before deleting them).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Owned {
+    pub contacts: u64,
+    pub activities: u64,
+    pub tasks: u64,
+    pub deals: u64,
+}
+
+pub async fn owned(db: &Db, id: Uuid) -> CoreResult<Owned> {
+    Ok(Owned {
+        contacts: contact::Entity::find()
+            .filter(contact::Column::UserId.eq(id))
+            .count(&db.conn)
+            .await?,
+        activities: activity::Entity::find()
+            .filter(activity::Column::UserId.eq(id))
+            .count(&db.conn)
+            .await?,
+        tasks: task::Entity::find()
+            .filter(task::Column::UserId.eq(id))
+            .count(&db.conn)
+            .await?,
+        deals: deal::Entity::find()
+            .filter(deal::Column::UserId.eq(id))
+            .count(&db.conn)
+            .await?,
+    })
+}
+
+fn parse_role(input: &mut Input) -> Field<Role> {
+    match input.req_enum("role", "Role", &Role::ALL) {
+        Field::Value(r) => Role::parse(&r).map(Field::Value).unwrap_or(Field::Absent),
+        _ => Field::Absent,
+    }
+}
+
+/// Create a user (admins: any role; managers: reps only). Admin-created accounts are
+/// active and verified: the admin vouches for the address.
+pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<user::Model> {
+    can(actor, UserAction::Create)?;
+    let name = input.req_text("name", "Name", 100);
+    let email = input.req_email("email", "Email");
+    let password_field = input.req_text("password", "Password", 128);
+    let role = parse_role(&mut input);
+    let bio = input.opt_text("bio", "Bio", 500);
+    input.finish()?;
+    let role = role.value().unwrap_or(Role::Rep);
+    if actor.role == Role::Manager && role != Role::Rep {
+        return Err(CoreError::Forbidden(
+            "Managers can only create sales representatives".into(),
+        ));
+    }
+    let email = email.value().unwrap_or_default();
+    if users::find_by_email(db, &email).await?.is_some() {
+        return Err(CoreError::field("email", "Email already exists"));
+    }
+    let mut model = users::prepare(NewUser {
+        email,
+        name: name.value().unwrap_or_default(),
+        role,
+        password: password_field.value().unwrap_or_default(),
+        verified: true,
+        is_demo: false,
+    })
+    .await?;
+    model.bio = Set(bio.into_option());
+    let txn = db.conn.begin().await?;
+    let u = users::insert(&txn, model).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "create",
+        "user",
+        Some(u.id.to_string()),
+        Some(serde_json::json!({"email": u.email, "role": u.role})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(u)
+}
+
+async fn other_active_admins(conn: &impl ConnectionTrait, except: Uuid) -> CoreResult<u64> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq("admin"))
+        .filter(user::Column::IsActive.eq(true))
+        .filter(user::Column::Id.ne(except))
+        .count(conn)
+        .await?)
+}
+
+const LAST_ADMIN: &str = "There must be at least one active administrator";
+
+/// End every session and API token of a user (privilege change, deactivation).
+async fn cut_access(conn: &impl ConnectionTrait, id: Uuid) -> CoreResult<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(id))
+        .exec(conn)
+        .await?;
+    api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Edit name, e-mail, role, bio, active and (optionally) password.
+pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<user::Model> {
+    can(actor, UserAction::Update)?;
+    let name = input.req_text("name", "Name", 100);
+    let email = input.req_email("email", "Email");
+    let role = if input.has("role") {
+        parse_role(&mut input)
+    } else {
+        Field::Absent
+    };
+    let bio = input.opt_text("bio", "Bio", 500);
+    let active = if input.has("isActive") {
+        let b = input.bool_value("isActive");
+        if b.is_none() {
+            input.error("isActive", "isActive must be true or false");
+        }
+        b
+    } else {
+        None
+    };
+    let new_password = input.opt_text("password", "Password", 128);
+    input.finish()?;
+    let u = find(db, id).await?;
+    let hash = match &new_password {
+        Field::Value(p) => {
+            password::check_policy(p, &u.email).map_err(|m| CoreError::field("password", m))?;
+            Some(password::hash(p.clone()).await?)
+        }
+        _ => None,
+    };
+    let new_role = role.value().map(|r| r.as_str().to_string());
+    let txn = db.conn.begin().await?;
+    let demoting = u.role == "admin" && new_role.as_deref().is_some_and(|r| r != "admin");
+    let deactivating = u.is_active && active == Some(false);
+    if (demoting || deactivating) && u.role == "admin" && other_active_admins(&txn, id).await? == 0 {
+        return Err(CoreError::bad_request(LAST_ADMIN));
+    }
+    if let Field::Value(e) = &email
+        && *e != u.email
+        && users::find_by_email(db, e).await?.is_some()
+    {
+        return Err(CoreError::field("email", "Email already exists"));
+    }
+    let before = serde_json::json!({"name": u.name, "email": u.email, "role": u.role, "isActive": u.is_active});
+    let mut am: user::ActiveModel = u.clone().into();
+    if let Field::Value(n) = name {
+        am.name = Set(n);
+    }
+    if let Field::Value(e) = email {
+        am.email = Set(e);
+    }
+    if let Some(r) = &new_role {
+        am.role = Set(r.clone());
+    }
+    am.bio = Set(bio.apply(u.bio.clone()));
+    if let Some(a) = active {
+        am.is_active = Set(a);
+    }
+    if let Some(h) = hash {
+        am.password_hash = Set(h);
+    }
+    am.updated_at = Set(clock::now());
+    let saved = am.update(&txn).await?;
+    let role_changed = saved.role != u.role;
+    if role_changed || deactivating || new_password.value().is_some() {
+        cut_access(&txn, id).await?;
+    }
+    let after =
+        serde_json::json!({"name": saved.name, "email": saved.email, "role": saved.role, "isActive": saved.is_active});
+    let action = if role_changed { "role_change" } else { "update" };
+    audit::record(
+        &txn,
+        Some(actor),
+        action,
+        "user",
+        Some(id.to_string()),
+        Some(audit::diff(&before, &after)),
+    )
+    .await?;
+    txn.commit().await?;
+    if saved.is_active != u.is_active {
+        let (subject, text) = if saved.is_active {
+            (
+                "Your account has been activated",
+                "An administrator activated your account. You can sign in now.",
+            )
+        } else {
+            (
+                "Your account has been deactivated",
+                "An administrator deactivated your account. You can no longer sign in; contact your administrator.",
+            )
+        };
+        mailer.send(templates::notice(
+            &saved.email,
+            &saved.name,
+            subject,
+            text,
+            &mailer.link("/auth/signin"),
+        ));
+    }
+    Ok(saved)
+}
+
+/// Mark a user's e-mail as verified and tell them.
+pub async fn verify_email(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> CoreResult<user::Model> {
+    can(actor, UserAction::Update)?;
+    let u = find(db, id).await?;
+    let mut am: user::ActiveModel = u.clone().into();
+    am.email_verified_at = Set(Some(u.email_verified_at.unwrap_or_else(clock::now)));
+    am.updated_at = Set(clock::now());
+    let txn = db.conn.begin().await?;
+    let saved = am.update(&txn).await?;
+    audit::record(&txn, Some(actor), "verify_email", "user", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    if u.email_verified_at.is_none() {
+        mailer.send(templates::notice(
+            &saved.email,
+            &saved.name,
+            "Your account has been activated",
+            "An administrator verified your email address. You can sign in now.",
+            &mailer.link("/auth/signin"),
+        ));
+    }
+    Ok(saved)
+}
+
+/// Turn off a user's 2FA (lost device): audited, the user is told, sessions end.
+pub async fn reset_two_factor(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> CoreResult<()> {
+    can(actor, UserAction::Update)?;
+    let u = find(db, id).await?;
+    let txn = db.conn.begin().await?;
+    let mut am: user::ActiveModel = u.clone().into();
+    am.two_factor_enabled = Set(false);
+    am.two_factor_secret = Set(None);
+    am.two_factor_last_step = Set(None);
+    am.updated_at = Set(clock::now());
+    am.update(&txn).await?;
+    backup_code::Entity::delete_many()
+        .filter(backup_code::Column::UserId.eq(id))
+        .exec(&txn)
+        .await?;
+    cut_access(&txn, id).await?;
+    audit::record(&txn, Some(actor), "2fa_reset", "user", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    mailer.send(templates::notice(
+        &u.email,
+        &u.name,
+        "Two-factor authentication was reset",
+        "An administrator turned off two-factor authentication on your account. Sign in and set it up again.",
+        &mailer.link("/settings#two-factor"),
+    ));
+    Ok(())
+}
+
+/// What happens to a deleted user's records.
+#[derive(Debug, Clone, Copy)]
+pub enum Disposal {
+    /// Give every record to another active user (the default).
+    ReassignTo(Uuid),
+    /// Delete the user's own records. Contacts that carry other users' activities, tasks
+    /// or deals are given to the acting admin instead, so no one else's work is lost.
+    Delete,
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid, disposal: Disposal) -> CoreResult<Owned> {
+    can(actor, UserAction::Delete)?;
+    let u = find(db, id).await?;
+    let counts = owned(db, id).await?;
+    let txn = db.conn.begin().await?;
+    if u.role == "admin" && u.is_active && other_active_admins(&txn, id).await? == 0 {
+        return Err(CoreError::bad_request(LAST_ADMIN));
+    }
+    match disposal {
+        Disposal::ReassignTo(to) => {
+            if to == id {
+                return Err(CoreError::field(
+                    "reassignTo",
+                    "Choose another user to receive the records",
+                ));
+            }
+            let target = users::find(db, to).await?.filter(|t| t.is_active);
+            if target.is_none() {
+                return Err(CoreError::field(
+                    "reassignTo",
+                    "The user to receive the records was not found or is inactive",
+                ));
+            }
+            contact::Entity::update_many()
+                .col_expr(contact::Column::UserId, Expr::value(to))
+                .filter(contact::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            activity::Entity::update_many()
+                .col_expr(activity::Column::UserId, Expr::value(to))
+                .filter(activity::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            task::Entity::update_many()
+                .col_expr(task::Column::UserId, Expr::value(to))
+                .filter(task::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            deal::Entity::update_many()
+                .col_expr(deal::Column::UserId, Expr::value(to))
+                .filter(deal::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        Disposal::Delete => {
+            activity::Entity::delete_many()
+                .filter(activity::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            task::Entity::delete_many()
+                .filter(task::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            deal::Entity::delete_many()
+                .filter(deal::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+            // contacts still carrying someone else's records go to the acting admin
+            let others = Condition::any()
+                .add(
+                    Expr::col((contact::Entity, contact::Column::Id)).in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(activity::Column::ContactId)
+                            .from(activity::Entity)
+                            .to_owned(),
+                    ),
+                )
+                .add(
+                    Expr::col((contact::Entity, contact::Column::Id)).in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(task::Column::ContactId)
+                            .from(task::Entity)
+                            .to_owned(),
+                    ),
+                )
+                .add(
+                    Expr::col((contact::Entity, contact::Column::Id)).in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(deal::Column::ContactId)
+                            .from(deal::Entity)
+                            .to_owned(),
+                    ),
+                );
+            contact::Entity::update_many()
+                .col_expr(contact::Column::UserId, Expr::value(actor.id))
+                .filter(contact::Column::UserId.eq(id))
+                .filter(others)
+                .exec(&txn)
+                .await?;
+            contact::Entity::delete_many()
+                .filter(contact::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    user::Entity::delete_by_id(id).exec(&txn).await?;
+    let how = match disposal {
+        Disposal::ReassignTo(to) => serde_json::json!({"reassignedTo": to}),
+        Disposal::Delete => serde_json::json!({"deletedRecords": true}),
+    };
+    audit::record(
+        &txn,
+        Some(actor),
+        "delete",
+        "user",
+        Some(id.to_string()),
+        Some(serde_json::json!({"email": u.email, "owned": counts, "disposal": how})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(counts)
+}

@@ -1,0 +1,119 @@
+//! User management and the audit log over HTTP: `/api/admin/*` and the `/admin/*` pages.
+
+pub mod pages;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use crm_core::admin::{audit_log, users};
+use crm_core::input::Mode;
+use crm_core::query::QueryParams;
+use serde_json::json;
+
+use crate::AppState;
+use crate::contacts::parse_id;
+use crate::http::body::JsonObject;
+use crate::http::error::{ApiResult, envelope};
+use crate::http::session::ApiActor;
+
+pub async fn list(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let p = users::ListParams::parse(&QueryParams::new(q))?;
+    let page = users::list(&state.db, &actor, &p).await?;
+    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+}
+
+pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
+    let u = users::create(&state.db, &actor, body.input(Mode::Create)).await?;
+    Ok(envelope(StatusCode::CREATED, users::UserView::from(&u)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(envelope(
+        StatusCode::OK,
+        users::get(&state.db, &actor, parse_id(&id, "user")?).await?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let u = users::update(
+        &state.db,
+        &state.mailer,
+        &actor,
+        parse_id(&id, "user")?,
+        body.input(Mode::Update),
+    )
+    .await?;
+    Ok(envelope(StatusCode::OK, users::UserView::from(&u)))
+}
+
+/// `DELETE /api/admin/users/{id}?reassignTo=<user id>` (default: to the acting admin) or
+/// `?deleteRecords=true`.
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "user")?;
+    let q = QueryParams::new(q);
+    let disposal = if q.get("deleteRecords") == Some("true") {
+        users::Disposal::Delete
+    } else {
+        let mut errs = q.errors();
+        let to = q
+            .opt_uuid("reassignTo", "Invalid user ID", &mut errs)
+            .unwrap_or(actor.id);
+        errs.finish()?;
+        users::Disposal::ReassignTo(to)
+    };
+    let owned = users::delete(&state.db, &actor, id, disposal).await?;
+    Ok(envelope(StatusCode::OK, json!({ "owned": owned })))
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let u = users::verify_email(&state.db, &state.mailer, &actor, parse_id(&id, "user")?).await?;
+    Ok(envelope(
+        StatusCode::OK,
+        json!({ "message": "Email verified successfully", "user": users::UserView::from(&u) }),
+    ))
+}
+
+pub async fn reset_2fa(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    users::reset_two_factor(&state.db, &state.mailer, &actor, parse_id(&id, "user")?).await?;
+    Ok(envelope(
+        StatusCode::OK,
+        json!({ "message": "Two-factor authentication was reset" }),
+    ))
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let p = audit_log::Params::parse(&QueryParams::new(q))?;
+    let page = audit_log::list(&state.db, &actor, &p).await?;
+    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+}

@@ -1,0 +1,249 @@
+//! Roles, ownership and admin user management: a permission matrix generated from the
+//! spec's table, last-admin protection, access cut at once, deletion that never destroys
+//! the team's data, and the audit log.
+
+use crm_core::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both;
+use crate::support::{Client, TestApp};
+
+/// spec/auth-and-security.md §12 as this product enforces it (contract.md wins):
+/// contacts — admin all; manager reads all, changes own; rep own only, others' are 404.
+async fn contact_matrix(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let manager = app.user(Role::Manager).await;
+    let rep = app.user(Role::Rep).await;
+    let other_rep = app.user(Role::Rep).await;
+    let who: [(&str, &Client); 3] = [("admin", &admin), ("manager", &manager), ("rep", &rep)];
+    for (name, actor) in who {
+        let own = actor.contact("Own", name, json!({})).await;
+        let others = other_rep.contact("Other", name, json!({})).await;
+        // (read own, read other's, change own, change other's)
+        let expect = match name {
+            "admin" => [200, 200, 200, 200],
+            "manager" => [200, 200, 200, 403],
+            _ => [200, 404, 200, 404],
+        };
+        let got = [
+            actor.get(&format!("/api/contacts/{own}")).await.0.as_u16(),
+            actor.get(&format!("/api/contacts/{others}")).await.0.as_u16(),
+            actor
+                .put(&format!("/api/contacts/{own}"), json!({"jobTitle": "x"}))
+                .await
+                .0
+                .as_u16(),
+            actor
+                .put(&format!("/api/contacts/{others}"), json!({"jobTitle": "x"}))
+                .await
+                .0
+                .as_u16(),
+        ];
+        assert_eq!(got, expect, "{name}: read own/other, change own/other");
+        let del_other = actor.delete(&format!("/api/contacts/{others}")).await.0.as_u16();
+        assert_eq!(del_other, expect[3], "{name}: delete other's");
+    }
+    // visible rows and totals: the rep sees exactly their own
+    let (_, v) = rep.get("/api/contacts?limit=200").await;
+    let rows = v["data"].as_array().unwrap();
+    assert!(
+        rows.iter().all(|c| c["userId"] == rep.id().to_string()),
+        "no other owner's row"
+    );
+    assert_eq!(
+        v["pagination"]["total"].as_u64().unwrap() as usize,
+        rows.len(),
+        "the total leaks nothing either"
+    );
+    let (_, v) = manager.get("/api/contacts?limit=200").await;
+    assert!(v["pagination"]["total"].as_u64().unwrap() >= 4);
+}
+both!(contact_matrix);
+
+async fn user_endpoints_matrix(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let manager = app.user(Role::Manager).await;
+    let rep = app.user(Role::Rep).await;
+    let target = app.user(Role::Rep).await;
+    let t = target.id();
+    let who: [(&str, &Client); 3] = [("admin", &admin), ("manager", &manager), ("rep", &rep)];
+    for (name, c) in who {
+        let n = &uuid::Uuid::new_v4().simple().to_string()[..6];
+        let new_rep = json!({"name": "New", "email": format!("r{n}@example.com"), "password": "a good long password", "role": "rep"});
+        let new_admin = json!({"name": "New", "email": format!("a{n}@example.com"), "password": "a good long password", "role": "admin"});
+        let got = [
+            c.get("/api/admin/users").await.0.as_u16(),
+            c.get(&format!("/api/admin/users/{t}")).await.0.as_u16(),
+            c.post("/api/admin/users", new_rep).await.0.as_u16(),
+            c.post("/api/admin/users", new_admin).await.0.as_u16(),
+            c.put(&format!("/api/admin/users/{t}"), json!({"bio": "edited"}))
+                .await
+                .0
+                .as_u16(),
+            c.post(&format!("/api/admin/users/{t}/verify-email"), json!({}))
+                .await
+                .0
+                .as_u16(),
+            c.get("/api/admin/audit").await.0.as_u16(),
+        ];
+        let expect = match name {
+            "admin" => [200, 200, 201, 201, 200, 200, 200],
+            "manager" => [200, 200, 201, 403, 403, 403, 403],
+            _ => [403, 403, 403, 403, 403, 403, 403],
+        };
+        assert_eq!(
+            got, expect,
+            "{name}: list, get, create rep, create admin, update, verify, audit"
+        );
+    }
+    let (_, v) = rep.get("/api/admin/users").await;
+    assert_eq!(v["error"], "You don't have permission to read users");
+    let (st, v) = admin
+        .post(
+            "/api/admin/users",
+            json!({"name": "X", "email": "x@example.com", "password": "a good long password", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["fieldErrors"]["role"], "Role must be one of: admin, manager, rep");
+    let (_, v) = admin.get(&format!("/api/admin/users/{t}")).await;
+    let text = v.to_string();
+    assert!(
+        !text.contains("argon2") && !text.contains("passwordHash") && !text.contains("twoFactorSecret"),
+        "{text}"
+    );
+}
+both!(user_endpoints_matrix);
+
+async fn last_admin_and_access_cut(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let me = admin.id();
+    for body in [json!({"role": "rep"}), json!({"isActive": false})] {
+        let (st, v) = admin.put(&format!("/api/admin/users/{me}"), body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"], "There must be at least one active administrator");
+    }
+    let (st, _) = admin.delete(&format!("/api/admin/users/{me}")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+
+    let rep = app.user(Role::Rep).await;
+    let (_, v) = rep.post("/api/auth/tokens", json!({"name": "t"})).await;
+    let secret = v["data"]["token"].as_str().unwrap().to_string();
+    let (st, _) = admin
+        .put(&format!("/api/admin/users/{}", rep.id()), json!({"isActive": false}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = rep.get("/api/contacts").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the session dies at once");
+    let res = rep
+        .http
+        .get(format!("{}/api/contacts", rep.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "and the API token too");
+    app.mail(&rep.email, "Your account has been deactivated").await;
+
+    let manager = app.user(Role::Manager).await;
+    let (st, _) = admin
+        .put(&format!("/api/admin/users/{}", manager.id()), json!({"role": "rep"}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = manager.get("/api/contacts").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "a role change ends the sessions");
+    let (_, v) = admin.get("/api/admin/audit?action=role_change").await;
+    assert_eq!(v["pagination"]["total"], 1);
+    assert_eq!(v["data"][0]["changes"]["role"], json!(["manager", "rep"]));
+}
+both!(last_admin_and_access_cut);
+
+async fn deleting_a_user_keeps_the_teams_data(app: &TestApp) {
+    use crm_core::entities::deal;
+    use sea_orm::{ActiveModelTrait, Set};
+    let admin = app.user(Role::Admin).await;
+    let leaver = app.user(Role::Rep).await;
+    let heir = app.user(Role::Rep).await;
+    let colleague = app.user(Role::Rep).await;
+    let a = leaver.contact("Kept", "One", json!({})).await;
+    leaver.contact("Kept", "Two", json!({})).await;
+    let (_, v) = admin.get(&format!("/api/admin/users/{}", leaver.id())).await;
+    assert_eq!(v["data"]["owned"]["contacts"], 2, "counts shown before deleting");
+    let (st, _) = admin
+        .delete(&format!("/api/admin/users/{}?reassignTo={}", leaver.id(), heir.id()))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v) = heir.get("/api/contacts").await;
+    assert_eq!(v["pagination"]["total"], 2, "reassigned, not destroyed");
+
+    // delete mode: the user's own records go, a colleague's deal on their contact survives
+    let leaver2 = app.user(Role::Rep).await;
+    let with_deal = leaver2.contact("Has", "ColleagueDeal", json!({})).await;
+    leaver2.contact("Plain", "Contact", json!({})).await;
+    let now = crm_core::clock::now();
+    deal::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        name: Set("Colleague's deal".into()),
+        value_cents: Set(100),
+        stage: Set("lead".into()),
+        status: Set("open".into()),
+        expected_close_date: Set(now),
+        actual_close_date: Set(None),
+        probability: Set(10),
+        description: Set(None),
+        contact_id: Set(uuid::Uuid::parse_str(&with_deal).unwrap()),
+        company_id: Set(None),
+        user_id: Set(Some(colleague.id())),
+        is_demo: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db.conn)
+    .await
+    .unwrap();
+    let (st, _) = admin
+        .delete(&format!("/api/admin/users/{}?deleteRecords=true", leaver2.id()))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = admin.get(&format!("/api/contacts/{with_deal}")).await;
+    assert_eq!(st, StatusCode::OK, "the contact carrying a colleague's deal is kept");
+    assert_eq!(
+        v["data"]["userId"],
+        admin.id().to_string(),
+        "and now belongs to the deleting admin"
+    );
+    let (_, v) = admin.get("/api/contacts?search=plain").await;
+    assert_eq!(v["pagination"]["total"], 0, "the leaver's plain contact is deleted");
+    let (st, _) = admin.get(&format!("/api/contacts/{a}")).await;
+    assert_eq!(st, StatusCode::OK);
+}
+both!(deleting_a_user_keeps_the_teams_data);
+
+async fn admin_pages(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    let (st, html) = admin.page("/admin/users").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains(&rep.email));
+    let (st, _) = rep.page("/admin/users").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _, loc) = admin
+        .form(
+            "/admin/users/new",
+            &[
+                ("name", "Page Made"),
+                ("email", "page.made@example.com"),
+                ("password", "a good long password"),
+                ("role", "manager"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, html) = admin.page(loc.as_deref().unwrap()).await;
+    assert!(html.contains("Page Made") && html.contains("manager"));
+    let (st, html) = admin.page("/admin/audit").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("create"));
+}
+both!(admin_pages);
