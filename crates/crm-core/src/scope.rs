@@ -89,7 +89,7 @@ pub async fn resolve_owner(
         crate::input::Field::Value(id) => id,
         _ => return Ok(keep),
     };
-    if Some(id) == keep || id == actor.id && creating {
+    if Some(id) == keep || id == actor.id {
         return Ok(Some(id));
     }
     if !actor.may_assign() {

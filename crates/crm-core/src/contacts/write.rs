@@ -227,6 +227,29 @@ pub async fn bulk_delete(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<u64
     Ok(res.rows_affected)
 }
 
+/// Give the listed contacts the actor may change to `owner` (admins and managers only).
+pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> CoreResult<u64> {
+    if ids.is_empty() {
+        return Err(CoreError::field("ids", "Select at least one contact"));
+    }
+    let owner = scope::resolve_owner(db, actor, Field::Value(owner), None, false).await?;
+    let txn = db.conn.begin().await?;
+    let res = contact::Entity::update_many()
+        .col_expr(contact::Column::UserId, sea_orm::sea_query::Expr::value(owner))
+        .col_expr(
+            contact::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(clock::now()),
+        )
+        .filter(scope::write_condition::<contact::Entity>(actor))
+        .filter(contact::Column::Id.is_in(ids.to_vec()))
+        .exec(&txn)
+        .await?;
+    let changes = json!({ "requested": ids.len(), "assigned": res.rows_affected, "userId": owner });
+    audit::record(&txn, Some(actor), "assign", "contact", None, Some(changes)).await?;
+    txn.commit().await?;
+    Ok(res.rows_affected)
+}
+
 fn snapshot(c: &contact::Model) -> serde_json::Value {
     json!({
         "firstName": c.first_name, "lastName": c.last_name, "email": c.email,

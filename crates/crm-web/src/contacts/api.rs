@@ -76,22 +76,41 @@ pub async fn delete(
     Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
 
+fn ids_of(body: &JsonObject) -> Result<Vec<Uuid>, crm_core::CoreError> {
+    let bad = || crm_core::CoreError::field("ids", "ids must be a list of contact IDs");
+    match body.0.get("ids") {
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+            .collect::<Option<Vec<Uuid>>>()
+            .ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
 /// `POST /api/contacts/bulk-delete {"ids": [...]}` → `{"data": {"deleted": n}}`.
 pub async fn bulk_delete(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     body: JsonObject,
 ) -> ApiResult<Response> {
-    let ids = match body.0.get("ids") {
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok()))
-            .collect::<Option<Vec<Uuid>>>()
-            .ok_or_else(|| crm_core::CoreError::field("ids", "ids must be a list of contact IDs"))?,
-        _ => {
-            return Err(crm_core::CoreError::field("ids", "ids must be a list of contact IDs").into());
-        }
-    };
-    let n = write::bulk_delete(&state.db, &actor, &ids).await?;
+    let n = write::bulk_delete(&state.db, &actor, &ids_of(&body)?).await?;
     Ok(envelope(StatusCode::OK, json!({ "deleted": n })))
+}
+
+/// `POST /api/contacts/bulk-assign {"ids": [...], "userId"}` → `{"data": {"assigned": n}}`.
+pub async fn bulk_assign(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let ids = ids_of(&body)?;
+    let owner = body
+        .0
+        .get("userId")
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok());
+    let owner = owner.ok_or_else(|| crm_core::CoreError::field("userId", "Invalid user ID"))?;
+    let n = write::bulk_assign(&state.db, &actor, &ids, owner).await?;
+    Ok(envelope(StatusCode::OK, json!({ "assigned": n })))
 }

@@ -28,6 +28,8 @@ struct ListPage {
     sort: String,
     dir: SortDir,
     filtered: bool,
+    /// Admins and managers can hand contacts to someone else.
+    assignees: Vec<UserRef>,
 }
 
 impl ListPage {
@@ -98,6 +100,11 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         sort: params.sort.clone(),
         dir: params.dir,
         filtered,
+        assignees: if ctx.session.actor.may_assign() {
+            users::list_active(&state.db).await?
+        } else {
+            vec![]
+        },
     };
     p.pager = Pager::new(&page.pagination, |n| p.url(&params.sort, params.dir, n, &p.status));
     Ok(html(&p))
@@ -299,6 +306,20 @@ pub async fn delete(
         hidden: vec![],
     };
     Ok(html(&page))
+}
+
+/// The bulk bar's "Assign to" (admins and managers).
+pub async fn bulk_assign(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    let ids: Vec<Uuid> = form.all("ids").iter().filter_map(|s| Uuid::parse_str(s).ok()).collect();
+    let owner = form.get("assignTo").and_then(|s| Uuid::parse_str(s).ok());
+    let Some(owner) = owner else {
+        return Err(crm_core::CoreError::field("assignTo", "Choose who gets the contacts").into());
+    };
+    if ids.is_empty() {
+        return Ok(Redirect::to("/contacts").into_response());
+    }
+    write::bulk_assign(&state.db, &ctx.session.actor, &ids, owner).await?;
+    Ok(Redirect::to("/contacts?done=updated").into_response())
 }
 
 pub async fn bulk_delete(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {

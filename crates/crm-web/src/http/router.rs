@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route("/contacts", get(contacts::api::index).post(contacts::api::create))
         .route("/contacts/bulk-delete", post(contacts::api::bulk_delete))
+        .route("/contacts/bulk-assign", post(contacts::api::bulk_assign))
         .route(
             "/contacts/{id}",
             get(contacts::api::show)
@@ -103,6 +104,7 @@ pub fn router(state: AppState) -> Router {
             get(contacts::pages::new_form).post(contacts::pages::create),
         )
         .route("/contacts/bulk-delete", post(contacts::pages::bulk_delete))
+        .route("/contacts/bulk-assign", post(contacts::pages::bulk_assign))
         .route("/contacts/{id}", get(contacts::pages::show))
         .route(
             "/contacts/{id}/edit",

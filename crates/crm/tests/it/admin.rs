@@ -247,3 +247,45 @@ async fn admin_pages(app: &TestApp) {
     assert!(html.contains("create"));
 }
 both!(admin_pages);
+
+async fn bulk_assign_respects_roles(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let manager = app.user(Role::Manager).await;
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let a = other.contact("Bulk", "One", json!({})).await;
+    let b = manager.contact("Bulk", "Two", json!({})).await;
+    let (st, _) = rep
+        .post(
+            "/api/contacts/bulk-assign",
+            json!({"ids": [a], "userId": rep.id().to_string()}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "assigning to yourself is allowed");
+    let (_, v) = rep.get("/api/contacts").await;
+    assert_eq!(v["pagination"]["total"], 0, "but only records you may change move");
+    let (st, _) = rep
+        .post(
+            "/api/contacts/bulk-assign",
+            json!({"ids": [a], "userId": other.id().to_string()}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = manager
+        .post(
+            "/api/contacts/bulk-assign",
+            json!({"ids": [a, b], "userId": rep.id().to_string()}),
+        )
+        .await;
+    assert_eq!(v["data"]["assigned"], 1, "a manager moves only their own");
+    let (_, v) = admin
+        .post(
+            "/api/contacts/bulk-assign",
+            json!({"ids": [a], "userId": rep.id().to_string()}),
+        )
+        .await;
+    assert_eq!(v["data"]["assigned"], 1);
+    let (_, v) = rep.get("/api/contacts").await;
+    assert_eq!(v["pagination"]["total"], 2);
+}
+both!(bulk_assign_respects_roles);

@@ -448,3 +448,89 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
     drop(driver);
     app.finish().await;
 }
+
+async fn sign_in_as(c: &Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/auth/signin")).await.unwrap();
+    fill(c, "input[name=email]", email).await;
+    fill(c, "input[name=password]", PASSWORD).await;
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("details.user-menu summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("details.user-menu button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn reps_see_their_own_and_admins_reassign() {
+    let app = TestApp::sqlite().await;
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    rep.contact("Mine", "Alone", json!({})).await;
+    let theirs = other.contact("Handed", "Over", json!({})).await;
+    let (driver, c) = browser().await;
+
+    sign_in_as(&c, &app.base, &rep.email).await;
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    let body = text_of(&c).await;
+    assert!(body.contains("Mine Alone") && !body.contains("Handed Over"), "{body}");
+    sign_out(&c).await;
+
+    sign_in_as(&c, &app.base, &admin.email).await;
+    c.goto(&format!("{}/admin/users", app.base)).await.unwrap();
+    shot(&c, "admin-users").await;
+    c.goto(&format!("{}/admin/users/{}", app.base, rep.id())).await.unwrap();
+    shot(&c, "admin-user").await;
+    c.goto(&format!("{}/contacts/{theirs}/edit", app.base)).await.unwrap();
+    c.find(Locator::Css(&format!("#userId option[value='{}']", rep.id())))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        text_of(&c).await.contains("Test rep"),
+        "the profile shows the new owner"
+    );
+    c.goto(&format!("{}/admin/audit", app.base)).await.unwrap();
+    assert!(text_of(&c).await.contains("assign"));
+    shot(&c, "admin-audit").await;
+    sign_out(&c).await;
+
+    sign_in_as(&c, &app.base, &rep.email).await;
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("Mine Alone") && body.contains("Handed Over"),
+        "the reassigned contact appears: {body}"
+    );
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}
