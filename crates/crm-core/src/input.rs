@@ -98,6 +98,22 @@ impl Input {
         }
     }
 
+    /// Make a field read with an `opt_*` reader required: absent on create, or null, is
+    /// "<label> is required".
+    pub fn required<T>(&mut self, key: &str, label: &str, f: Field<T>) -> Field<T> {
+        match f {
+            Field::Absent if self.mode == Mode::Create && !self.has_error(key) => {
+                self.error(key, format!("{label} is required"));
+                Field::Absent
+            }
+            Field::Null => {
+                self.error(key, format!("{label} is required"));
+                Field::Absent
+            }
+            other => other,
+        }
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }

@@ -2,6 +2,7 @@
 //! domain services. Nothing here knows about HTTP; the web crate and the CLI call in.
 
 pub mod accounts;
+pub mod activities;
 pub mod actor;
 pub mod admin;
 pub mod audit;
@@ -10,6 +11,7 @@ pub mod companies;
 pub mod contacts;
 pub mod crypto;
 pub mod db;
+pub mod deals;
 pub mod entities;
 pub mod error;
 pub mod input;
@@ -19,6 +21,7 @@ pub mod page;
 pub mod query;
 pub mod scope;
 pub mod seed;
+pub mod tasks;
 pub mod text;
 
 pub use actor::{Actor, Role};

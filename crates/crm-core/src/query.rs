@@ -76,6 +76,38 @@ impl QueryParams {
         }
     }
 
+    /// A date range: `from` at its start, `to` through the end of its day (UTC, or the exact
+    /// instant when a time is given). `from` after `to` is an error.
+    pub fn date_range(
+        &self,
+        from_key: &str,
+        to_key: &str,
+        errs: &mut FieldErrors,
+    ) -> (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        let mut read = |key: &str, end: bool| {
+            let v = self.get(key)?;
+            match crate::input::parse_datetime(v) {
+                Some(t) if end && v.len() == 10 => Some(t + chrono::Duration::days(1)),
+                Some(t) => Some(t),
+                None => {
+                    errs.add(key, "Invalid date format (use YYYY-MM-DD)");
+                    None
+                }
+            }
+        };
+        let from = read(from_key, false);
+        let to = read(to_key, true);
+        if let (Some(f), Some(t)) = (from, to)
+            && f >= t
+        {
+            errs.add(to_key, "The end date must not be before the start date");
+        }
+        (from, to)
+    }
+
     pub fn dir(&self, default: SortDir, errs: &mut FieldErrors) -> SortDir {
         match self.get("order") {
             None => default,

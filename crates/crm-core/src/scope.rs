@@ -107,3 +107,28 @@ pub async fn resolve_owner(
     }
     Ok(Some(id))
 }
+
+/// The contact a new or changed activity, task or deal attaches to: it must exist and be
+/// visible to the actor (a rep cannot attach records to someone else's contact).
+pub async fn attachable_contact(
+    db: &crate::Db,
+    actor: &Actor,
+    id: uuid::Uuid,
+) -> crate::CoreResult<crate::entities::contact::Model> {
+    use crate::entities::contact;
+    contact::Entity::find_by_id(id)
+        .filter(read_condition::<contact::Entity>(actor))
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| crate::CoreError::field("contactId", "Contact not found"))
+}
+
+/// Default owner of a record attached to `contact`: reps own what they create; admins and
+/// managers give it to the contact's owner (or keep it when the contact has none).
+pub fn default_owner(actor: &Actor, contact: &crate::entities::contact::Model) -> uuid::Uuid {
+    if actor.may_assign() {
+        contact.user_id.unwrap_or(actor.id)
+    } else {
+        actor.id
+    }
+}

@@ -2,12 +2,15 @@
 //! server-rendered pages. Handlers are thin: they parse, call `crm_core`, and render.
 
 pub mod accounts;
+pub mod activities;
 pub mod admin;
 pub mod companies;
 pub mod contacts;
+pub mod deals;
 pub mod home;
 pub mod http;
 pub mod setup;
+pub mod tasks;
 pub mod web;
 
 use std::sync::Arc;

@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
-use crate::{AppState, accounts, admin, companies, contacts, home, setup, web};
+use crate::{AppState, accounts, activities, admin, companies, contacts, deals, home, setup, tasks, web};
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
@@ -68,6 +68,28 @@ pub fn router(state: AppState) -> Router {
             get(contacts::api::show)
                 .put(contacts::api::update)
                 .delete(contacts::api::delete),
+        )
+        .route("/activities", get(activities::index).post(activities::create))
+        .route(
+            "/activities/{id}",
+            get(activities::show).put(activities::update).delete(activities::delete),
+        )
+        .route("/tasks", get(tasks::index).post(tasks::create))
+        .route(
+            "/tasks/{id}",
+            get(tasks::show)
+                .put(tasks::update)
+                .patch(tasks::toggle)
+                .delete(tasks::delete),
+        )
+        .route("/deals", get(deals::index).post(deals::create))
+        .route("/deals/board", get(deals::board))
+        .route(
+            "/deals/{id}",
+            get(deals::show)
+                .put(deals::update)
+                .patch(deals::move_stage)
+                .delete(deals::delete),
         )
         .route("/companies", get(companies::api::index).post(companies::api::create))
         .route(

@@ -14,5 +14,6 @@ mod browser;
 mod companies;
 mod contacts;
 mod pages;
+mod pipeline;
 mod setup;
 mod twofactor;

@@ -1,0 +1,269 @@
+//! Activities: calls, e-mails, meetings and notes logged against a contact.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{activity, contact};
+use crate::error::CoreResult;
+use crate::input::{Field, Input, Mode};
+use crate::page::{Page, Pagination};
+use crate::query::QueryParams;
+use crate::text::like_escape;
+use crate::{audit, clock, scope};
+
+pub const TYPES: [&str; 4] = ["call", "email", "meeting", "note"];
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactName {
+    pub id: Uuid,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityView {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub contact_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub contact: Option<ContactName>,
+}
+
+/// Names of the contacts of a batch of rows (one query).
+pub async fn contact_names(db: &Db, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, ContactName>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(contact::Entity::find()
+        .filter(contact::Column::Id.is_in(ids))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                c.id,
+                ContactName {
+                    id: c.id,
+                    first_name: c.first_name,
+                    last_name: c.last_name,
+                },
+            )
+        })
+        .collect())
+}
+
+async fn views(db: &Db, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
+    let names = contact_names(db, rows.iter().map(|a| a.contact_id).collect()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|a| ActivityView {
+            contact: names.get(&a.contact_id).cloned(),
+            id: a.id,
+            kind: a.kind,
+            subject: a.subject,
+            description: a.description,
+            contact_id: a.contact_id,
+            user_id: a.user_id,
+            created_at: clock::fmt(&a.created_at),
+            updated_at: clock::fmt(&a.updated_at),
+        })
+        .collect())
+}
+
+pub struct ListParams {
+    pub contact_id: Option<Uuid>,
+    pub kind: Option<String>,
+    pub search: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    pub page: crate::page::PageReq,
+}
+
+impl ListParams {
+    pub fn parse(q: &QueryParams) -> CoreResult<Self> {
+        let mut errs = q.errors();
+        let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
+        let kind = q.opt_enum("type", "Activity type", &TYPES, &mut errs);
+        let (from, to) = q.date_range("fromDate", "toDate", &mut errs);
+        let page = q.page(20, &mut errs);
+        errs.finish()?;
+        Ok(ListParams {
+            contact_id,
+            kind,
+            search: q.search(),
+            from,
+            to,
+            page,
+        })
+    }
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ActivityView>> {
+    let mut c = Condition::all();
+    if let Some(id) = p.contact_id {
+        c = c.add(activity::Column::ContactId.eq(id));
+    }
+    if let Some(k) = &p.kind {
+        c = c.add(activity::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(f) = p.from {
+        c = c.add(activity::Column::CreatedAt.gte(f));
+    }
+    if let Some(t) = p.to {
+        c = c.add(activity::Column::CreatedAt.lt(t));
+    }
+    if let Some(s) = &p.search {
+        let pat = format!("%{}%", like_escape(&s.to_lowercase()));
+        let like = |col: activity::Column| {
+            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pat.clone()).escape('\\'))
+        };
+        c = c.add(
+            Condition::any()
+                .add(like(activity::Column::Subject))
+                .add(like(activity::Column::Description)),
+        );
+    }
+    let base = scope::visible::<activity::Entity>(actor).filter(c);
+    let total = base.clone().count(&db.conn).await?;
+    let rows = base
+        .order_by_desc(activity::Column::CreatedAt)
+        .order_by_desc(activity::Column::Id)
+        .offset(p.page.offset())
+        .limit(p.page.limit)
+        .all(&db.conn)
+        .await?;
+    Ok(Page {
+        items: views(db, rows).await?,
+        pagination: Pagination::new(p.page, total),
+    })
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ActivityView> {
+    let a = scope::get_visible::<activity::Entity>(db, actor, id, "Activity").await?;
+    Ok(views(db, vec![a]).await?.remove(0))
+}
+
+struct Fields {
+    kind: Field<String>,
+    subject: Field<String>,
+    description: Field<String>,
+    contact: Field<Uuid>,
+    owner: Field<Uuid>,
+}
+
+fn read(input: &mut Input) -> Fields {
+    Fields {
+        kind: if input.mode() == Mode::Create && !input.has("type") {
+            Field::Value("note".into())
+        } else {
+            input.req_enum("type", "Activity type", &TYPES)
+        },
+        subject: input.req_text("subject", "Subject", 200),
+        description: input.opt_text("description", "Description", 1000),
+        contact: match input.opt_uuid("contactId", "Invalid contact ID") {
+            Field::Null if input.mode() == Mode::Update => {
+                input.error("contactId", "Contact is required");
+                Field::Absent
+            }
+            Field::Absent | Field::Null if input.mode() == Mode::Create && !input.has_error("contactId") => {
+                input.error("contactId", "Contact is required");
+                Field::Absent
+            }
+            other => other,
+        },
+        owner: input.opt_uuid("userId", "Invalid user ID"),
+    }
+}
+
+pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<activity::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
+    let requested = match f.owner {
+        Field::Value(v) => Field::Value(v),
+        _ => Field::Value(scope::default_owner(actor, &contact)),
+    };
+    let owner = scope::resolve_owner(db, actor, requested, None, true).await?;
+    let now = clock::now();
+    let txn = db.conn.begin().await?;
+    let saved = activity::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(f.kind.value().unwrap_or_else(|| "note".into())),
+        subject: Set(f.subject.value().unwrap_or_default()),
+        description: Set(f.description.into_option()),
+        contact_id: Set(contact.id),
+        user_id: Set(owner),
+        is_demo: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "create",
+        "activity",
+        Some(saved.id.to_string()),
+        Some(json!({"subject": saved.subject})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Partial update: type, subject, description, contact and owner (all of them — the
+/// original dropped type and contact silently).
+pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<activity::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let current = scope::get_writable::<activity::Entity>(db, actor, id, "Activity").await?;
+    if let Field::Value(cid) = f.contact {
+        scope::attachable_contact(db, actor, cid).await?;
+    }
+    let owner = scope::resolve_owner(db, actor, f.owner, current.user_id, false).await?;
+    let mut am: activity::ActiveModel = current.clone().into();
+    if let Field::Value(k) = f.kind {
+        am.kind = Set(k);
+    }
+    if let Field::Value(s) = f.subject {
+        am.subject = Set(s);
+    }
+    am.description = Set(f.description.apply(current.description.clone()));
+    if let Field::Value(c) = f.contact {
+        am.contact_id = Set(c);
+    }
+    am.user_id = Set(owner);
+    am.updated_at = Set(clock::now());
+    let txn = db.conn.begin().await?;
+    let saved = am.update(&txn).await?;
+    audit::record(&txn, Some(actor), "update", "activity", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
+    scope::get_writable::<activity::Entity>(db, actor, id, "Activity").await?;
+    let txn = db.conn.begin().await?;
+    activity::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(&txn, Some(actor), "delete", "activity", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! Deals: the pipeline. Status always follows stage (closed_won → won, closed_lost → lost,
+//! others open); `actualCloseDate` is set when a deal enters a closed stage and cleared
+//! when it leaves one; every stage change writes a stage-history row. Values are cents.
+
+pub mod write;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::activities::{ContactName, contact_names};
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{company, deal, deal_stage_history};
+use crate::error::CoreResult;
+use crate::page::{Page, PageReq, Pagination};
+use crate::query::{QueryParams, SortDir};
+use crate::text::like_escape;
+use crate::{clock, scope};
+
+pub const STAGES: [&str; 6] = [
+    "lead",
+    "qualified",
+    "proposal",
+    "negotiation",
+    "closed_won",
+    "closed_lost",
+];
+pub const STATUSES: [&str; 3] = ["open", "won", "lost"];
+pub const SORTS: [&str; 5] = ["name", "value", "stage", "expectedCloseDate", "createdAt"];
+
+pub fn status_of(stage: &str) -> &'static str {
+    match stage {
+        "closed_won" => "won",
+        "closed_lost" => "lost",
+        _ => "open",
+    }
+}
+
+/// The probability a new deal gets in each stage when none is given.
+pub fn default_probability(stage: &str) -> i32 {
+    match stage {
+        "lead" => 10,
+        "qualified" => 25,
+        "proposal" => 50,
+        "negotiation" => 75,
+        "closed_won" => 100,
+        _ => 0,
+    }
+}
+
+pub fn stage_label(stage: &str) -> &'static str {
+    match stage {
+        "lead" => "Lead / Prospecting",
+        "qualified" => "Qualified",
+        "proposal" => "Proposal",
+        "negotiation" => "Negotiation",
+        "closed_won" => "Closed Won",
+        "closed_lost" => "Closed Lost",
+        _ => "Unknown",
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompanyName {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DealView {
+    pub id: Uuid,
+    pub name: String,
+    /// Dollars (stored exactly as cents).
+    pub value: f64,
+    pub stage: String,
+    pub status: String,
+    pub expected_close_date: String,
+    pub actual_close_date: Option<String>,
+    pub probability: i32,
+    pub description: Option<String>,
+    pub contact_id: Uuid,
+    pub company_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub contact: Option<ContactName>,
+    pub company: Option<CompanyName>,
+}
+
+pub async fn views(db: &Db, rows: Vec<deal::Model>) -> CoreResult<Vec<DealView>> {
+    let names = contact_names(db, rows.iter().map(|d| d.contact_id).collect()).await?;
+    let company_ids: Vec<Uuid> = rows.iter().filter_map(|d| d.company_id).collect();
+    let companies: std::collections::HashMap<Uuid, String> = if company_ids.is_empty() {
+        Default::default()
+    } else {
+        company::Entity::find()
+            .filter(company::Column::Id.is_in(company_ids))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|d| DealView {
+            contact: names.get(&d.contact_id).cloned(),
+            company: d
+                .company_id
+                .and_then(|id| companies.get(&id).map(|n| CompanyName { id, name: n.clone() })),
+            id: d.id,
+            name: d.name,
+            value: d.value_cents as f64 / 100.0,
+            stage: d.stage,
+            status: d.status,
+            expected_close_date: clock::fmt(&d.expected_close_date),
+            actual_close_date: clock::fmt_opt(&d.actual_close_date),
+            probability: d.probability,
+            description: d.description,
+            contact_id: d.contact_id,
+            company_id: d.company_id,
+            user_id: d.user_id,
+            created_at: clock::fmt(&d.created_at),
+            updated_at: clock::fmt(&d.updated_at),
+        })
+        .collect())
+}
+
+pub struct ListParams {
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    pub min_cents: Option<i64>,
+    pub max_cents: Option<i64>,
+    pub search: Option<String>,
+    pub contact_id: Option<Uuid>,
+    pub company_id: Option<Uuid>,
+    pub sort: String,
+    pub dir: SortDir,
+    pub page: PageReq,
+}
+
+impl ListParams {
+    pub fn parse(q: &QueryParams) -> CoreResult<Self> {
+        let mut errs = q.errors();
+        let stage = q.opt_enum("stage", "Stage", &STAGES, &mut errs);
+        let status = q.opt_enum("status", "Status", &STATUSES, &mut errs);
+        let (from, to) = q.date_range("startDate", "endDate", &mut errs);
+        let mut money = |key: &str| {
+            let v = q.get(key)?;
+            match crate::input::parse_cents(v) {
+                Some(c) if c >= 0 => Some(c),
+                _ => {
+                    errs.add(key, "Value must be a positive amount");
+                    None
+                }
+            }
+        };
+        let min_cents = money("minValue");
+        let max_cents = money("maxValue");
+        let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
+        let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
+        let sort = q
+            .opt_enum("sort", "Sort", &SORTS, &mut errs)
+            .unwrap_or_else(|| "createdAt".into());
+        let dir = q.dir(if sort == "name" { SortDir::Asc } else { SortDir::Desc }, &mut errs);
+        let page = q.page(50, &mut errs);
+        errs.finish()?;
+        Ok(ListParams {
+            stage,
+            status,
+            from,
+            to,
+            min_cents,
+            max_cents,
+            search: q.search(),
+            contact_id,
+            company_id,
+            sort,
+            dir,
+            page,
+        })
+    }
+}
+
+pub fn condition(p: &ListParams) -> Condition {
+    let mut c = Condition::all();
+    if let Some(s) = &p.stage {
+        c = c.add(deal::Column::Stage.eq(s.as_str()));
+    }
+    if let Some(s) = &p.status {
+        c = c.add(deal::Column::Status.eq(s.as_str()));
+    }
+    if let Some(f) = p.from {
+        c = c.add(deal::Column::ExpectedCloseDate.gte(f));
+    }
+    if let Some(t) = p.to {
+        c = c.add(deal::Column::ExpectedCloseDate.lt(t));
+    }
+    if let Some(m) = p.min_cents {
+        c = c.add(deal::Column::ValueCents.gte(m));
+    }
+    if let Some(m) = p.max_cents {
+        c = c.add(deal::Column::ValueCents.lte(m));
+    }
+    if let Some(id) = p.contact_id {
+        c = c.add(deal::Column::ContactId.eq(id));
+    }
+    if let Some(id) = p.company_id {
+        c = c.add(deal::Column::CompanyId.eq(id));
+    }
+    if let Some(s) = &p.search {
+        let pat = format!("%{}%", like_escape(&s.to_lowercase()));
+        c = c.add(Expr::expr(Func::lower(Expr::col(deal::Column::Name))).like(LikeExpr::new(pat).escape('\\')));
+    }
+    c
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<DealView>> {
+    let base = scope::visible::<deal::Entity>(actor).filter(condition(p));
+    let total = base.clone().count(&db.conn).await?;
+    let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };
+    let col = match p.sort.as_str() {
+        "name" => deal::Column::Name,
+        "value" => deal::Column::ValueCents,
+        "stage" => deal::Column::Stage,
+        "expectedCloseDate" => deal::Column::ExpectedCloseDate,
+        _ => deal::Column::CreatedAt,
+    };
+    let rows = base
+        .order_by(col, order.clone())
+        .order_by(deal::Column::Id, order)
+        .offset(p.page.offset())
+        .limit(p.page.limit)
+        .all(&db.conn)
+        .await?;
+    Ok(Page {
+        items: views(db, rows).await?,
+        pagination: Pagination::new(p.page, total),
+    })
+}
+
+/// One kanban column: totals over every visible deal in the stage, and the first cards.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Column {
+    pub stage: String,
+    pub label: &'static str,
+    pub count: u64,
+    pub value: f64,
+    pub deals: Vec<DealView>,
+}
+
+/// Cards shown per column; the totals always cover the whole stage.
+pub const CARDS_PER_COLUMN: u64 = 50;
+
+pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Column>> {
+    let mut out = Vec::new();
+    for stage in STAGES {
+        let base = scope::visible::<deal::Entity>(actor)
+            .filter(condition(p))
+            .filter(deal::Column::Stage.eq(stage));
+        let count = base.clone().count(&db.conn).await?;
+        let sum: Option<i64> = base
+            .clone()
+            .select_only()
+            .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+            .into_tuple()
+            .one(&db.conn)
+            .await?
+            .flatten();
+        let rows = base
+            .order_by_desc(deal::Column::ValueCents)
+            .order_by_asc(deal::Column::Id)
+            .limit(CARDS_PER_COLUMN)
+            .all(&db.conn)
+            .await?;
+        out.push(Column {
+            stage: stage.into(),
+            label: stage_label(stage),
+            count,
+            value: sum.unwrap_or(0) as f64 / 100.0,
+            deals: views(db, rows).await?,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StageChange {
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub changed_by: Option<Uuid>,
+    pub changed_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DealDetail {
+    #[serde(flatten)]
+    pub deal: DealView,
+    pub stage_history: Vec<StageChange>,
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<DealDetail> {
+    let d = scope::get_visible::<deal::Entity>(db, actor, id, "Deal").await?;
+    let history = deal_stage_history::Entity::find()
+        .filter(deal_stage_history::Column::DealId.eq(id))
+        .order_by_asc(deal_stage_history::Column::ChangedAt)
+        .order_by_asc(deal_stage_history::Column::Id)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|h| StageChange {
+            from_stage: h.from_stage,
+            to_stage: h.to_stage,
+            changed_by: h.changed_by,
+            changed_at: clock::fmt(&h.changed_at),
+        })
+        .collect();
+    Ok(DealDetail {
+        deal: views(db, vec![d]).await?.remove(0),
+        stage_history: history,
+    })
+}

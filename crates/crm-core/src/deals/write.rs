@@ -1,0 +1,325 @@
+//! Writing deals: create, partial update, the kanban move (PATCH) and delete.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{STAGES, STATUSES, default_probability, status_of};
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{company, deal, deal_stage_history};
+use crate::error::{CoreError, CoreResult, FieldErrors};
+use crate::input::{Field, Input};
+use crate::{audit, clock, scope};
+
+struct Fields {
+    name: Field<String>,
+    value: Field<i64>,
+    stage: Field<String>,
+    status: Field<String>,
+    expected: Field<chrono::DateTime<chrono::Utc>>,
+    actual: Field<chrono::DateTime<chrono::Utc>>,
+    probability: Field<i64>,
+    description: Field<String>,
+    contact: Field<Uuid>,
+    company: Field<Uuid>,
+    owner: Field<Uuid>,
+}
+
+fn read(input: &mut Input) -> Fields {
+    let value = input.opt_money("value", "Deal value", "Deal value must be a positive number");
+    let value = input.required("value", "Deal value", value);
+    let expected = input.opt_datetime("expectedCloseDate", "Invalid date format");
+    let expected = input.required("expectedCloseDate", "Expected close date", expected);
+    let contact = input.opt_uuid("contactId", "Invalid contact ID");
+    let contact = input.required("contactId", "Contact", contact);
+    let probability = match input.opt_count(
+        "probability",
+        "Probability must be a whole number between 0 and 100",
+        "Probability must be between 0 and 100",
+    ) {
+        Field::Value(p) if p > 100 => {
+            input.error("probability", "Probability must be between 0 and 100");
+            Field::Absent
+        }
+        other => other,
+    };
+    Fields {
+        name: input.req_text("name", "Deal name", 255),
+        value,
+        stage: if input.has("stage") {
+            input.req_enum("stage", "Stage", &STAGES)
+        } else {
+            Field::Absent
+        },
+        status: if input.has("status") {
+            input.req_enum("status", "Status", &STATUSES)
+        } else {
+            Field::Absent
+        },
+        expected,
+        actual: input.opt_datetime("actualCloseDate", "Invalid date format"),
+        probability,
+        description: input.opt_text("description", "Description", 1000),
+        contact,
+        company: input.opt_uuid("companyId", "Invalid company ID"),
+        owner: input.opt_uuid("userId", "Invalid user ID"),
+    }
+}
+
+/// The stage a request asks for, from `stage` and/or `status`; status follows stage.
+fn target_stage(stage: &Field<String>, status: &Field<String>, current: Option<&str>) -> CoreResult<Option<String>> {
+    match (stage, status) {
+        (Field::Value(s), Field::Value(st)) if status_of(s) != st => Err(CoreError::field(
+            "status",
+            format!(
+                "Status {st} does not match stage {s} (status follows stage: closed_won is won, closed_lost is lost, others are open)"
+            ),
+        )),
+        (Field::Value(s), _) => Ok(Some(s.clone())),
+        (_, Field::Value(st)) => match (st.as_str(), current) {
+            ("won", _) => Ok(Some("closed_won".into())),
+            ("lost", _) => Ok(Some("closed_lost".into())),
+            (_, Some(cur)) if status_of(cur) != "open" => {
+                Err(CoreError::field("stage", "To reopen a deal, move it to an open stage"))
+            }
+            _ => Ok(None),
+        },
+        _ => Ok(None),
+    }
+}
+
+/// The company of a deal must be its contact's company when the contact has one.
+async fn company_for(
+    db: &Db,
+    requested: &Field<Uuid>,
+    contact_company: Option<Uuid>,
+    current: Option<Uuid>,
+) -> CoreResult<Option<Uuid>> {
+    let chosen = match requested {
+        Field::Value(id) => Some(*id),
+        Field::Null => None,
+        Field::Absent => current.or(contact_company),
+    };
+    if let (Some(c), Some(cc)) = (chosen, contact_company)
+        && c != cc
+    {
+        return Err(CoreError::field(
+            "companyId",
+            "Company must match the contact's company",
+        ));
+    }
+    if let Some(c) = chosen
+        && company::Entity::find_by_id(c).one(&db.conn).await?.is_none()
+    {
+        return Err(CoreError::field("companyId", "Company not found"));
+    }
+    Ok(chosen)
+}
+
+async fn record_stage(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    deal_id: Uuid,
+    from: Option<&str>,
+    to: &str,
+) -> CoreResult<()> {
+    deal_stage_history::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        deal_id: Set(deal_id),
+        from_stage: Set(from.map(str::to_string)),
+        to_stage: Set(to.to_string()),
+        changed_by: Set(Some(actor.id)),
+        changed_at: Set(clock::now()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let stage = target_stage(&f.stage, &f.status, None)?.unwrap_or_else(|| "lead".into());
+    let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
+    let company_id = company_for(db, &f.company, contact.company_id, None).await?;
+    let requested = match f.owner {
+        Field::Value(v) => Field::Value(v),
+        _ => Field::Value(scope::default_owner(actor, &contact)),
+    };
+    let owner = scope::resolve_owner(db, actor, requested, None, true).await?;
+    let now = clock::now();
+    let status = status_of(&stage);
+    let actual = if status == "open" {
+        None
+    } else {
+        Some(f.actual.value().unwrap_or(now))
+    };
+    let txn = db.conn.begin().await?;
+    let saved = deal::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        name: Set(f.name.value().unwrap_or_default()),
+        value_cents: Set(f.value.value().unwrap_or(0)),
+        probability: Set(f
+            .probability
+            .value()
+            .map(|p| p as i32)
+            .unwrap_or_else(|| default_probability(&stage))),
+        status: Set(status.into()),
+        stage: Set(stage.clone()),
+        expected_close_date: Set(f.expected.value().unwrap_or(now)),
+        actual_close_date: Set(actual),
+        description: Set(f.description.into_option()),
+        contact_id: Set(contact.id),
+        company_id: Set(company_id),
+        user_id: Set(owner),
+        is_demo: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    record_stage(&txn, actor, saved.id, None, &stage).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "create",
+        "deal",
+        Some(saved.id.to_string()),
+        Some(json!({"name": saved.name, "stage": stage})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Apply a stage change to an active model: status, close date and history follow.
+async fn apply_stage(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    am: &mut deal::ActiveModel,
+    current: &deal::Model,
+    stage: &str,
+    actual: Option<chrono::DateTime<chrono::Utc>>,
+) -> CoreResult<()> {
+    let status = status_of(stage);
+    am.stage = Set(stage.to_string());
+    am.status = Set(status.to_string());
+    let was_closed = status_of(&current.stage) != "open";
+    am.actual_close_date = Set(match (status != "open", was_closed) {
+        (false, _) => None,
+        (true, true) if current.stage == stage => actual.or(current.actual_close_date),
+        (true, _) => Some(actual.unwrap_or_else(clock::now)),
+    });
+    if stage != current.stage {
+        record_stage(conn, actor, current.id, Some(&current.stage), stage).await?;
+    }
+    Ok(())
+}
+
+/// Partial update (PUT): only fields present change.
+pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<deal::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let current = scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
+    let stage = target_stage(&f.stage, &f.status, Some(&current.stage))?;
+    let contact_company = match f.contact {
+        Field::Value(cid) => scope::attachable_contact(db, actor, cid).await?.company_id,
+        _ => crate::entities::contact::Entity::find_by_id(current.contact_id)
+            .one(&db.conn)
+            .await?
+            .and_then(|c| c.company_id),
+    };
+    let company_id = match (&f.company, &f.contact) {
+        (Field::Absent, Field::Absent) => current.company_id,
+        _ => {
+            company_for(
+                db,
+                &f.company,
+                contact_company,
+                if f.contact.is_absent() {
+                    current.company_id
+                } else {
+                    None
+                },
+            )
+            .await?
+        }
+    };
+    let owner = scope::resolve_owner(db, actor, f.owner, current.user_id, false).await?;
+    let mut am: deal::ActiveModel = current.clone().into();
+    if let Field::Value(n) = f.name {
+        am.name = Set(n);
+    }
+    if let Field::Value(v) = f.value {
+        am.value_cents = Set(v);
+    }
+    if let Field::Value(e) = f.expected {
+        am.expected_close_date = Set(e);
+    }
+    if let Field::Value(p) = f.probability {
+        am.probability = Set(p as i32);
+    }
+    am.description = Set(f.description.apply(current.description.clone()));
+    if let Field::Value(c) = f.contact {
+        am.contact_id = Set(c);
+    }
+    am.company_id = Set(company_id);
+    am.user_id = Set(owner);
+    am.updated_at = Set(clock::now());
+    let txn = db.conn.begin().await?;
+    let target = stage.unwrap_or_else(|| current.stage.clone());
+    apply_stage(&txn, actor, &mut am, &current, &target, f.actual.value()).await?;
+    let saved = am.update(&txn).await?;
+    audit::record(&txn, Some(actor), "update", "deal", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The kanban move: `{stage?, status?}`, validated; two users moving the same deal both
+/// land in the history and the last write wins.
+pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<deal::Model> {
+    let stage = if input.has("stage") {
+        input.req_enum("stage", "Stage", &STAGES)
+    } else {
+        Field::Absent
+    };
+    let status = if input.has("status") {
+        input.req_enum("status", "Status", &STATUSES)
+    } else {
+        Field::Absent
+    };
+    input.finish()?;
+    if stage.is_absent() && status.is_absent() {
+        let mut e = FieldErrors::default();
+        e.add("stage", "Stage is required");
+        e.finish()?;
+    }
+    let current = scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
+    let target = target_stage(&stage, &status, Some(&current.stage))?.unwrap_or_else(|| current.stage.clone());
+    let txn = db.conn.begin().await?;
+    let mut am: deal::ActiveModel = current.clone().into();
+    apply_stage(&txn, actor, &mut am, &current, &target, None).await?;
+    am.updated_at = Set(clock::now());
+    let saved = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "update",
+        "deal",
+        Some(id.to_string()),
+        Some(json!({"stage": [current.stage, target]})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
+    scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
+    let txn = db.conn.begin().await?;
+    deal::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(&txn, Some(actor), "delete", "deal", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(())
+}

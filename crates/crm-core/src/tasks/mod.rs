@@ -1,0 +1,290 @@
+//! Tasks: to-dos with a due date and priority against a contact. "Overdue" means not
+//! completed and due before now — everywhere.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::activities::{ContactName, contact_names};
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::task;
+use crate::error::{CoreError, CoreResult};
+use crate::input::{Field, Input, Mode};
+use crate::page::{Page, Pagination};
+use crate::query::QueryParams;
+use crate::text::like_escape;
+use crate::{audit, clock, scope};
+
+pub const PRIORITIES: [&str; 3] = ["low", "medium", "high"];
+pub const STATUSES: [&str; 3] = ["open", "completed", "overdue"];
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskView {
+    pub id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub due_date: String,
+    pub priority: String,
+    pub completed: bool,
+    pub completed_at: Option<String>,
+    pub contact_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Not completed and due before now.
+    pub overdue: bool,
+    pub contact: Option<ContactName>,
+}
+
+async fn views(db: &Db, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
+    let names = contact_names(db, rows.iter().map(|t| t.contact_id).collect()).await?;
+    let now = clock::now();
+    Ok(rows
+        .into_iter()
+        .map(|t| TaskView {
+            contact: names.get(&t.contact_id).cloned(),
+            overdue: !t.completed && t.due_date < now,
+            id: t.id,
+            title: t.title,
+            description: t.description,
+            due_date: clock::fmt(&t.due_date),
+            priority: t.priority,
+            completed: t.completed,
+            completed_at: clock::fmt_opt(&t.completed_at),
+            contact_id: t.contact_id,
+            user_id: t.user_id,
+            created_at: clock::fmt(&t.created_at),
+            updated_at: clock::fmt(&t.updated_at),
+        })
+        .collect())
+}
+
+pub struct ListParams {
+    pub status: Option<String>,
+    pub priority: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    pub search: Option<String>,
+    pub contact_id: Option<Uuid>,
+    pub page: crate::page::PageReq,
+}
+
+impl ListParams {
+    pub fn parse(q: &QueryParams) -> CoreResult<Self> {
+        let mut errs = q.errors();
+        let status = q.opt_enum("status", "Status", &STATUSES, &mut errs);
+        let priority = q.opt_enum("priority", "Priority", &PRIORITIES, &mut errs);
+        let (from, to) = q.date_range("startDate", "endDate", &mut errs);
+        let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
+        let page = q.page(50, &mut errs);
+        errs.finish()?;
+        Ok(ListParams {
+            status,
+            priority,
+            from,
+            to,
+            search: q.search(),
+            contact_id,
+            page,
+        })
+    }
+}
+
+/// Open first, then by due date; filters combine (a date range never replaces "overdue").
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<TaskView>> {
+    let now = clock::now();
+    let mut c = Condition::all();
+    match p.status.as_deref() {
+        Some("open") => c = c.add(task::Column::Completed.eq(false)),
+        Some("completed") => c = c.add(task::Column::Completed.eq(true)),
+        Some("overdue") => {
+            c = c
+                .add(task::Column::Completed.eq(false))
+                .add(task::Column::DueDate.lt(now))
+        }
+        _ => {}
+    }
+    if let Some(pr) = &p.priority {
+        c = c.add(task::Column::Priority.eq(pr.as_str()));
+    }
+    if let Some(f) = p.from {
+        c = c.add(task::Column::DueDate.gte(f));
+    }
+    if let Some(t) = p.to {
+        c = c.add(task::Column::DueDate.lt(t));
+    }
+    if let Some(id) = p.contact_id {
+        c = c.add(task::Column::ContactId.eq(id));
+    }
+    if let Some(s) = &p.search {
+        let pat = format!("%{}%", like_escape(&s.to_lowercase()));
+        c = c.add(Expr::expr(Func::lower(Expr::col(task::Column::Title))).like(LikeExpr::new(pat).escape('\\')));
+    }
+    let base = scope::visible::<task::Entity>(actor).filter(c);
+    let total = base.clone().count(&db.conn).await?;
+    let rows = base
+        .order_by(task::Column::Completed, Order::Asc)
+        .order_by(task::Column::DueDate, Order::Asc)
+        .order_by(task::Column::Id, Order::Asc)
+        .offset(p.page.offset())
+        .limit(p.page.limit)
+        .all(&db.conn)
+        .await?;
+    Ok(Page {
+        items: views(db, rows).await?,
+        pagination: Pagination::new(p.page, total),
+    })
+}
+
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<TaskView> {
+    let t = scope::get_visible::<task::Entity>(db, actor, id, "Task").await?;
+    Ok(views(db, vec![t]).await?.remove(0))
+}
+
+struct Fields {
+    title: Field<String>,
+    description: Field<String>,
+    due: Field<chrono::DateTime<chrono::Utc>>,
+    priority: Field<String>,
+    contact: Field<Uuid>,
+    owner: Field<Uuid>,
+}
+
+fn read(input: &mut Input) -> Fields {
+    let creating = input.mode() == Mode::Create;
+    let due = input.opt_datetime("dueDate", "Invalid date format");
+    let due = match due {
+        Field::Absent if creating && !input.has_error("dueDate") => {
+            input.error("dueDate", "Due date is required");
+            Field::Absent
+        }
+        Field::Null => {
+            input.error("dueDate", "Due date is required");
+            Field::Absent
+        }
+        other => other,
+    };
+    let contact = input.opt_uuid("contactId", "Invalid contact ID");
+    let contact = match contact {
+        Field::Absent if creating && !input.has_error("contactId") => {
+            input.error("contactId", "Contact is required");
+            Field::Absent
+        }
+        Field::Null => {
+            input.error("contactId", "Contact is required");
+            Field::Absent
+        }
+        other => other,
+    };
+    Fields {
+        title: input.req_text("title", "Title", 200),
+        description: input.opt_text("description", "Description", 1000),
+        due,
+        priority: if creating && !input.has("priority") {
+            Field::Value("medium".into())
+        } else {
+            input.req_enum("priority", "Priority", &PRIORITIES)
+        },
+        contact,
+        owner: input.opt_uuid("userId", "Invalid user ID"),
+    }
+}
+
+pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
+    let requested = match f.owner {
+        Field::Value(v) => Field::Value(v),
+        _ => Field::Value(scope::default_owner(actor, &contact)),
+    };
+    let owner = scope::resolve_owner(db, actor, requested, None, true).await?;
+    let now = clock::now();
+    let txn = db.conn.begin().await?;
+    let saved = task::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        title: Set(f.title.value().unwrap_or_default()),
+        description: Set(f.description.into_option()),
+        due_date: Set(f.due.value().unwrap_or(now)),
+        priority: Set(f.priority.value().unwrap_or_else(|| "medium".into())),
+        completed: Set(false),
+        completed_at: Set(None),
+        contact_id: Set(contact.id),
+        user_id: Set(owner),
+        is_demo: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        Some(actor),
+        "create",
+        "task",
+        Some(saved.id.to_string()),
+        Some(json!({"title": saved.title})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<task::Model> {
+    let f = read(&mut input);
+    input.finish()?;
+    let current = scope::get_writable::<task::Entity>(db, actor, id, "Task").await?;
+    if let Field::Value(cid) = f.contact {
+        scope::attachable_contact(db, actor, cid).await?;
+    }
+    let owner = scope::resolve_owner(db, actor, f.owner, current.user_id, false).await?;
+    let mut am: task::ActiveModel = current.clone().into();
+    if let Field::Value(t) = f.title {
+        am.title = Set(t);
+    }
+    am.description = Set(f.description.apply(current.description.clone()));
+    if let Field::Value(d) = f.due {
+        am.due_date = Set(d);
+    }
+    if let Field::Value(p) = f.priority {
+        am.priority = Set(p);
+    }
+    if let Field::Value(c) = f.contact {
+        am.contact_id = Set(c);
+    }
+    am.user_id = Set(owner);
+    am.updated_at = Set(clock::now());
+    let txn = db.conn.begin().await?;
+    let saved = am.update(&txn).await?;
+    audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The completion toggle: sets `completedAt` when completed, clears it when reopened.
+pub async fn set_completed(db: &Db, actor: &Actor, id: Uuid, completed: Option<bool>) -> CoreResult<task::Model> {
+    let completed = completed.ok_or_else(|| CoreError::field("completed", "completed must be a boolean"))?;
+    let current = scope::get_writable::<task::Entity>(db, actor, id, "Task").await?;
+    let mut am: task::ActiveModel = current.into();
+    let now = clock::now();
+    am.completed = Set(completed);
+    am.completed_at = Set(completed.then_some(now));
+    am.updated_at = Set(now);
+    Ok(am.update(&db.conn).await?)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
+    scope::get_writable::<task::Entity>(db, actor, id, "Task").await?;
+    let txn = db.conn.begin().await?;
+    task::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(&txn, Some(actor), "delete", "task", Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(())
+}

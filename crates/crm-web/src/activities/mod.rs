@@ -1,0 +1,63 @@
+//! `/api/activities`: list (type, date range, search, contact, pagination), create, get,
+//! partial update, delete.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use crm_core::activities as core;
+use crm_core::input::Mode;
+use crm_core::query::QueryParams;
+use serde_json::json;
+
+use crate::AppState;
+use crate::contacts::parse_id;
+use crate::http::body::JsonObject;
+use crate::http::error::{ApiResult, envelope};
+use crate::http::session::ApiActor;
+
+pub async fn index(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let p = core::ListParams::parse(&QueryParams::new(q))?;
+    let page = core::list(&state.db, &actor, &p).await?;
+    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(envelope(
+        StatusCode::OK,
+        core::get(&state.db, &actor, parse_id(&id, "activity")?).await?,
+    ))
+}
+
+pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
+    let a = core::create(&state.db, &actor, body.input(Mode::Create)).await?;
+    Ok(envelope(StatusCode::CREATED, core::get(&state.db, &actor, a.id).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "activity")?;
+    core::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
+    Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    core::delete(&state.db, &actor, parse_id(&id, "activity")?).await?;
+    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
+}

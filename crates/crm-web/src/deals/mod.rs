@@ -1,0 +1,86 @@
+//! `/api/deals`: list (stage, status, value and date ranges, search, contact, company,
+//! sort, pagination), the kanban board, create, get (with stage history), partial update,
+//! the stage move (PATCH), delete.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use crm_core::deals::{self as core, write};
+use crm_core::input::Mode;
+use crm_core::query::QueryParams;
+use serde_json::json;
+
+use crate::AppState;
+use crate::contacts::parse_id;
+use crate::http::body::JsonObject;
+use crate::http::error::{ApiResult, envelope};
+use crate::http::session::ApiActor;
+
+pub async fn index(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let p = core::ListParams::parse(&QueryParams::new(q))?;
+    let page = core::list(&state.db, &actor, &p).await?;
+    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+}
+
+/// `GET /api/deals/board`: one column per stage with totals and the first cards.
+pub async fn board(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let p = core::ListParams::parse(&QueryParams::new(q))?;
+    Ok(envelope(StatusCode::OK, core::board(&state.db, &actor, &p).await?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    Ok(envelope(
+        StatusCode::OK,
+        core::get(&state.db, &actor, parse_id(&id, "deal")?).await?,
+    ))
+}
+
+pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
+    let d = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
+    Ok(envelope(StatusCode::CREATED, core::get(&state.db, &actor, d.id).await?))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "deal")?;
+    write::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
+    Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
+}
+
+/// `PATCH /api/deals/{id} {"stage"?, "status"?}` (the kanban move).
+pub async fn move_stage(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "deal")?;
+    write::move_stage(&state.db, &actor, id, body.input(Mode::Update)).await?;
+    Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    write::delete(&state.db, &actor, parse_id(&id, "deal")?).await?;
+    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
+}

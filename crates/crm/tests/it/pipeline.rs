@@ -1,0 +1,336 @@
+//! Activities, tasks and deals over the API: validation, scoping, the completion toggle,
+//! stage ↔ status rules, stage history, the kanban board, cascades.
+
+use crm_core::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::both;
+use crate::support::TestApp;
+
+async fn activities_crud_and_rules(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let c = rep.contact("Act", "Ivity", json!({})).await;
+    let foreign = other.contact("Not", "Yours", json!({})).await;
+    let (st, v) = rep
+        .post(
+            "/api/activities",
+            json!({"subject": "Intro call", "contactId": c, "type": "call", "description": "went well"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["type"], "call");
+    assert_eq!(v["data"]["contact"]["firstName"], "Act");
+    let id = v["data"]["id"].as_str().unwrap().to_string();
+    let (st, v) = rep
+        .post("/api/activities", json!({"subject": "Note", "contactId": c}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(v["data"]["type"], "note", "type defaults to note");
+
+    for (body, field, msg) in [
+        (json!({"subject": "x"}), "contactId", "Contact is required"),
+        (
+            json!({"subject": "x", "contactId": foreign}),
+            "contactId",
+            "Contact not found",
+        ),
+        (
+            json!({"subject": "x", "contactId": "nope"}),
+            "contactId",
+            "Invalid contact ID",
+        ),
+        (json!({"subject": "", "contactId": c}), "subject", "Subject is required"),
+        (
+            json!({"subject": "x", "contactId": c, "type": "fax"}),
+            "type",
+            "Activity type must be one of: call, email, meeting, note",
+        ),
+    ] {
+        let (st, v) = rep.post("/api/activities", body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["fieldErrors"][field], msg);
+    }
+    let (_, v) = rep.get("/api/activities?type=call&search=WENT").await;
+    assert_eq!(v["pagination"]["total"], 1);
+    let (_, v) = rep.get("/api/activities?fromDate=2000-01-01&toDate=2000-01-02").await;
+    assert_eq!(v["pagination"]["total"], 0);
+    let (st, _) = rep.get("/api/activities?fromDate=2030-01-02&toDate=2030-01-01").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "from after to");
+    let (st, v) = rep
+        .put(&format!("/api/activities/{id}"), json!({"type": "meeting"}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["data"]["type"], "meeting", "type changes are kept");
+    assert_eq!(v["data"]["description"], "went well");
+    let (st, _) = other.get(&format!("/api/activities/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = rep.delete(&format!("/api/activities/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+}
+both!(activities_crud_and_rules);
+
+async fn tasks_toggle_and_overdue(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let c = rep.contact("Task", "Owner", json!({})).await;
+    let (st, v) = rep
+        .post(
+            "/api/tasks",
+            json!({"title": "Call back", "dueDate": "2020-01-01T09:00:00Z", "contactId": c, "priority": "high"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["overdue"], true);
+    let old = v["data"]["id"].as_str().unwrap().to_string();
+    let (_, v) = rep
+        .post(
+            "/api/tasks",
+            json!({"title": "Later", "dueDate": "2099-01-01", "contactId": c}),
+        )
+        .await;
+    assert_eq!(v["data"]["priority"], "medium");
+    let (st, v) = rep
+        .post(
+            "/api/tasks",
+            json!({"title": "Bad", "dueDate": "someday", "contactId": c}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["fieldErrors"]["dueDate"], "Invalid date format");
+    let (_, v) = rep.get("/api/tasks?status=overdue").await;
+    assert_eq!(v["pagination"]["total"], 1);
+    let (_, v) = rep
+        .get("/api/tasks?status=overdue&startDate=2019-12-01&endDate=2020-02-01")
+        .await;
+    assert_eq!(
+        v["pagination"]["total"], 1,
+        "a date range narrows overdue, never replaces it"
+    );
+    let (_, v) = rep
+        .get("/api/tasks?status=overdue&startDate=2098-01-01&endDate=2100-01-01")
+        .await;
+    assert_eq!(v["pagination"]["total"], 0);
+
+    let patch = |body: serde_json::Value| {
+        rep.http
+            .patch(format!("{}/api/tasks/{old}", rep.base))
+            .header("X-CSRF-Token", rep.csrf.clone().unwrap())
+            .json(&body)
+            .send()
+    };
+    let res = patch(json!({"completed": "yes"})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["error"], "completed must be a boolean");
+    let v: serde_json::Value = patch(json!({"completed": true})).await.unwrap().json().await.unwrap();
+    assert_eq!(v["data"]["completed"], true);
+    assert!(v["data"]["completedAt"].is_string());
+    assert_eq!(v["data"]["overdue"], false);
+    let v: serde_json::Value = patch(json!({"completed": false})).await.unwrap().json().await.unwrap();
+    assert!(v["data"]["completedAt"].is_null(), "reopening clears completedAt");
+    let (_, v) = rep.get("/api/tasks?status=open").await;
+    assert_eq!(v["pagination"]["total"], 2);
+}
+both!(tasks_toggle_and_overdue);
+
+async fn deals_follow_their_stage(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let (_, co) = rep.post("/api/companies", json!({"name": "Dealco"})).await;
+    let co = co["data"]["id"].as_str().unwrap().to_string();
+    let (_, other_co) = rep.post("/api/companies", json!({"name": "Otherco"})).await;
+    let other_co = other_co["data"]["id"].as_str().unwrap().to_string();
+    let c = rep.contact("Deal", "Maker", json!({"companyId": co})).await;
+    let (st, v) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Pilot", "value": 1234.5, "expectedCloseDate": "2030-06-30", "contactId": c}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let d = &v["data"];
+    assert_eq!(
+        (d["stage"].as_str(), d["status"].as_str(), d["probability"].as_i64()),
+        (Some("lead"), Some("open"), Some(10))
+    );
+    assert_eq!(d["value"], 1234.5);
+    assert_eq!(d["companyId"], co.as_str(), "the contact's company by default");
+    assert_eq!(d["stageHistory"].as_array().unwrap().len(), 1);
+    let id = d["id"].as_str().unwrap().to_string();
+
+    for (body, field, msg) in [
+        (
+            json!({"name": "x", "value": -1, "expectedCloseDate": "2030-01-01", "contactId": c}),
+            "value",
+            "Deal value must be a positive number",
+        ),
+        (
+            json!({"name": "x", "value": "100", "expectedCloseDate": "2030-01-01", "contactId": c}),
+            "value",
+            "Deal value must be a number",
+        ),
+        (
+            json!({"name": "x", "value": 1, "expectedCloseDate": "2030-01-01", "contactId": c, "probability": 101}),
+            "probability",
+            "Probability must be between 0 and 100",
+        ),
+        (
+            json!({"name": "x", "value": 1, "expectedCloseDate": "2030-01-01", "contactId": c, "probability": 1.5}),
+            "probability",
+            "Probability must be a whole number between 0 and 100",
+        ),
+        (
+            json!({"name": "x", "value": 1, "expectedCloseDate": "2030-01-01", "contactId": c, "stage": "won"}),
+            "stage",
+            "Stage must be one of: lead, qualified, proposal, negotiation, closed_won, closed_lost",
+        ),
+        (
+            json!({"name": "x", "value": 1, "expectedCloseDate": "2030-01-01", "contactId": c, "companyId": other_co}),
+            "companyId",
+            "Company must match the contact's company",
+        ),
+        (
+            json!({"name": "x", "value": 1, "contactId": c}),
+            "expectedCloseDate",
+            "Expected close date is required",
+        ),
+    ] {
+        let (st, v) = rep.post("/api/deals", body).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["fieldErrors"][field], msg, "{v}");
+    }
+
+    let patch = |body: serde_json::Value| {
+        rep.http
+            .patch(format!("{}/api/deals/{id}", rep.base))
+            .header("X-CSRF-Token", rep.csrf.clone().unwrap())
+            .json(&body)
+            .send()
+    };
+    let v: serde_json::Value = patch(json!({"stage": "closed_won"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["data"]["status"], "won");
+    let closed_at = v["data"]["actualCloseDate"].as_str().unwrap().to_string();
+    let (_, v) = rep
+        .put(&format!("/api/deals/{id}"), json!({"description": "signed"}))
+        .await;
+    assert_eq!(
+        v["data"]["actualCloseDate"],
+        closed_at.as_str(),
+        "saving a closed deal keeps its close date"
+    );
+    let v: serde_json::Value = patch(json!({"stage": "proposal"})).await.unwrap().json().await.unwrap();
+    assert_eq!(v["data"]["status"], "open");
+    assert!(
+        v["data"]["actualCloseDate"].is_null(),
+        "leaving a closed stage clears the close date"
+    );
+    let res = patch(json!({"stage": "nowhere"})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = patch(json!({"stage": "lead", "status": "won"})).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "status must follow stage");
+    let v: serde_json::Value = patch(json!({"status": "lost"})).await.unwrap().json().await.unwrap();
+    assert_eq!(v["data"]["stage"], "closed_lost");
+    let stages: Vec<&str> = v["data"]["stageHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["toStage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["lead", "closed_won", "proposal", "closed_lost"],
+        "every move is in the history"
+    );
+
+    // board and filters
+    rep.post(
+        "/api/deals",
+        json!({"name": "Big", "value": 5000, "expectedCloseDate": "2030-01-01", "contactId": c, "stage": "proposal"}),
+    )
+    .await;
+    let (_, v) = rep.get("/api/deals/board").await;
+    let cols = v["data"].as_array().unwrap();
+    assert_eq!(cols.len(), 6);
+    let proposal = cols.iter().find(|c| c["stage"] == "proposal").unwrap();
+    assert_eq!(
+        (proposal["count"].as_u64(), proposal["value"].as_f64()),
+        (Some(1), Some(5000.0))
+    );
+    let (_, v) = rep.get("/api/deals?minValue=2000&maxValue=6000").await;
+    assert_eq!(v["pagination"]["total"], 1);
+    let (_, v) = rep.get("/api/deals?status=lost").await;
+    assert_eq!(v["pagination"]["total"], 1);
+}
+both!(deals_follow_their_stage);
+
+async fn concurrent_moves_and_scoping(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let manager = app.user(Role::Manager).await;
+    let c = rep.contact("Move", "Me", json!({})).await;
+    let (_, v) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Race", "value": 10, "expectedCloseDate": "2030-01-01", "contactId": c}),
+        )
+        .await;
+    let id = v["data"]["id"].as_str().unwrap().to_string();
+    let mv = |stage: &'static str| {
+        rep.http
+            .patch(format!("{}/api/deals/{id}", rep.base))
+            .header("X-CSRF-Token", rep.csrf.clone().unwrap())
+            .json(&json!({"stage": stage}))
+            .send()
+    };
+    let (a, b) = tokio::join!(mv("qualified"), mv("proposal"));
+    assert_eq!(
+        (a.unwrap().status(), b.unwrap().status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    let (_, v) = rep.get(&format!("/api/deals/{id}")).await;
+    let history = v["data"]["stageHistory"].as_array().unwrap();
+    assert_eq!(history.len(), 3, "both moves are recorded: {history:?}");
+    assert_eq!(v["data"]["stage"], history[2]["toStage"], "the last write wins cleanly");
+
+    let res = manager
+        .http
+        .patch(format!("{}/api/deals/{id}", manager.base))
+        .header("X-CSRF-Token", manager.csrf.clone().unwrap())
+        .json(&json!({"stage": "lead"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "managers read others' deals but do not move them"
+    );
+    let other = app.user(Role::Rep).await;
+    let (st, _) = other.get(&format!("/api/deals/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = other.get("/api/deals/board").await;
+    assert!(
+        v["data"].as_array().unwrap().iter().all(|c| c["count"] == 0),
+        "the board is scoped too"
+    );
+
+    // deleting the contact removes its deals, tasks and activities
+    rep.post(
+        "/api/tasks",
+        json!({"title": "t", "dueDate": "2030-01-01", "contactId": c}),
+    )
+    .await;
+    rep.post("/api/activities", json!({"subject": "s", "contactId": c}))
+        .await;
+    let (st, _) = rep.delete(&format!("/api/contacts/{c}")).await;
+    assert_eq!(st, StatusCode::OK);
+    for path in ["/api/deals", "/api/tasks", "/api/activities"] {
+        let (_, v) = rep.get(path).await;
+        assert_eq!(v["pagination"]["total"], 0, "{path}");
+    }
+}
+both!(concurrent_moves_and_scoping);
