@@ -494,6 +494,96 @@ document.addEventListener('input', (event) => {
   meter.textContent = input.value ? `Strength: ${STRENGTH[score]}` : '';
 });
 
+// --- 10c. Kanban -------------------------------------------------------------------------
+// Cards (.kanban-card[data-deal]) drag between columns (.kanban-col[data-stage]). The move
+// shows at once, persists with PATCH /api/deals/{id}, and snaps back with a message when
+// the server refuses. Without JS each card has a stage select that posts the move.
+
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+
+function showToast(message, kind) {
+  const toast = document.createElement('div');
+  toast.className = `toast toast-${kind}`;
+  toast.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  toast.dataset.autohide = '6000';
+  toast.textContent = message;
+  document.body.append(toast);
+  armToast(toast);
+}
+
+function shiftTotals(col, card, sign) {
+  const count = col.querySelector('[data-count]');
+  const total = col.querySelector('[data-total]');
+  const value = Number(card.dataset.value) || 0;
+  if (count) count.textContent = String(Math.max(0, Number(count.textContent) + sign));
+  if (total) {
+    const now = (Number(total.dataset.value ?? NaN) || Number(total.textContent.replace(/[^0-9.-]/g, '')) || 0) + sign * value;
+    total.dataset.value = String(now);
+    total.textContent = usd.format(now);
+  }
+}
+
+function placeCard(card, col) {
+  col.querySelector('.kanban-empty')?.remove();
+  col.querySelector('[data-dropzone]').prepend(card);
+}
+
+document.addEventListener('dragstart', (event) => {
+  const card = event.target instanceof Element && event.target.closest('.kanban-card');
+  if (!card) return;
+  event.dataTransfer.setData('text/plain', card.dataset.deal);
+  event.dataTransfer.effectAllowed = 'move';
+  card.classList.add('dragging');
+});
+
+document.addEventListener('dragend', () => {
+  document.querySelectorAll('.dragging, .drop-target').forEach((el) => el.classList.remove('dragging', 'drop-target'));
+});
+
+document.addEventListener('dragover', (event) => {
+  const col = event.target instanceof Element && event.target.closest('.kanban-col');
+  if (!col) return;
+  event.preventDefault();
+  document.querySelectorAll('.drop-target').forEach((el) => el !== col && el.classList.remove('drop-target'));
+  col.classList.add('drop-target');
+});
+
+document.addEventListener('drop', async (event) => {
+  const col = event.target instanceof Element && event.target.closest('.kanban-col');
+  if (!col) return;
+  event.preventDefault();
+  col.classList.remove('drop-target');
+  const id = event.dataTransfer.getData('text/plain');
+  const card = document.querySelector(`.kanban-card[data-deal="${CSS.escape(id)}"]`);
+  const from = card?.closest('.kanban-col');
+  if (!card || from === col) return;
+  const select = card.querySelector('select[name=stage]');
+  const previous = select?.value;
+  placeCard(card, col);
+  shiftTotals(from, card, -1);
+  shiftTotals(col, card, +1);
+  if (select) select.value = col.dataset.stage;
+  try {
+    const csrf = document.querySelector('meta[name=csrf-token]')?.content || '';
+    const res = await fetch(`/api/deals/${id}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ stage: col.dataset.stage }),
+    });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.error || 'The server refused the move.');
+    }
+    card.dataset.stage = col.dataset.stage;
+  } catch (err) {
+    placeCard(card, from);
+    shiftTotals(col, card, -1);
+    shiftTotals(from, card, +1);
+    if (select) select.value = previous;
+    showToast(`Not moved: ${err.message}`, 'error');
+  }
+});
+
 // --- 11. Start-up -------------------------------------------------------------------
 
 function init() {

@@ -1,5 +1,7 @@
 //! `/api/activities`: list (type, date range, search, contact, pagination), create, get,
-//! partial update, delete.
+//! partial update, delete. Pages in [`pages`].
+
+pub mod pages;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};

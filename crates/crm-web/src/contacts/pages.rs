@@ -118,11 +118,21 @@ struct ShowPage {
     company: Option<CompanyView>,
     tab: String,
     deps: list::Dependents,
+    deals: Vec<crm_core::deals::DealView>,
+    tasks: Vec<crm_core::tasks::TaskView>,
+    activities: Vec<crm_core::activities::ActivityView>,
+    back: String,
 }
 
 impl ShowPage {
     fn date(&self, s: &str) -> String {
         short_date(s)
+    }
+    fn money(&self, v: &f64) -> String {
+        crate::web::money(*v)
+    }
+    fn label(&self, s: &str) -> &'static str {
+        crm_core::deals::stage_label(s)
     }
 }
 
@@ -142,12 +152,40 @@ pub async fn show(
     };
     let chrome = Chrome::new(&ctx, d.contact.full_name(), "contacts").with_notice(notice(qp.get("done"), None));
     let company = d.company.map(|c| CompanyView::new(c, Default::default()));
+    let actor = &ctx.session.actor;
+    let related = QueryParams::new(vec![
+        ("contactId".into(), id.to_string()),
+        ("limit".into(), "100".into()),
+    ]);
+    let (mut deals, mut tasks, mut activities) = (vec![], vec![], vec![]);
+    match tab.as_str() {
+        "deals" => {
+            deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related)?)
+                .await?
+                .items
+        }
+        "tasks" => {
+            tasks = crm_core::tasks::list(&state.db, actor, &crm_core::tasks::ListParams::parse(&related)?)
+                .await?
+                .items
+        }
+        "activities" => {
+            let p = crm_core::activities::ListParams::parse(&related)?;
+            activities = crm_core::activities::list(&state.db, actor, &p).await?.items
+        }
+        _ => {}
+    }
+    let back = format!("/contacts/{id}?tab={tab}");
     Ok(html(&ShowPage {
         chrome,
         c: d.contact,
         company,
         tab,
         deps,
+        deals,
+        tasks,
+        activities,
+        back,
     }))
 }
 

@@ -1,6 +1,8 @@
 //! `/api/deals`: list (stage, status, value and date ranges, search, contact, company,
 //! sort, pagination), the kanban board, create, get (with stage history), partial update,
-//! the stage move (PATCH), delete.
+//! the stage move (PATCH), delete. Pages in [`pages`].
+
+pub mod pages;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};

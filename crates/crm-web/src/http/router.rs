@@ -144,9 +144,33 @@ pub fn router(state: AppState) -> Router {
             get(companies::pages::edit_form).post(companies::pages::update),
         )
         .route("/companies/{id}/delete", post(companies::pages::delete))
-        .route("/deals", get(home::soon))
-        .route("/tasks", get(home::soon))
-        .route("/activities", get(home::soon))
+        .route("/deals", get(deals::pages::index))
+        .route("/deals/new", get(deals::pages::new_form).post(deals::pages::create))
+        .route("/deals/{id}", get(deals::pages::show))
+        .route(
+            "/deals/{id}/edit",
+            get(deals::pages::edit_form).post(deals::pages::update),
+        )
+        .route("/deals/{id}/move", post(deals::pages::move_submit))
+        .route("/deals/{id}/delete", post(deals::pages::delete))
+        .route("/tasks", get(tasks::pages::index))
+        .route("/tasks/new", get(tasks::pages::new_form).post(tasks::pages::create))
+        .route(
+            "/tasks/{id}/edit",
+            get(tasks::pages::edit_form).post(tasks::pages::update),
+        )
+        .route("/tasks/{id}/toggle", post(tasks::pages::toggle_submit))
+        .route("/tasks/{id}/delete", post(tasks::pages::delete))
+        .route("/activities", get(activities::pages::index))
+        .route(
+            "/activities/new",
+            get(activities::pages::new_form).post(activities::pages::create),
+        )
+        .route(
+            "/activities/{id}/edit",
+            get(activities::pages::edit_form).post(activities::pages::update),
+        )
+        .route("/activities/{id}/delete", post(activities::pages::delete))
         .route("/reports", get(home::soon))
         .route("/settings", get(accounts::settings::page))
         .route("/settings/2fa/enable", post(accounts::twofactor::enable_submit))

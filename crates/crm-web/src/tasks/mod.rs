@@ -1,5 +1,8 @@
 //! `/api/tasks`: list (status incl. overdue, priority, due-date range, search, contact,
 //! pagination), create, get, partial update, the completion toggle (PATCH), delete.
+//! Pages in [`pages`].
+
+pub mod pages;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};

@@ -534,3 +534,121 @@ async fn reps_see_their_own_and_admins_reassign() {
     drop(driver);
     app.finish().await;
 }
+
+/// Drag a kanban card to a column, as the browser's HTML5 drag and drop does.
+async fn drag(c: &Client, deal: &str, stage: &str) {
+    let script = r#"
+        const [deal, stage] = arguments;
+        const card = document.querySelector(`.kanban-card[data-deal="${deal}"]`);
+        const col = document.querySelector(`.kanban-col[data-stage="${stage}"]`);
+        const dt = new DataTransfer();
+        card.dispatchEvent(new DragEvent('dragstart', { bubbles: true, dataTransfer: dt }));
+        col.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+        col.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+        card.dispatchEvent(new DragEvent('dragend', { bubbles: true, dataTransfer: dt }));
+    "#;
+    c.execute(script, vec![json!(deal), json!(stage)]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+}
+
+async fn column_of(c: &Client, deal: &str) -> String {
+    let v = c
+        .execute("return document.querySelector(`.kanban-card[data-deal=\"${arguments[0]}\"]`).closest('.kanban-col').dataset.stage", vec![json!(deal)])
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
+    let app = TestApp::sqlite().await;
+    let rep = app.user(Role::Rep).await;
+    let manager = app.user(Role::Manager).await;
+    let contact = rep.contact("Pipe", "Line", json!({})).await;
+    let mut ids = vec![];
+    for (name, value, stage) in [
+        ("Alpha deal", 12000, "lead"),
+        ("Beta deal", 5500, "qualified"),
+        ("Gamma deal", 80000, "negotiation"),
+    ] {
+        let (_, v) = rep.post("/api/deals", json!({"name": name, "value": value, "stage": stage, "expectedCloseDate": "2030-03-31", "contactId": contact})).await;
+        ids.push(v["data"]["id"].as_str().unwrap().to_string());
+    }
+    rep.post(
+        "/api/tasks",
+        json!({"title": "Send the proposal", "dueDate": "2030-01-01", "contactId": contact}),
+    )
+    .await;
+    let (driver, c) = browser().await;
+    sign_in_as(&c, &app.base, &rep.email).await;
+
+    c.goto(&format!("{}/deals", app.base)).await.unwrap();
+    drag(&c, &ids[0], "proposal").await;
+    assert_eq!(column_of(&c, &ids[0]).await, "proposal", "moved at once");
+    c.goto(&format!("{}/deals", app.base)).await.unwrap();
+    assert_eq!(column_of(&c, &ids[0]).await, "proposal", "still there after a reload");
+    shot(&c, "kanban").await;
+
+    // the keyboard / no-JS path: the stage select on the card
+    c.find(Locator::Css(&format!("#stage-{} option[value='closed_won']", ids[1])))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!(
+        ".kanban-card[data-deal='{}'] form.move button",
+        ids[1]
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(column_of(&c, &ids[1]).await, "closed_won");
+    let (_, v) = rep.get(&format!("/api/deals/{}", ids[1])).await;
+    assert_eq!(v["data"]["status"], "won");
+
+    // a refused move snaps back with a message (a manager may not move a rep's deal)
+    sign_out(&c).await;
+    sign_in_as(&c, &app.base, &manager.email).await;
+    c.goto(&format!("{}/deals", app.base)).await.unwrap();
+    drag(&c, &ids[2], "lead").await;
+    assert_eq!(column_of(&c, &ids[2]).await, "negotiation", "rolled back");
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("Not moved: You can only change your own records"),
+        "{body}"
+    );
+    shot(&c, "kanban-refused").await;
+    sign_out(&c).await;
+
+    // one click completes a task
+    sign_in_as(&c, &app.base, &rep.email).await;
+    c.goto(&format!("{}/tasks", app.base)).await.unwrap();
+    assert!(text_of(&c).await.contains("Send the proposal"));
+    shot(&c, "tasks").await;
+    c.find(Locator::Css("button.check-btn"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        !text_of(&c).await.contains("Send the proposal"),
+        "gone from the open list"
+    );
+    let (_, v) = rep.get("/api/tasks?status=completed").await;
+    assert_eq!(v["pagination"]["total"], 1);
+    c.goto(&format!("{}/contacts/{contact}?tab=deals", app.base))
+        .await
+        .unwrap();
+    assert!(text_of(&c).await.contains("Alpha deal"));
+    shot(&c, "contact-deals-tab").await;
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}

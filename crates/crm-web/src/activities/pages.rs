@@ -1,0 +1,176 @@
+//! Activity pages: the timeline with filters, new/edit forms, delete.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use crm_core::activities::{self as core, ActivityView, TYPES};
+use crm_core::input::Mode;
+use crm_core::query::QueryParams;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::contacts::parse_id;
+use crate::deals::pages::contact_options;
+use crate::http::body::FormPairs;
+use crate::http::error::{PageError, PageResult};
+use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string};
+
+pub fn when(s: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.format("%b %-d, %Y %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+pub fn icon(kind: &str) -> &'static str {
+    match kind {
+        "call" => "📞",
+        "email" => "📧",
+        "meeting" => "📅",
+        _ => "📝",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "activities/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    items: Vec<ActivityView>,
+    pager: Pager,
+    kind: String,
+    search: String,
+}
+
+impl IndexPage {
+    fn types(&self) -> &'static [&'static str] {
+        &TYPES
+    }
+}
+
+pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    let qp = QueryParams::new(q);
+    let p = core::ListParams::parse(&qp)?;
+    let page = core::list(&state.db, &ctx.session.actor, &p).await?;
+    let kind = p.kind.clone().unwrap_or_default();
+    let search = p.search.clone().unwrap_or_default();
+    let (k2, s2) = (kind.clone(), search.clone());
+    Ok(html(&IndexPage {
+        chrome: Chrome::new(&ctx, "Activities", "activities").with_notice(notice(qp.get("done"), None)),
+        pager: Pager::new(&page.pagination, |n| {
+            format!(
+                "/activities{}",
+                query_string(&[("type", k2.clone()), ("search", s2.clone()), ("page", n.to_string())])
+            )
+        }),
+        items: page.items,
+        kind,
+        search,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "activities/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    form: FormState,
+    contacts: Vec<(Uuid, String)>,
+}
+
+impl FormPage {
+    fn sel(&self, id: &Uuid) -> bool {
+        self.form.v("contactId") == id.to_string()
+    }
+    fn types(&self) -> &'static [&'static str] {
+        &TYPES
+    }
+}
+
+async fn form_page(state: &AppState, ctx: &PageCtx, id: Option<Uuid>, form: FormState) -> Result<FormPage, PageError> {
+    let (heading, action) = match id {
+        None => ("New Activity".to_string(), "/activities/new".to_string()),
+        Some(id) => ("Edit Activity".to_string(), format!("/activities/{id}/edit")),
+    };
+    Ok(FormPage {
+        chrome: Chrome::new(ctx, heading.clone(), "activities"),
+        heading,
+        action,
+        contacts: contact_options(state, &ctx.session.actor, Some(form.v("contactId"))).await?,
+        form,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let mut form = FormState::from_pairs(&q);
+    form.values.entry("type".into()).or_insert_with(|| "note".into());
+    Ok(html(&form_page(&state, &ctx, None, form).await?))
+}
+
+pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
+        Ok(a) => Ok(Redirect::to(&format!("/contacts/{}?tab=activities&done=created", a.contact_id)).into_response()),
+        Err(e) => {
+            let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
+            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
+    let id = parse_id(&id, "activity")?;
+    let a = core::get(&state.db, &ctx.session.actor, id).await?;
+    let pairs = vec![
+        ("type".to_string(), a.kind),
+        ("subject".to_string(), a.subject),
+        ("description".to_string(), a.description.unwrap_or_default()),
+        ("contactId".to_string(), a.contact_id.to_string()),
+    ];
+    Ok(html(
+        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "activity")?;
+    match core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
+        Ok(_) => Ok(Redirect::to("/activities?done=updated").into_response()),
+        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
+        Err(e) => {
+            let page = form_page(&state, &ctx, Some(id), FormState::from_pairs(&form.0).with_error(e)).await?;
+            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "activity")?;
+    if form.get("confirm") != Some("yes") {
+        let a = core::get(&state.db, &ctx.session.actor, id).await?;
+        return Ok(html(&ConfirmPage {
+            chrome: Chrome::new(&ctx, "Delete Activity", "activities"),
+            heading: "Delete Activity".into(),
+            text: format!("Delete the activity {}? This cannot be undone.", a.subject),
+            action: format!("/activities/{id}/delete"),
+            button: "Delete".into(),
+            cancel: "/activities".into(),
+            hidden: vec![],
+        }));
+    }
+    core::delete(&state.db, &ctx.session.actor, id).await?;
+    Ok(Redirect::to("/activities?done=deleted").into_response())
+}

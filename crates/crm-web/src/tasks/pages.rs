@@ -1,0 +1,220 @@
+//! Task pages: the list with one-click completion, new/edit forms, delete.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use crm_core::accounts::users::{self, UserRef};
+use crm_core::input::Mode;
+use crm_core::query::QueryParams;
+use crm_core::tasks::{self as core, TaskView};
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::contacts::parse_id;
+use crate::deals::pages::contact_options;
+use crate::http::body::FormPairs;
+use crate::http::error::{PageError, PageResult};
+use crate::web::{Chrome, FormState, PageCtx, Pager, html, notice, query_string, short_date};
+
+#[derive(Template)]
+#[template(path = "tasks/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    items: Vec<TaskView>,
+    pager: Pager,
+    status: String,
+    priority: String,
+    search: String,
+    back: String,
+}
+
+impl IndexPage {
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+    fn status_url(&self, s: &str) -> String {
+        format!(
+            "/tasks{}",
+            query_string(&[
+                ("status", s.to_string()),
+                ("priority", self.priority.clone()),
+                ("search", self.search.clone())
+            ])
+        )
+    }
+}
+
+pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    let mut q = q;
+    if !q.iter().any(|(k, _)| k == "status") {
+        q.push(("status".into(), "open".into()));
+    }
+    let qp = QueryParams::new(q);
+    let p = core::ListParams::parse(&qp)?;
+    let page = core::list(&state.db, &ctx.session.actor, &p).await?;
+    let status = qp.get("status").unwrap_or("all").to_string();
+    let priority = p.priority.clone().unwrap_or_default();
+    let search = p.search.clone().unwrap_or_default();
+    let (s2, p2, q2) = (status.clone(), priority.clone(), search.clone());
+    let url = move |n: u64| {
+        format!(
+            "/tasks{}",
+            query_string(&[
+                ("status", s2.clone()),
+                ("priority", p2.clone()),
+                ("search", q2.clone()),
+                ("page", n.to_string())
+            ])
+        )
+    };
+    let back = url(p.page.page);
+    Ok(html(&IndexPage {
+        chrome: Chrome::new(&ctx, "Tasks", "tasks").with_notice(notice(qp.get("done"), None)),
+        pager: Pager::new(&page.pagination, &url),
+        items: page.items,
+        status,
+        priority,
+        search,
+        back,
+    }))
+}
+
+/// One-click completion: a form per task (works without JS), back to where it was.
+pub async fn toggle_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "task")?;
+    let completed = form.get("completed") == Some("true");
+    core::set_completed(&state.db, &ctx.session.actor, id, Some(completed)).await?;
+    let back = form
+        .get("back")
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or("/tasks");
+    Ok(Redirect::to(back).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "tasks/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    cancel: String,
+    form: FormState,
+    contacts: Vec<(Uuid, String)>,
+    users: Vec<UserRef>,
+}
+
+impl FormPage {
+    fn sel(&self, key: &str, id: &Uuid) -> bool {
+        self.form.v(key) == id.to_string()
+    }
+}
+
+async fn form_page(state: &AppState, ctx: &PageCtx, id: Option<Uuid>, form: FormState) -> Result<FormPage, PageError> {
+    let actor = &ctx.session.actor;
+    let (heading, action, cancel) = match id {
+        None => ("New Task".to_string(), "/tasks/new".to_string(), "/tasks".to_string()),
+        Some(id) => (
+            "Edit Task".to_string(),
+            format!("/tasks/{id}/edit"),
+            "/tasks".to_string(),
+        ),
+    };
+    Ok(FormPage {
+        chrome: Chrome::new(ctx, heading.clone(), "tasks"),
+        heading,
+        action,
+        cancel,
+        contacts: contact_options(state, actor, Some(form.v("contactId"))).await?,
+        users: if actor.may_assign() {
+            users::list_active(&state.db).await?
+        } else {
+            vec![]
+        },
+        form,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    let mut form = FormState::from_pairs(&q);
+    form.values.entry("priority".into()).or_insert_with(|| "medium".into());
+    Ok(html(&form_page(&state, &ctx, None, form).await?))
+}
+
+pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
+        Ok(t) => Ok(Redirect::to(&format!("/contacts/{}?tab=tasks&done=created", t.contact_id)).into_response()),
+        Err(e) => {
+            let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
+            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
+    let id = parse_id(&id, "task")?;
+    let t = core::get(&state.db, &ctx.session.actor, id).await?;
+    let pairs = vec![
+        ("title".to_string(), t.title),
+        ("description".to_string(), t.description.unwrap_or_default()),
+        ("dueDate".to_string(), t.due_date.get(..10).unwrap_or("").to_string()),
+        ("priority".to_string(), t.priority),
+        ("contactId".to_string(), t.contact_id.to_string()),
+        (
+            "userId".to_string(),
+            t.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        ),
+    ];
+    Ok(html(
+        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "task")?;
+    match core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
+        Ok(_) => Ok(Redirect::to("/tasks?done=updated").into_response()),
+        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
+        Err(e) => {
+            let page = form_page(&state, &ctx, Some(id), FormState::from_pairs(&form.0).with_error(e)).await?;
+            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "task")?;
+    if form.get("confirm") != Some("yes") {
+        let t = core::get(&state.db, &ctx.session.actor, id).await?;
+        return Ok(html(&crate::web::ConfirmPage {
+            chrome: Chrome::new(&ctx, "Delete Task", "tasks"),
+            heading: "Delete Task".into(),
+            text: format!("Delete the task {}? This cannot be undone.", t.title),
+            action: format!("/tasks/{id}/delete"),
+            button: "Delete".into(),
+            cancel: "/tasks".into(),
+            hidden: vec![],
+        }));
+    }
+    core::delete(&state.db, &ctx.session.actor, id).await?;
+    Ok(Redirect::to("/tasks?done=deleted").into_response())
+}
