@@ -88,6 +88,8 @@ async fn views(db: &Db, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityVi
 }
 
 pub struct ListParams {
+    /// Records on the contacts of this company.
+    pub company_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
     pub kind: Option<String>,
     pub search: Option<String>,
@@ -102,9 +104,11 @@ impl ListParams {
         let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
         let kind = q.opt_enum("type", "Activity type", &TYPES, &mut errs);
         let (from, to) = q.date_range("fromDate", "toDate", &mut errs);
+        let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let page = q.page(20, &mut errs);
         errs.finish()?;
         Ok(ListParams {
+            company_id,
             contact_id,
             kind,
             search: q.search(),
@@ -139,6 +143,9 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Act
                 .add(like(activity::Column::Subject))
                 .add(like(activity::Column::Description)),
         );
+    }
+    if let Some(co) = p.company_id {
+        c = c.add(crate::contacts::of_company(activity::Column::ContactId, co));
     }
     let base = scope::visible::<activity::Entity>(actor).filter(c);
     let total = base.clone().count(&db.conn).await?;

@@ -68,3 +68,15 @@ pub fn search_text(first: &str, last: &str, email: &str, phone: Option<&str>) ->
         .trim()
         .to_lowercase()
 }
+
+/// `column IN (SELECT id FROM contacts WHERE company_id = …)`: records on a company's contacts.
+pub fn of_company<C: sea_orm::ColumnTrait>(column: C, company_id: Uuid) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::Query;
+    column.in_subquery(
+        Query::select()
+            .column(contact::Column::Id)
+            .from(contact::Entity)
+            .and_where(sea_orm::ColumnTrait::eq(&contact::Column::CompanyId, company_id))
+            .to_owned(),
+    )
+}

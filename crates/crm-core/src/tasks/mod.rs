@@ -67,6 +67,8 @@ async fn views(db: &Db, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
 }
 
 pub struct ListParams {
+    /// Records on the contacts of this company.
+    pub company_id: Option<Uuid>,
     pub status: Option<String>,
     pub priority: Option<String>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
@@ -83,9 +85,11 @@ impl ListParams {
         let priority = q.opt_enum("priority", "Priority", &PRIORITIES, &mut errs);
         let (from, to) = q.date_range("startDate", "endDate", &mut errs);
         let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
+        let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let page = q.page(50, &mut errs);
         errs.finish()?;
         Ok(ListParams {
+            company_id,
             status,
             priority,
             from,
@@ -126,6 +130,9 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
     if let Some(s) = &p.search {
         let pat = format!("%{}%", like_escape(&s.to_lowercase()));
         c = c.add(Expr::expr(Func::lower(Expr::col(task::Column::Title))).like(LikeExpr::new(pat).escape('\\')));
+    }
+    if let Some(co) = p.company_id {
+        c = c.add(crate::contacts::of_company(task::Column::ContactId, co));
     }
     let base = scope::visible::<task::Entity>(actor).filter(c);
     let total = base.clone().count(&db.conn).await?;

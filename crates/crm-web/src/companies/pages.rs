@@ -108,6 +108,9 @@ struct ShowPage {
     chrome: Chrome,
     d: CompanyDetail,
     tab: String,
+    tasks: Vec<crm_core::tasks::TaskView>,
+    activities: Vec<crm_core::activities::ActivityView>,
+    back: String,
 }
 
 impl ShowPage {
@@ -132,11 +135,34 @@ pub async fn show(
     let qp = QueryParams::new(q);
     let d = list::get(&state.db, &ctx.session.actor, id).await?;
     let tab = match qp.get("tab") {
-        Some(t @ ("contacts" | "deals")) => t.to_string(),
+        Some(t @ ("contacts" | "deals" | "tasks" | "activities")) => t.to_string(),
         _ => "info".to_string(),
     };
+    let related = QueryParams::new(vec![
+        ("companyId".into(), id.to_string()),
+        ("limit".into(), "100".into()),
+    ]);
+    let actor = &ctx.session.actor;
+    let (mut tasks, mut activities) = (vec![], vec![]);
+    if tab == "tasks" {
+        tasks = crm_core::tasks::list(&state.db, actor, &crm_core::tasks::ListParams::parse(&related)?)
+            .await?
+            .items;
+    } else if tab == "activities" {
+        activities = crm_core::activities::list(&state.db, actor, &crm_core::activities::ListParams::parse(&related)?)
+            .await?
+            .items;
+    }
+    let back = format!("/companies/{id}?tab={tab}");
     let chrome = Chrome::new(&ctx, d.company.name.clone(), "companies").with_notice(notice(qp.get("done"), None));
-    Ok(html(&ShowPage { chrome, d, tab }))
+    Ok(html(&ShowPage {
+        chrome,
+        d,
+        tab,
+        tasks,
+        activities,
+        back,
+    }))
 }
 
 #[derive(Template)]

@@ -334,3 +334,37 @@ async fn concurrent_moves_and_scoping(app: &TestApp) {
     }
 }
 both!(concurrent_moves_and_scoping);
+
+async fn company_tabs_list_the_work_on_its_contacts(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let (_, co) = rep.post("/api/companies", json!({"name": "Tabco"})).await;
+    let co = co["data"]["id"].as_str().unwrap().to_string();
+    let c = rep.contact("Tab", "Person", json!({"companyId": co})).await;
+    let oc = other.contact("Hidden", "Person", json!({"companyId": co})).await;
+    rep.post(
+        "/api/tasks",
+        json!({"title": "Visible task", "dueDate": "2030-01-01", "contactId": c}),
+    )
+    .await;
+    other
+        .post(
+            "/api/tasks",
+            json!({"title": "Hidden task", "dueDate": "2030-01-01", "contactId": oc}),
+        )
+        .await;
+    rep.post(
+        "/api/activities",
+        json!({"subject": "Visible call", "type": "call", "contactId": c}),
+    )
+    .await;
+    let (_, v) = rep.get(&format!("/api/tasks?companyId={co}")).await;
+    assert_eq!(v["pagination"]["total"], 1, "scoped: {v}");
+    let (_, v) = rep.get(&format!("/api/activities?companyId={co}")).await;
+    assert_eq!(v["pagination"]["total"], 1);
+    let (_, html) = rep.page(&format!("/companies/{co}?tab=tasks")).await;
+    assert!(html.contains("Visible task") && !html.contains("Hidden task"));
+    let (_, html) = rep.page(&format!("/companies/{co}?tab=activities")).await;
+    assert!(html.contains("Visible call"));
+}
+both!(company_tabs_list_the_work_on_its_contacts);
