@@ -193,6 +193,21 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal
     Ok(saved)
 }
 
+/// Inside `txn`, take the deal's row lock first (a no-op write) and read it again, so two
+/// concurrent moves run one after the other and the history matches the final stage.
+async fn lock_and_reload(txn: &sea_orm::DatabaseTransaction, id: Uuid) -> CoreResult<deal::Model> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    deal::Entity::update_many()
+        .col_expr(deal::Column::UpdatedAt, sea_orm::sea_query::Expr::value(clock::now()))
+        .filter(deal::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    deal::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| CoreError::not_found("Deal"))
+}
+
 /// Apply a stage change to an active model: status, close date and history follow.
 async fn apply_stage(
     conn: &impl ConnectionTrait,
@@ -222,7 +237,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let f = read(&mut input);
     input.finish()?;
     let current = scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
-    let stage = target_stage(&f.stage, &f.status, Some(&current.stage))?;
+    target_stage(&f.stage, &f.status, Some(&current.stage))?;
     let contact_company = match f.contact {
         Field::Value(cid) => scope::attachable_contact(db, actor, cid).await?.company_id,
         _ => crate::entities::contact::Entity::find_by_id(current.contact_id)
@@ -247,6 +262,12 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
         }
     };
     let owner = scope::resolve_owner(db, actor, f.owner, current.user_id, false).await?;
+    let txn = db.conn.begin().await?;
+    let current = lock_and_reload(&txn, id).await?;
+    let stage = match (&f.stage, &f.status) {
+        (Field::Absent, Field::Absent) => None,
+        _ => target_stage(&f.stage, &f.status, Some(&current.stage))?,
+    };
     let mut am: deal::ActiveModel = current.clone().into();
     if let Field::Value(n) = f.name {
         am.name = Set(n);
@@ -267,7 +288,6 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     am.company_id = Set(company_id);
     am.user_id = Set(owner);
     am.updated_at = Set(clock::now());
-    let txn = db.conn.begin().await?;
     let target = stage.unwrap_or_else(|| current.stage.clone());
     apply_stage(&txn, actor, &mut am, &current, &target, f.actual.value()).await?;
     let saved = am.update(&txn).await?;
@@ -295,9 +315,10 @@ pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> C
         e.add("stage", "Stage is required");
         e.finish()?;
     }
-    let current = scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
-    let target = target_stage(&stage, &status, Some(&current.stage))?.unwrap_or_else(|| current.stage.clone());
+    scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
     let txn = db.conn.begin().await?;
+    let current = lock_and_reload(&txn, id).await?;
+    let target = target_stage(&stage, &status, Some(&current.stage))?.unwrap_or_else(|| current.stage.clone());
     let mut am: deal::ActiveModel = current.clone().into();
     apply_stage(&txn, actor, &mut am, &current, &target, None).await?;
     am.updated_at = Set(clock::now());

@@ -295,6 +295,10 @@ async fn concurrent_moves_and_scoping(app: &TestApp) {
     let history = v["data"]["stageHistory"].as_array().unwrap();
     assert_eq!(history.len(), 3, "both moves are recorded: {history:?}");
     assert_eq!(v["data"]["stage"], history[2]["toStage"], "the last write wins cleanly");
+    assert_eq!(
+        history[2]["fromStage"], history[1]["toStage"],
+        "the moves ran one after the other"
+    );
 
     let res = manager
         .http
