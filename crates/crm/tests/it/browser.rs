@@ -79,6 +79,28 @@ async fn fill(c: &Client, css: &str, text: &str) {
     el.send_keys(text).await.unwrap();
 }
 
+/// Wait (up to 10 s) until the page's path is `path` — navigation may still be running.
+async fn wait_path(c: &Client, path: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.map(|u| u.path() == path).unwrap_or(false) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never reached {path}: {:?}", c.current_url().await.ok());
+}
+
+/// Wait (up to 10 s) until the page shows `text`.
+async fn wait_text(c: &Client, text: &str) {
+    for _ in 0..100 {
+        if text_of(c).await.contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {text:?}: {}", text_of(c).await);
+}
+
 async fn text_of(c: &Client) -> String {
     c.find(Locator::Css("body")).await.unwrap().text().await.unwrap()
 }
@@ -128,8 +150,7 @@ async fn sign_in_create_contact_and_screenshot() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/contacts");
+    wait_path(&c, "/contacts").await;
 
     // create a contact through the form, with a company picked
     c.find(Locator::Css("a[data-shortcut=new]"))
@@ -147,7 +168,7 @@ async fn sign_in_create_contact_and_screenshot() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_text(&c, "Invalid email format").await;
     let body = text_of(&c).await;
     assert!(body.contains("Invalid email format"), "inline error shown: {body}");
     shot(&c, "contact-form-errors").await;
@@ -164,7 +185,7 @@ async fn sign_in_create_contact_and_screenshot() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_text(&c, "Margaret Hamilton").await;
     let body = text_of(&c).await;
     assert!(
         body.contains("Margaret Hamilton"),
@@ -249,8 +270,7 @@ async fn first_run_setup_in_the_browser() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    wait_path(&c, "/").await;
     let body = text_of(&c).await;
     assert!(body.contains("Dashboard") && body.contains("Ada Admin"), "{body}");
     assert!(body.contains("120"), "demo contacts are counted: {body}");
@@ -284,8 +304,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(text_of(&c).await.contains("Password must be at least 10 characters"));
+    wait_text(&c, "Password must be at least 10 characters").await;
     fill(&c, "#password", PASSWORD).await;
     fill(&c, "#confirmPassword", PASSWORD).await;
     shot(&c, "signup").await;
@@ -295,8 +314,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(text_of(&c).await.contains("Check your email"), "banner after sign-up");
+    wait_text(&c, "Check your email").await;
 
     let mail = app.mail("grace.signup@example.com", "Verify your email address").await;
     let token = TestApp::token_in(&mail, "/auth/verify-email");
@@ -312,8 +330,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    wait_path(&c, "/").await;
 
     c.goto(&format!("{}/settings", app.base)).await.unwrap();
     let body = text_of(&c).await;
@@ -335,7 +352,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_path(&c, "/auth/signin").await;
     assert!(c.current_url().await.unwrap().path().starts_with("/auth/signin"));
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     assert!(
@@ -365,14 +382,14 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_path(&c, "/settings").await;
     c.find(Locator::Css("form[action='/settings/2fa/enable'] button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_text(&c, "Verify and enable").await;
     let secret = c
         .find(Locator::Css("#totp-secret"))
         .await
@@ -397,7 +414,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_text(&c, "Save these backup codes now").await;
     let body = text_of(&c).await;
     assert!(body.contains("Save these backup codes now"), "{body}");
     c.execute("document.getElementById('two-factor').scrollIntoView()", vec![])
@@ -417,7 +434,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_path(&c, "/auth/signin").await;
     fill(&c, "input[name=email]", &rep.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
     c.find(Locator::Css("form button[type=submit]"))
@@ -426,8 +443,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/auth/verify-2fa");
+    wait_path(&c, "/auth/verify-2fa").await;
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     assert_eq!(
         c.current_url().await.unwrap().path(),
@@ -442,8 +458,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    wait_path(&c, "/").await;
     c.close().await.unwrap();
     drop(driver);
     app.finish().await;
@@ -459,7 +474,16 @@ async fn sign_in_as(c: &Client, base: &str, email: &str) {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..100 {
+        if c.current_url()
+            .await
+            .map(|u| u.path() != "/auth/signin")
+            .unwrap_or(false)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn sign_out(c: &Client) {
@@ -475,7 +499,7 @@ async fn sign_out(c: &Client) {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_path(c, "/auth/signin").await;
 }
 
 #[tokio::test]
@@ -513,7 +537,7 @@ async fn reps_see_their_own_and_admins_reassign() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_path(&c, &format!("/contacts/{theirs}")).await;
     assert!(
         text_of(&c).await.contains("Test rep"),
         "the profile shows the new owner"
@@ -548,7 +572,16 @@ async fn drag(c: &Client, deal: &str, stage: &str) {
         card.dispatchEvent(new DragEvent('dragend', { bubbles: true, dataTransfer: dt }));
     "#;
     c.execute(script, vec![json!(deal), json!(stage)]).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // settled: the server accepted (the card records its stage) or refused (a toast)
+    let settled = "const c = document.querySelector(`.kanban-card[data-deal=\"${arguments[0]}\"]`); \
+                   return c.dataset.stage === arguments[1] || !!document.querySelector('.toast-error');";
+    for _ in 0..100 {
+        if c.execute(settled, vec![json!(deal), json!(stage)]).await.unwrap() == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the move never settled");
 }
 
 async fn column_of(c: &Client, deal: &str) -> String {
@@ -606,7 +639,7 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
     .click()
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    wait_text(&c, "Deals & Pipeline").await;
     assert_eq!(column_of(&c, &ids[1]).await, "closed_won");
     let (_, v) = rep.get(&format!("/api/deals/{}", ids[1])).await;
     assert_eq!(v["data"]["status"], "won");
@@ -636,7 +669,7 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
         .click()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    wait_text(&c, "No tasks found").await;
     assert!(
         !text_of(&c).await.contains("Send the proposal"),
         "gone from the open list"
