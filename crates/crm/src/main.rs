@@ -36,6 +36,12 @@ enum Command {
     /// Load data sets.
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// Consistent online backup of the SQLite database (PostgreSQL: prints the pg_dump command).
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Measure the server: seeds a data set, starts the server, times real HTTP requests.
     Bench {
         /// Contacts in the data set (seeded when fewer exist).
@@ -140,6 +146,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crm::open_db(&config).await?;
             let token = setup::new_token(&db).await?;
             println!("{}/setup?token={token}", config.base_url.trim_end_matches('/'));
+        }
+        Command::Backup { out } => {
+            let url = config.database_url();
+            if url.starts_with("postgres") {
+                println!(
+                    "PostgreSQL: use pg_dump, e.g.\n  pg_dump --format=custom --file={} '{}'",
+                    out.display(),
+                    crm_core::db::redact(&url)
+                );
+                return Ok(());
+            }
+            if out.exists() {
+                bail!("{} already exists; choose a new file", out.display());
+            }
+            let db = crm::open_db(&config).await?;
+            let target = out
+                .to_str()
+                .context("the backup path must be valid UTF-8")?
+                .replace('\'', "''");
+            sea_orm::ConnectionTrait::execute_unprepared(&db.conn, &format!("VACUUM INTO '{target}'")).await?;
+            let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            println!("backup written to {} ({size} bytes)", out.display());
         }
         Command::Migrate => {
             crm::open_db(&config).await?;

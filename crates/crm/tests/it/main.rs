@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod auth;
 mod browser;
+mod cli;
 mod companies;
 mod contacts;
 mod pages;
