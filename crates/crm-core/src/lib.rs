@@ -20,6 +20,7 @@ pub mod migration;
 pub mod page;
 pub mod query;
 pub mod scope;
+pub mod search;
 pub mod seed;
 pub mod tasks;
 pub mod text;

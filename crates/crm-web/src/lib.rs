@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod deals;
 pub mod home;
 pub mod http;
+pub mod search;
 pub mod setup;
 pub mod tasks;
 pub mod web;

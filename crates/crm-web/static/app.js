@@ -106,14 +106,128 @@ function closeMenus() {
   return closed;
 }
 
-// The search trigger: the command palette comes later; for now focus the page's search box,
-// or go to the page named by data-href (default /contacts).
+// The search trigger opens the ⌘K palette (without JS it is a link to /search).
 document.addEventListener('click', (event) => {
-  const trigger = event.target.closest('button.search-trigger');
-  if (!trigger) return;
+  const trigger = event.target.closest('.search-trigger[data-palette]');
+  if (!trigger || event.ctrlKey || event.metaKey) return;
   event.preventDefault();
-  if (!focusSearch()) window.location.assign(trigger.dataset.href || '/contacts');
+  openPalette();
 });
+
+// --- 3b. The ⌘K palette: GET /api/search as you type, grouped results, arrows + Enter,
+// recent searches remembered in this browser for this user.
+
+const GROUPS = [['contacts', 'Contacts'], ['companies', 'Companies'], ['deals', 'Deals'], ['tasks', 'Tasks'], ['activities', 'Activities']];
+
+function recentKey() {
+  const email = document.querySelector('.user-menu .user-email')?.textContent || '';
+  return `crm-recent-searches:${email}`;
+}
+
+function recentSearches() {
+  try { return JSON.parse(localStorage.getItem(recentKey()) || '[]'); } catch { return []; }
+}
+
+function rememberSearch(q) {
+  const list = [q, ...recentSearches().filter((x) => x !== q)].slice(0, 8);
+  try { localStorage.setItem(recentKey(), JSON.stringify(list)); } catch { /* private mode */ }
+}
+
+function openPalette() {
+  let dialog = document.querySelector('dialog.palette');
+  if (!dialog) {
+    dialog = document.createElement('dialog');
+    dialog.className = 'palette';
+    dialog.setAttribute('aria-label', 'Search');
+    dialog.innerHTML = '<form method="get" action="/search" class="palette-form"><input type="search" name="q" autocomplete="off" '
+      + 'placeholder="Search contacts, companies, deals, tasks, activities…" aria-label="Search" aria-controls="palette-results">'
+      + '</form><div id="palette-results" class="palette-results" role="listbox"></div>';
+    document.body.append(dialog);
+    const input = dialog.querySelector('input');
+    let timer = 0;
+    let seq = 0;
+    input.addEventListener('input', () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const q = input.value.trim();
+        const mine = ++seq;
+        if (!q) { renderRecent(dialog); return; }
+        const res = await fetch(`/api/search?q=${encodeURIComponent(q)}&limit=5`, { headers: { Accept: 'application/json' } });
+        if (mine !== seq) return;
+        const body = await res.json().catch(() => ({}));
+        renderResults(dialog, q, body.data);
+      }, 150);
+    });
+    dialog.addEventListener('keydown', (event) => {
+      const items = [...dialog.querySelectorAll('.palette-results a')];
+      const current = items.indexOf(document.activeElement);
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const next = event.key === 'ArrowDown' ? Math.min(items.length - 1, current + 1) : current - 1;
+        if (next < 0) input.focus(); else items[next]?.focus();
+      }
+    });
+    dialog.addEventListener('click', (event) => {
+      const link = event.target.closest('.palette-results a');
+      if (link && input.value.trim()) rememberSearch(input.value.trim());
+      if (event.target === dialog) dialog.close();
+    });
+    dialog.querySelector('form').addEventListener('submit', () => { if (input.value.trim()) rememberSearch(input.value.trim()); });
+  }
+  renderRecent(dialog);
+  dialog.showModal();
+  const input = dialog.querySelector('input');
+  input.value = '';
+  input.focus();
+}
+
+function renderRecent(dialog) {
+  const box = dialog.querySelector('.palette-results');
+  box.replaceChildren();
+  const recent = recentSearches();
+  if (!recent.length) { box.innerHTML = '<p class="muted">Type to search. Enter opens the full results.</p>'; return; }
+  const h = document.createElement('h3');
+  h.textContent = 'Recent searches';
+  box.append(h);
+  for (const q of recent) {
+    const a = document.createElement('a');
+    a.href = `/search?q=${encodeURIComponent(q)}`;
+    a.textContent = q;
+    box.append(a);
+  }
+}
+
+function renderResults(dialog, q, data) {
+  const box = dialog.querySelector('.palette-results');
+  box.replaceChildren();
+  let any = false;
+  for (const [key, label] of GROUPS) {
+    const group = data?.[key];
+    if (!group || !group.results.length) continue;
+    any = true;
+    const h = document.createElement('h3');
+    h.textContent = `${label} (${group.total})`;
+    box.append(h);
+    for (const hit of group.results) {
+      const a = document.createElement('a');
+      a.href = hit.url;
+      a.setAttribute('role', 'option');
+      const title = document.createElement('strong');
+      title.textContent = hit.title;
+      const sub = document.createElement('span');
+      sub.className = 'muted';
+      sub.textContent = ` ${hit.subtitle}`;
+      a.append(title, sub);
+      box.append(a);
+    }
+  }
+  if (!any) {
+    const p = document.createElement('p');
+    p.className = 'muted';
+    p.textContent = `Nothing matches “${q}”.`;
+    box.append(p);
+  }
+}
 
 // --- 4. Table rows: click to open, j/k/Enter --------------------------------
 
@@ -311,9 +425,7 @@ document.addEventListener('keydown', (event) => {
   if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && key.toLowerCase() === 'k') {
     if (document.querySelector('dialog[open]')) return;
     event.preventDefault();
-    const trigger = document.querySelector('button.search-trigger');
-    if (trigger) trigger.click();
-    else focusSearch();
+    openPalette();
     return;
   }
 

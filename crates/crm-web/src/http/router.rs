@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
-use crate::{AppState, accounts, activities, admin, companies, contacts, deals, home, setup, tasks, web};
+use crate::{AppState, accounts, activities, admin, companies, contacts, deals, home, search, setup, tasks, web};
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/verify-email", post(admin::verify_email))
         .route("/admin/users/{id}/reset-2fa", post(admin::reset_2fa))
         .route("/admin/audit", get(admin::audit))
+        .route("/search", get(search::api))
         .route("/contacts", get(contacts::api::index).post(contacts::api::create))
         .route("/contacts/bulk-delete", post(contacts::api::bulk_delete))
         .route("/contacts/bulk-assign", post(contacts::api::bulk_assign))
@@ -172,6 +173,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/activities/{id}/delete", post(activities::pages::delete))
         .route("/reports", get(home::soon))
+        .route("/search", get(search::page))
         .route("/settings", get(accounts::settings::page))
         .route("/settings/2fa/enable", post(accounts::twofactor::enable_submit))
         .route("/settings/2fa/verify", post(accounts::twofactor::verify_setup_submit))

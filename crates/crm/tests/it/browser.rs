@@ -698,3 +698,45 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
     drop(driver);
     app.finish().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn command_palette_finds_and_opens_a_record() {
+    let app = TestApp::sqlite().await;
+    let rep = app.user(Role::Rep).await;
+    let id = rep.contact("Quentin", "Palette", json!({})).await;
+    let (driver, c) = browser().await;
+    sign_in_as(&c, &app.base, &rep.email).await;
+    c.find(Locator::Css(".search-trigger"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let input = c.find(Locator::Css("dialog.palette input")).await.unwrap();
+    input.send_keys("quent").await.unwrap();
+    // the palette is a modal dialog in the top layer: read its own text
+    let found = "return (document.querySelector('.palette-results')?.textContent || '').includes('Contacts (1)')";
+    for _ in 0..100 {
+        if c.execute(found, vec![]).await.unwrap() == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        c.execute(found, vec![]).await.unwrap(),
+        json!(true),
+        "results grouped with the true count"
+    );
+    shot(&c, "palette").await;
+    c.find(Locator::Css("dialog.palette .palette-results a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, &format!("/contacts/{id}")).await;
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}

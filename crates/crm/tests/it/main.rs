@@ -16,5 +16,6 @@ mod companies;
 mod contacts;
 mod pages;
 mod pipeline;
+mod search;
 mod setup;
 mod twofactor;

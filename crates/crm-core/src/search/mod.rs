@@ -1,0 +1,176 @@
+//! Global search: one query over contacts, companies, deals, tasks and activities, each
+//! group scoped to what the actor may see, with the true match count per group.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{activity, company, deal, task};
+use crate::error::{CoreError, CoreResult};
+use crate::text::like_escape;
+use crate::{clock, scope};
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hit {
+    pub id: Uuid,
+    pub title: String,
+    pub subtitle: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Group {
+    pub total: u64,
+    pub results: Vec<Hit>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Results {
+    pub contacts: Group,
+    pub companies: Group,
+    pub deals: Group,
+    pub tasks: Group,
+    pub activities: Group,
+}
+
+fn like(col: impl sea_orm::ColumnTrait, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.to_string()).escape('\\'))
+}
+
+pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<Results> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Err(CoreError::field("q", "Type something to search for"));
+    }
+    if q.chars().count() > 200 {
+        return Err(CoreError::field("q", "The search is too long (200 characters at most)"));
+    }
+    let limit = limit.clamp(1, 50);
+    let pat = format!("%{}%", like_escape(&q.to_lowercase()));
+
+    let mut cp = crate::contacts::list::ListParams::parse(&crate::query::QueryParams::new(vec![]))?;
+    cp.search = Some(q.to_string());
+    cp.page.limit = limit;
+    let contacts = crate::contacts::list::list(db, actor, &cp).await?;
+    let contacts = Group {
+        total: contacts.pagination.total,
+        results: contacts
+            .items
+            .into_iter()
+            .map(|c| Hit {
+                id: c.id,
+                title: c.full_name(),
+                subtitle: c.email.clone(),
+                url: format!("/contacts/{}", c.id),
+            })
+            .collect(),
+    };
+
+    let cond = Condition::any()
+        .add(Expr::col(company::Column::NameKey).like(LikeExpr::new(pat.clone()).escape('\\')))
+        .add(like(company::Column::Industry, &pat))
+        .add(like(company::Column::Website, &pat));
+    let base = company::Entity::find().filter(cond);
+    let companies = Group {
+        total: base.clone().count(&db.conn).await?,
+        results: base
+            .order_by_asc(company::Column::NameKey)
+            .limit(limit)
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|c| Hit {
+                id: c.id,
+                subtitle: c.industry.unwrap_or_default(),
+                title: c.name,
+                url: format!("/companies/{}", c.id),
+            })
+            .collect(),
+    };
+
+    let base = scope::visible::<deal::Entity>(actor).filter(
+        Condition::any()
+            .add(like(deal::Column::Name, &pat))
+            .add(like(deal::Column::Description, &pat)),
+    );
+    let deals = Group {
+        total: base.clone().count(&db.conn).await?,
+        results: base
+            .order_by_desc(deal::Column::CreatedAt)
+            .limit(limit)
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|d| Hit {
+                id: d.id,
+                title: d.name,
+                subtitle: format!(
+                    "{} · {}",
+                    crate::deals::stage_label(&d.stage),
+                    crate::input::cents_to_decimal(d.value_cents)
+                ),
+                url: format!("/deals/{}", d.id),
+            })
+            .collect(),
+    };
+
+    let base = scope::visible::<task::Entity>(actor).filter(
+        Condition::any()
+            .add(like(task::Column::Title, &pat))
+            .add(like(task::Column::Description, &pat)),
+    );
+    let tasks = Group {
+        total: base.clone().count(&db.conn).await?,
+        results: base
+            .order_by_asc(task::Column::Completed)
+            .order_by_asc(task::Column::DueDate)
+            .limit(limit)
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|t| Hit {
+                id: t.id,
+                title: t.title,
+                subtitle: format!(
+                    "{} · due {}",
+                    if t.completed { "done" } else { "open" },
+                    clock::fmt(&t.due_date).get(..10).unwrap_or("")
+                ),
+                url: format!("/tasks/{}/edit", t.id),
+            })
+            .collect(),
+    };
+
+    let base = scope::visible::<activity::Entity>(actor).filter(
+        Condition::any()
+            .add(like(activity::Column::Subject, &pat))
+            .add(like(activity::Column::Description, &pat)),
+    );
+    let activities = Group {
+        total: base.clone().count(&db.conn).await?,
+        results: base
+            .order_by_desc(activity::Column::CreatedAt)
+            .limit(limit)
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|a| Hit {
+                id: a.id,
+                title: a.subject,
+                subtitle: a.kind,
+                url: format!("/activities/{}/edit", a.id),
+            })
+            .collect(),
+    };
+    Ok(Results {
+        contacts,
+        companies,
+        deals,
+        tasks,
+        activities,
+    })
+}

@@ -1,0 +1,71 @@
+//! Global search: `GET /api/search?q=&limit=` (grouped, scoped, true totals), the `/search`
+//! results page (works without JS), and the ⌘K palette in app.js that calls the API.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use crm_core::search::{self, Results};
+
+use crate::AppState;
+use crate::http::error::{ApiResult, PageResult, envelope};
+use crate::http::session::ApiActor;
+use crate::web::{Chrome, PageCtx, html};
+
+fn param(q: &[(String, String)], key: &str) -> String {
+    q.iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+pub async fn api(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let limit = param(&q, "limit").parse::<u64>().unwrap_or(5);
+    Ok(envelope(
+        StatusCode::OK,
+        search::search(&state.db, &actor, &param(&q, "q"), limit).await?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "search/page.html")]
+struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    results: Option<Results>,
+}
+
+impl SearchPage {
+    fn groups(&self) -> Vec<(&'static str, &search::Group)> {
+        match &self.results {
+            Some(r) => vec![
+                ("Contacts", &r.contacts),
+                ("Companies", &r.companies),
+                ("Deals", &r.deals),
+                ("Tasks", &r.tasks),
+                ("Activities", &r.activities),
+            ],
+            None => vec![],
+        }
+    }
+}
+
+pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    let text = param(&q, "q");
+    let results = if text.trim().is_empty() {
+        None
+    } else {
+        Some(search::search(&state.db, &ctx.session.actor, &text, 20).await?)
+    };
+    Ok(html(&SearchPage {
+        chrome: Chrome::new(&ctx, "Search", ""),
+        q: text,
+        results,
+    })
+    .into_response())
+}
