@@ -14,6 +14,7 @@ pub mod db;
 pub mod deals;
 pub mod entities;
 pub mod error;
+pub mod export;
 pub mod input;
 pub mod mail;
 pub mod migration;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod companies;
 pub mod contacts;
 pub mod deals;
+pub mod export;
 pub mod home;
 pub mod http;
 pub mod search;

@@ -119,7 +119,7 @@ impl ListParams {
     }
 }
 
-pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ActivityView>> {
+pub fn condition(p: &ListParams) -> Condition {
     let mut c = Condition::all();
     if let Some(id) = p.contact_id {
         c = c.add(activity::Column::ContactId.eq(id));
@@ -147,6 +147,11 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Act
     if let Some(co) = p.company_id {
         c = c.add(crate::contacts::of_company(activity::Column::ContactId, co));
     }
+    c
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ActivityView>> {
+    let c = condition(p);
     let base = scope::visible::<activity::Entity>(actor).filter(c);
     let total = base.clone().count(&db.conn).await?;
     let rows = base

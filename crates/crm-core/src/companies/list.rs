@@ -57,7 +57,7 @@ impl ListParams {
     }
 }
 
-pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<CompanyView>> {
+pub fn condition(p: &ListParams) -> Condition {
     let mut cond = Condition::all();
     if let Some(s) = &p.search {
         let pattern = format!("%{}%", like_escape(&s.to_lowercase()));
@@ -73,6 +73,11 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
     if let Some(i) = &p.industry {
         cond = cond.add(company::Column::Industry.eq(i.as_str()));
     }
+    cond
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<CompanyView>> {
+    let cond = condition(p);
     let base = company::Entity::find().filter(cond);
     let total = base.clone().count(&db.conn).await?;
     let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };

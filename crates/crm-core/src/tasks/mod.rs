@@ -102,7 +102,7 @@ impl ListParams {
 }
 
 /// Open first, then by due date; filters combine (a date range never replaces "overdue").
-pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<TaskView>> {
+pub fn condition(p: &ListParams) -> Condition {
     let now = clock::now();
     let mut c = Condition::all();
     match p.status.as_deref() {
@@ -134,6 +134,11 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
     if let Some(co) = p.company_id {
         c = c.add(crate::contacts::of_company(task::Column::ContactId, co));
     }
+    c
+}
+
+pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<TaskView>> {
+    let c = condition(p);
     let base = scope::visible::<task::Entity>(actor).filter(c);
     let total = base.clone().count(&db.conn).await?;
     let rows = base

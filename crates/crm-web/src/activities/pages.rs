@@ -42,6 +42,12 @@ struct IndexPage {
 }
 
 impl IndexPage {
+    fn export_url(&self) -> String {
+        format!(
+            "/api/activities/export{}",
+            query_string(&[("type", self.kind.clone()), ("search", self.search.clone())])
+        )
+    }
     fn types(&self) -> &'static [&'static str] {
         &TYPES
     }

@@ -33,6 +33,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn export_url(&self) -> String {
+        self.url(&self.sort, self.dir, 1)
+            .replacen("/companies", "/api/companies/export", 1)
+    }
     fn url(&self, sort: &str, dir: SortDir, page: u64) -> String {
         let mut pairs = vec![("search", self.search.clone()), ("industry", self.industry.clone())];
         if sort != "createdAt" || dir != SortDir::Desc {

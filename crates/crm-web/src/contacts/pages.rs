@@ -33,6 +33,10 @@ struct ListPage {
 }
 
 impl ListPage {
+    fn export_url(&self) -> String {
+        self.url(&self.sort, self.dir, 1, &self.status)
+            .replacen("/contacts", "/api/contacts/export", 1)
+    }
     fn url(&self, sort: &str, dir: SortDir, page: u64, status: &str) -> String {
         let mut pairs = vec![("search", self.search.clone()), ("status", status.to_string())];
         if sort != "createdAt" || dir != SortDir::Desc {

@@ -50,6 +50,9 @@ struct IndexPage {
 }
 
 impl IndexPage {
+    fn export_url(&self) -> String {
+        self.url(&[]).replacen("/deals", "/api/deals/export", 1)
+    }
     fn url(&self, overrides: &[(&str, &str)]) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         for key in [

@@ -17,7 +17,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
-use crate::{AppState, accounts, activities, admin, companies, contacts, deals, home, search, setup, tasks, web};
+use crate::{
+    AppState, accounts, activities, admin, companies, contacts, deals, export, home, search, setup, tasks, web,
+};
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
@@ -61,6 +63,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-2fa", post(admin::reset_2fa))
         .route("/admin/audit", get(admin::audit))
         .route("/search", get(search::api))
+        .route("/contacts/export", get(export::contacts))
+        .route("/companies/export", get(export::companies))
+        .route("/deals/export", get(export::deals))
+        .route("/tasks/export", get(export::tasks))
+        .route("/activities/export", get(export::activities))
         .route("/contacts", get(contacts::api::index).post(contacts::api::create))
         .route("/contacts/bulk-delete", post(contacts::api::bulk_delete))
         .route("/contacts/bulk-assign", post(contacts::api::bulk_assign))

@@ -30,6 +30,9 @@ struct IndexPage {
 }
 
 impl IndexPage {
+    fn export_url(&self) -> String {
+        self.status_url(&self.status).replacen("/tasks", "/api/tasks/export", 1)
+    }
     fn date(&self, s: &str) -> String {
         short_date(s)
     }

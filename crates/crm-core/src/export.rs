@@ -1,0 +1,324 @@
+//! CSV export of every list, honouring the list's filters and the actor's scope. Rows come
+//! in id order (UUID v7: creation order) in batches after a cursor, so an export of a
+//! million rows runs in constant memory. Cells that a spreadsheet would run as a formula
+//! are neutralised.
+
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{activity, company, contact, deal, task};
+use crate::error::{CoreError, CoreResult};
+use crate::input::cents_to_decimal;
+use crate::query::QueryParams;
+use crate::{clock, scope};
+
+pub const BATCH: u64 = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Contacts,
+    Companies,
+    Deals,
+    Tasks,
+    Activities,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "contacts" => Kind::Contacts,
+            "companies" => Kind::Companies,
+            "deals" => Kind::Deals,
+            "tasks" => Kind::Tasks,
+            "activities" => Kind::Activities,
+            _ => return None,
+        })
+    }
+    pub fn header(&self) -> &'static [&'static str] {
+        match self {
+            Kind::Contacts => &[
+                "id",
+                "firstName",
+                "lastName",
+                "email",
+                "phoneNumber",
+                "status",
+                "jobTitle",
+                "companyId",
+                "userId",
+                "createdAt",
+            ],
+            Kind::Companies => &[
+                "id",
+                "name",
+                "industry",
+                "website",
+                "phone",
+                "address",
+                "employeeCount",
+                "revenue",
+                "createdAt",
+            ],
+            Kind::Deals => &[
+                "id",
+                "name",
+                "value",
+                "stage",
+                "status",
+                "probability",
+                "expectedCloseDate",
+                "actualCloseDate",
+                "contactId",
+                "companyId",
+                "userId",
+                "createdAt",
+            ],
+            Kind::Tasks => &[
+                "id",
+                "title",
+                "description",
+                "dueDate",
+                "priority",
+                "completed",
+                "completedAt",
+                "contactId",
+                "userId",
+                "createdAt",
+            ],
+            Kind::Activities => &[
+                "id",
+                "type",
+                "subject",
+                "description",
+                "contactId",
+                "userId",
+                "createdAt",
+            ],
+        }
+    }
+}
+
+/// The filters of a list, validated once before streaming starts.
+#[derive(Clone)]
+pub struct Export {
+    pub kind: Kind,
+    condition: Condition,
+}
+
+impl Export {
+    pub fn new(db: &Db, kind: Kind, q: &QueryParams) -> CoreResult<Export> {
+        let condition = match kind {
+            Kind::Contacts => {
+                crate::contacts::list::filter_condition(db, &crate::contacts::list::ListParams::parse(q)?)
+            }
+            Kind::Companies => crate::companies::list::condition(&crate::companies::list::ListParams::parse(q, 50)?),
+            Kind::Deals => crate::deals::condition(&crate::deals::ListParams::parse(q)?),
+            Kind::Tasks => crate::tasks::condition(&crate::tasks::ListParams::parse(q)?),
+            Kind::Activities => crate::activities::condition(&crate::activities::ListParams::parse(q)?),
+        };
+        Ok(Export { kind, condition })
+    }
+
+    /// The next batch of rows after `after` (exclusive), with the last id for the cursor.
+    pub async fn batch(
+        &self,
+        db: &Db,
+        actor: &Actor,
+        after: Option<Uuid>,
+    ) -> CoreResult<(Vec<Vec<String>>, Option<Uuid>)> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let id_s = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
+        let rows: Vec<(Uuid, Vec<String>)> = match self.kind {
+            Kind::Contacts => {
+                let mut q = scope::visible::<contact::Entity>(actor).filter(self.condition.clone());
+                if let Some(a) = after {
+                    q = q.filter(contact::Column::Id.gt(a));
+                }
+                q.order_by_asc(contact::Column::Id)
+                    .limit(BATCH)
+                    .all(&db.conn)
+                    .await?
+                    .into_iter()
+                    .map(|c| {
+                        (
+                            c.id,
+                            vec![
+                                c.id.to_string(),
+                                c.first_name,
+                                c.last_name,
+                                c.email,
+                                opt(c.phone_number),
+                                c.status,
+                                opt(c.job_title),
+                                id_s(c.company_id),
+                                id_s(c.user_id),
+                                clock::fmt(&c.created_at),
+                            ],
+                        )
+                    })
+                    .collect()
+            }
+            Kind::Companies => {
+                let mut q = company::Entity::find().filter(self.condition.clone());
+                if let Some(a) = after {
+                    q = q.filter(company::Column::Id.gt(a));
+                }
+                q.order_by_asc(company::Column::Id)
+                    .limit(BATCH)
+                    .all(&db.conn)
+                    .await?
+                    .into_iter()
+                    .map(|c| {
+                        (
+                            c.id,
+                            vec![
+                                c.id.to_string(),
+                                c.name,
+                                opt(c.industry),
+                                opt(c.website),
+                                opt(c.phone),
+                                opt(c.address),
+                                c.employee_count.map(|n| n.to_string()).unwrap_or_default(),
+                                c.revenue_cents.map(cents_to_decimal).unwrap_or_default(),
+                                clock::fmt(&c.created_at),
+                            ],
+                        )
+                    })
+                    .collect()
+            }
+            Kind::Deals => {
+                let mut q = scope::visible::<deal::Entity>(actor).filter(self.condition.clone());
+                if let Some(a) = after {
+                    q = q.filter(deal::Column::Id.gt(a));
+                }
+                q.order_by_asc(deal::Column::Id)
+                    .limit(BATCH)
+                    .all(&db.conn)
+                    .await?
+                    .into_iter()
+                    .map(|d| {
+                        (
+                            d.id,
+                            vec![
+                                d.id.to_string(),
+                                d.name,
+                                cents_to_decimal(d.value_cents),
+                                d.stage,
+                                d.status,
+                                d.probability.to_string(),
+                                clock::fmt(&d.expected_close_date),
+                                clock::fmt_opt(&d.actual_close_date).unwrap_or_default(),
+                                d.contact_id.to_string(),
+                                id_s(d.company_id),
+                                id_s(d.user_id),
+                                clock::fmt(&d.created_at),
+                            ],
+                        )
+                    })
+                    .collect()
+            }
+            Kind::Tasks => {
+                let mut q = scope::visible::<task::Entity>(actor).filter(self.condition.clone());
+                if let Some(a) = after {
+                    q = q.filter(task::Column::Id.gt(a));
+                }
+                q.order_by_asc(task::Column::Id)
+                    .limit(BATCH)
+                    .all(&db.conn)
+                    .await?
+                    .into_iter()
+                    .map(|t| {
+                        (
+                            t.id,
+                            vec![
+                                t.id.to_string(),
+                                t.title,
+                                opt(t.description),
+                                clock::fmt(&t.due_date),
+                                t.priority,
+                                t.completed.to_string(),
+                                clock::fmt_opt(&t.completed_at).unwrap_or_default(),
+                                t.contact_id.to_string(),
+                                id_s(t.user_id),
+                                clock::fmt(&t.created_at),
+                            ],
+                        )
+                    })
+                    .collect()
+            }
+            Kind::Activities => {
+                let mut q = scope::visible::<activity::Entity>(actor).filter(self.condition.clone());
+                if let Some(a) = after {
+                    q = q.filter(activity::Column::Id.gt(a));
+                }
+                q.order_by_asc(activity::Column::Id)
+                    .limit(BATCH)
+                    .all(&db.conn)
+                    .await?
+                    .into_iter()
+                    .map(|a| {
+                        (
+                            a.id,
+                            vec![
+                                a.id.to_string(),
+                                a.kind,
+                                a.subject,
+                                opt(a.description),
+                                a.contact_id.to_string(),
+                                id_s(a.user_id),
+                                clock::fmt(&a.created_at),
+                            ],
+                        )
+                    })
+                    .collect()
+            }
+        };
+        let last = rows.last().map(|(id, _)| *id);
+        Ok((rows.into_iter().map(|(_, r)| r).collect(), last))
+    }
+}
+
+/// One CSV line (CRLF), each cell quoted when needed and neutralised against formulas.
+pub fn line(cells: &[String]) -> String {
+    let mut out = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let mut v = cell.clone();
+        if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            v.insert(0, '\'');
+        }
+        if v.contains([',', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
+            out.push('"');
+            out.push_str(&v.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&v);
+        }
+    }
+    out.push_str("\r\n");
+    out
+}
+
+pub fn unknown(kind: &str) -> CoreError {
+    CoreError::NotFound(format!("There is no export of {kind}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn cells() {
+        let l = line(&[
+            "=1+1".into(),
+            "a,b".into(),
+            "say \"hi\"".into(),
+            "-5".into(),
+            "plain".into(),
+        ]);
+        assert_eq!(l, "'=1+1,\"a,b\",\"say \"\"hi\"\"\",'-5,plain\r\n");
+    }
+}

@@ -1,0 +1,79 @@
+//! `GET /api/{contacts,companies,deals,tasks,activities}/export?<the list's filters>`:
+//! a streamed CSV (UTF-8 with BOM) of everything the list would show the actor.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use crm_core::export::{Export, Kind, line};
+use crm_core::query::QueryParams;
+
+use crate::AppState;
+use crate::http::error::ApiResult;
+use crate::http::session::ApiActor;
+
+async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(String, String)>) -> ApiResult<Response> {
+    let job = Export::new(&state.db, kind, &QueryParams::new(q))?;
+    let name = match kind {
+        Kind::Contacts => "contacts",
+        Kind::Companies => "companies",
+        Kind::Deals => "deals",
+        Kind::Tasks => "tasks",
+        Kind::Activities => "activities",
+    };
+    // state of the stream: None = finished; Some((cursor, header sent))
+    let stream = futures_util::stream::unfold(Some((None, false)), move |st| {
+        let (state, actor, job) = (state.clone(), actor.clone(), job.clone());
+        async move {
+            let (cursor, started) = st?;
+            if !started {
+                let head: Vec<String> = job.kind.header().iter().map(|h| h.to_string()).collect();
+                let chunk = format!("\u{feff}{}", line(&head));
+                return Some((Ok::<Bytes, std::io::Error>(Bytes::from(chunk)), Some((None, true))));
+            }
+            match job.batch(&state.db, &actor, cursor).await {
+                Ok((rows, _)) if rows.is_empty() => None,
+                Ok((rows, last)) => {
+                    let chunk: String = rows.iter().map(|r| line(r)).collect();
+                    Some((Ok(Bytes::from(chunk)), Some((last, true))))
+                }
+                Err(e) => {
+                    tracing::error!("CSV export stopped: {e}");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    let mut res = Body::from_stream(stream).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    let disposition = format!(
+        "attachment; filename=\"{name}-{}.csv\"",
+        chrono::Utc::now().format("%Y%m%d")
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+macro_rules! export_handler {
+    ($name:ident, $kind:expr) => {
+        pub async fn $name(
+            State(state): State<AppState>,
+            ApiActor(actor): ApiActor,
+            Query(q): Query<Vec<(String, String)>>,
+        ) -> ApiResult<Response> {
+            export($kind, state, actor, q).await
+        }
+    };
+}
+
+export_handler!(contacts, Kind::Contacts);
+export_handler!(companies, Kind::Companies);
+export_handler!(deals, Kind::Deals);
+export_handler!(tasks, Kind::Tasks);
+export_handler!(activities, Kind::Activities);
