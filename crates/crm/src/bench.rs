@@ -181,7 +181,61 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         let (median, p95, max) = stats(times);
         println!("{name:<28} {median:>9.2} {p95:>9.2} {max:>9.2} {bytes:>10}");
     }
+    // The full CSV export, read and discarded as it streams: time, size, and the server's
+    // resident memory before and after (this process is the server).
+    let rss_before = rss_kib();
+    let t = Instant::now();
+    let (st, bytes) = http_discard(addr, "/api/contacts/export", &cookie).await?;
+    if st != 200 {
+        bail!("export answered {st}");
+    }
+    println!(
+        "{:<28} {:>9.0} ms for {} bytes; server RSS {} KiB before, {} KiB after",
+        "CSV export, all contacts",
+        t.elapsed().as_secs_f64() * 1000.0,
+        bytes,
+        rss_before,
+        rss_kib()
+    );
     let _ = tx.send(());
     running.task.await??;
     Ok(())
+}
+
+/// Resident memory of this process (Linux), KiB.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// GET that counts the body's bytes without keeping them.
+async fn http_discard(addr: std::net::SocketAddr, path: &str, cookie: &str) -> anyhow::Result<(u16, u64)> {
+    let mut s = TcpStream::connect(addr).await?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\n\r\n");
+    s.write_all(req.as_bytes()).await?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut head = Vec::new();
+    let mut total = 0u64;
+    loop {
+        let n = s.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 64 {
+            head.extend_from_slice(&buf[..n.min(64)]);
+        }
+        total += n as u64;
+    }
+    let status = String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, total))
 }
