@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod activities;
 pub mod actor;
 pub mod admin;
+pub mod analytics;
 pub mod audit;
 pub mod clock;
 pub mod companies;

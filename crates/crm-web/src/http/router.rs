@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-2fa", post(admin::reset_2fa))
         .route("/admin/audit", get(admin::audit))
         .route("/search", get(search::api))
+        .route("/dashboard", get(home::api))
         .route("/contacts/export", get(export::contacts))
         .route("/companies/export", get(export::companies))
         .route("/deals/export", get(export::deals))

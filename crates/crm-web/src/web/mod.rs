@@ -2,6 +2,7 @@
 //! renders with, the shared error and confirmation pages, icons, and static assets.
 
 pub mod assets;
+pub mod charts;
 pub mod icons;
 
 use askama::Template;

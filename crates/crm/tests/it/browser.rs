@@ -282,6 +282,10 @@ async fn first_run_setup_in_the_browser() {
     assert!(body.contains("Dashboard") && body.contains("Ada Admin"), "{body}");
     assert!(body.contains("120"), "demo contacts are counted: {body}");
     shot(&c, "dashboard-after-setup").await;
+    for tab in ["deals", "activities", "tasks"] {
+        c.goto(&format!("{}/?tab={tab}", app.base)).await.unwrap();
+        shot(&c, &format!("dashboard-{tab}")).await;
+    }
 
     c.close().await.unwrap();
     drop(driver);

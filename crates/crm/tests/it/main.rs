@@ -14,6 +14,7 @@ mod browser;
 mod cli;
 mod companies;
 mod contacts;
+mod dashboard;
 mod export;
 mod pages;
 mod pipeline;

@@ -1,0 +1,85 @@
+//! Server-rendered SVG charts (askama templates, so every label is escaped): horizontal
+//! bars and a line. Each has a `<title>` per mark for hover values and a table for screen
+//! readers and print.
+
+use askama::Template;
+
+pub struct Bar {
+    pub label: String,
+    pub value_text: String,
+    pub y: u32,
+    pub width: f64,
+}
+
+#[derive(Template)]
+#[template(path = "web/bar_chart.html")]
+pub struct BarChart {
+    pub title: String,
+    pub bars: Vec<Bar>,
+    pub height: u32,
+}
+
+impl BarChart {
+    /// `rows` are (label, value); `fmt` prints a value.
+    pub fn new(title: &str, rows: &[(String, f64)], fmt: impl Fn(f64) -> String) -> Self {
+        let max = rows.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+        let bars = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (label, v))| Bar {
+                label: label.clone(),
+                value_text: fmt(*v),
+                y: 8 + i as u32 * 32,
+                width: if max > 0.0 { (v / max) * 240.0 } else { 0.0 },
+            })
+            .collect();
+        BarChart {
+            title: title.to_string(),
+            bars,
+            height: 16 + rows.len() as u32 * 32,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/line_chart.html")]
+pub struct LineChart {
+    pub title: String,
+    pub points: String,
+    pub marks: Vec<(f64, f64, String, String)>,
+    pub first: String,
+    pub last: String,
+    pub max_text: String,
+}
+
+impl LineChart {
+    pub fn new(title: &str, rows: &[(String, f64)], fmt: impl Fn(f64) -> String) -> Self {
+        let max = rows.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(1.0);
+        let n = rows.len().max(2) as f64 - 1.0;
+        let marks: Vec<(f64, f64, String, String)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (label, v))| {
+                (
+                    40.0 + i as f64 * 440.0 / n,
+                    170.0 - v / max * 150.0,
+                    label.clone(),
+                    fmt(*v),
+                )
+            })
+            .collect();
+        let points = marks
+            .iter()
+            .map(|(x, y, _, _)| format!("{x:.1},{y:.1}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        LineChart {
+            title: title.to_string(),
+            points,
+            first: rows.first().map(|r| r.0.clone()).unwrap_or_default(),
+            last: rows.last().map(|r| r.0.clone()).unwrap_or_default(),
+            max_text: fmt(max),
+            marks,
+        }
+    }
+}
