@@ -132,3 +132,31 @@ pub fn default_owner(actor: &Actor, contact: &crate::entities::contact::Model) -
         actor.id
     }
 }
+
+/// Delete one record the actor may change, with its audit entry, in one transaction.
+pub async fn delete_writable<E>(
+    db: &crate::Db,
+    actor: &Actor,
+    id: uuid::Uuid,
+    what: &str,
+) -> crate::CoreResult<E::Model>
+where
+    E: Owned,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
+{
+    use sea_orm::TransactionTrait;
+    let current = get_writable::<E>(db, actor, id, what).await?;
+    let txn = db.conn.begin().await?;
+    E::delete_by_id(id).exec(&txn).await?;
+    crate::audit::record(
+        &txn,
+        Some(actor),
+        "delete",
+        &what.to_lowercase(),
+        Some(id.to_string()),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(current)
+}

@@ -272,10 +272,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    scope::get_writable::<activity::Entity>(db, actor, id, "Activity").await?;
-    let txn = db.conn.begin().await?;
-    activity::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, Some(actor), "delete", "activity", Some(id.to_string()), None).await?;
-    txn.commit().await?;
-    Ok(())
+    scope::delete_writable::<activity::Entity>(db, actor, id, "Activity")
+        .await
+        .map(|_| ())
 }

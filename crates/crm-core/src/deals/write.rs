@@ -337,10 +337,7 @@ pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> C
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
-    let txn = db.conn.begin().await?;
-    deal::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, Some(actor), "delete", "deal", Some(id.to_string()), None).await?;
-    txn.commit().await?;
-    Ok(())
+    scope::delete_writable::<deal::Entity>(db, actor, id, "Deal")
+        .await
+        .map(|_| ())
 }

@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -293,10 +293,7 @@ pub async fn set_completed(db: &Db, actor: &Actor, id: Uuid, completed: Option<b
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    scope::get_writable::<task::Entity>(db, actor, id, "Task").await?;
-    let txn = db.conn.begin().await?;
-    task::Entity::delete_by_id(id).exec(&txn).await?;
-    audit::record(&txn, Some(actor), "delete", "task", Some(id.to_string()), None).await?;
-    txn.commit().await?;
-    Ok(())
+    scope::delete_writable::<task::Entity>(db, actor, id, "Task")
+        .await
+        .map(|_| ())
 }

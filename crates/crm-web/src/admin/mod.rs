@@ -2,10 +2,9 @@
 
 pub mod pages;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use crm_core::admin::{audit_log, users};
 use crm_core::input::Mode;
 use crm_core::query::QueryParams;
@@ -14,7 +13,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope};
+use crate::http::error::{ApiResult, envelope, page_envelope};
 use crate::http::session::ApiActor;
 
 pub async fn list(
@@ -24,7 +23,7 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let p = users::ListParams::parse(&QueryParams::new(q))?;
     let page = users::list(&state.db, &actor, &p).await?;
-    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+    Ok(page_envelope(page))
 }
 
 pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
@@ -115,5 +114,5 @@ pub async fn audit(
 ) -> ApiResult<Response> {
     let p = audit_log::Params::parse(&QueryParams::new(q))?;
     let page = audit_log::list(&state.db, &actor, &p).await?;
-    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+    Ok(page_envelope(page))
 }

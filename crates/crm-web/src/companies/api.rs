@@ -1,10 +1,9 @@
 //! `/api/companies`: list (search, industry, sort, pagination), create, get (with the
 //! actor's visible contacts and deals), partial update, delete (unlinks, never cascades).
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use crm_core::companies::{CompanyView, list, write};
 use crm_core::input::Mode;
 use crm_core::query::QueryParams;
@@ -13,7 +12,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope};
+use crate::http::error::{ApiResult, envelope, page_envelope};
 use crate::http::session::ApiActor;
 
 pub async fn index(
@@ -23,7 +22,7 @@ pub async fn index(
 ) -> ApiResult<Response> {
     let params = list::ListParams::parse(&QueryParams::new(q), 10)?;
     let page = list::list(&state.db, &actor, &params).await?;
-    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+    Ok(page_envelope(page))
 }
 
 pub async fn show(

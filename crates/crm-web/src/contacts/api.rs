@@ -1,10 +1,9 @@
 //! `/api/contacts`: list (server-side search, filters, sort, pagination), create, get,
 //! partial update, delete and bulk delete. Every call acts as the signed-in actor.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use crm_core::contacts::{list, write};
 use crm_core::input::Mode;
 use crm_core::query::QueryParams;
@@ -14,7 +13,7 @@ use uuid::Uuid;
 use super::parse_id;
 use crate::AppState;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope};
+use crate::http::error::{ApiResult, envelope, page_envelope};
 use crate::http::session::ApiActor;
 
 pub async fn index(
@@ -24,7 +23,7 @@ pub async fn index(
 ) -> ApiResult<Response> {
     let params = list::ListParams::parse(&QueryParams::new(q))?;
     let page = list::list(&state.db, &actor, &params).await?;
-    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+    Ok(page_envelope(page))
 }
 
 async fn view(state: &AppState, actor: &crm_core::Actor, id: Uuid) -> ApiResult<serde_json::Value> {

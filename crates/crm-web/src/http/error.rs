@@ -60,6 +60,11 @@ pub fn envelope<T: serde::Serialize>(status: StatusCode, data: T) -> Response {
     (status, Json(json!({ "data": data, "error": null }))).into_response()
 }
 
+/// A list: `{"data": [...], "error": null, "pagination": {...}}`.
+pub fn page_envelope<T: serde::Serialize>(page: crm_core::page::Page<T>) -> Response {
+    Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response()
+}
+
 pub struct PageError(pub CoreError);
 
 impl<E: Into<CoreError>> From<E> for PageError {

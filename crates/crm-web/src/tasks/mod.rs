@@ -4,19 +4,17 @@
 
 pub mod pages;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use crm_core::input::Mode;
 use crm_core::query::QueryParams;
 use crm_core::tasks as core;
-use serde_json::json;
 
 use crate::AppState;
 use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope};
+use crate::http::error::{ApiResult, envelope, page_envelope};
 use crate::http::session::ApiActor;
 
 pub async fn index(
@@ -26,7 +24,7 @@ pub async fn index(
 ) -> ApiResult<Response> {
     let p = core::ListParams::parse(&QueryParams::new(q))?;
     let page = core::list(&state.db, &actor, &p).await?;
-    Ok(Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response())
+    Ok(page_envelope(page))
 }
 
 pub async fn show(
