@@ -10,6 +10,7 @@ pub mod deals;
 pub mod export;
 pub mod home;
 pub mod http;
+pub mod reports;
 pub mod search;
 pub mod setup;
 pub mod tasks;

@@ -696,6 +696,11 @@ document.addEventListener('drop', async (event) => {
   }
 });
 
+// Print buttons (reports).
+document.addEventListener('click', (event) => {
+  if (event.target.closest('[data-print]')) window.print();
+});
+
 // --- 11. Start-up -------------------------------------------------------------------
 
 function init() {

@@ -1,6 +1,8 @@
 //! The dashboard's figures, every one scoped to the actor (a rep's dashboard counts only
 //! their records). Time buckets are UTC days; "overdue" is not completed and due before now.
 
+pub mod reports;
+
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};

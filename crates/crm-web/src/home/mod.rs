@@ -1,5 +1,4 @@
-//! The dashboard's first cut (scoped contact and company figures, recent contacts) and
-//! the honest placeholder for sections that later releases fill in.
+//! The dashboard (five tabs of scoped figures and charts) and the demo-data removal.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -171,28 +170,5 @@ pub async fn remove_demo(State(state): State<AppState>, ctx: PageCtx, form: Form
         button: "Remove demo data".into(),
         cancel: "/".into(),
         hidden: vec![],
-    }))
-}
-
-#[derive(Template)]
-#[template(path = "home/soon.html")]
-struct Soon {
-    chrome: Chrome,
-    heading: &'static str,
-}
-
-/// Sections not built yet say so plainly instead of showing an empty shell.
-pub async fn soon(ctx: PageCtx) -> PageResult {
-    let (heading, nav) = match ctx.path.as_str() {
-        "/deals" => ("Deals & Pipeline", "deals"),
-        "/tasks" => ("Tasks", "tasks"),
-        "/activities" => ("Activities", "activities"),
-        "/reports" => ("Reports", "reports"),
-        "/admin/users" => ("User Management", "admin"),
-        _ => ("Settings", ""),
-    };
-    Ok(html(&Soon {
-        chrome: Chrome::new(&ctx, heading, nav),
-        heading,
     }))
 }

@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
 use crate::{
-    AppState, accounts, activities, admin, companies, contacts, deals, export, home, search, setup, tasks, web,
+    AppState, accounts, activities, admin, companies, contacts, deals, export, home, reports, search, setup, tasks, web,
 };
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
@@ -64,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::audit))
         .route("/search", get(search::api))
         .route("/dashboard", get(home::api))
+        .route("/reports", get(reports::api))
+        .route("/reports/export", get(reports::export))
         .route("/contacts/export", get(export::contacts))
         .route("/companies/export", get(export::companies))
         .route("/deals/export", get(export::deals))
@@ -180,7 +182,7 @@ pub fn router(state: AppState) -> Router {
             get(activities::pages::edit_form).post(activities::pages::update),
         )
         .route("/activities/{id}/delete", post(activities::pages::delete))
-        .route("/reports", get(home::soon))
+        .route("/reports", get(reports::page))
         .route("/search", get(search::page))
         .route("/settings", get(accounts::settings::page))
         .route("/settings/2fa/enable", post(accounts::twofactor::enable_submit))

@@ -18,6 +18,7 @@ mod dashboard;
 mod export;
 mod pages;
 mod pipeline;
+mod reports;
 mod search;
 mod setup;
 mod twofactor;
