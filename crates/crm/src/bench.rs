@@ -15,6 +15,7 @@ use crate::config::Config;
 pub struct Options {
     pub contacts: u64,
     pub companies: u64,
+    pub related: crm_core::seed::Related,
     pub runs: usize,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
@@ -110,6 +111,24 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     } else {
         println!("using the existing {have} contacts in {}", config.database_url());
     }
+    {
+        use crm_core::entities::{activity, deal, task};
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let have = crm_core::seed::Related {
+            activities: activity::Entity::find().count(&db.conn).await?,
+            tasks: task::Entity::find().count(&db.conn).await?,
+            deals: deal::Entity::find().count(&db.conn).await?,
+        };
+        let need = crm_core::seed::Related {
+            activities: o.related.activities.saturating_sub(have.activities),
+            tasks: o.related.tasks.saturating_sub(have.tasks),
+            deals: o.related.deals.saturating_sub(have.deals),
+        };
+        if need.activities + need.tasks + need.deals > 0 {
+            let secs = crm_core::seed::bulk_related(&db, need).await?;
+            println!("seed related: {need:?} in {secs:.1} s");
+        }
+    }
     let email = "bench-admin@example.com";
     let password = "bench password 12345";
     if users::find_by_email(&db, email).await?.is_none() {
@@ -161,6 +180,11 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         ("contacts page", "/contacts"),
         ("contacts page search", "/contacts?search=smith&status=lead"),
         ("companies page", "/companies"),
+        ("API global search", "/api/search?q=smith&limit=5"),
+        ("dashboard page", "/"),
+        ("API dashboard", "/api/dashboard"),
+        ("reports page (quarter)", "/reports?preset=quarter"),
+        ("API reports (month)", "/api/reports?preset=month"),
     ];
     println!(
         "{:<28} {:>9} {:>9} {:>9} {:>10}",

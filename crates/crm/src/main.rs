@@ -50,6 +50,15 @@ enum Command {
         /// Companies seeded along with the contacts.
         #[arg(long, default_value_t = 1_000)]
         companies: u64,
+        /// Activities in the data set (seeded when fewer exist).
+        #[arg(long, default_value_t = 0)]
+        activities: u64,
+        /// Tasks in the data set.
+        #[arg(long, default_value_t = 0)]
+        tasks: u64,
+        /// Deals in the data set.
+        #[arg(long, default_value_t = 0)]
+        deals: u64,
         /// Requests per case.
         #[arg(long, default_value_t = 20)]
         runs: usize,
@@ -104,6 +113,15 @@ enum SeedCommand {
         contacts: u64,
         #[arg(long, default_value_t = 100)]
         companies: u64,
+        /// Activities on the seeded contacts.
+        #[arg(long, default_value_t = 0)]
+        activities: u64,
+        /// Tasks on the seeded contacts.
+        #[arg(long, default_value_t = 0)]
+        tasks: u64,
+        /// Deals on the seeded contacts.
+        #[arg(long, default_value_t = 0)]
+        deals: u64,
     },
 }
 
@@ -240,15 +258,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let n = crm_core::seed::remove_demo(&db).await?;
                     println!("demo data removed ({n} demo contacts and everything attached to them)");
                 }
-                SeedCommand::Bulk { contacts, companies } => {
+                SeedCommand::Bulk {
+                    contacts,
+                    companies,
+                    activities,
+                    tasks,
+                    deals,
+                } => {
                     let secs = crm_core::seed::bulk(&db, companies, contacts).await?;
                     println!("loaded {contacts} contacts and {companies} companies in {secs:.1} s");
+                    if activities + tasks + deals > 0 {
+                        let related = crm_core::seed::Related {
+                            activities,
+                            tasks,
+                            deals,
+                        };
+                        let secs = crm_core::seed::bulk_related(&db, related).await?;
+                        println!("loaded {activities} activities, {tasks} tasks and {deals} deals in {secs:.1} s");
+                    }
                 }
             }
         }
         Command::Bench {
             contacts,
             companies,
+            activities,
+            tasks,
+            deals,
             runs,
             smoke,
             bench_dir,
@@ -258,12 +294,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 (contacts, companies, runs)
             };
+            let related = if smoke {
+                crm_core::seed::Related {
+                    activities: 10_000,
+                    tasks: 2_000,
+                    deals: 1_000,
+                }
+            } else {
+                crm_core::seed::Related {
+                    activities,
+                    tasks,
+                    deals,
+                }
+            };
+            let database_url = config.database_url.clone();
             crm::bench::run(crm::bench::Options {
                 contacts,
                 companies,
+                related,
                 runs,
                 data_dir: bench_dir,
-                database_url: config.database_url.clone(),
+                database_url,
             })
             .await?;
         }

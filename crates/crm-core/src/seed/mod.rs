@@ -211,11 +211,132 @@ pub async fn bulk(db: &Db, n_companies: u64, n_contacts: u64) -> anyhow::Result<
     if n_contacts > 0 {
         eprintln!();
     }
-    if !db.is_postgres() {
-        sea_orm::ConnectionTrait::execute_unprepared(&db.conn, "PRAGMA optimize").await?;
-    } else {
-        sea_orm::ConnectionTrait::execute_unprepared(&db.conn, "ANALYZE contacts").await?;
+    analyze(db).await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+async fn analyze(db: &Db) -> anyhow::Result<()> {
+    let sql = if db.is_postgres() { "ANALYZE" } else { "PRAGMA optimize" };
+    sea_orm::ConnectionTrait::execute_unprepared(&db.conn, sql).await?;
+    Ok(())
+}
+
+/// How many of each related record `bulk_related` adds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Related {
+    pub activities: u64,
+    pub tasks: u64,
+    pub deals: u64,
+}
+
+/// Activities, tasks and deals on existing contacts (owned by the contact's owner), spread
+/// over the past year; returns the seconds taken.
+pub async fn bulk_related(db: &Db, n: Related) -> anyhow::Result<f64> {
+    use crate::entities::{activity, deal, task};
+    use sea_orm::QuerySelect;
+    let started = Instant::now();
+    let pool: Vec<(Uuid, Option<Uuid>, Option<Uuid>)> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .column(contact::Column::UserId)
+        .column(contact::Column::CompanyId)
+        .limit(100_000)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    if pool.is_empty() {
+        anyhow::bail!("seed contacts first: activities, tasks and deals attach to contacts");
     }
+    let now = clock::now();
+    let pick = |k: u64| pool[(k as usize * 7919) % pool.len()];
+    async fn load<A, F>(db: &Db, label: &str, total: u64, make: F) -> anyhow::Result<()>
+    where
+        A: sea_orm::ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
+        <A::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+        F: Fn(u64) -> A,
+    {
+        let t = Instant::now();
+        let mut i = 0u64;
+        while i < total {
+            let txn = db.conn.begin().await?;
+            let end = (i + 50_000).min(total);
+            while i < end {
+                let stop = (i + 1000).min(end);
+                <A::Entity as EntityTrait>::insert_many((i..stop).map(&make))
+                    .exec(&txn)
+                    .await?;
+                i = stop;
+            }
+            txn.commit().await?;
+            progress(label, i, total, t);
+        }
+        if total > 0 {
+            eprintln!();
+        }
+        Ok(())
+    }
+    const SUBJECTS: [&str; 4] = ["Discovery call", "Sent pricing", "Demo meeting", "Follow-up note"];
+    load(db, "activities", n.activities, |k| {
+        let (cid, owner, _) = pick(k);
+        let at = now - Duration::minutes((k * 37 % (365 * 24 * 60)) as i64);
+        activity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(crate::activities::TYPES[(k % 4) as usize].into()),
+            subject: Set(SUBJECTS[(k % 4) as usize].into()),
+            description: Set(None),
+            contact_id: Set(cid),
+            user_id: Set(owner),
+            is_demo: Set(true),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+    })
+    .await?;
+    load(db, "tasks", n.tasks, |k| {
+        let (cid, owner, _) = pick(k + 1);
+        let due = now + Duration::hours((k % 2000) as i64 - 1000);
+        let done = k % 3 == 0;
+        task::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            title: Set(format!("Follow up #{k}")),
+            description: Set(None),
+            due_date: Set(due),
+            priority: Set(["low", "medium", "high"][(k % 3) as usize].into()),
+            completed: Set(done),
+            completed_at: Set(done.then_some(due)),
+            contact_id: Set(cid),
+            user_id: Set(owner),
+            is_demo: Set(true),
+            created_at: Set(due - Duration::days(3)),
+            updated_at: Set(now),
+        }
+    })
+    .await?;
+    load(db, "deals", n.deals, |k| {
+        let (cid, owner, company) = pick(k + 2);
+        let stage = crate::deals::STAGES[(k % 6) as usize];
+        let status = crate::deals::status_of(stage);
+        let created = now - Duration::hours((k % 8000) as i64);
+        deal::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(format!("Opportunity #{k}")),
+            value_cents: Set(((k % 500) as i64 + 1) * 10_000),
+            stage: Set(stage.into()),
+            status: Set(status.into()),
+            expected_close_date: Set(created + Duration::days(60)),
+            actual_close_date: Set((status != "open").then_some(created + Duration::days(20))),
+            probability: Set(crate::deals::default_probability(stage)),
+            description: Set(None),
+            contact_id: Set(cid),
+            company_id: Set(company),
+            user_id: Set(owner),
+            is_demo: Set(true),
+            created_at: Set(created),
+            updated_at: Set(now),
+        }
+    })
+    .await?;
+    analyze(db).await?;
     Ok(started.elapsed().as_secs_f64())
 }
 
