@@ -9,7 +9,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Schema), Box::new(Search)]
+        vec![Box::new(Schema), Box::new(Search), Box::new(MoreSearch)]
     }
 }
 
@@ -69,6 +69,38 @@ impl MigrationTrait for Search {
             }
             _ => {
                 db.execute_unprepared(include_str!("m0002_sqlite_search.sql")).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Trigram indexes for searching activities, tasks and deals (global search).
+struct MoreSearch;
+impl MigrationName for MoreSearch {
+    fn name(&self) -> &str {
+        "m0003_more_search"
+    }
+}
+#[async_trait]
+impl MigrationTrait for MoreSearch {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                let has_trgm = db
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT 1 AS one FROM pg_extension WHERE extname = 'pg_trgm'",
+                    ))
+                    .await?
+                    .is_some();
+                if has_trgm {
+                    db.execute_unprepared(include_str!("m0003_postgres_search.sql")).await?;
+                }
+            }
+            _ => {
+                db.execute_unprepared(include_str!("m0003_sqlite_search.sql")).await?;
             }
         }
         Ok(())

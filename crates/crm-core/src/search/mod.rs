@@ -41,6 +41,17 @@ fn like(col: impl sea_orm::ColumnTrait, pattern: &str) -> sea_orm::sea_query::Si
     Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.to_string()).escape('\\'))
 }
 
+/// Rows of `table` whose text matches: through its trigram index on SQLite (3+ characters),
+/// else `lower(col) LIKE` on the given columns (pg_trgm indexes serve it on PostgreSQL).
+fn text_match(db: &Db, table: &str, cols: &[sea_orm::sea_query::SimpleExpr], q: &str) -> Condition {
+    if !db.is_postgres() && q.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", q.to_lowercase().replace('"', "\"\""));
+        let sql = format!("{table}.rowid IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ?)");
+        return Condition::all().add(Expr::cust_with_values(sql, [phrase]));
+    }
+    cols.iter().fold(Condition::any(), |c, e| c.add(e.clone()))
+}
+
 pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<Results> {
     let q = q.trim();
     if q.is_empty() {
@@ -92,11 +103,13 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
             .collect(),
     };
 
-    let base = scope::visible::<deal::Entity>(actor).filter(
-        Condition::any()
-            .add(like(deal::Column::Name, &pat))
-            .add(like(deal::Column::Description, &pat)),
+    let cond = text_match(
+        db,
+        "deals",
+        &[like(deal::Column::Name, &pat), like(deal::Column::Description, &pat)],
+        q,
     );
+    let base = scope::visible::<deal::Entity>(actor).filter(cond);
     let deals = Group {
         total: base.clone().count(&db.conn).await?,
         results: base
@@ -118,11 +131,13 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
             .collect(),
     };
 
-    let base = scope::visible::<task::Entity>(actor).filter(
-        Condition::any()
-            .add(like(task::Column::Title, &pat))
-            .add(like(task::Column::Description, &pat)),
+    let cond = text_match(
+        db,
+        "tasks",
+        &[like(task::Column::Title, &pat), like(task::Column::Description, &pat)],
+        q,
     );
+    let base = scope::visible::<task::Entity>(actor).filter(cond);
     let tasks = Group {
         total: base.clone().count(&db.conn).await?,
         results: base
@@ -145,11 +160,16 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
             .collect(),
     };
 
-    let base = scope::visible::<activity::Entity>(actor).filter(
-        Condition::any()
-            .add(like(activity::Column::Subject, &pat))
-            .add(like(activity::Column::Description, &pat)),
+    let cond = text_match(
+        db,
+        "activities",
+        &[
+            like(activity::Column::Subject, &pat),
+            like(activity::Column::Description, &pat),
+        ],
+        q,
     );
+    let base = scope::visible::<activity::Entity>(actor).filter(cond);
     let activities = Group {
         total: base.clone().count(&db.conn).await?,
         results: base
