@@ -9,7 +9,7 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Schema), Box::new(Search), Box::new(MoreSearch)]
+        vec![Box::new(Schema), Box::new(Search), Box::new(MoreSearch), Box::new(ListIndexes)]
     }
 }
 
@@ -103,6 +103,21 @@ impl MigrationTrait for MoreSearch {
                 db.execute_unprepared(include_str!("m0003_sqlite_search.sql")).await?;
             }
         }
+        Ok(())
+    }
+}
+
+/// Covering indexes for the kanban board and type-filtered activity lists.
+struct ListIndexes;
+impl MigrationName for ListIndexes {
+    fn name(&self) -> &str {
+        "m0004_list_indexes"
+    }
+}
+#[async_trait]
+impl MigrationTrait for ListIndexes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.get_connection().execute_unprepared(include_str!("m0004_indexes.sql")).await?;
         Ok(())
     }
 }

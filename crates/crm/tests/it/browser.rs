@@ -637,6 +637,10 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
     c.goto(&format!("{}/deals", app.base)).await.unwrap();
     assert_eq!(column_of(&c, &ids[0]).await, "proposal", "still there after a reload");
     shot(&c, "kanban").await;
+    c.goto(&format!("{}/deals/{}", app.base, ids[0])).await.unwrap();
+    wait_text(&c, "Stage history").await;
+    shot(&c, "deal-profile").await;
+    c.goto(&format!("{}/deals", app.base)).await.unwrap();
 
     // the keyboard / no-JS path: the stage select on the card
     c.find(Locator::Css(&format!("#stage-{} option[value='closed_won']", ids[1])))
