@@ -9,7 +9,12 @@ pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(Schema), Box::new(Search), Box::new(MoreSearch), Box::new(ListIndexes)]
+        vec![
+            Box::new(Schema),
+            Box::new(Search),
+            Box::new(MoreSearch),
+            Box::new(ListIndexes),
+        ]
     }
 }
 
@@ -117,7 +122,10 @@ impl MigrationName for ListIndexes {
 #[async_trait]
 impl MigrationTrait for ListIndexes {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(include_str!("m0004_indexes.sql")).await?;
+        manager
+            .get_connection()
+            .execute_unprepared(include_str!("m0004_indexes.sql"))
+            .await?;
         Ok(())
     }
 }

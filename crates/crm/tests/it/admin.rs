@@ -289,3 +289,110 @@ async fn bulk_assign_respects_roles(app: &TestApp) {
     assert_eq!(v["pagination"]["total"], 2);
 }
 both!(bulk_assign_respects_roles);
+
+/// The same matrix for the records attached to contacts: deals, tasks, activities — get,
+/// change (PUT), the PATCH move/toggle where there is one, delete, and the visible rows.
+async fn attached_records_matrix(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let manager = app.user(Role::Manager).await;
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let who: [(&str, &Client); 3] = [("admin", &admin), ("manager", &manager), ("rep", &rep)];
+    for (name, actor) in who {
+        let mine_c = actor.contact("Own", &format!("{name}C"), json!({})).await;
+        let their_c = other.contact("Other", &format!("{name}C"), json!({})).await;
+        for kind in ["deals", "tasks", "activities"] {
+            let body = |c: &str| match kind {
+                "deals" => json!({"name": "D", "value": 1, "expectedCloseDate": "2030-01-01", "contactId": c}),
+                "tasks" => json!({"title": "T", "dueDate": "2030-01-01", "contactId": c}),
+                _ => json!({"subject": "A", "contactId": c}),
+            };
+            let (_, v) = actor.post(&format!("/api/{kind}"), body(&mine_c)).await;
+            let mine = v["data"]["id"].as_str().unwrap().to_string();
+            let (_, v) = other.post(&format!("/api/{kind}"), body(&their_c)).await;
+            let theirs = v["data"]["id"].as_str().unwrap().to_string();
+            let change = match kind {
+                "deals" => json!({"name": "changed"}),
+                "tasks" => json!({"title": "changed"}),
+                _ => json!({"subject": "changed"}),
+            };
+            let patch = match kind {
+                "deals" => Some(json!({"stage": "qualified"})),
+                "tasks" => Some(json!({"completed": true})),
+                _ => None,
+            };
+            let patch_status = |id: String| {
+                let patch = patch.clone();
+                async move {
+                    match patch {
+                        Some(p) => actor
+                            .http
+                            .patch(format!("{}/api/{kind}/{id}", actor.base))
+                            .header("X-CSRF-Token", actor.csrf.clone().unwrap())
+                            .json(&p)
+                            .send()
+                            .await
+                            .unwrap()
+                            .status()
+                            .as_u16(),
+                        None => 0,
+                    }
+                }
+            };
+            let expect_other = match name {
+                "admin" => [200, 200, 200],
+                "manager" => [200, 403, 403],
+                _ => [404, 404, 404],
+            };
+            let got_other = [
+                actor.get(&format!("/api/{kind}/{theirs}")).await.0.as_u16(),
+                actor
+                    .put(&format!("/api/{kind}/{theirs}"), change.clone())
+                    .await
+                    .0
+                    .as_u16(),
+                if patch.is_some() {
+                    patch_status(theirs.clone()).await
+                } else {
+                    expect_other[2]
+                },
+            ];
+            assert_eq!(
+                got_other, expect_other,
+                "{name} on another rep's {kind}: get, put, patch"
+            );
+            assert_eq!(
+                actor.put(&format!("/api/{kind}/{mine}"), change).await.0,
+                StatusCode::OK,
+                "{name} changes own {kind}"
+            );
+            let del = actor.delete(&format!("/api/{kind}/{theirs}")).await.0.as_u16();
+            assert_eq!(
+                del,
+                if name == "admin" { 200 } else { expect_other[1] },
+                "{name} deletes another rep's {kind}"
+            );
+            // a rep cannot attach to a contact they cannot see
+            if name == "rep" {
+                let (st, v) = actor.post(&format!("/api/{kind}"), body(&their_c)).await;
+                assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+                assert_eq!(v["fieldErrors"]["contactId"], "Contact not found");
+            }
+        }
+    }
+    // visible rows and totals for the rep: only their own, everywhere
+    for kind in ["deals", "tasks", "activities"] {
+        let (_, v) = rep.get(&format!("/api/{kind}?limit=200")).await;
+        let rows = v["data"].as_array().unwrap();
+        assert!(
+            rows.iter().all(|r| r["userId"] == rep.id().to_string()),
+            "{kind}: no other owner's row"
+        );
+        assert_eq!(
+            v["pagination"]["total"].as_u64().unwrap() as usize,
+            rows.len(),
+            "{kind}: totals leak nothing"
+        );
+    }
+}
+both!(attached_records_matrix);
