@@ -35,3 +35,11 @@ pub fn can(actor: &Actor, action: UserAction) -> CoreResult<()> {
         "You don't have permission to {verb} users"
     )))
 }
+
+/// Remove every demo record and the demo users (administrators only).
+pub async fn remove_demo_data(db: &crate::Db, actor: &Actor) -> CoreResult<u64> {
+    if actor.role != Role::Admin {
+        return Err(CoreError::Forbidden("Only administrators can remove demo data".into()));
+    }
+    crate::seed::remove_demo(db).await.map_err(CoreError::Internal)
+}

@@ -3,7 +3,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
-use crm_core::CoreError;
 use crm_core::contacts::ContactView;
 use crm_core::entities::contact;
 use crm_core::scope;
@@ -153,13 +152,8 @@ pub async fn dashboard(
 
 /// `POST /admin/demo/remove`: admins remove every demo record at once (asks first).
 pub async fn remove_demo(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    if ctx.session.actor.role != crm_core::Role::Admin {
-        return Err(CoreError::Forbidden("Only administrators can remove demo data".into()).into());
-    }
     if form.get("confirm") == Some("yes") {
-        crm_core::seed::remove_demo(&state.db)
-            .await
-            .map_err(CoreError::Internal)?;
+        crm_core::admin::remove_demo_data(&state.db, &ctx.session.actor).await?;
         return Ok(Redirect::to("/?done=demo-removed").into_response());
     }
     Ok(html(&ConfirmPage {
