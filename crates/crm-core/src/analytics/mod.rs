@@ -5,7 +5,7 @@ pub mod reports;
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use crate::actor::Actor;
@@ -152,22 +152,11 @@ pub async fn dashboard(db: &Db, actor: &Actor) -> CoreResult<Dashboard> {
         .filter(task::Column::DueDate.lt(day_start(today + Duration::days(1))))
         .count(&db.conn)
         .await?;
-    let upcoming = tasks()
-        .filter(task::Column::Completed.eq(false))
-        .order_by_asc(task::Column::DueDate)
-        .limit(5)
-        .all(&db.conn)
-        .await?;
-    let mut params = crate::tasks::ListParams::parse(&crate::query::QueryParams::new(vec![
-        ("status".into(), "open".into()),
-        ("limit".into(), "5".into()),
-    ]))?;
-    params.page.limit = 5;
-    let upcoming_tasks = if upcoming.is_empty() {
-        vec![]
-    } else {
-        crate::tasks::list(db, actor, &params).await?.items
-    };
+    // the task list's own query (open first, by due date), five rows
+    let open = crate::query::QueryParams::new(vec![("status".into(), "open".into()), ("limit".into(), "5".into())]);
+    let upcoming_tasks = crate::tasks::list(db, actor, &crate::tasks::ListParams::parse(&open)?)
+        .await?
+        .items;
 
     let acts = || scope::visible::<activity::Entity>(actor);
     let total_activities = acts().count(&db.conn).await?;

@@ -186,6 +186,7 @@ pub(crate) async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: St
             ("avatar".into(), u.avatar.clone().unwrap_or_default()),
         ])
     });
+    let remaining = twofactor::remaining_codes(&state.db, u.id).await?;
     let page = SettingsPage {
         chrome: Chrome::new(ctx, "Settings", "settings").with_notice(f.notice),
         email: u.email.clone(),
@@ -199,8 +200,8 @@ pub(crate) async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: St
         token_form: f.token_form,
         new_token: f.new_token,
         two_factor_on: u.two_factor_enabled,
-        remaining_codes: twofactor::remaining_codes(&state.db, u.id).await?,
-        low_codes: u.two_factor_enabled && twofactor::remaining_codes(&state.db, u.id).await? <= twofactor::LOW_CODES,
+        remaining_codes: remaining,
+        low_codes: u.two_factor_enabled && remaining <= twofactor::LOW_CODES,
         enrollment: f.enrollment,
         backup_codes: f.backup_codes,
         tfa: f.tfa,

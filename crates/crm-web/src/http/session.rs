@@ -228,10 +228,3 @@ pub fn urlencode(s: &str) -> String {
         .map(|e| e[2..].to_string())
         .unwrap_or_default()
 }
-
-/// The client address: the socket peer (proxy headers come with the accounts issue).
-pub fn client_ip(parts_ext: &axum::http::Extensions) -> Option<String> {
-    parts_ext
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-}
