@@ -123,14 +123,21 @@ pub async fn attachable_contact(
         .ok_or_else(|| crate::CoreError::field("contactId", "Contact not found"))
 }
 
-/// Default owner of a record attached to `contact`: reps own what they create; admins and
-/// managers give it to the contact's owner (or keep it when the contact has none).
-pub fn default_owner(actor: &Actor, contact: &crate::entities::contact::Model) -> uuid::Uuid {
-    if actor.may_assign() {
-        contact.user_id.unwrap_or(actor.id)
-    } else {
-        actor.id
-    }
+/// The owner of a new activity, task or deal attached to `contact`: the one requested (if
+/// the actor may assign it), else the actor for reps and the contact's owner for admins and
+/// managers (or the actor when the contact has none).
+pub async fn owner_for_new(
+    db: &crate::Db,
+    actor: &Actor,
+    requested: crate::input::Field<uuid::Uuid>,
+    contact: &crate::entities::contact::Model,
+) -> crate::CoreResult<Option<uuid::Uuid>> {
+    let requested = match requested {
+        crate::input::Field::Value(v) => v,
+        _ if actor.may_assign() => contact.user_id.unwrap_or(actor.id),
+        _ => actor.id,
+    };
+    resolve_owner(db, actor, crate::input::Field::Value(requested), None, true).await
 }
 
 /// Delete one record the actor may change, with its audit entry, in one transaction.

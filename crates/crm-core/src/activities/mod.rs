@@ -208,11 +208,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
     let f = read(&mut input);
     input.finish()?;
     let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
-    let requested = match f.owner {
-        Field::Value(v) => Field::Value(v),
-        _ => Field::Value(scope::default_owner(actor, &contact)),
-    };
-    let owner = scope::resolve_owner(db, actor, requested, None, true).await?;
+    let owner = scope::owner_for_new(db, actor, f.owner, &contact).await?;
     let now = clock::now();
     let txn = db.conn.begin().await?;
     let saved = activity::ActiveModel {

@@ -143,11 +143,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal
     let stage = target_stage(&f.stage, &f.status, None)?.unwrap_or_else(|| "lead".into());
     let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
     let company_id = company_for(db, &f.company, contact.company_id, None).await?;
-    let requested = match f.owner {
-        Field::Value(v) => Field::Value(v),
-        _ => Field::Value(scope::default_owner(actor, &contact)),
-    };
-    let owner = scope::resolve_owner(db, actor, requested, None, true).await?;
+    let owner = scope::owner_for_new(db, actor, f.owner, &contact).await?;
     let now = clock::now();
     let status = status_of(&stage);
     let actual = if status == "open" {
