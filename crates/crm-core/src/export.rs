@@ -3,7 +3,7 @@
 //! million rows runs in constant memory. Cells that a spreadsheet would run as a formula
 //! are neutralised.
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use uuid::Uuid;
 
 use crate::actor::Actor;
@@ -128,155 +128,162 @@ impl Export {
         actor: &Actor,
         after: Option<Uuid>,
     ) -> CoreResult<(Vec<Vec<String>>, Option<Uuid>)> {
-        let opt = |v: Option<String>| v.unwrap_or_default();
-        let id_s = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
-        let rows: Vec<(Uuid, Vec<String>)> = match self.kind {
-            Kind::Contacts => {
-                let mut q = scope::visible::<contact::Entity>(actor).filter(self.condition.clone());
-                if let Some(a) = after {
-                    q = q.filter(contact::Column::Id.gt(a));
-                }
-                q.order_by_asc(contact::Column::Id)
-                    .limit(BATCH)
-                    .all(&db.conn)
-                    .await?
-                    .into_iter()
-                    .map(|c| {
-                        (
-                            c.id,
-                            vec![
-                                c.id.to_string(),
-                                c.first_name,
-                                c.last_name,
-                                c.email,
-                                opt(c.phone_number),
-                                c.status,
-                                opt(c.job_title),
-                                id_s(c.company_id),
-                                id_s(c.user_id),
-                                clock::fmt(&c.created_at),
-                            ],
-                        )
-                    })
-                    .collect()
-            }
-            Kind::Companies => {
-                let mut q = company::Entity::find().filter(self.condition.clone());
-                if let Some(a) = after {
-                    q = q.filter(company::Column::Id.gt(a));
-                }
-                q.order_by_asc(company::Column::Id)
-                    .limit(BATCH)
-                    .all(&db.conn)
-                    .await?
-                    .into_iter()
-                    .map(|c| {
-                        (
-                            c.id,
-                            vec![
-                                c.id.to_string(),
-                                c.name,
-                                opt(c.industry),
-                                opt(c.website),
-                                opt(c.phone),
-                                opt(c.address),
-                                c.employee_count.map(|n| n.to_string()).unwrap_or_default(),
-                                c.revenue_cents.map(cents_to_decimal).unwrap_or_default(),
-                                clock::fmt(&c.created_at),
-                            ],
-                        )
-                    })
-                    .collect()
-            }
-            Kind::Deals => {
-                let mut q = scope::visible::<deal::Entity>(actor).filter(self.condition.clone());
-                if let Some(a) = after {
-                    q = q.filter(deal::Column::Id.gt(a));
-                }
-                q.order_by_asc(deal::Column::Id)
-                    .limit(BATCH)
-                    .all(&db.conn)
-                    .await?
-                    .into_iter()
-                    .map(|d| {
-                        (
-                            d.id,
-                            vec![
-                                d.id.to_string(),
-                                d.name,
-                                cents_to_decimal(d.value_cents),
-                                d.stage,
-                                d.status,
-                                d.probability.to_string(),
-                                clock::fmt(&d.expected_close_date),
-                                clock::fmt_opt(&d.actual_close_date).unwrap_or_default(),
-                                d.contact_id.to_string(),
-                                id_s(d.company_id),
-                                id_s(d.user_id),
-                                clock::fmt(&d.created_at),
-                            ],
-                        )
-                    })
-                    .collect()
-            }
-            Kind::Tasks => {
-                let mut q = scope::visible::<task::Entity>(actor).filter(self.condition.clone());
-                if let Some(a) = after {
-                    q = q.filter(task::Column::Id.gt(a));
-                }
-                q.order_by_asc(task::Column::Id)
-                    .limit(BATCH)
-                    .all(&db.conn)
-                    .await?
-                    .into_iter()
-                    .map(|t| {
-                        (
-                            t.id,
-                            vec![
-                                t.id.to_string(),
-                                t.title,
-                                opt(t.description),
-                                clock::fmt(&t.due_date),
-                                t.priority,
-                                t.completed.to_string(),
-                                clock::fmt_opt(&t.completed_at).unwrap_or_default(),
-                                t.contact_id.to_string(),
-                                id_s(t.user_id),
-                                clock::fmt(&t.created_at),
-                            ],
-                        )
-                    })
-                    .collect()
-            }
-            Kind::Activities => {
-                let mut q = scope::visible::<activity::Entity>(actor).filter(self.condition.clone());
-                if let Some(a) = after {
-                    q = q.filter(activity::Column::Id.gt(a));
-                }
-                q.order_by_asc(activity::Column::Id)
-                    .limit(BATCH)
-                    .all(&db.conn)
-                    .await?
-                    .into_iter()
-                    .map(|a| {
-                        (
-                            a.id,
-                            vec![
-                                a.id.to_string(),
-                                a.kind,
-                                a.subject,
-                                opt(a.description),
-                                a.contact_id.to_string(),
-                                id_s(a.user_id),
-                                clock::fmt(&a.created_at),
-                            ],
-                        )
-                    })
-                    .collect()
-            }
+        let c = &self.condition;
+        let rows = match self.kind {
+            Kind::Contacts => rows(db, scope::visible::<contact::Entity>(actor), c, after).await?,
+            Kind::Companies => rows(db, company::Entity::find(), c, after).await?,
+            Kind::Deals => rows(db, scope::visible::<deal::Entity>(actor), c, after).await?,
+            Kind::Tasks => rows(db, scope::visible::<task::Entity>(actor), c, after).await?,
+            Kind::Activities => rows(db, scope::visible::<activity::Entity>(actor), c, after).await?,
         };
         let last = rows.last().map(|(id, _)| *id);
         Ok((rows.into_iter().map(|(_, r)| r).collect(), last))
+    }
+}
+
+/// An entity exported as CSV: its id column and one row of cells per record, in the order
+/// of [`Kind::header`].
+trait Rows: EntityTrait {
+    fn id_col() -> Self::Column;
+    fn id_of(m: &Self::Model) -> Uuid;
+    fn cells(m: Self::Model) -> Vec<String>;
+}
+
+/// One batch of `base` (already scoped) under the list's condition, after the cursor.
+async fn rows<E: Rows>(
+    db: &Db,
+    base: Select<E>,
+    condition: &Condition,
+    after: Option<Uuid>,
+) -> CoreResult<Vec<(Uuid, Vec<String>)>> {
+    let mut q = base.filter(condition.clone());
+    if let Some(a) = after {
+        q = q.filter(E::id_col().gt(a));
+    }
+    let models = q.order_by_asc(E::id_col()).limit(BATCH).all(&db.conn).await?;
+    Ok(models.into_iter().map(|m| (E::id_of(&m), E::cells(m))).collect())
+}
+
+fn opt(v: Option<String>) -> String {
+    v.unwrap_or_default()
+}
+
+fn id_s(v: Option<Uuid>) -> String {
+    v.map(|u| u.to_string()).unwrap_or_default()
+}
+
+impl Rows for contact::Entity {
+    fn id_col() -> contact::Column {
+        contact::Column::Id
+    }
+    fn id_of(m: &contact::Model) -> Uuid {
+        m.id
+    }
+    fn cells(c: contact::Model) -> Vec<String> {
+        vec![
+            c.id.to_string(),
+            c.first_name,
+            c.last_name,
+            c.email,
+            opt(c.phone_number),
+            c.status,
+            opt(c.job_title),
+            id_s(c.company_id),
+            id_s(c.user_id),
+            clock::fmt(&c.created_at),
+        ]
+    }
+}
+
+impl Rows for company::Entity {
+    fn id_col() -> company::Column {
+        company::Column::Id
+    }
+    fn id_of(m: &company::Model) -> Uuid {
+        m.id
+    }
+    fn cells(c: company::Model) -> Vec<String> {
+        let employees = c.employee_count.map(|n| n.to_string()).unwrap_or_default();
+        let revenue = c.revenue_cents.map(cents_to_decimal).unwrap_or_default();
+        vec![
+            c.id.to_string(),
+            c.name,
+            opt(c.industry),
+            opt(c.website),
+            opt(c.phone),
+            opt(c.address),
+            employees,
+            revenue,
+            clock::fmt(&c.created_at),
+        ]
+    }
+}
+
+impl Rows for deal::Entity {
+    fn id_col() -> deal::Column {
+        deal::Column::Id
+    }
+    fn id_of(m: &deal::Model) -> Uuid {
+        m.id
+    }
+    fn cells(d: deal::Model) -> Vec<String> {
+        vec![
+            d.id.to_string(),
+            d.name,
+            cents_to_decimal(d.value_cents),
+            d.stage,
+            d.status,
+            d.probability.to_string(),
+            clock::fmt(&d.expected_close_date),
+            clock::fmt_opt(&d.actual_close_date).unwrap_or_default(),
+            d.contact_id.to_string(),
+            id_s(d.company_id),
+            id_s(d.user_id),
+            clock::fmt(&d.created_at),
+        ]
+    }
+}
+
+impl Rows for task::Entity {
+    fn id_col() -> task::Column {
+        task::Column::Id
+    }
+    fn id_of(m: &task::Model) -> Uuid {
+        m.id
+    }
+    fn cells(t: task::Model) -> Vec<String> {
+        vec![
+            t.id.to_string(),
+            t.title,
+            opt(t.description),
+            clock::fmt(&t.due_date),
+            t.priority,
+            t.completed.to_string(),
+            clock::fmt_opt(&t.completed_at).unwrap_or_default(),
+            t.contact_id.to_string(),
+            id_s(t.user_id),
+            clock::fmt(&t.created_at),
+        ]
+    }
+}
+
+impl Rows for activity::Entity {
+    fn id_col() -> activity::Column {
+        activity::Column::Id
+    }
+    fn id_of(m: &activity::Model) -> Uuid {
+        m.id
+    }
+    fn cells(a: activity::Model) -> Vec<String> {
+        vec![
+            a.id.to_string(),
+            a.kind,
+            a.subject,
+            opt(a.description),
+            a.contact_id.to_string(),
+            id_s(a.user_id),
+            clock::fmt(&a.created_at),
+        ]
     }
 }
 
