@@ -49,25 +49,10 @@ impl ListPage {
         format!("/companies{}", query_string(&pairs))
     }
     fn sort_url(&self, col: &str) -> String {
-        let dir = if self.sort == col {
-            if self.dir == SortDir::Asc {
-                SortDir::Desc
-            } else {
-                SortDir::Asc
-            }
-        } else if col == "createdAt" {
-            SortDir::Desc
-        } else {
-            SortDir::Asc
-        };
-        self.url(col, dir, 1)
+        self.url(col, crate::web::next_dir(&self.sort, self.dir, col), 1)
     }
     fn aria_sort(&self, col: &str) -> &'static str {
-        match (self.sort == col, self.dir) {
-            (false, _) => "none",
-            (true, SortDir::Asc) => "ascending",
-            (true, SortDir::Desc) => "descending",
-        }
+        crate::web::aria_sort(&self.sort, self.dir, col)
     }
     fn industries(&self) -> &'static [&'static str] {
         &INDUSTRIES

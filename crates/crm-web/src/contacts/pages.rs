@@ -15,7 +15,7 @@ use super::parse_id;
 use crate::AppState;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
-use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string, short_date};
+use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, next_dir, notice, query_string, short_date};
 
 #[derive(Template)]
 #[template(path = "contacts/list.html")]
@@ -50,27 +50,10 @@ impl ListPage {
     }
     /// Clicking a column sorts it ascending; clicking it again flips the direction.
     fn sort_url(&self, col: &str) -> String {
-        let dir = if self.sort == col {
-            if self.dir == SortDir::Asc {
-                SortDir::Desc
-            } else {
-                SortDir::Asc
-            }
-        } else if col == "createdAt" {
-            SortDir::Desc
-        } else {
-            SortDir::Asc
-        };
-        self.url(col, dir, 1, &self.status)
+        self.url(col, next_dir(&self.sort, self.dir, col), 1, &self.status)
     }
     fn aria_sort(&self, col: &str) -> &'static str {
-        if self.sort != col {
-            "none"
-        } else if self.dir == SortDir::Asc {
-            "ascending"
-        } else {
-            "descending"
-        }
+        crate::web::aria_sort(&self.sort, self.dir, col)
     }
     fn status_url(&self, status: &str) -> String {
         self.url(&self.sort, self.dir, 1, status)

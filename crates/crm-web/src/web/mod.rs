@@ -296,3 +296,24 @@ impl Pager {
         }
     }
 }
+
+/// The direction a click on column `col` sorts by: a new column ascending (creation dates
+/// newest first), the current column flipped.
+pub fn next_dir(current: &str, dir: crm_core::query::SortDir, col: &str) -> crm_core::query::SortDir {
+    use crm_core::query::SortDir;
+    match (current == col, dir) {
+        (true, SortDir::Asc) => SortDir::Desc,
+        (true, SortDir::Desc) => SortDir::Asc,
+        (false, _) if col == "createdAt" => SortDir::Desc,
+        (false, _) => SortDir::Asc,
+    }
+}
+
+/// `aria-sort` of column `col` when the list is sorted by `current` in `dir`.
+pub fn aria_sort(current: &str, dir: crm_core::query::SortDir, col: &str) -> &'static str {
+    match (current == col, dir) {
+        (false, _) => "none",
+        (true, crm_core::query::SortDir::Asc) => "ascending",
+        (true, crm_core::query::SortDir::Desc) => "descending",
+    }
+}
