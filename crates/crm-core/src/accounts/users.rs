@@ -130,6 +130,16 @@ pub async fn list_active(db: &Db) -> CoreResult<Vec<UserRef>> {
     Ok(users.iter().map(UserRef::from).collect())
 }
 
+/// The users `actor` may give records to: every active user for admins and managers,
+/// nobody for reps (they always own what they create).
+pub async fn assignees(db: &Db, actor: &Actor) -> CoreResult<Vec<UserRef>> {
+    if actor.may_assign() {
+        list_active(db).await
+    } else {
+        Ok(vec![])
+    }
+}
+
 pub async fn set_password(db: &Db, email: &str, new_password: String) -> CoreResult<()> {
     let u = find_by_email(db, email)
         .await?

@@ -87,11 +87,7 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         sort: params.sort.clone(),
         dir: params.dir,
         filtered,
-        assignees: if ctx.session.actor.may_assign() {
-            users::list_active(&state.db).await?
-        } else {
-            vec![]
-        },
+        assignees: users::assignees(&state.db, &ctx.session.actor).await?,
     };
     p.pager = Pager::new(&page.pagination, |n| p.url(&params.sort, params.dir, n, &p.status));
     Ok(html(&p))
@@ -202,11 +198,7 @@ impl FormPage {
 async fn form_page(state: &AppState, ctx: &PageCtx, id: Option<Uuid>, form: FormState) -> Result<FormPage, PageError> {
     let actor = &ctx.session.actor;
     let companies = crm_core::companies::list::options(&state.db, 1000).await?;
-    let users = if actor.may_assign() {
-        users::list_active(&state.db).await?
-    } else {
-        vec![]
-    };
+    let users = users::assignees(&state.db, actor).await?;
     let (heading, action, submit, cancel) = match id {
         None => (
             "New Contact".to_string(),

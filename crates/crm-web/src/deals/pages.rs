@@ -216,11 +216,7 @@ async fn form_page(state: &AppState, ctx: &PageCtx, id: Option<Uuid>, form: Form
         cancel,
         contacts: contact_options(state, actor, Some(form.v("contactId"))).await?,
         companies: crm_core::companies::list::options(&state.db, 1000).await?,
-        users: if actor.may_assign() {
-            users::list_active(&state.db).await?
-        } else {
-            vec![]
-        },
+        users: users::assignees(&state.db, actor).await?,
         form,
     })
 }

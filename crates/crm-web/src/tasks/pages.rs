@@ -134,11 +134,7 @@ async fn form_page(state: &AppState, ctx: &PageCtx, id: Option<Uuid>, form: Form
         action,
         cancel,
         contacts: contact_options(state, actor, Some(form.v("contactId"))).await?,
-        users: if actor.may_assign() {
-            users::list_active(&state.db).await?
-        } else {
-            vec![]
-        },
+        users: users::assignees(&state.db, actor).await?,
         form,
     })
 }
