@@ -40,6 +40,12 @@ impl QueryParams {
             .filter(|v| !v.is_empty())
     }
 
+    /// Set (or replace) a parameter.
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.pairs.retain(|(k, _)| k != key);
+        self.pairs.push((key.to_string(), value.to_string()));
+    }
+
     pub fn errors(&self) -> FieldErrors {
         FieldErrors::default()
     }

@@ -167,3 +167,15 @@ where
     txn.commit().await?;
     Ok(current)
 }
+
+/// Rows of a child table (e.g. stage history) whose parent owned record the actor may see:
+/// `fk IN (visible parent ids)`; no condition for actors who read every record.
+pub fn child_of_visible<P: Owned, C: ColumnTrait>(actor: &Actor, parent_id: P::Column, fk: C) -> Condition {
+    use sea_orm::QuerySelect;
+    if actor.reads_all() {
+        return Condition::all();
+    }
+    Condition::all().add(fk.in_subquery(sea_orm::QueryTrait::into_query(
+        visible::<P>(actor).select_only().column(parent_id),
+    )))
+}

@@ -720,3 +720,36 @@ window.addEventListener('pageshow', (event) => {
   document.querySelectorAll('form').forEach(resetForm);
   init();
 });
+
+/* Live figures: a region marked data-refresh="<seconds>" (dashboard, reports) is re-read
+   from the server every so often while the tab is visible, when the window regains focus
+   and when the network comes back — the region only, never the whole page. */
+const live = document.querySelector('[data-refresh]');
+if (live && live.id) {
+  const every = Number(live.dataset.refresh || 60) * 1000;
+  const status = document.querySelector('[data-refresh-status]');
+  let last = Date.now();
+  let busy = false;
+  const refresh = async () => {
+    if (busy || document.visibilityState !== 'visible') return;
+    busy = true;
+    try {
+      const res = await fetch(window.location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+      if (!res.ok) throw new Error(String(res.status));
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      const fresh = doc.getElementById(live.id);
+      if (fresh) live.replaceChildren(...fresh.childNodes);
+      last = Date.now();
+      if (status) status.textContent = `Updated ${new Date(last).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+    } catch {
+      if (status) status.textContent = 'Could not refresh — showing earlier figures';
+    } finally {
+      busy = false;
+    }
+  };
+  setInterval(refresh, every);
+  const soon = () => { if (Date.now() - last > 5000) refresh(); };
+  window.addEventListener('focus', soon);
+  window.addEventListener('online', refresh);
+  document.addEventListener('visibilitychange', soon);
+}

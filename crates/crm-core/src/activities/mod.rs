@@ -69,7 +69,7 @@ pub async fn contact_names(db: &Db, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, 
         .collect())
 }
 
-async fn views(db: &Db, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
+pub async fn views(db: &Db, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
     let names = contact_names(db, rows.iter().map(|a| a.contact_id).collect()).await?;
     Ok(rows
         .into_iter()

@@ -1,235 +1,186 @@
-//! The dashboard's figures, every one scoped to the actor (a rep's dashboard counts only
-//! their records). Time buckets are UTC days; "overdue" is not completed and due before now.
+//! The dashboard and reports. Every figure is scoped to the actor (a rep's numbers count
+//! only their records) and every time bucket is a UTC day (or a week/month/quarter of UTC
+//! days). Totals and per-day series come from `record_counts` — tallies per owner, day and
+//! key that database triggers keep exact — so they cost the same at a million rows as at
+//! ten; the rest are range reads on indexed columns.
 
+mod dashboard;
 pub mod reports;
 
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DbBackend, QueryFilter, QuerySelect};
 use serde::Serialize;
+use uuid::Uuid;
+
+pub use dashboard::*;
 
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::entities::{activity, company, contact, deal, task};
+use crate::entities::record_count;
 use crate::error::CoreResult;
-use crate::{clock, scope};
+use crate::scope;
 
-#[derive(Debug, Clone, Serialize)]
+/// One value of a chart series or distribution. Time series use ISO day keys
+/// (`2026-11-05`), or `2026-W45`, `2026-11`, `2026-Q4` when grouped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Point {
     pub label: String,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Dashboard {
-    pub total_contacts: u64,
-    pub total_leads: u64,
-    pub total_customers: u64,
-    pub conversion_rate: f64,
-    /// Cumulative contacts per day over the last 30 days.
-    pub growth: Vec<Point>,
-    pub pipeline_value: f64,
-    pub won_value: f64,
-    pub lost_value: f64,
-    pub win_rate: f64,
-    pub open_deals: u64,
-    pub won_deals: u64,
-    pub lost_deals: u64,
-    /// Open deals per stage: count and value.
-    pub deals_by_stage: Vec<(String, u64, f64)>,
-    pub total_tasks: u64,
-    pub completed_tasks: u64,
-    pub overdue_tasks: u64,
-    pub tasks_due_today: u64,
-    pub task_completion_rate: f64,
-    pub upcoming_tasks: Vec<crate::tasks::TaskView>,
-    pub total_activities: u64,
-    pub activities_this_week: u64,
-    pub activities_this_month: u64,
-    pub activities_by_type: Vec<Point>,
-    pub total_companies: u64,
-    pub companies_with_deals: u64,
-    pub companies_by_industry: Vec<Point>,
-}
-
-fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+impl Point {
+    pub fn new(label: impl Into<String>, value: f64) -> Self {
+        Point {
+            label: label.into(),
+            value,
+        }
     }
 }
 
-/// `YYYY-MM-DD` of a timestamp column, per backend (SQLite stores RFC 3339 text).
-fn day_expr(db: &Db, col: &str) -> Expr {
+/// A record ranked by a figure (top companies, contacts, deals).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ranked {
+    pub id: Uuid,
+    pub name: String,
+    pub value: f64,
+}
+
+/// `part / whole` in percent with one decimal; 0 when `whole` is 0.
+pub fn pct(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        round1(part as f64 * 100.0 / whole as f64)
+    }
+}
+
+pub(crate) fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+pub(crate) fn dollars(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// The days `from..=to`.
+pub(crate) fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
+    (0..=(to - from).num_days()).map(move |i| from + Duration::days(i))
+}
+
+/// `YYYY-MM-DD` (UTC) of a timestamp column, per backend (SQLite stores RFC 3339 text).
+pub(crate) fn day_expr(db: &Db, col: &str) -> Expr {
     match db.backend() {
         DbBackend::Postgres => Expr::cust(format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
         _ => Expr::cust(format!("substr({col}, 1, 10)")),
     }
 }
 
-async fn sum_cents(db: &Db, actor: &Actor, status: &str) -> CoreResult<(u64, f64)> {
-    let base = scope::visible::<deal::Entity>(actor).filter(deal::Column::Status.eq(status));
-    let n = base.clone().count(&db.conn).await?;
-    let s: Option<i64> = base
-        .select_only()
-        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
-        .into_tuple()
-        .one(&db.conn)
-        .await?
-        .flatten();
-    Ok((n, s.unwrap_or(0) as f64 / 100.0))
+/// Days between two timestamp columns, as a float, per backend.
+pub(crate) fn days_between(db: &Db, from: &str, to: &str) -> Expr {
+    match db.backend() {
+        DbBackend::Postgres => Expr::cust(format!("EXTRACT(EPOCH FROM ({to} - {from})) / 86400.0")),
+        _ => Expr::cust(format!("julianday({to}) - julianday({from})")),
+    }
 }
 
-pub async fn dashboard(db: &Db, actor: &Actor) -> CoreResult<Dashboard> {
-    let now = clock::now();
-    let today = now.date_naive();
-    let day_start = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
+/// Tallies of one kind (`contacts`, `activities`, `activity_hours`, `tasks`, `deals`) that
+/// the actor may see, per day and key, over the days `from..=to` (all days when `None`).
+pub(crate) struct Tallies {
+    /// (day, key) → (count, cents)
+    pub cells: Vec<(NaiveDate, String, i64, i64)>,
+}
 
-    let contacts = || scope::visible::<contact::Entity>(actor);
-    let total_contacts = contacts().count(&db.conn).await?;
-    let total_customers = contacts()
-        .filter(contact::Column::Status.eq("customer"))
-        .count(&db.conn)
-        .await?;
-    let since = today - Duration::days(29);
-    let before = contacts()
-        .filter(contact::Column::CreatedAt.lt(day_start(since)))
-        .count(&db.conn)
-        .await?;
-    let per_day: Vec<(String, i64)> = contacts()
-        .filter(contact::Column::CreatedAt.gte(day_start(since)))
-        .select_only()
-        .column_as(day_expr(db, "contacts.created_at"), "d")
-        .column_as(Expr::col(contact::Column::Id).count(), "n")
-        .group_by(day_expr(db, "contacts.created_at"))
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    let per_day: std::collections::HashMap<String, i64> = per_day.into_iter().collect();
-    let mut running = before as f64;
-    let growth = (0..30)
-        .map(|i| {
-            let d = since + Duration::days(i);
-            running += *per_day.get(&d.format("%Y-%m-%d").to_string()).unwrap_or(&0) as f64;
-            Point {
-                label: d.format("%b %-d").to_string(),
-                value: running,
-            }
-        })
-        .collect();
-
-    let (open_deals, pipeline_value) = sum_cents(db, actor, "open").await?;
-    let (won_deals, won_value) = sum_cents(db, actor, "won").await?;
-    let (lost_deals, lost_value) = sum_cents(db, actor, "lost").await?;
-    let mut deals_by_stage = Vec::new();
-    for stage in ["lead", "qualified", "proposal", "negotiation"] {
-        let base = scope::visible::<deal::Entity>(actor).filter(deal::Column::Stage.eq(stage));
-        let n = base.clone().count(&db.conn).await?;
-        let s: Option<i64> = base
+impl Tallies {
+    pub async fn read(
+        db: &Db,
+        actor: &Actor,
+        kind: &str,
+        range: Option<(NaiveDate, NaiveDate)>,
+    ) -> CoreResult<Tallies> {
+        let mut q = scope::visible::<record_count::Entity>(actor).filter(record_count::Column::Kind.eq(kind));
+        if let Some((from, to)) = range {
+            q = q
+                .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
+                .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string()));
+        }
+        let rows: Vec<(String, String, i64, i64)> = q
             .select_only()
-            .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+            .column(record_count::Column::Day)
+            .column(record_count::Column::K)
+            .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+            .column_as(Expr::col(record_count::Column::Cents).sum().cast_as("BIGINT"), "cents")
+            .group_by(record_count::Column::Day)
+            .group_by(record_count::Column::K)
             .into_tuple()
-            .one(&db.conn)
-            .await?
-            .flatten();
-        deals_by_stage.push((stage.to_string(), n, s.unwrap_or(0) as f64 / 100.0));
-    }
-
-    let tasks = || scope::visible::<task::Entity>(actor);
-    let total_tasks = tasks().count(&db.conn).await?;
-    let completed_tasks = tasks().filter(task::Column::Completed.eq(true)).count(&db.conn).await?;
-    let overdue_tasks = tasks()
-        .filter(task::Column::Completed.eq(false))
-        .filter(task::Column::DueDate.lt(now))
-        .count(&db.conn)
-        .await?;
-    let tasks_due_today = tasks()
-        .filter(task::Column::Completed.eq(false))
-        .filter(task::Column::DueDate.gte(day_start(today)))
-        .filter(task::Column::DueDate.lt(day_start(today + Duration::days(1))))
-        .count(&db.conn)
-        .await?;
-    // the task list's own query (open first, by due date), five rows
-    let open = crate::query::QueryParams::new(vec![("status".into(), "open".into()), ("limit".into(), "5".into())]);
-    let upcoming_tasks = crate::tasks::list(db, actor, &crate::tasks::ListParams::parse(&open)?)
-        .await?
-        .items;
-
-    let acts = || scope::visible::<activity::Entity>(actor);
-    let total_activities = acts().count(&db.conn).await?;
-    let activities_this_week = acts()
-        .filter(activity::Column::CreatedAt.gte(now - Duration::days(7)))
-        .count(&db.conn)
-        .await?;
-    let month_start = day_start(today.with_day(1).unwrap_or(today));
-    let activities_this_month = acts()
-        .filter(activity::Column::CreatedAt.gte(month_start))
-        .count(&db.conn)
-        .await?;
-    let mut activities_by_type = Vec::new();
-    for kind in crate::activities::TYPES {
-        let n = acts().filter(activity::Column::Kind.eq(kind)).count(&db.conn).await?;
-        activities_by_type.push(Point {
-            label: kind.to_string(),
-            value: n as f64,
-        });
-    }
-
-    let total_companies = company::Entity::find().count(&db.conn).await?;
-    let with_deals: Vec<Option<uuid::Uuid>> = scope::visible::<deal::Entity>(actor)
-        .select_only()
-        .column(deal::Column::CompanyId)
-        .filter(deal::Column::CompanyId.is_not_null())
-        .distinct()
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    let by_industry: Vec<(Option<String>, i64)> = company::Entity::find()
-        .select_only()
-        .column(company::Column::Industry)
-        .column_as(Expr::col(company::Column::Id).count(), "n")
-        .group_by(company::Column::Industry)
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    let mut companies_by_industry: Vec<Point> = by_industry
-        .into_iter()
-        .map(|(i, n)| Point {
-            label: i.unwrap_or_else(|| "none".into()),
-            value: n as f64,
+            .all(&db.conn)
+            .await?;
+        Ok(Tallies {
+            cells: rows
+                .into_iter()
+                .filter_map(|(d, k, n, c)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, k, n, c)))
+                .collect(),
         })
-        .collect();
-    companies_by_industry.sort_by(|a, b| b.value.total_cmp(&a.value));
+    }
 
-    Ok(Dashboard {
-        total_contacts,
-        total_leads: total_contacts - total_customers,
-        total_customers,
-        conversion_rate: pct(total_customers, total_contacts),
-        growth,
-        pipeline_value,
-        won_value,
-        lost_value,
-        win_rate: pct(won_deals, won_deals + lost_deals),
-        open_deals,
-        won_deals,
-        lost_deals,
-        deals_by_stage,
-        total_tasks,
-        completed_tasks,
-        overdue_tasks,
-        tasks_due_today,
-        task_completion_rate: pct(completed_tasks, total_tasks),
-        upcoming_tasks,
-        total_activities,
-        activities_this_week,
-        activities_this_month,
-        activities_by_type,
-        total_companies,
-        companies_with_deals: with_deals.len() as u64,
-        companies_by_industry,
-    })
+    /// Count and cents per key.
+    pub fn by_key(&self) -> HashMap<String, (i64, i64)> {
+        let mut out: HashMap<String, (i64, i64)> = HashMap::new();
+        for (_, k, n, c) in &self.cells {
+            let e = out.entry(k.clone()).or_default();
+            e.0 += n;
+            e.1 += c;
+        }
+        out
+    }
+
+    /// Count of one key (0 if absent).
+    pub fn count(&self, key: &str) -> i64 {
+        self.cells.iter().filter(|c| c.1 == key).map(|c| c.2).sum()
+    }
+
+    pub fn total(&self) -> i64 {
+        self.cells.iter().map(|c| c.2).sum()
+    }
+
+    /// Count per day of the rows whose key passes `keep`.
+    pub fn per_day(&self, keep: impl Fn(&str) -> bool) -> HashMap<NaiveDate, i64> {
+        let mut out: HashMap<NaiveDate, i64> = HashMap::new();
+        for (d, k, n, _) in &self.cells {
+            if keep(k) {
+                *out.entry(*d).or_default() += n;
+            }
+        }
+        out
+    }
+}
+
+/// Tallies of one kind over a day range, per owner (for top performers).
+pub(crate) async fn tally_by_owner(
+    db: &Db,
+    actor: &Actor,
+    kind: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> CoreResult<HashMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, i64)> = scope::visible::<record_count::Entity>(actor)
+        .filter(record_count::Column::Kind.eq(kind))
+        .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
+        .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
+        .select_only()
+        .column(record_count::Column::Owner)
+        .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+        .group_by(record_count::Column::Owner)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(rows.into_iter().filter(|(u, _)| !u.is_nil()).collect())
 }

@@ -1,22 +1,28 @@
-//! Reports over a date range (UTC days), every figure scoped to the actor: sales
-//! performance, pipeline (average days in each stage from stage history), activity mix
-//! and weekday × hour heatmap, task analytics, and top performers.
+//! Reports over a date range of whole UTC days, one tab at a time (or all for print and
+//! the API), every figure scoped to the actor. Time series are zero-filled and grouped
+//! by day, ISO week, month or quarter. Each tab also yields its tables ([`Section`]s), which
+//! the page shows and the CSV export writes, so both always agree.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Point;
+use super::dashboard::{StageFigure, ranked};
+use super::{Point, Ranked, Tallies, day_expr, day_start, days, days_between, dollars, pct, round1, tally_by_owner};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, contact, deal, deal_stage_history, task, user};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::query::QueryParams;
 use crate::{clock, scope};
+
+pub const TABS: [&str; 6] = ["sales", "pipeline", "activity", "tasks", "funnel", "performers"];
+pub const GROUPS: [&str; 4] = ["day", "week", "month", "quarter"];
+pub const PRESETS: [&str; 5] = ["today", "week", "month", "quarter", "custom"];
 
 #[derive(Debug, Clone, Copy)]
 pub struct Range {
@@ -26,9 +32,9 @@ pub struct Range {
 }
 
 impl Range {
-    /// `preset` = today | week | month | quarter | custom (with `from`, `to` as dates).
+    /// `preset` = today | week | month | quarter (each ending today) | custom (with `from`,
+    /// `to` as dates, inclusive).
     pub fn parse(q: &QueryParams, today: NaiveDate) -> CoreResult<(Range, String)> {
-        let start = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
         let preset = q
             .get("preset")
             .unwrap_or(if q.get("from").is_some() { "custom" } else { "month" })
@@ -61,12 +67,193 @@ impl Range {
         };
         Ok((
             Range {
-                from: start(from),
-                to: start(to) + Duration::days(1),
+                from: day_start(from),
+                to: day_start(to) + Duration::days(1),
             },
             preset,
         ))
     }
+
+    /// First and last day (inclusive).
+    pub fn days(&self) -> (NaiveDate, NaiveDate) {
+        (
+            self.from.date_naive(),
+            (self.to - Duration::milliseconds(1)).date_naive(),
+        )
+    }
+}
+
+/// What to compute: the range, the grouping of time series and the tab (`None` = all).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub range: Range,
+    pub preset: String,
+    pub group: String,
+    pub tab: Option<String>,
+}
+
+impl Request {
+    /// `preset`/`from`/`to` (see [`Range::parse`]), `groupBy` (day, week, month, quarter),
+    /// `tab` (one of [`TABS`] or `all`; default all).
+    pub fn parse(q: &QueryParams, today: NaiveDate) -> CoreResult<Request> {
+        let (range, preset) = Range::parse(q, today)?;
+        let mut errs = FieldErrors::default();
+        let group = q
+            .opt_enum("groupBy", "Group", &GROUPS, &mut errs)
+            .unwrap_or_else(|| "day".into());
+        let tab = match q.get("tab") {
+            None | Some("all") | Some("") => None,
+            Some(t) if TABS.contains(&t) => Some(t.to_string()),
+            Some(_) => {
+                errs.add(
+                    "tab",
+                    "Report must be one of: sales, pipeline, activity, tasks, funnel, performers",
+                );
+                None
+            }
+        };
+        errs.finish()?;
+        Ok(Request {
+            range,
+            preset,
+            group,
+            tab,
+        })
+    }
+}
+
+/// The bucket a day falls in.
+pub fn bucket(d: NaiveDate, group: &str) -> String {
+    match group {
+        "week" => {
+            let w = d.iso_week();
+            format!("{}-W{:02}", w.year(), w.week())
+        }
+        "month" => d.format("%Y-%m").to_string(),
+        "quarter" => format!("{}-Q{}", d.year(), d.month0() / 3 + 1),
+        _ => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// A zero-filled series over the range's days: per-day values summed per bucket (`sum`),
+/// or the bucket's last day's value (a level, like "overdue at the end of the day").
+fn series(from: NaiveDate, to: NaiveDate, group: &str, sum: bool, value: impl Fn(NaiveDate) -> f64) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::new();
+    for d in days(from, to) {
+        let key = bucket(d, group);
+        let v = value(d);
+        match out.last_mut() {
+            Some(p) if p.label == key => p.value = if sum { p.value + v } else { v },
+            _ => out.push(Point::new(key, v)),
+        }
+    }
+    for p in &mut out {
+        p.value = (p.value * 100.0).round() / 100.0;
+    }
+    out
+}
+
+/// One table of a report: shown on the page and exported as `<key>.csv`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Section {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+fn points_section(key: &'static str, title: &'static str, cols: [&'static str; 2], pts: &[Point]) -> Section {
+    Section {
+        key,
+        title,
+        columns: cols.to_vec(),
+        rows: pts.iter().map(|p| vec![p.label.clone(), p.value.to_string()]).collect(),
+    }
+}
+
+fn ranked_section(key: &'static str, title: &'static str, value: &'static str, r: &[Ranked]) -> Section {
+    Section {
+        key,
+        title,
+        columns: vec!["rank", "id", "name", value],
+        rows: r
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                vec![
+                    (i + 1).to_string(),
+                    x.id.to_string(),
+                    x.name.clone(),
+                    x.value.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sales {
+    pub won_count: i64,
+    pub won_value: f64,
+    pub lost_count: i64,
+    pub lost_value: f64,
+    pub average_deal_size: f64,
+    pub win_rate: f64,
+    /// Value of deals won per bucket of their close date.
+    pub revenue: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pipeline {
+    /// Deals created in the range, per stage (every stage, in pipeline order).
+    pub by_stage: Vec<StageFigure>,
+    /// Average days a deal spent in each stage, over the stage changes made in the range
+    /// (from entering the stage to leaving it, from stage history).
+    pub average_days_in_stage: Vec<Point>,
+    /// Average days from creation to won, over the deals won in the range.
+    pub pipeline_velocity: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityMetrics {
+    pub total: i64,
+    pub by_type: Vec<Point>,
+    pub over_time: Vec<Point>,
+    /// 7 rows (Monday first) × 24 hours (UTC).
+    pub heatmap: Vec<Vec<i64>>,
+    /// Top ten by number of activities in the range.
+    pub top_contacts: Vec<Ranked>,
+    pub top_companies: Vec<Ranked>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskAnalytics {
+    /// Tasks created in the range, and how many of them are completed now.
+    pub created: i64,
+    pub created_completed: i64,
+    pub completion_rate: f64,
+    /// Over the tasks completed in the range: average days from creation to completion.
+    pub average_days_to_complete: f64,
+    pub completed_over_time: Vec<Point>,
+    /// Open tasks due before now.
+    pub overdue_now: i64,
+    /// Tasks overdue at the end of each bucket (up to now).
+    pub overdue_trend: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunnelStage {
+    pub stage: &'static str,
+    pub count: i64,
+    /// This stage ÷ the previous one, percent (the first is 100).
+    pub conversion_rate: f64,
+    pub drop_off_rate: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -75,8 +262,20 @@ pub struct Performer {
     pub user_id: Uuid,
     pub name: String,
     pub won_value: f64,
-    pub won_deals: u64,
-    pub activities: u64,
+    pub won_deals: i64,
+    pub activities: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Performers {
+    pub people: Vec<Performer>,
+    /// Deals created in the range, per company / contact.
+    pub top_companies_by_deal_value: Vec<Ranked>,
+    pub top_contacts_by_deal_value: Vec<Ranked>,
+    pub top_contacts_by_activity: Vec<Ranked>,
+    /// The ten biggest deals won in the range.
+    pub biggest_deals_won: Vec<crate::deals::DealView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,264 +283,677 @@ pub struct Performer {
 pub struct Reports {
     pub from: String,
     pub to: String,
-    pub won_deals: u64,
-    pub won_value: f64,
-    pub lost_deals: u64,
-    pub lost_value: f64,
-    pub average_deal_size: f64,
-    pub win_rate: f64,
-    pub revenue_by_day: Vec<Point>,
-    pub average_days_in_stage: Vec<Point>,
-    pub new_contacts: u64,
-    pub new_customers: u64,
-    pub new_deals: u64,
-    pub activities_by_type: Vec<Point>,
-    /// 7 rows (Monday first) × 24 hours.
-    pub activity_heatmap: Vec<Vec<u64>>,
-    pub tasks_created: u64,
-    pub tasks_completed: u64,
-    pub task_completion_rate: f64,
-    pub average_days_to_complete: f64,
-    pub overdue_now: u64,
-    pub top_performers: Vec<Performer>,
+    pub preset: String,
+    pub group_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales: Option<Sales>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<Pipeline>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivityMetrics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<TaskAnalytics>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<Vec<FunnelStage>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub performers: Option<Performers>,
 }
 
-fn pct(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
+pub async fn reports(db: &Db, actor: &Actor, req: &Request) -> CoreResult<Reports> {
+    let want = |t: &str| req.tab.as_deref().is_none_or(|x| x == t);
+    let r = req.range;
+    let (first, last) = r.days();
+    let g = req.group.as_str();
+    let won = if want("sales") || want("pipeline") || want("funnel") || want("performers") {
+        won_in(db, actor, r).await?
     } else {
-        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+        Vec::new()
+    };
+    let mut out = Reports {
+        from: first.format("%Y-%m-%d").to_string(),
+        to: last.format("%Y-%m-%d").to_string(),
+        preset: req.preset.clone(),
+        group_by: req.group.clone(),
+        sales: None,
+        pipeline: None,
+        activity: None,
+        tasks: None,
+        funnel: None,
+        performers: None,
+    };
+    if want("sales") {
+        out.sales = Some(sales(db, actor, r, g, &won).await?);
     }
+    if want("pipeline") {
+        out.pipeline = Some(pipeline(db, actor, r, &won).await?);
+    }
+    if want("activity") {
+        out.activity = Some(activity(db, actor, r, g).await?);
+    }
+    if want("tasks") {
+        out.tasks = Some(tasks(db, actor, r, g).await?);
+    }
+    if want("funnel") {
+        out.funnel = Some(funnel(db, actor, r, &won).await?);
+    }
+    if want("performers") {
+        out.performers = Some(performers(db, actor, r, &won).await?);
+    }
+    Ok(out)
 }
 
-pub async fn reports(db: &Db, actor: &Actor, r: Range) -> CoreResult<Reports> {
-    let closed = |status: &'static str| {
-        scope::visible::<deal::Entity>(actor)
-            .filter(deal::Column::Status.eq(status))
-            .filter(deal::Column::ActualCloseDate.gte(r.from))
-            .filter(deal::Column::ActualCloseDate.lt(r.to))
-    };
-    let won = closed("won").all(&db.conn).await?;
-    let lost = closed("lost").all(&db.conn).await?;
-    let cents = |ds: &[deal::Model]| ds.iter().map(|d| d.value_cents).sum::<i64>() as f64 / 100.0;
-    let mut by_day: std::collections::BTreeMap<String, f64> = Default::default();
-    for d in &won {
-        if let Some(t) = d.actual_close_date {
-            *by_day.entry(t.format("%Y-%m-%d").to_string()).or_default() += d.value_cents as f64 / 100.0;
-        }
-    }
+/// A won deal closed in the range: (closed at, created at, cents, owner).
+type Won = (DateTime<Utc>, DateTime<Utc>, i64, Option<Uuid>);
 
-    // average days in each stage: between consecutive history rows of the same deal
-    let visible_deals: Vec<Uuid> = scope::visible::<deal::Entity>(actor)
+fn closed_in(actor: &Actor, status: &str, r: Range) -> sea_orm::Select<deal::Entity> {
+    scope::visible::<deal::Entity>(actor)
+        .filter(deal::Column::Status.eq(status))
+        .filter(deal::Column::ActualCloseDate.gte(r.from))
+        .filter(deal::Column::ActualCloseDate.lt(r.to))
+}
+
+async fn won_in(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Won>> {
+    Ok(closed_in(actor, "won", r)
         .select_only()
-        .column(deal::Column::Id)
+        .column(deal::Column::ActualCloseDate)
+        .column(deal::Column::CreatedAt)
+        .column(deal::Column::ValueCents)
+        .column(deal::Column::UserId)
         .into_tuple()
         .all(&db.conn)
-        .await?;
-    let mut spans: HashMap<String, (f64, u64)> = HashMap::new();
-    for chunk in visible_deals.chunks(500) {
-        let rows = deal_stage_history::Entity::find()
-            .filter(deal_stage_history::Column::DealId.is_in(chunk.to_vec()))
-            .order_by_asc(deal_stage_history::Column::DealId)
-            .order_by_asc(deal_stage_history::Column::ChangedAt)
-            .all(&db.conn)
-            .await?;
-        for pair in rows.windows(2) {
-            if pair[0].deal_id == pair[1].deal_id && pair[1].changed_at >= r.from && pair[1].changed_at < r.to {
-                let days = (pair[1].changed_at - pair[0].changed_at).num_seconds() as f64 / 86400.0;
-                let e = spans.entry(pair[0].to_stage.clone()).or_default();
-                e.0 += days;
-                e.1 += 1;
-            }
-        }
+        .await?)
+}
+
+async fn sales(db: &Db, actor: &Actor, r: Range, g: &str, won: &[Won]) -> CoreResult<Sales> {
+    let (lost_count, lost_cents): (i64, Option<i64>) = closed_in(actor, "lost", r)
+        .select_only()
+        .column_as(Expr::col(deal::Column::Id).count(), "n")
+        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+        .into_tuple()
+        .one(&db.conn)
+        .await?
+        .unwrap_or((0, None));
+    let won_cents: i64 = won.iter().map(|w| w.2).sum();
+    let won_count = won.len() as i64;
+    let mut per_day: HashMap<NaiveDate, i64> = HashMap::new();
+    for w in won {
+        *per_day.entry(w.0.date_naive()).or_default() += w.2;
     }
-    let average_days_in_stage = ["lead", "qualified", "proposal", "negotiation"]
+    let (first, last) = r.days();
+    Ok(Sales {
+        won_count,
+        won_value: dollars(won_cents),
+        lost_count,
+        lost_value: dollars(lost_cents.unwrap_or(0)),
+        average_deal_size: if won_count == 0 {
+            0.0
+        } else {
+            (won_cents as f64 / won_count as f64).round() / 100.0
+        },
+        win_rate: pct(won_count, won_count + lost_count),
+        revenue: series(first, last, g, true, |d| dollars(per_day.get(&d).copied().unwrap_or(0))),
+    })
+}
+
+async fn pipeline(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Pipeline> {
+    let (first, last) = r.days();
+    let created = Tallies::read(db, actor, "deals", Some((first, last))).await?.by_key();
+    let by_stage = crate::deals::STAGES
         .iter()
         .map(|s| {
-            let (sum, n) = spans.get(*s).copied().unwrap_or_default();
-            Point {
+            let (n, c) = created.get(*s).copied().unwrap_or_default();
+            StageFigure {
+                stage: s.to_string(),
                 label: crate::deals::stage_label(s).to_string(),
-                value: if n == 0 {
-                    0.0
-                } else {
-                    (sum / n as f64 * 10.0).round() / 10.0
-                },
+                count: n,
+                value: dollars(c),
             }
         })
         .collect();
-
-    let in_range_contacts = || {
-        scope::visible::<contact::Entity>(actor)
-            .filter(contact::Column::CreatedAt.gte(r.from))
-            .filter(contact::Column::CreatedAt.lt(r.to))
-    };
-    let new_contacts = in_range_contacts().count(&db.conn).await?;
-    let new_customers = in_range_contacts()
-        .filter(contact::Column::Status.eq("customer"))
-        .count(&db.conn)
-        .await?;
-    let new_deals = scope::visible::<deal::Entity>(actor)
-        .filter(deal::Column::CreatedAt.gte(r.from))
-        .filter(deal::Column::CreatedAt.lt(r.to))
-        .count(&db.conn)
-        .await?;
-
-    let acts = || {
-        scope::visible::<activity::Entity>(actor)
-            .filter(activity::Column::CreatedAt.gte(r.from))
-            .filter(activity::Column::CreatedAt.lt(r.to))
-    };
-    let mut activities_by_type = Vec::new();
-    for kind in crate::activities::TYPES {
-        activities_by_type.push(Point {
-            label: kind.into(),
-            value: acts().filter(activity::Column::Kind.eq(kind)).count(&db.conn).await? as f64,
-        });
-    }
-    let (dow, hour) = match db.backend() {
-        DbBackend::Postgres => (
-            "CAST(EXTRACT(ISODOW FROM activities.created_at AT TIME ZONE 'UTC') AS BIGINT) - 1",
-            "CAST(EXTRACT(HOUR FROM activities.created_at AT TIME ZONE 'UTC') AS BIGINT)",
-        ),
-        _ => (
-            "(CAST(strftime('%w', activities.created_at) AS INTEGER) + 6) % 7",
-            "CAST(strftime('%H', activities.created_at) AS INTEGER)",
-        ),
-    };
-    let cells: Vec<(i64, i64, i64)> = acts()
+    // time in a stage = this change's time − the deal's previous change's time
+    let entered = "(SELECT max(p.changed_at) FROM deal_stage_history p \
+                   WHERE p.deal_id = deal_stage_history.deal_id AND p.changed_at < deal_stage_history.changed_at)";
+    let span = days_between(db, entered, "deal_stage_history.changed_at");
+    let spans: Vec<(String, Option<f64>)> = deal_stage_history::Entity::find()
+        .filter(scope::child_of_visible::<deal::Entity, _>(
+            actor,
+            deal::Column::Id,
+            deal_stage_history::Column::DealId,
+        ))
+        .filter(deal_stage_history::Column::FromStage.is_not_null())
+        .filter(deal_stage_history::Column::ChangedAt.gte(r.from))
+        .filter(deal_stage_history::Column::ChangedAt.lt(r.to))
         .select_only()
-        .column_as(Expr::cust(dow), "d")
-        .column_as(Expr::cust(hour), "h")
-        .column_as(Expr::col(activity::Column::Id).count(), "n")
-        .group_by(Expr::cust(dow))
-        .group_by(Expr::cust(hour))
+        .column(deal_stage_history::Column::FromStage)
+        .column_as(span.avg().cast_as("DOUBLE PRECISION"), "d")
+        .group_by(deal_stage_history::Column::FromStage)
         .into_tuple()
         .all(&db.conn)
         .await?;
-    let mut activity_heatmap = vec![vec![0u64; 24]; 7];
-    for (d, h, n) in cells {
-        if (0..7).contains(&d) && (0..24).contains(&h) {
-            activity_heatmap[d as usize][h as usize] = n as u64;
-        }
-    }
-
-    let tasks_created = scope::visible::<task::Entity>(actor)
-        .filter(task::Column::CreatedAt.gte(r.from))
-        .filter(task::Column::CreatedAt.lt(r.to))
-        .count(&db.conn)
-        .await?;
-    let completed = scope::visible::<task::Entity>(actor)
-        .filter(task::Column::Completed.eq(true))
-        .filter(task::Column::CompletedAt.gte(r.from))
-        .filter(task::Column::CompletedAt.lt(r.to))
-        .all(&db.conn)
-        .await?;
-    let avg_complete = if completed.is_empty() {
+    let spans: HashMap<String, f64> = spans.into_iter().map(|(s, d)| (s, d.unwrap_or(0.0))).collect();
+    let average_days_in_stage = crate::deals::STAGES
+        .iter()
+        .filter(|s| crate::deals::status_of(s) == "open")
+        .map(|s| {
+            Point::new(
+                crate::deals::stage_label(s),
+                round1(spans.get(*s).copied().unwrap_or(0.0)),
+            )
+        })
+        .collect();
+    let velocity = if won.is_empty() {
         0.0
     } else {
-        let total: f64 = completed
-            .iter()
-            .filter_map(|t| {
-                t.completed_at
-                    .map(|c| Ord::max((c - t.created_at).num_seconds(), 0) as f64 / 86400.0)
-            })
-            .sum();
-        (total / completed.len() as f64 * 10.0).round() / 10.0
+        won.iter()
+            .map(|w| Ord::max((w.0 - w.1).num_milliseconds(), 0) as f64 / 86_400_000.0)
+            .sum::<f64>()
+            / won.len() as f64
     };
-    let overdue_now = scope::visible::<task::Entity>(actor)
-        .filter(task::Column::Completed.eq(false))
-        .filter(task::Column::DueDate.lt(clock::now()))
-        .count(&db.conn)
-        .await?;
+    Ok(Pipeline {
+        by_stage,
+        average_days_in_stage,
+        pipeline_velocity: round1(velocity),
+    })
+}
 
-    let mut perf: HashMap<Uuid, Performer> = HashMap::new();
-    for d in &won {
-        if let Some(u) = d.user_id {
-            let p = perf.entry(u).or_insert_with(|| Performer {
-                user_id: u,
-                name: String::new(),
-                won_value: 0.0,
-                won_deals: 0,
-                activities: 0,
-            });
-            p.won_value += d.value_cents as f64 / 100.0;
-            p.won_deals += 1;
-        }
-    }
-    let by_owner: Vec<(Option<Uuid>, i64)> = acts()
+/// Top ten contacts by activities created in the range.
+async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
+    let rows: Vec<(Uuid, i64)> = scope::visible::<activity::Entity>(actor)
+        .filter(activity::Column::CreatedAt.gte(r.from))
+        .filter(activity::Column::CreatedAt.lt(r.to))
         .select_only()
-        .column(activity::Column::UserId)
+        .column(activity::Column::ContactId)
         .column_as(Expr::col(activity::Column::Id).count(), "n")
-        .group_by(activity::Column::UserId)
+        .group_by(activity::Column::ContactId)
+        .order_by(Expr::col("n"), Order::Desc)
+        .order_by(activity::Column::ContactId, Order::Asc)
+        .limit(10)
         .into_tuple()
         .all(&db.conn)
         .await?;
-    for (u, n) in by_owner {
-        if let Some(u) = u {
-            perf.entry(u)
-                .or_insert_with(|| Performer {
-                    user_id: u,
-                    name: String::new(),
-                    won_value: 0.0,
-                    won_deals: 0,
-                    activities: 0,
-                })
-                .activities = n as u64;
+    contacts_ranked(db, rows, |n| n as f64).await
+}
+
+async fn contacts_ranked(db: &Db, rows: Vec<(Uuid, i64)>, value: impl Fn(i64) -> f64) -> CoreResult<Vec<Ranked>> {
+    let names = crate::activities::contact_names(db, rows.iter().map(|r| r.0).collect()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| Ranked {
+            id,
+            name: names
+                .get(&id)
+                .map(|c| format!("{} {}", c.first_name, c.last_name))
+                .unwrap_or_else(|| "Unknown".into()),
+            value: value(n),
+        })
+        .collect())
+}
+
+async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<ActivityMetrics> {
+    let (first, last) = r.days();
+    let t = Tallies::read(db, actor, "activities", Some((first, last))).await?;
+    let by_key = t.by_key();
+    let by_type = crate::activities::TYPES
+        .iter()
+        .map(|k| Point::new(*k, by_key.get(*k).map(|v| v.0).unwrap_or(0) as f64))
+        .collect();
+    let per_day = t.per_day(|_| true);
+    let hours = Tallies::read(db, actor, "activity_hours", Some((first, last))).await?;
+    let mut heatmap = vec![vec![0i64; 24]; 7];
+    for (d, k, n, _) in &hours.cells {
+        if let Ok(h) = k.parse::<usize>()
+            && h < 24
+        {
+            heatmap[d.weekday().num_days_from_monday() as usize][h] += n;
         }
     }
-    let names: HashMap<Uuid, String> = if perf.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(perf.keys().copied().collect::<Vec<_>>()))
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
+    let top_companies: Vec<(Uuid, i64)> = scope::visible::<activity::Entity>(actor)
+        .join(
+            JoinType::InnerJoin,
+            activity::Entity::belongs_to(contact::Entity)
+                .from(activity::Column::ContactId)
+                .to(contact::Column::Id)
+                .into(),
+        )
+        .filter(activity::Column::CreatedAt.gte(r.from))
+        .filter(activity::Column::CreatedAt.lt(r.to))
+        .filter(contact::Column::CompanyId.is_not_null())
+        .select_only()
+        .column(contact::Column::CompanyId)
+        .column_as(Expr::col((activity::Entity, activity::Column::Id)).count(), "n")
+        .group_by(contact::Column::CompanyId)
+        .order_by(Expr::col("n"), Order::Desc)
+        .order_by(contact::Column::CompanyId, Order::Asc)
+        .limit(10)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    let top_companies = ranked(db, top_companies, |n| n as f64).await?;
+    Ok(ActivityMetrics {
+        total: t.total(),
+        by_type,
+        over_time: series(first, last, g, true, |d| per_day.get(&d).copied().unwrap_or(0) as f64),
+        heatmap,
+        top_contacts: top_contacts_by_activity(db, actor, r).await?,
+        top_companies,
+    })
+}
+
+async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnalytics> {
+    let (first, last) = r.days();
+    let now = clock::now();
+    let t = Tallies::read(db, actor, "tasks", Some((first, last))).await?;
+    let created = t.total();
+    let created_completed: i64 = t.per_day(|k| k.ends_with(":done")).values().sum();
+    let tasks = || scope::visible::<task::Entity>(actor);
+    let completed_in = || {
+        tasks()
+            .filter(task::Column::Completed.eq(true))
+            .filter(task::Column::CompletedAt.gte(r.from))
+            .filter(task::Column::CompletedAt.lt(r.to))
+    };
+    let avg: Option<f64> = completed_in()
+        .select_only()
+        .column_as(
+            days_between(db, "tasks.created_at", "tasks.completed_at")
+                .avg()
+                .cast_as("DOUBLE PRECISION"),
+            "d",
+        )
+        .into_tuple()
+        .one(&db.conn)
+        .await?
+        .flatten();
+    let per_day = |rows: Vec<(String, i64)>| -> HashMap<NaiveDate, i64> {
+        rows.into_iter()
+            .filter_map(|(d, n)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, n)))
             .collect()
     };
-    let mut top_performers: Vec<Performer> = perf
+    let completed_days = per_day(
+        completed_in()
+            .select_only()
+            .column_as(day_expr(db, "tasks.completed_at"), "d")
+            .column_as(Expr::col(task::Column::Id).count(), "n")
+            .group_by(day_expr(db, "tasks.completed_at"))
+            .into_tuple()
+            .all(&db.conn)
+            .await?,
+    );
+    let overdue_now = tasks()
+        .filter(task::Column::Completed.eq(false))
+        .filter(task::Column::DueDate.lt(now))
+        .count(&db.conn)
+        .await? as i64;
+
+    // Overdue at the end of each day: those overdue when the range starts, plus tasks
+    // falling due (and not done in time), minus overdue tasks completed — up to now.
+    let end = Ord::min(r.to, now);
+    let base = tasks()
+        .filter(task::Column::DueDate.lt(r.from))
+        .filter(
+            sea_orm::Condition::any()
+                .add(task::Column::Completed.eq(false))
+                .add(task::Column::CompletedAt.gte(r.from)),
+        )
+        .count(&db.conn)
+        .await? as i64;
+    let late = || {
+        sea_orm::Condition::any()
+            .add(task::Column::Completed.eq(false))
+            .add(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
+    };
+    let fell_due = per_day(
+        tasks()
+            .filter(task::Column::DueDate.gte(r.from))
+            .filter(task::Column::DueDate.lt(end))
+            .filter(late())
+            .select_only()
+            .column_as(day_expr(db, "tasks.due_date"), "d")
+            .column_as(Expr::col(task::Column::Id).count(), "n")
+            .group_by(day_expr(db, "tasks.due_date"))
+            .into_tuple()
+            .all(&db.conn)
+            .await?,
+    );
+    let resolved = per_day(
+        tasks()
+            .filter(task::Column::Completed.eq(true))
+            .filter(task::Column::CompletedAt.gte(r.from))
+            .filter(task::Column::CompletedAt.lt(end))
+            .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
+            .select_only()
+            .column_as(day_expr(db, "tasks.completed_at"), "d")
+            .column_as(Expr::col(task::Column::Id).count(), "n")
+            .group_by(day_expr(db, "tasks.completed_at"))
+            .into_tuple()
+            .all(&db.conn)
+            .await?,
+    );
+    let mut level: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+    let mut running = base;
+    for d in days(first, Ord::min(last, end.date_naive())) {
+        running += fell_due.get(&d).copied().unwrap_or(0) - resolved.get(&d).copied().unwrap_or(0);
+        level.insert(d, running);
+    }
+    let trend_last = level.keys().next_back().copied().unwrap_or(first);
+    let overdue_trend = if level.is_empty() {
+        Vec::new()
+    } else {
+        series(first, trend_last, g, false, |d| {
+            level.get(&d).copied().unwrap_or(0) as f64
+        })
+    };
+    Ok(TaskAnalytics {
+        created,
+        created_completed,
+        completion_rate: pct(created_completed, created),
+        average_days_to_complete: round1(avg.unwrap_or(0.0)),
+        completed_over_time: series(first, last, g, true, |d| {
+            completed_days.get(&d).copied().unwrap_or(0) as f64
+        }),
+        overdue_now,
+        overdue_trend,
+    })
+}
+
+async fn funnel(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Vec<FunnelStage>> {
+    let (first, last) = r.days();
+    let contacts = Tallies::read(db, actor, "contacts", Some((first, last))).await?;
+    let deals = Tallies::read(db, actor, "deals", Some((first, last))).await?;
+    let counts = [
+        ("New contacts", contacts.total()),
+        ("Became customers", contacts.count("customer")),
+        ("New deals", deals.total()),
+        ("Deals won", won.len() as i64),
+    ];
+    Ok(counts
+        .iter()
+        .enumerate()
+        .map(|(i, (stage, n))| {
+            let prev = if i == 0 { *n } else { counts[i - 1].1 };
+            FunnelStage {
+                stage,
+                count: *n,
+                conversion_rate: if i == 0 { 100.0 } else { pct(*n, prev) },
+                drop_off_rate: if i == 0 { 0.0 } else { pct(Ord::max(prev - n, 0), prev) },
+            }
+        })
+        .collect())
+}
+
+async fn performers(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Performers> {
+    let (first, last) = r.days();
+    let mut people: HashMap<Uuid, Performer> = HashMap::new();
+    let entry = |people: &mut HashMap<Uuid, Performer>, u: Uuid| {
+        people.entry(u).or_insert_with(|| Performer {
+            user_id: u,
+            name: String::new(),
+            won_value: 0.0,
+            won_deals: 0,
+            activities: 0,
+        });
+    };
+    for (_, _, cents, owner) in won {
+        if let Some(u) = owner {
+            entry(&mut people, *u);
+            if let Some(p) = people.get_mut(u) {
+                p.won_value += dollars(*cents);
+                p.won_deals += 1;
+            }
+        }
+    }
+    for (u, n) in tally_by_owner(db, actor, "activities", first, last).await? {
+        entry(&mut people, u);
+        if let Some(p) = people.get_mut(&u) {
+            p.activities = n;
+        }
+    }
+    let names: HashMap<Uuid, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(people.keys().copied().collect::<Vec<_>>()))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let mut people: Vec<Performer> = people
         .into_values()
         .map(|mut p| {
             p.name = names.get(&p.user_id).cloned().unwrap_or_else(|| "Former user".into());
+            p.won_value = (p.won_value * 100.0).round() / 100.0;
             p
         })
         .collect();
-    top_performers.sort_by(|a, b| {
+    people.sort_by(|a, b| {
         b.won_value
             .total_cmp(&a.won_value)
             .then(b.activities.cmp(&a.activities))
+            .then(a.name.cmp(&b.name))
     });
-    top_performers.truncate(10);
+    people.truncate(10);
 
-    Ok(Reports {
-        from: clock::fmt(&r.from),
-        to: clock::fmt(&r.to),
-        won_deals: won.len() as u64,
-        won_value: cents(&won),
-        lost_deals: lost.len() as u64,
-        lost_value: cents(&lost),
-        average_deal_size: if won.is_empty() {
-            0.0
-        } else {
-            (cents(&won) / won.len() as f64 * 100.0).round() / 100.0
-        },
-        win_rate: pct(won.len() as u64, (won.len() + lost.len()) as u64),
-        revenue_by_day: by_day
-            .into_iter()
-            .map(|(label, value)| Point { label, value })
-            .collect(),
-        average_days_in_stage,
-        new_contacts,
-        new_customers,
-        new_deals,
-        activities_by_type,
-        activity_heatmap,
-        tasks_created,
-        tasks_completed: completed.len() as u64,
-        task_completion_rate: pct(completed.len() as u64, tasks_created),
-        average_days_to_complete: avg_complete,
-        overdue_now,
-        top_performers,
+    let created = || {
+        scope::visible::<deal::Entity>(actor)
+            .filter(deal::Column::CreatedAt.gte(r.from))
+            .filter(deal::Column::CreatedAt.lt(r.to))
+    };
+    let top_by = |col: deal::Column| {
+        created()
+            .filter(col.is_not_null())
+            .select_only()
+            .column(col)
+            .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+            .group_by(col)
+            .order_by(Expr::col("s"), Order::Desc)
+            .order_by(col, Order::Asc)
+            .limit(10)
+    };
+    let companies: Vec<(Uuid, i64)> = top_by(deal::Column::CompanyId).into_tuple().all(&db.conn).await?;
+    let contacts: Vec<(Uuid, i64)> = top_by(deal::Column::ContactId).into_tuple().all(&db.conn).await?;
+    let biggest = closed_in(actor, "won", r)
+        .order_by_desc(deal::Column::ValueCents)
+        .order_by_asc(deal::Column::Id)
+        .limit(10)
+        .all(&db.conn)
+        .await?;
+    Ok(Performers {
+        people,
+        top_companies_by_deal_value: ranked(db, companies, dollars).await?,
+        top_contacts_by_deal_value: contacts_ranked(db, contacts, dollars).await?,
+        top_contacts_by_activity: top_contacts_by_activity(db, actor, r).await?,
+        biggest_deals_won: crate::deals::views(db, biggest).await?,
     })
 }
+
+pub const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+impl Reports {
+    /// Every table of the computed tabs, in page order.
+    pub fn sections(&self) -> Vec<Section> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.sales {
+            out.push(points_section(
+                "revenue",
+                "Revenue over time",
+                ["period", "revenue"],
+                &s.revenue,
+            ));
+            out.push(Section {
+                key: "won-lost",
+                title: "Deals won vs lost",
+                columns: vec!["status", "count", "value"],
+                rows: vec![
+                    vec!["won".into(), s.won_count.to_string(), s.won_value.to_string()],
+                    vec!["lost".into(), s.lost_count.to_string(), s.lost_value.to_string()],
+                ],
+            });
+        }
+        if let Some(p) = &self.pipeline {
+            out.push(Section {
+                key: "deals-by-stage",
+                title: "Deals created, by stage",
+                columns: vec!["stage", "count", "value"],
+                rows: p
+                    .by_stage
+                    .iter()
+                    .map(|s| vec![s.stage.clone(), s.count.to_string(), s.value.to_string()])
+                    .collect(),
+            });
+            out.push(points_section(
+                "time-in-stage",
+                "Average days in stage",
+                ["stage", "days"],
+                &p.average_days_in_stage,
+            ));
+        }
+        if let Some(a) = &self.activity {
+            out.push(points_section(
+                "activity-types",
+                "Activities by type",
+                ["type", "count"],
+                &a.by_type,
+            ));
+            out.push(points_section(
+                "activity-over-time",
+                "Activities over time",
+                ["period", "count"],
+                &a.over_time,
+            ));
+            let mut columns = vec!["weekday"];
+            columns.extend(HOURS);
+            out.push(Section {
+                key: "activity-heatmap",
+                title: "Activities by weekday and hour (UTC)",
+                columns,
+                rows: a
+                    .heatmap
+                    .iter()
+                    .enumerate()
+                    .map(|(d, row)| {
+                        let mut cells = vec![WEEKDAYS[d].to_string()];
+                        cells.extend(row.iter().map(|n| n.to_string()));
+                        cells
+                    })
+                    .collect(),
+            });
+            out.push(ranked_section(
+                "top-contacts-by-activity",
+                "Top contacts by activity",
+                "activities",
+                &a.top_contacts,
+            ));
+            out.push(ranked_section(
+                "top-companies-by-activity",
+                "Top companies by activity",
+                "activities",
+                &a.top_companies,
+            ));
+        }
+        if let Some(t) = &self.tasks {
+            out.push(points_section(
+                "tasks-completed",
+                "Tasks completed over time",
+                ["period", "count"],
+                &t.completed_over_time,
+            ));
+            out.push(points_section(
+                "overdue-trend",
+                "Overdue tasks (end of period)",
+                ["period", "count"],
+                &t.overdue_trend,
+            ));
+        }
+        if let Some(f) = &self.funnel {
+            out.push(Section {
+                key: "funnel",
+                title: "Conversion funnel",
+                columns: vec!["stage", "count", "conversionRate", "dropOffRate"],
+                rows: f
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.stage.to_string(),
+                            s.count.to_string(),
+                            s.conversion_rate.to_string(),
+                            s.drop_off_rate.to_string(),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        if let Some(p) = &self.performers {
+            out.push(Section {
+                key: "top-performers",
+                title: "Top performers",
+                columns: vec!["rank", "userId", "name", "wonValue", "wonDeals", "activities"],
+                rows: p
+                    .people
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        vec![
+                            (i + 1).to_string(),
+                            x.user_id.to_string(),
+                            x.name.clone(),
+                            x.won_value.to_string(),
+                            x.won_deals.to_string(),
+                            x.activities.to_string(),
+                        ]
+                    })
+                    .collect(),
+            });
+            out.push(ranked_section(
+                "top-companies-by-deal-value",
+                "Top companies by deal value",
+                "totalValue",
+                &p.top_companies_by_deal_value,
+            ));
+            out.push(ranked_section(
+                "top-contacts-by-deal-value",
+                "Top contacts by deal value",
+                "totalValue",
+                &p.top_contacts_by_deal_value,
+            ));
+            out.push(ranked_section(
+                "top-contacts-by-activity",
+                "Top contacts by activity",
+                "activities",
+                &p.top_contacts_by_activity,
+            ));
+            out.push(Section {
+                key: "biggest-deals-won",
+                title: "Biggest deals won",
+                columns: vec!["id", "name", "value", "contact", "closedAt"],
+                rows: p
+                    .biggest_deals_won
+                    .iter()
+                    .map(|d| {
+                        vec![
+                            d.id.to_string(),
+                            d.name.clone(),
+                            d.value.to_string(),
+                            d.contact
+                                .as_ref()
+                                .map(|c| format!("{} {}", c.first_name, c.last_name))
+                                .unwrap_or_default(),
+                            d.actual_close_date.clone().unwrap_or_default(),
+                        ]
+                    })
+                    .collect(),
+            });
+        }
+        out
+    }
+}
+
+const HOURS: [&str; 24] = [
+    "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18",
+    "19", "20", "21", "22", "23",
+];

@@ -10,6 +10,7 @@ pub mod company;
 pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;
+pub mod record_count;
 pub mod session;
 pub mod sign_in_history;
 pub mod task;

@@ -1,6 +1,8 @@
 //! Embedded migrations, run at start-up and by `crm migrate`. The schema SQL is written
 //! once; column types that differ between SQLite and PostgreSQL are filled in here.
 
+mod counts;
+
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::{DbErr, MigrationName, MigrationTrait, MigratorTrait, SchemaManager};
@@ -14,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(Search),
             Box::new(MoreSearch),
             Box::new(ListIndexes),
+            Box::new(RecordCounts),
         ]
     }
 }
@@ -126,6 +129,29 @@ impl MigrationTrait for ListIndexes {
             .get_connection()
             .execute_unprepared(include_str!("m0004_indexes.sql"))
             .await?;
+        Ok(())
+    }
+}
+
+/// Per owner, day and key tallies kept by triggers (`counts.rs`), plus indexes for the
+/// reports' date-range reads.
+struct RecordCounts;
+impl MigrationName for RecordCounts {
+    fn name(&self) -> &str {
+        "m0006_record_counts"
+    }
+}
+#[async_trait]
+impl MigrationTrait for RecordCounts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared(&counts::migration_sql(manager.get_database_backend()))
+            .await?;
+        db.execute_unprepared(
+            "CREATE INDEX tasks_completed_at_idx ON tasks (completed_at);\n\
+             CREATE INDEX tasks_user_completed_at_idx ON tasks (user_id, completed_at);",
+        )
+        .await?;
         Ok(())
     }
 }

@@ -43,7 +43,7 @@ pub struct TaskView {
     pub contact: Option<ContactName>,
 }
 
-async fn views(db: &Db, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
+pub async fn views(db: &Db, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
     let names = contact_names(db, rows.iter().map(|t| t.contact_id).collect()).await?;
     let now = clock::now();
     Ok(rows

@@ -1,31 +1,29 @@
-//! The dashboard (five tabs of scoped figures and charts) and the demo-data removal.
+//! The dashboard (five tabs of scoped figures and charts, one computed per request) and
+//! the demo-data removal.
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect};
-use crm_core::contacts::ContactView;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use crm_core::analytics::{self, Dashboard as Figures, Point};
 use crm_core::entities::contact;
-use crm_core::scope;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use crm_core::query::QueryParams;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::AppState;
 use crate::http::body::FormPairs;
-use crate::http::error::PageResult;
-use crate::http::error::{ApiResult, envelope};
+use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, LineChart};
-use crate::web::{Chrome, ConfirmPage, PageCtx, html, notice, render, short_date, thousands};
-use axum::http::StatusCode;
-use axum::response::Response;
+use crate::web::charts::{BarChart, DonutChart, LineChart};
+use crate::web::{Chrome, ConfirmPage, PageCtx, html, money, notice, render, short_date, thousands};
 use crm_core::companies::list::industry_label;
 
 #[derive(Template)]
 #[template(path = "home/dashboard.html")]
 struct Dashboard {
     chrome: Chrome,
-    tab: String,
-    d: crm_core::analytics::Dashboard,
-    recent: Vec<ContactView>,
+    tab: &'static str,
+    d: Figures,
     /// Demo data is loaded and the viewer is an admin: offer to remove it.
     offer_demo_removal: bool,
     charts: Vec<String>,
@@ -36,20 +34,130 @@ impl Dashboard {
     fn date(&self, s: &str) -> String {
         short_date(s)
     }
-    fn n(&self, v: &u64) -> String {
-        thousands(*v)
+    fn n(&self, v: &i64) -> String {
+        thousands((*v).max(0) as u64)
     }
     fn money(&self, v: &f64) -> String {
-        crate::web::money(*v)
+        money(*v)
     }
 }
 
-/// `GET /api/dashboard`: every figure of the dashboard, scoped to the caller.
-pub async fn api(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Response> {
+/// `GET /api/dashboard[?tab=contacts|companies|deals|tasks|activities]`: the figures of one
+/// tab, or of all five, scoped to the caller.
+pub async fn api(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let q = QueryParams::new(q);
+    let tab = q.get("tab").map(analytics::parse_tab).transpose()?;
     Ok(envelope(
         StatusCode::OK,
-        crm_core::analytics::dashboard(&state.db, &actor).await?,
+        analytics::dashboard(&state.db, &actor, tab).await?,
     ))
+}
+
+fn rows(points: &[Point], label: impl Fn(&str) -> String) -> Vec<(String, f64)> {
+    points.iter().map(|p| (label(&p.label), p.value)).collect()
+}
+
+/// `2026-11-05` → `Nov 5`.
+fn day_label(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%b %-d").to_string())
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// The two charts of a tab.
+fn charts(d: &Figures) -> Vec<String> {
+    let count = |v: f64| thousands(v as u64);
+    if let Some(c) = &d.contacts {
+        return vec![
+            render(&DonutChart::new(
+                "Status distribution",
+                &[
+                    ("Leads".into(), c.leads as f64),
+                    ("Customers".into(), c.customers as f64),
+                ],
+                count,
+            )),
+            render(&LineChart::new(
+                "Contact growth (last 30 days)",
+                &rows(&c.growth, day_label),
+                count,
+            )),
+        ];
+    }
+    if let Some(c) = &d.companies {
+        return vec![
+            render(&BarChart::new(
+                "Top companies by deal value",
+                &c.top_companies
+                    .iter()
+                    .map(|r| (r.name.clone(), r.value))
+                    .collect::<Vec<_>>(),
+                money,
+            )),
+            render(&DonutChart::new(
+                "Companies by industry",
+                &rows(&c.by_industry, industry_label),
+                count,
+            )),
+        ];
+    }
+    if let Some(x) = &d.deals {
+        return vec![
+            render(&DonutChart::new(
+                "Open pipeline by stage (value)",
+                &x.by_stage
+                    .iter()
+                    .map(|s| (format!("{} ({})", s.label, thousands(s.count as u64)), s.value))
+                    .collect::<Vec<_>>(),
+                money,
+            )),
+            render(&DonutChart::new(
+                "Deals by status (value)",
+                &[
+                    (format!("Open ({})", thousands(x.open_count as u64)), x.pipeline_value),
+                    (format!("Won ({})", thousands(x.won_count as u64)), x.won_value),
+                    (format!("Lost ({})", thousands(x.lost_count as u64)), x.lost_value),
+                ],
+                money,
+            )),
+        ];
+    }
+    if let Some(t) = &d.tasks {
+        return vec![
+            render(&DonutChart::new(
+                "Tasks by priority",
+                &rows(&t.by_priority, capital),
+                count,
+            )),
+            render(&LineChart::new(
+                "Completion rate by day created (last 30 days)",
+                &rows(&t.completion_over_time, day_label),
+                |v| format!("{v:.0}%"),
+            )),
+        ];
+    }
+    if let Some(a) = &d.activities {
+        return vec![
+            render(&DonutChart::new("Activity types", &rows(&a.by_type, capital), count)),
+            render(&LineChart::new(
+                "Activities per day (last 30 days)",
+                &rows(&a.over_time, day_label),
+                count,
+            )),
+        ];
+    }
+    Vec::new()
 }
 
 pub async fn dashboard(
@@ -57,82 +165,14 @@ pub async fn dashboard(
     ctx: PageCtx,
     Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
-    let q = crm_core::query::QueryParams::new(q);
+    let q = QueryParams::new(q);
     let actor = &ctx.session.actor;
     let db = &state.db;
-    let d = crm_core::analytics::dashboard(db, actor).await?;
-    let tab = match q.get("tab") {
-        Some(t @ ("deals" | "tasks" | "activities" | "companies")) => t.to_string(),
-        _ => "contacts".to_string(),
-    };
-    let count = |v: f64| thousands(v as u64);
-    let charts: Vec<String> = match tab.as_str() {
-        "contacts" => vec![
-            render(&BarChart::new(
-                "Status distribution",
-                &[
-                    ("Leads".into(), d.total_leads as f64),
-                    ("Customers".into(), d.total_customers as f64),
-                ],
-                count,
-            )),
-            render(&LineChart::new(
-                "Contact growth (last 30 days)",
-                &d.growth.iter().map(|p| (p.label.clone(), p.value)).collect::<Vec<_>>(),
-                count,
-            )),
-        ],
-        "deals" => vec![
-            render(&BarChart::new(
-                "Open pipeline by stage (value)",
-                &d.deals_by_stage
-                    .iter()
-                    .map(|(s, _, v)| (crm_core::deals::stage_label(s).to_string(), *v))
-                    .collect::<Vec<_>>(),
-                crate::web::money,
-            )),
-            render(&BarChart::new(
-                "Deals by status",
-                &[
-                    ("Open".into(), d.open_deals as f64),
-                    ("Won".into(), d.won_deals as f64),
-                    ("Lost".into(), d.lost_deals as f64),
-                ],
-                count,
-            )),
-        ],
-        "tasks" => vec![render(&BarChart::new(
-            "Tasks",
-            &[
-                ("Open".into(), (d.total_tasks - d.completed_tasks) as f64),
-                ("Completed".into(), d.completed_tasks as f64),
-                ("Overdue".into(), d.overdue_tasks as f64),
-            ],
-            count,
-        ))],
-        "activities" => vec![render(&BarChart::new(
-            "Activity types",
-            &d.activities_by_type
-                .iter()
-                .map(|p| (p.label.clone(), p.value))
-                .collect::<Vec<_>>(),
-            count,
-        ))],
-        _ => vec![render(&BarChart::new(
-            "Companies by industry",
-            &d.companies_by_industry
-                .iter()
-                .map(|p| (industry_label(&p.label), p.value))
-                .collect::<Vec<_>>(),
-            count,
-        ))],
-    };
-    let rows = scope::visible::<contact::Entity>(actor)
-        .order_by_desc(contact::Column::CreatedAt)
-        .limit(5)
-        .all(&db.conn)
-        .await?;
-    let recent = crm_core::contacts::list::with_refs(db, rows).await?;
+    let tab = q
+        .get("tab")
+        .and_then(|t| analytics::parse_tab(t).ok())
+        .unwrap_or("contacts");
+    let d = analytics::dashboard(db, actor, Some(tab)).await?;
     let offer_demo_removal = actor.role == crm_core::Role::Admin
         && contact::Entity::find()
             .filter(contact::Column::IsDemo.eq(true))
@@ -142,11 +182,10 @@ pub async fn dashboard(
     Ok(html(&Dashboard {
         chrome: Chrome::new(&ctx, "Dashboard", "dashboard").with_notice(notice(q.get("done"), None)),
         back: format!("/?tab={tab}"),
+        charts: charts(&d),
         tab,
         d,
-        recent,
         offer_demo_removal,
-        charts,
     }))
 }
 

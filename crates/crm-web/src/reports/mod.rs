@@ -1,12 +1,12 @@
-//! Reports: `GET /api/reports?preset=today|week|month|quarter|custom&from=&to=`, the
-//! `/reports` page (date presets, charts, heatmap, print-friendly) and a CSV per section
-//! (`/api/reports/export?section=…`).
+//! Reports: `GET /api/reports?tab=&preset=today|week|month|quarter|custom&from=&to=&groupBy=`,
+//! the `/reports` page (one tab at a time, or `tab=all` for a full printed report) and a CSV
+//! of any of its tables (`/api/reports/export?section=…`, same query).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use crm_core::analytics::reports::{self, Range, Reports};
+use crm_core::analytics::reports::{self, Reports, Request, Section};
 use crm_core::export::line;
 use crm_core::query::QueryParams;
 use crm_core::{CoreError, clock};
@@ -14,217 +14,367 @@ use crm_core::{CoreError, clock};
 use crate::AppState;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, LineChart};
+use crate::web::charts::{BarChart, DonutChart, LineChart};
 use crate::web::{Chrome, PageCtx, html, money, query_string, render, thousands};
 
-async fn load(
-    state: &AppState,
-    actor: &crm_core::Actor,
-    q: Vec<(String, String)>,
-) -> Result<(Reports, String, QueryParams), CoreError> {
-    let qp = QueryParams::new(q);
-    let (range, preset) = Range::parse(&qp, clock::now().date_naive())?;
-    Ok((reports::reports(&state.db, actor, range).await?, preset, qp))
+async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
+    let req = Request::parse(q, clock::now().date_naive())?;
+    Ok((reports::reports(&state.db, actor, &req).await?, req))
 }
 
+/// `GET /api/reports`: the figures of one tab (`tab=sales|pipeline|activity|tasks|funnel|
+/// performers`) or of all, over the range, scoped to the caller.
 pub async fn api(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    Ok(envelope(StatusCode::OK, load(&state, &actor, q).await?.0))
+    Ok(envelope(
+        StatusCode::OK,
+        load(&state, &actor, &QueryParams::new(q)).await?.0,
+    ))
 }
 
-/// One section as CSV: `sales`, `pipeline`, `activities`, `heatmap`, `tasks`, `performers`.
+/// `GET /api/reports/export?section=<key>&…`: one table of the report as CSV.
 pub async fn export(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let (r, _, qp) = load(&state, &actor, q).await?;
-    let section = qp.get("section").unwrap_or("").to_string();
-    let s = |v: &str| v.to_string();
-    let mut rows: Vec<Vec<String>> = match section.as_str() {
-        "sales" => {
-            let mut v = vec![vec![s("date"), s("revenue")]];
-            v.extend(
-                r.revenue_by_day
-                    .iter()
-                    .map(|p| vec![p.label.clone(), format!("{:.2}", p.value)]),
-            );
-            v
-        }
-        "pipeline" => {
-            let mut v = vec![vec![s("stage"), s("averageDays")]];
-            v.extend(
-                r.average_days_in_stage
-                    .iter()
-                    .map(|p| vec![p.label.clone(), p.value.to_string()]),
-            );
-            v
-        }
-        "activities" => {
-            let mut v = vec![vec![s("type"), s("count")]];
-            v.extend(
-                r.activities_by_type
-                    .iter()
-                    .map(|p| vec![p.label.clone(), p.value.to_string()]),
-            );
-            v
-        }
-        "heatmap" => {
-            let mut head = vec![s("weekday")];
-            head.extend((0..24).map(|h| format!("{h:02}")));
-            let mut v = vec![head];
-            for (d, row) in r.activity_heatmap.iter().enumerate() {
-                let mut cells = vec![DAYS[d].to_string()];
-                cells.extend(row.iter().map(|n| n.to_string()));
-                v.push(cells);
-            }
-            v
-        }
-        "tasks" => vec![
-            vec![
-                s("created"),
-                s("completed"),
-                s("completionRate"),
-                s("averageDaysToComplete"),
-                s("overdueNow"),
-            ],
-            vec![
-                r.tasks_created.to_string(),
-                r.tasks_completed.to_string(),
-                r.task_completion_rate.to_string(),
-                r.average_days_to_complete.to_string(),
-                r.overdue_now.to_string(),
-            ],
-        ],
-        "performers" => {
-            let mut v = vec![vec![s("name"), s("wonValue"), s("wonDeals"), s("activities")]];
-            v.extend(r.top_performers.iter().map(|p| {
-                vec![
-                    p.name.clone(),
-                    format!("{:.2}", p.won_value),
-                    p.won_deals.to_string(),
-                    p.activities.to_string(),
-                ]
-            }));
-            v
-        }
-        _ => {
-            return Err(CoreError::field(
+    let mut q = QueryParams::new(q);
+    let key = q.get("section").unwrap_or("").to_string();
+    // compute only the tab that holds the section
+    let tab = SECTION_TABS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            CoreError::field(
                 "section",
-                "Section must be one of: sales, pipeline, activities, heatmap, tasks, performers",
+                format!(
+                    "Section must be one of: {}",
+                    SECTION_TABS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                ),
             )
-            .into());
-        }
+        })?;
+    q.set("tab", tab);
+    let (r, _) = load(&state, &actor, &q).await?;
+    let Some(section) = r.sections().into_iter().find(|s| s.key == key) else {
+        return Err(CoreError::field("section", "Unknown section").into());
     };
     let mut body = String::from("\u{feff}");
-    for row in rows.drain(..) {
-        body.push_str(&line(&row));
+    body.push_str(&line(
+        &section.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+    ));
+    for row in &section.rows {
+        body.push_str(&line(row));
     }
     let mut res = body.into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"report-{section}.csv\"")) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"report-{key}-{}-{}.csv\"",
+        r.from, r.to
+    )) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
 }
 
-const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+/// Which tab computes each exportable section.
+const SECTION_TABS: [(&str, &str); 16] = [
+    ("revenue", "sales"),
+    ("won-lost", "sales"),
+    ("deals-by-stage", "pipeline"),
+    ("time-in-stage", "pipeline"),
+    ("activity-types", "activity"),
+    ("activity-over-time", "activity"),
+    ("activity-heatmap", "activity"),
+    ("top-contacts-by-activity", "activity"),
+    ("top-companies-by-activity", "activity"),
+    ("tasks-completed", "tasks"),
+    ("overdue-trend", "tasks"),
+    ("funnel", "funnel"),
+    ("top-performers", "performers"),
+    ("top-companies-by-deal-value", "performers"),
+    ("top-contacts-by-deal-value", "performers"),
+    ("biggest-deals-won", "performers"),
+];
+
+const TAB_LABELS: [(&str, &str); 6] = [
+    ("sales", "Sales Performance"),
+    ("pipeline", "Pipeline Analytics"),
+    ("activity", "Activity Metrics"),
+    ("tasks", "Task Analytics"),
+    ("funnel", "Conversion Funnel"),
+    ("performers", "Top Performers"),
+];
+
+/// A stat card: label, figure, caption.
+struct Stat(String, String, String);
+
+/// One tab as shown: its cards, charts and tables.
+struct Panel {
+    key: &'static str,
+    title: &'static str,
+    stats: Vec<Stat>,
+    charts: Vec<String>,
+    tables: Vec<Section>,
+}
 
 #[derive(Template)]
 #[template(path = "reports/page.html")]
 struct ReportsPage {
     chrome: Chrome,
     r: Reports,
-    preset: String,
+    tab: String,
+    tabs: Vec<(&'static str, &'static str, String)>,
+    presets: Vec<(&'static str, &'static str, String)>,
     from: String,
     to: String,
-    charts: Vec<String>,
-    heat_max: u64,
+    group: String,
+    panels: Vec<Panel>,
+    heat_max: i64,
     query: String,
+    /// Every tab on one page, for printing.
+    full: String,
 }
 
 impl ReportsPage {
-    fn money(&self, v: &f64) -> String {
-        money(*v)
+    /// Ids are in the CSV, not on screen.
+    fn shown(&self, column: &str) -> bool {
+        column != "id" && column != "userId"
     }
-    fn n(&self, v: &u64) -> String {
-        thousands(*v)
+    fn export(&self, section: &str) -> String {
+        format!("/api/reports/export{}&section={section}", self.query)
     }
     fn day(&self, i: &usize) -> &'static str {
-        DAYS[*i]
+        &reports::WEEKDAYS[*i][..3]
     }
     /// Heat level 0–4 for a cell.
-    fn level(&self, n: &u64) -> u64 {
-        if *n == 0 || self.heat_max == 0 {
+    fn level(&self, n: &i64) -> i64 {
+        if *n <= 0 || self.heat_max == 0 {
             0
         } else {
             1 + (*n * 3) / self.heat_max
         }
     }
-    fn export(&self, section: &str) -> String {
-        format!("/api/reports/export{}&section={section}", self.query)
+}
+
+fn pts(points: &[crm_core::analytics::Point]) -> Vec<(String, f64)> {
+    points.iter().map(|p| (p.label.clone(), p.value)).collect()
+}
+
+/// A time series: a line when it has several points, else bars.
+fn trend(title: &str, points: &[crm_core::analytics::Point], fmt: fn(f64) -> String) -> String {
+    if points.len() > 1 {
+        render(&LineChart::new(title, &pts(points), fmt))
+    } else {
+        render(&BarChart::new(title, &pts(points), fmt))
     }
 }
 
-pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
-    let (r, preset, qp) = load(&state, &ctx.session.actor, q).await?;
-    let rows = |ps: &[crm_core::analytics::Point]| ps.iter().map(|p| (p.label.clone(), p.value)).collect::<Vec<_>>();
-    let count = |v: f64| thousands(v as u64);
-    let mut charts = vec![];
-    if r.revenue_by_day.len() > 1 {
-        charts.push(render(&LineChart::new(
-            "Revenue won per day",
-            &rows(&r.revenue_by_day),
-            money,
-        )));
-    } else {
-        charts.push(render(&BarChart::new(
-            "Revenue won per day",
-            &rows(&r.revenue_by_day),
-            money,
-        )));
+fn count(v: f64) -> String {
+    thousands(v.max(0.0) as u64)
+}
+
+fn panels(r: &Reports) -> Vec<Panel> {
+    let sections = r.sections();
+    let tables =
+        |keys: &[&str]| -> Vec<Section> { sections.iter().filter(|s| keys.contains(&s.key)).cloned().collect() };
+    let n = |v: i64| thousands(v.max(0) as u64);
+    let mut out = Vec::new();
+    if let Some(s) = &r.sales {
+        out.push(Panel {
+            key: "sales",
+            title: "Sales Performance",
+            stats: vec![
+                Stat("Won".into(), money(s.won_value), format!("{} deals", n(s.won_count))),
+                Stat("Lost".into(), money(s.lost_value), format!("{} deals", n(s.lost_count))),
+                Stat(
+                    "Average deal size".into(),
+                    money(s.average_deal_size),
+                    "Of deals won".into(),
+                ),
+                Stat("Win rate".into(), format!("{}%", s.win_rate), "Won of closed".into()),
+            ],
+            charts: vec![
+                trend("Revenue over time", &s.revenue, money),
+                render(&DonutChart::new(
+                    "Deals won vs lost (value)",
+                    &[
+                        (format!("Won ({})", n(s.won_count)), s.won_value),
+                        (format!("Lost ({})", n(s.lost_count)), s.lost_value),
+                    ],
+                    money,
+                )),
+            ],
+            tables: tables(&["won-lost"]),
+        });
     }
-    charts.push(render(&BarChart::new(
-        "Average days in stage",
-        &rows(&r.average_days_in_stage),
-        |v| format!("{v:.1} d"),
-    )));
-    charts.push(render(&BarChart::new(
-        "Activities by type",
-        &rows(&r.activities_by_type),
-        count,
-    )));
-    charts.push(render(&BarChart::new(
-        "Conversion funnel",
-        &[
-            ("New contacts".into(), r.new_contacts as f64),
-            ("New customers".into(), r.new_customers as f64),
-            ("New deals".into(), r.new_deals as f64),
-            ("Deals won".into(), r.won_deals as f64),
-        ],
-        count,
-    )));
-    let heat_max = r.activity_heatmap.iter().flatten().copied().max().unwrap_or(0);
-    let (from, to) = (
-        qp.get("from").unwrap_or("").to_string(),
-        qp.get("to").unwrap_or("").to_string(),
-    );
-    let query = query_string(&[("preset", preset.clone()), ("from", from.clone()), ("to", to.clone())]);
+    if let Some(p) = &r.pipeline {
+        out.push(Panel {
+            key: "pipeline",
+            title: "Pipeline Analytics",
+            stats: vec![
+                Stat(
+                    "Deals created".into(),
+                    n(p.by_stage.iter().map(|s| s.count).sum()),
+                    "In this range".into(),
+                ),
+                Stat(
+                    "Pipeline velocity".into(),
+                    format!("{} days", p.pipeline_velocity),
+                    "Average time from creation to won".into(),
+                ),
+            ],
+            charts: vec![
+                render(&BarChart::new(
+                    "Deals created, by stage",
+                    &p.by_stage
+                        .iter()
+                        .map(|s| (s.label.clone(), s.count as f64))
+                        .collect::<Vec<_>>(),
+                    count,
+                )),
+                render(&BarChart::new(
+                    "Average days in stage",
+                    &pts(&p.average_days_in_stage),
+                    |v| format!("{v:.1} d"),
+                )),
+            ],
+            tables: tables(&["deals-by-stage"]),
+        });
+    }
+    if let Some(a) = &r.activity {
+        out.push(Panel {
+            key: "activity",
+            title: "Activity Metrics",
+            stats: vec![Stat("Activities".into(), n(a.total), "Logged in this range".into())],
+            charts: vec![
+                render(&DonutChart::new("Activities by type", &pts(&a.by_type), count)),
+                trend("Activities over time", &a.over_time, count),
+            ],
+            tables: tables(&["top-contacts-by-activity", "top-companies-by-activity"]),
+        });
+    }
+    if let Some(t) = &r.tasks {
+        out.push(Panel {
+            key: "tasks",
+            title: "Task Analytics",
+            stats: vec![
+                Stat(
+                    "Completion rate".into(),
+                    format!("{}%", t.completion_rate),
+                    format!("{} of {} created", n(t.created_completed), n(t.created)),
+                ),
+                Stat(
+                    "Average time to complete".into(),
+                    format!("{} days", t.average_days_to_complete),
+                    "Tasks completed in range".into(),
+                ),
+                Stat("Overdue now".into(), n(t.overdue_now), "Open and due before now".into()),
+            ],
+            charts: vec![
+                trend("Tasks completed over time", &t.completed_over_time, count),
+                trend("Overdue tasks (end of each period)", &t.overdue_trend, count),
+            ],
+            tables: Vec::new(),
+        });
+    }
+    if let Some(f) = &r.funnel {
+        out.push(Panel {
+            key: "funnel",
+            title: "Conversion Funnel",
+            stats: Vec::new(),
+            charts: vec![render(&BarChart::new(
+                "Conversion funnel",
+                &f.iter()
+                    .map(|s| (s.stage.to_string(), s.count as f64))
+                    .collect::<Vec<_>>(),
+                count,
+            ))],
+            tables: tables(&["funnel"]),
+        });
+    }
+    if r.performers.is_some() {
+        out.push(Panel {
+            key: "performers",
+            title: "Top Performers",
+            stats: Vec::new(),
+            charts: Vec::new(),
+            tables: tables(&[
+                "top-performers",
+                "top-companies-by-deal-value",
+                "top-contacts-by-deal-value",
+                "top-contacts-by-activity",
+                "biggest-deals-won",
+            ]),
+        });
+    }
+    out
+}
+
+pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    let mut qp = QueryParams::new(q);
+    let tab = match qp.get("tab") {
+        Some(t) if t == "all" || reports::TABS.contains(&t) => t.to_string(),
+        _ => "sales".to_string(),
+    };
+    qp.set("tab", &tab);
+    let (r, req) = load(&state, &ctx.session.actor, &qp).await?;
+    let heat_max = r
+        .activity
+        .as_ref()
+        .and_then(|a| a.heatmap.iter().flatten().copied().max())
+        .unwrap_or(0);
+    let custom = req.preset == "custom";
+    let (from, to) = (r.from.clone(), r.to.clone());
+    let range = |t: &str| {
+        let mut p = vec![("tab", t.to_string()), ("preset", req.preset.clone())];
+        if custom {
+            p.push(("from", from.clone()));
+            p.push(("to", to.clone()));
+        }
+        if req.group != "day" {
+            p.push(("groupBy", req.group.clone()));
+        }
+        query_string(&p)
+    };
+    let tabs = TAB_LABELS
+        .iter()
+        .map(|(k, l)| (*k, *l, format!("/reports{}", range(k))))
+        .collect();
+    let presets = [
+        ("today", "Today"),
+        ("week", "This week"),
+        ("month", "This month"),
+        ("quarter", "This quarter"),
+    ]
+    .iter()
+    .map(|(k, l)| {
+        let mut p = vec![("tab", tab.clone()), ("preset", k.to_string())];
+        if req.group != "day" {
+            p.push(("groupBy", req.group.clone()));
+        }
+        (*k, *l, format!("/reports{}", query_string(&p)))
+    })
+    .collect();
     Ok(html(&ReportsPage {
         chrome: Chrome::new(&ctx, "Reports", "reports"),
-        r,
-        preset,
+        panels: panels(&r),
+        query: range(&tab),
+        full: format!("/reports{}", range("all")),
+        tab,
+        tabs,
+        presets,
         from,
         to,
-        charts,
+        group: req.group.clone(),
         heat_max,
-        query,
+        r,
     })
     .into_response())
 }

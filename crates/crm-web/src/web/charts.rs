@@ -83,3 +83,52 @@ impl LineChart {
         }
     }
 }
+
+pub struct Slice {
+    pub label: String,
+    pub value_text: String,
+    pub percent: f64,
+    /// `stroke-dasharray` and `stroke-dashoffset` on a circle of circumference 100.
+    pub dash: String,
+    pub offset: f64,
+    pub color: usize,
+}
+
+/// A donut: shares of a whole, with a legend that names each slice, its value and share.
+#[derive(Template)]
+#[template(path = "web/donut_chart.html")]
+pub struct DonutChart {
+    pub title: String,
+    pub slices: Vec<Slice>,
+    pub total_text: String,
+}
+
+impl DonutChart {
+    pub fn new(title: &str, rows: &[(String, f64)], fmt: impl Fn(f64) -> String) -> Self {
+        let total: f64 = rows.iter().map(|(_, v)| v.max(0.0)).sum();
+        let mut start = 0.0;
+        let slices = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, v))| *v > 0.0)
+            .map(|(i, (label, v))| {
+                let percent = v / total * 100.0;
+                let s = Slice {
+                    label: label.clone(),
+                    value_text: fmt(*v),
+                    percent: (percent * 10.0).round() / 10.0,
+                    dash: format!("{percent:.3} {:.3}", 100.0 - percent),
+                    offset: 25.0 - start,
+                    color: i % 7,
+                };
+                start += percent;
+                s
+            })
+            .collect();
+        DonutChart {
+            title: title.to_string(),
+            slices,
+            total_text: fmt(total),
+        }
+    }
+}

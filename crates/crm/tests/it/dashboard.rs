@@ -1,60 +1,541 @@
-//! Dashboard figures: every number scoped to the viewer.
+//! Dashboard and reports metrics against a fixed data set with hand-computed expectations,
+//! on both databases (the same numbers, UTC day buckets). Timestamps are moved into the
+//! past directly in the database, which also exercises the tally triggers on UPDATE.
 
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use crm_core::Role;
+use crm_core::entities::{activity, contact, deal, deal_stage_history};
 use reqwest::StatusCode;
-use serde_json::json;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::both;
-use crate::support::TestApp;
+use crate::support::{Client, TestApp};
 
-async fn dashboard_counts_only_what_you_see(app: &TestApp) {
+fn uuid(v: &Value) -> Uuid {
+    v["data"]["id"].as_str().expect("an id").parse().expect("a uuid")
+}
+
+async fn set_time<E: EntityTrait>(app: &TestApp, id_col: E::Column, col: E::Column, id: Uuid, t: DateTime<Utc>)
+where
+    E::Column: ColumnTrait,
+{
+    E::update_many()
+        .col_expr(col, Expr::value(t))
+        .filter(id_col.eq(id))
+        .exec(&app.db.conn)
+        .await
+        .expect("set a timestamp");
+}
+
+fn at(d: NaiveDate, h: u32, m: u32) -> DateTime<Utc> {
+    d.and_hms_opt(h, m, 0).unwrap().and_utc()
+}
+
+struct Fixture {
+    me: Client,
+    other: Client,
+    admin: Client,
+    today: NaiveDate,
+    c2: String,
+    c4: String,
+}
+
+/// The data set (rep "me" unless noted; T = today, UTC):
+/// contacts c1 customer (T−40 10:00, company Acme), c2 lead (T−10 09:00), c3 customer
+/// (T−10 23:30), c4 lead (now); other: b1 lead (T−5).
+/// companies Acme (technology), Beta (finance), Gamma (no industry).
+/// deals d1 c1 Acme $1,000 won (created T−10), d2 c1 Acme $250.50 lead→proposal (entered
+/// lead 96 h before the move), d3 c2 Beta $100 lost, d4 c2 $50 lead; other: e1 b1 Beta $99,999 lead.
+/// tasks t1 high due 2020-01-01, t2 medium due T 23:59:59, t3 low due 2030 completed, t4
+/// medium due 2030; other: u1 high due 2020-01-01.
+/// activities call c1 (T−3 14:00), call c1 (now), email c2 (now), note c1 (T−40 08:00);
+/// other: meeting b1 (now).
+async fn fixture(app: &TestApp) -> Fixture {
     let admin = app.user(Role::Admin).await;
-    let rep = app.user(Role::Rep).await;
+    let me = app.user(Role::Rep).await;
     let other = app.user(Role::Rep).await;
-    let c = rep.contact("Dash", "Mine", json!({"status": "customer"})).await;
-    rep.contact("Dash", "Lead", json!({})).await;
-    let o = other.contact("Dash", "Theirs", json!({})).await;
-    rep.post("/api/deals", json!({"name": "Won one", "value": 1000, "stage": "closed_won", "expectedCloseDate": "2030-01-01", "contactId": c})).await;
-    rep.post("/api/deals", json!({"name": "Open one", "value": 250.5, "stage": "proposal", "expectedCloseDate": "2030-01-01", "contactId": c})).await;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let company = |name: &str, industry: Option<&str>| {
+        let mut body = json!({ "name": name });
+        if let Some(i) = industry {
+            body["industry"] = json!(i);
+        }
+        body
+    };
+    let (_, acme) = admin.post("/api/companies", company("Acme", Some("technology"))).await;
+    let (_, beta) = admin.post("/api/companies", company("Beta", Some("finance"))).await;
+    let (st, _) = admin.post("/api/companies", company("Gamma", None)).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (acme, beta) = (uuid(&acme).to_string(), uuid(&beta).to_string());
+
+    let c1 = me
+        .contact("Cora", "One", json!({"status": "customer", "companyId": acme}))
+        .await;
+    let c2 = me.contact("Carl", "Two", json!({})).await;
+    let c3 = me.contact("Cleo", "Three", json!({"status": "customer"})).await;
+    let c4 = me.contact("Cyd", "Four", json!({})).await;
+    let b1 = other.contact("Bea", "Other", json!({})).await;
+    let ct = |id: &str| id.parse::<Uuid>().unwrap();
+    for (id, t) in [
+        (&c1, at(today - Duration::days(40), 10, 0)),
+        (&c2, at(today - Duration::days(10), 9, 0)),
+        (&c3, at(today - Duration::days(10), 23, 30)),
+        (&b1, at(today - Duration::days(5), 12, 0)),
+    ] {
+        set_time::<contact::Entity>(app, contact::Column::Id, contact::Column::CreatedAt, ct(id), t).await;
+    }
+
+    let deal = |name: &str, value: f64, stage: &str, contact: &str, company: Option<&str>| {
+        let mut b = json!({"name": name, "value": value, "stage": stage, "expectedCloseDate": "2030-06-01", "contactId": contact});
+        if let Some(c) = company {
+            b["companyId"] = json!(c);
+        }
+        b
+    };
+    let (st, d1) = me
+        .post("/api/deals", deal("D1", 1000.0, "closed_won", &c1, Some(&acme)))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{d1}");
+    set_time::<deal::Entity>(
+        app,
+        deal::Column::Id,
+        deal::Column::CreatedAt,
+        uuid(&d1),
+        now - Duration::days(10),
+    )
+    .await;
+    let (_, d2) = me.post("/api/deals", deal("D2", 250.5, "lead", &c1, Some(&acme))).await;
+    let d2 = uuid(&d2);
+    deal_stage_history::Entity::update_many()
+        .col_expr(
+            deal_stage_history::Column::ChangedAt,
+            Expr::value(now - Duration::hours(96)),
+        )
+        .filter(deal_stage_history::Column::DealId.eq(d2))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    let (st, v) = me.put(&format!("/api/deals/{d2}"), json!({"stage": "proposal"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    me.post("/api/deals", deal("D3", 100.0, "closed_lost", &c2, Some(&beta)))
+        .await;
+    me.post("/api/deals", deal("D4", 50.0, "lead", &c2, None)).await;
     other
+        .post("/api/deals", deal("E1", 99999.0, "lead", &b1, Some(&beta)))
+        .await;
+
+    let task = |title: &str, priority: &str, due: String, contact: &str| json!({"title": title, "priority": priority, "dueDate": due, "contactId": contact});
+    me.post("/api/tasks", task("T1", "high", "2020-01-01T00:00:00Z".into(), &c1))
+        .await;
+    let (st, v) = me
         .post(
-            "/api/deals",
-            json!({"name": "Not mine", "value": 99999, "expectedCloseDate": "2030-01-01", "contactId": o}),
+            "/api/tasks",
+            task("T2", "medium", format!("{}T23:59:59Z", today.format("%Y-%m-%d")), &c1),
         )
         .await;
-    rep.post(
-        "/api/tasks",
-        json!({"title": "Late", "dueDate": "2020-01-01", "contactId": c}),
-    )
-    .await;
-    rep.post(
-        "/api/activities",
-        json!({"subject": "Call", "type": "call", "contactId": c}),
-    )
-    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (_, t3) = me
+        .post("/api/tasks", task("T3", "low", "2030-01-01T09:00:00Z".into(), &c2))
+        .await;
+    let (st, v) = me
+        .patch(&format!("/api/tasks/{}", uuid(&t3)), json!({"completed": true}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    me.post("/api/tasks", task("T4", "medium", "2030-01-01T09:00:00Z".into(), &c3))
+        .await;
+    other
+        .post("/api/tasks", task("U1", "high", "2020-01-01T00:00:00Z".into(), &b1))
+        .await;
 
-    let (st, v) = rep.get("/api/dashboard").await;
+    let act = |kind: &str, contact: &str| json!({"type": kind, "subject": format!("{kind} log"), "contactId": contact});
+    let (_, a1) = me.post("/api/activities", act("call", &c1)).await;
+    set_time::<activity::Entity>(
+        app,
+        activity::Column::Id,
+        activity::Column::CreatedAt,
+        uuid(&a1),
+        at(today - Duration::days(3), 14, 0),
+    )
+    .await;
+    me.post("/api/activities", act("call", &c1)).await;
+    me.post("/api/activities", act("email", &c2)).await;
+    let (_, a4) = me.post("/api/activities", act("note", &c1)).await;
+    set_time::<activity::Entity>(
+        app,
+        activity::Column::Id,
+        activity::Column::CreatedAt,
+        uuid(&a4),
+        at(today - Duration::days(40), 8, 0),
+    )
+    .await;
+    let (st, v) = other.post("/api/activities", act("meeting", &b1)).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    Fixture {
+        me,
+        other,
+        admin,
+        today,
+        c2,
+        c4,
+    }
+}
+
+fn values(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("a series")
+        .iter()
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect()
+}
+
+/// A 30-day series (index 0 = T−29) that is `base` everywhere except the given days.
+fn daily(base: f64, at: &[(i64, f64)]) -> Vec<f64> {
+    (0..30)
+        .map(|i| at.iter().find(|(d, _)| 29 - d == i).map(|(_, v)| *v).unwrap_or(base))
+        .collect()
+}
+
+async fn dashboard_metrics_match_hand_computed_values(app: &TestApp) {
+    let f = fixture(app).await;
+    let (st, v) = f.me.get("/api/dashboard").await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let d = &v["data"];
-    assert_eq!(d["totalContacts"], 2);
-    assert_eq!(d["totalCustomers"], 1);
-    assert_eq!(d["conversionRate"], 50.0);
-    assert_eq!(d["pipelineValue"], 250.5, "the other rep's deal is not counted");
-    assert_eq!(d["wonValue"], 1000.0);
-    assert_eq!(d["winRate"], 100.0);
-    assert_eq!(d["overdueTasks"], 1);
-    assert_eq!(d["totalActivities"], 1);
-    assert_eq!(d["growth"].as_array().unwrap().len(), 30);
-    assert_eq!(d["growth"][29]["value"], 2.0, "cumulative growth ends at the total");
-    let (_, v) = admin.get("/api/dashboard").await;
-    assert_eq!(v["data"]["totalContacts"], 3);
-    assert_eq!(v["data"]["pipelineValue"], 100249.5);
-    for tab in ["contacts", "deals", "tasks", "activities", "companies"] {
-        let (st, html) = rep.page(&format!("/?tab={tab}")).await;
+
+    // contacts
+    let c = &d["contacts"];
+    assert_eq!(
+        (c["total"].as_i64(), c["leads"].as_i64(), c["customers"].as_i64()),
+        (Some(4), Some(2), Some(2))
+    );
+    assert_eq!(c["conversionRate"], 50.0);
+    let growth: Vec<f64> = (0..30)
+        .map(|i| {
+            if i < 19 {
+                1.0
+            } else if i < 29 {
+                3.0
+            } else {
+                4.0
+            }
+        })
+        .collect();
+    assert_eq!(
+        values(&c["growth"]),
+        growth,
+        "cumulative per UTC day: c1 before, c2+c3 on T−10, c4 today"
+    );
+    assert_eq!(
+        c["growth"][19]["label"],
+        (f.today - Duration::days(10)).format("%Y-%m-%d").to_string()
+    );
+    assert_eq!(c["recent"][0]["firstName"], "Cyd");
+    assert_eq!(c["recent"].as_array().unwrap().len(), 4);
+
+    // companies
+    let co = &d["companies"];
+    assert_eq!(co["total"], 3);
+    assert_eq!(
+        co["byIndustry"],
+        json!([{"label": "finance", "value": 1.0}, {"label": "technology", "value": 1.0}])
+    );
+    assert_eq!(co["withDeals"], 2);
+    assert_eq!(co["averageDealValue"], 675.25, "(1000 + 250.50 + 100) / 2 companies");
+    assert_eq!(co["totalDealValue"], 1400.5);
+    let top: Vec<(String, f64)> = co["topCompanies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap().to_string(), r["value"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(top, vec![("Acme".to_string(), 1250.5), ("Beta".to_string(), 100.0)]);
+    assert_eq!(co["recent"][0]["name"], "Gamma");
+
+    // deals
+    let x = &d["deals"];
+    assert_eq!(x["pipelineValue"], 300.5);
+    assert_eq!(x["wonValue"], 1000.0);
+    assert_eq!(x["lostValue"], 100.0);
+    assert_eq!(x["winRate"], 50.0);
+    assert_eq!(
+        (x["openCount"].as_i64(), x["wonCount"].as_i64(), x["lostCount"].as_i64()),
+        (Some(2), Some(1), Some(1))
+    );
+    let stages: Vec<(String, i64, f64)> = x["byStage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["stage"].as_str().unwrap().into(),
+                s["count"].as_i64().unwrap(),
+                s["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        vec![
+            ("lead".into(), 1, 50.0),
+            ("qualified".into(), 0, 0.0),
+            ("proposal".into(), 1, 250.5),
+            ("negotiation".into(), 0, 0.0)
+        ]
+    );
+    assert_eq!(x["recent"].as_array().unwrap().len(), 4, "only my four deals");
+
+    // tasks
+    let t = &d["tasks"];
+    assert_eq!((t["total"].as_i64(), t["completed"].as_i64()), (Some(4), Some(1)));
+    assert_eq!((t["overdue"].as_i64(), t["dueToday"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(t["completionRate"], 25.0);
+    assert_eq!(values(&t["byPriority"]), vec![1.0, 2.0, 1.0], "low, medium, high");
+    assert_eq!(values(&t["completionOverTime"]), daily(0.0, &[(0, 25.0)]));
+    let upcoming: Vec<&str> = t["upcoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        upcoming,
+        vec!["T1", "T2", "T4"],
+        "open tasks, soonest due first, overdue included"
+    );
+
+    // activities
+    let a = &d["activities"];
+    assert_eq!(a["total"], 4);
+    assert_eq!(
+        values(&a["byType"]),
+        vec![2.0, 1.0, 0.0, 1.0],
+        "call, email, meeting, note"
+    );
+    assert_eq!(a["mostCommon"], "call");
+    assert_eq!(values(&a["overTime"]), daily(0.0, &[(3, 1.0), (0, 2.0)]));
+    let week_start = f.today - Duration::days(f.today.weekday().num_days_from_monday() as i64);
+    let month_start = f.today.with_day(1).unwrap();
+    let in_since = |from: NaiveDate| {
+        [
+            f.today - Duration::days(3),
+            f.today,
+            f.today,
+            f.today - Duration::days(40),
+        ]
+        .iter()
+        .filter(|d| **d >= from)
+        .count() as i64
+    };
+    assert_eq!(a["thisWeek"].as_i64(), Some(in_since(week_start)));
+    assert_eq!(a["thisMonth"].as_i64(), Some(in_since(month_start)));
+
+    // the other rep and the admin
+    let (_, v) = f.other.get("/api/dashboard?tab=deals").await;
+    assert_eq!(v["data"]["deals"]["pipelineValue"], 99999.0);
+    assert!(v["data"]["contacts"].is_null(), "one tab asked, one tab answered");
+    let (_, v) = f.admin.get("/api/dashboard").await;
+    let d = &v["data"];
+    assert_eq!(d["contacts"]["total"], 5);
+    assert_eq!(values(&d["contacts"]["growth"])[24], 4.0, "b1 joins on T−5");
+    assert_eq!(d["deals"]["pipelineValue"], 100299.5);
+    assert_eq!(d["companies"]["topCompanies"][0]["name"], "Beta");
+    assert_eq!(d["companies"]["topCompanies"][0]["value"], 100099.0);
+    assert_eq!(d["tasks"]["overdue"], 2);
+    assert_eq!(values(&d["activities"]["byType"]), vec![2.0, 1.0, 1.0, 1.0]);
+
+    // the tallies follow deletes (with cascades) and reassignment
+    let (st, _) = f.me.delete(&format!("/api/contacts/{}", f.c2)).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = f
+        .admin
+        .post(
+            "/api/contacts/bulk-assign",
+            json!({"ids": [f.c4], "userId": f.other.id()}),
+        )
+        .await;
+    assert!(st.is_success(), "{v}");
+    let (_, v) = f.me.get("/api/dashboard").await;
+    let d = &v["data"];
+    assert_eq!(
+        (d["contacts"]["total"].as_i64(), d["contacts"]["leads"].as_i64()),
+        (Some(2), Some(0))
+    );
+    assert_eq!(d["deals"]["lostValue"], 0.0, "D3 went with c2");
+    assert_eq!(d["deals"]["pipelineValue"], 250.5, "D4 went with c2");
+    assert_eq!(d["tasks"]["total"], 3, "T3 went with c2");
+    assert_eq!(values(&d["activities"]["byType"]), vec![2.0, 0.0, 0.0, 1.0]);
+    let (_, v) = f.other.get("/api/dashboard?tab=contacts").await;
+    assert_eq!(v["data"]["contacts"]["total"], 2);
+
+    // pages: every tab renders its charts and the rep's figures only
+    for tab in ["contacts", "companies", "deals", "tasks", "activities"] {
+        let (st, html) = f.me.page(&format!("/?tab={tab}")).await;
         assert_eq!(st, StatusCode::OK);
         assert!(html.contains("<svg"), "{tab} has a chart");
     }
-    let (_, html) = rep.page("/?tab=deals").await;
+    let (_, html) = f.me.page("/?tab=deals").await;
     assert!(html.contains("$250.50") && !html.contains("$99,999"));
+    let (st, v) = f.me.get("/api/dashboard?tab=money").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(v["error"].as_str().unwrap().contains("Tab must be one of"), "{v}");
 }
-both!(dashboard_counts_only_what_you_see);
+both!(dashboard_metrics_match_hand_computed_values);
+
+async fn reports_match_hand_computed_values(app: &TestApp) {
+    let f = fixture(app).await;
+    let from = (f.today - Duration::days(45)).format("%Y-%m-%d").to_string();
+    let to = f.today.format("%Y-%m-%d").to_string();
+    let range = format!("preset=custom&from={from}&to={to}");
+    let (st, v) = f.me.get(&format!("/api/reports?{range}")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let r = &v["data"];
+    assert_eq!(
+        (r["from"].as_str(), r["to"].as_str()),
+        (Some(from.as_str()), Some(to.as_str()))
+    );
+
+    let s = &r["sales"];
+    assert_eq!(
+        (s["wonCount"].as_i64(), s["wonValue"].as_f64()),
+        (Some(1), Some(1000.0))
+    );
+    assert_eq!(
+        (s["lostCount"].as_i64(), s["lostValue"].as_f64()),
+        (Some(1), Some(100.0))
+    );
+    assert_eq!(s["averageDealSize"], 1000.0);
+    assert_eq!(s["winRate"], 50.0);
+    let revenue = values(&s["revenue"]);
+    assert_eq!(revenue.len(), 46, "one zero-filled point per day");
+    assert_eq!(revenue.iter().sum::<f64>(), 1000.0);
+    assert_eq!(revenue[45], 1000.0, "won today");
+
+    let p = &r["pipeline"];
+    let created: Vec<i64> = p["byStage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(created, vec![1, 0, 1, 0, 1, 1], "lead D4, proposal D2, won D1, lost D3");
+    assert_eq!(p["averageDaysInStage"][0]["value"], 4.0, "D2 spent 96 h in lead");
+    assert_eq!(p["pipelineVelocity"], 10.0, "D1 created 10 days before it was won");
+
+    let a = &r["activity"];
+    assert_eq!(a["total"], 4);
+    assert_eq!(values(&a["byType"]), vec![2.0, 1.0, 0.0, 1.0]);
+    let heat = a["heatmap"].as_array().unwrap();
+    assert_eq!(heat.len(), 7);
+    let wd = (f.today - Duration::days(3)).weekday().num_days_from_monday() as usize;
+    assert!(heat[wd][14].as_i64().unwrap() >= 1, "the T−3 14:00 call");
+    let cells: i64 = heat
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(cells, 4);
+    assert_eq!(a["topContacts"][0]["name"], "Cora One");
+    assert_eq!(a["topContacts"][0]["value"], 3.0);
+    assert_eq!(a["topContacts"][1]["value"], 1.0);
+    assert_eq!(
+        a["topCompanies"],
+        json!([{"id": a["topCompanies"][0]["id"], "name": "Acme", "value": 3.0}])
+    );
+
+    let t = &r["tasks"];
+    assert_eq!(
+        (t["created"].as_i64(), t["createdCompleted"].as_i64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(t["completionRate"], 25.0);
+    assert_eq!(t["averageDaysToComplete"], 0.0);
+    assert_eq!(t["overdueNow"], 1);
+    assert_eq!(
+        values(&t["overdueTrend"]),
+        vec![1.0; 46],
+        "T1 has been overdue all along"
+    );
+    assert_eq!(values(&t["completedOverTime"]).iter().sum::<f64>(), 1.0);
+
+    let funnel: Vec<(i64, f64, f64)> = r["funnel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["count"].as_i64().unwrap(),
+                s["conversionRate"].as_f64().unwrap(),
+                s["dropOffRate"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        funnel,
+        vec![(4, 100.0, 0.0), (2, 50.0, 50.0), (4, 200.0, 0.0), (1, 25.0, 75.0)]
+    );
+
+    let pf = &r["performers"];
+    assert_eq!(pf["people"].as_array().unwrap().len(), 1, "only me");
+    assert_eq!(
+        (
+            pf["people"][0]["wonValue"].as_f64(),
+            pf["people"][0]["activities"].as_i64()
+        ),
+        (Some(1000.0), Some(4))
+    );
+    assert_eq!(pf["topCompaniesByDealValue"][0]["value"], 1250.5);
+    assert_eq!(pf["topCompaniesByDealValue"][1]["value"], 100.0);
+    assert_eq!(pf["topContactsByDealValue"][0]["name"], "Cora One");
+    assert_eq!(pf["topContactsByDealValue"][1]["value"], 150.0);
+    assert_eq!(pf["biggestDealsWon"][0]["name"], "D1");
+
+    // grouping, tabs, the other rep, the admin
+    let (_, v) = f.me.get(&format!("/api/reports?{range}&groupBy=month&tab=sales")).await;
+    let months = v["data"]["sales"]["revenue"].as_array().unwrap().clone();
+    assert_eq!(months.last().unwrap()["label"], f.today.format("%Y-%m").to_string());
+    assert!(months.len() == 2 || months.len() == 3, "46 days span 2 or 3 months");
+    assert!(v["data"]["activity"].is_null(), "one tab asked, one tab answered");
+    let (_, v) = f.other.get(&format!("/api/reports?{range}&tab=sales")).await;
+    assert_eq!(v["data"]["sales"]["wonCount"], 0);
+    let (_, v) = f.admin.get(&format!("/api/reports?{range}&tab=activity")).await;
+    assert_eq!(v["data"]["activity"]["total"], 5);
+
+    // CSV of a section, bad input
+    let res =
+        f.me.http
+            .get(format!("{}/api/reports/export?{range}&section=funnel", f.me.base))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.unwrap();
+    assert!(body.starts_with('\u{feff}'));
+    assert!(
+        body.contains("stage,count,conversionRate,dropOffRate") && body.contains("Deals won,1,25,75"),
+        "{body}"
+    );
+    for bad in [
+        "preset=yearly",
+        "preset=custom&from=2030-02-01&to=2030-01-01",
+        "preset=custom&from=nope&to=2030-01-01",
+        "tab=everything",
+        "groupBy=decade",
+    ] {
+        let (st, v) = f.me.get(&format!("/api/reports?{bad}")).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}: {v}");
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+    let (st, _) = f.me.get("/api/reports/export?section=everything").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    for tab in ["sales", "pipeline", "activity", "tasks", "funnel", "performers", "all"] {
+        let (st, html) = f.me.page(&format!("/reports?{range}&tab={tab}")).await;
+        assert_eq!(st, StatusCode::OK, "{tab}");
+        assert!(!html.contains("$99,999"), "{tab} shows only my figures");
+    }
+    let (_, html) = f.me.page(&format!("/reports?{range}&tab=all")).await;
+    assert!(html.contains("Activity heatmap") && html.contains("$1,000.00") && html.contains("Cora One"));
+}
+both!(reports_match_hand_computed_values);

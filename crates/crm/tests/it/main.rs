@@ -18,7 +18,6 @@ mod dashboard;
 mod export;
 mod pages;
 mod pipeline;
-mod reports;
 mod search;
 mod setup;
 mod twofactor;
