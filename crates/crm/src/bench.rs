@@ -188,13 +188,22 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         ("activities page", "/activities"),
         ("API activities by type", "/api/activities?type=call"),
         ("API global search", "/api/search?q=smith&limit=5"),
-        ("dashboard page", "/"),
-        ("API dashboard", "/api/dashboard"),
-        ("reports page (quarter)", "/reports?preset=quarter"),
-        ("API reports (month)", "/api/reports?preset=month"),
+        ("API dashboard (all tabs)", "/api/dashboard"),
+        ("dashboard page contacts", "/?tab=contacts"),
+        ("dashboard page companies", "/?tab=companies"),
+        ("dashboard page deals", "/?tab=deals"),
+        ("dashboard page tasks", "/?tab=tasks"),
+        ("dashboard page activities", "/?tab=activities"),
+        ("report sales (quarter)", "/reports?tab=sales&preset=quarter"),
+        ("report pipeline (quarter)", "/reports?tab=pipeline&preset=quarter"),
+        ("report activity (quarter)", "/reports?tab=activity&preset=quarter"),
+        ("report tasks (quarter)", "/reports?tab=tasks&preset=quarter"),
+        ("report funnel (quarter)", "/reports?tab=funnel&preset=quarter"),
+        ("report performers (qtr)", "/reports?tab=performers&preset=quarter"),
+        ("API reports all tabs (month)", "/api/reports?preset=month"),
     ];
     println!(
-        "{:<28} {:>9} {:>9} {:>9} {:>10}",
+        "{:<30} {:>9} {:>9} {:>9} {:>10}",
         "case", "median ms", "p95 ms", "max ms", "bytes"
     );
     for (name, path) in cases {
@@ -221,7 +230,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         bail!("export answered {st}");
     }
     println!(
-        "{:<28} {:>9.0} ms for {} bytes; server RSS {} KiB before, {} KiB after",
+        "{:<30} {:>9.0} ms for {} bytes; server RSS {} KiB before, {} KiB after",
         "CSV export, all contacts",
         t.elapsed().as_secs_f64() * 1000.0,
         bytes,

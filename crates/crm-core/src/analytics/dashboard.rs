@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, Quer
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Point, Ranked, Tallies, day_start, days, dollars, pct};
+use super::{Point, Ranked, Tallies, count_rows, day_start, days, dollars, pct};
 use crate::actor::Actor;
 use crate::companies::CompanyView;
 use crate::contacts::ContactView;
@@ -200,7 +200,7 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
         .filter(company::Column::Industry.is_not_null())
         .select_only()
         .column(company::Column::Industry)
-        .column_as(Expr::col(company::Column::Id).count(), "n")
+        .column_as(count_rows(), "n")
         .group_by(company::Column::Industry)
         .into_tuple()
         .all(&db.conn)

@@ -12,7 +12,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::dashboard::{StageFigure, ranked};
-use super::{Point, Ranked, Tallies, day_expr, day_start, days, days_between, dollars, pct, round1, tally_by_owner};
+use super::{
+    Point, Ranked, Tallies, count_rows, day_expr, day_start, days, days_between, dollars, pct, round1, tally_by_owner,
+};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, contact, deal, deal_stage_history, task, user};
@@ -367,7 +369,7 @@ async fn won_in(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Won>> {
 async fn sales(db: &Db, actor: &Actor, r: Range, g: &str, won: &[Won]) -> CoreResult<Sales> {
     let (lost_count, lost_cents): (i64, Option<i64>) = closed_in(actor, "lost", r)
         .select_only()
-        .column_as(Expr::col(deal::Column::Id).count(), "n")
+        .column_as(count_rows(), "n")
         .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
         .into_tuple()
         .one(&db.conn)
@@ -463,7 +465,7 @@ async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResul
         .filter(activity::Column::CreatedAt.lt(r.to))
         .select_only()
         .column(activity::Column::ContactId)
-        .column_as(Expr::col(activity::Column::Id).count(), "n")
+        .column_as(count_rows(), "n")
         .group_by(activity::Column::ContactId)
         .order_by(Expr::col("n"), Order::Desc)
         .order_by(activity::Column::ContactId, Order::Asc)
@@ -489,25 +491,9 @@ async fn contacts_ranked(db: &Db, rows: Vec<(Uuid, i64)>, value: impl Fn(i64) ->
         .collect())
 }
 
-async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<ActivityMetrics> {
-    let (first, last) = r.days();
-    let t = Tallies::read(db, actor, "activities", Some((first, last))).await?;
-    let by_key = t.by_key();
-    let by_type = crate::activities::TYPES
-        .iter()
-        .map(|k| Point::new(*k, by_key.get(*k).map(|v| v.0).unwrap_or(0) as f64))
-        .collect();
-    let per_day = t.per_day(|_| true);
-    let hours = Tallies::read(db, actor, "activity_hours", Some((first, last))).await?;
-    let mut heatmap = vec![vec![0i64; 24]; 7];
-    for (d, k, n, _) in &hours.cells {
-        if let Ok(h) = k.parse::<usize>()
-            && h < 24
-        {
-            heatmap[d.weekday().num_days_from_monday() as usize][h] += n;
-        }
-    }
-    let top_companies: Vec<(Uuid, i64)> = scope::visible::<activity::Entity>(actor)
+/// Top ten companies (through the contacts' current company) by activities in the range.
+async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
+    let rows: Vec<(Uuid, i64)> = scope::visible::<activity::Entity>(actor)
         .join(
             JoinType::InnerJoin,
             activity::Entity::belongs_to(contact::Entity)
@@ -520,7 +506,7 @@ async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<Activ
         .filter(contact::Column::CompanyId.is_not_null())
         .select_only()
         .column(contact::Column::CompanyId)
-        .column_as(Expr::col((activity::Entity, activity::Column::Id)).count(), "n")
+        .column_as(count_rows(), "n")
         .group_by(contact::Column::CompanyId)
         .order_by(Expr::col("n"), Order::Desc)
         .order_by(contact::Column::CompanyId, Order::Asc)
@@ -528,13 +514,38 @@ async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<Activ
         .into_tuple()
         .all(&db.conn)
         .await?;
-    let top_companies = ranked(db, top_companies, |n| n as f64).await?;
+    ranked(db, rows, |n| n as f64).await
+}
+
+async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<ActivityMetrics> {
+    let (first, last) = r.days();
+    // independent reads: run them side by side on pooled connections
+    let (t, hours, top_contacts, top_companies) = tokio::try_join!(
+        Tallies::read(db, actor, "activities", Some((first, last))),
+        Tallies::read(db, actor, "activity_hours", Some((first, last))),
+        top_contacts_by_activity(db, actor, r),
+        top_companies_by_activity(db, actor, r),
+    )?;
+    let by_key = t.by_key();
+    let by_type = crate::activities::TYPES
+        .iter()
+        .map(|k| Point::new(*k, by_key.get(*k).map(|v| v.0).unwrap_or(0) as f64))
+        .collect();
+    let per_day = t.per_day(|_| true);
+    let mut heatmap = vec![vec![0i64; 24]; 7];
+    for (d, k, n, _) in &hours.cells {
+        if let Ok(h) = k.parse::<usize>()
+            && h < 24
+        {
+            heatmap[d.weekday().num_days_from_monday() as usize][h] += n;
+        }
+    }
     Ok(ActivityMetrics {
         total: t.total(),
         by_type,
         over_time: series(first, last, g, true, |d| per_day.get(&d).copied().unwrap_or(0) as f64),
         heatmap,
-        top_contacts: top_contacts_by_activity(db, actor, r).await?,
+        top_contacts,
         top_companies,
     })
 }
@@ -573,7 +584,7 @@ async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnal
         completed_in()
             .select_only()
             .column_as(day_expr(db, "tasks.completed_at"), "d")
-            .column_as(Expr::col(task::Column::Id).count(), "n")
+            .column_as(count_rows(), "n")
             .group_by(day_expr(db, "tasks.completed_at"))
             .into_tuple()
             .all(&db.conn)
@@ -609,7 +620,7 @@ async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnal
             .filter(late())
             .select_only()
             .column_as(day_expr(db, "tasks.due_date"), "d")
-            .column_as(Expr::col(task::Column::Id).count(), "n")
+            .column_as(count_rows(), "n")
             .group_by(day_expr(db, "tasks.due_date"))
             .into_tuple()
             .all(&db.conn)
@@ -623,7 +634,7 @@ async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnal
             .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
             .select_only()
             .column_as(day_expr(db, "tasks.completed_at"), "d")
-            .column_as(Expr::col(task::Column::Id).count(), "n")
+            .column_as(count_rows(), "n")
             .group_by(day_expr(db, "tasks.completed_at"))
             .into_tuple()
             .all(&db.conn)
@@ -747,19 +758,21 @@ async fn performers(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult
             .order_by(col, Order::Asc)
             .limit(10)
     };
-    let companies: Vec<(Uuid, i64)> = top_by(deal::Column::CompanyId).into_tuple().all(&db.conn).await?;
-    let contacts: Vec<(Uuid, i64)> = top_by(deal::Column::ContactId).into_tuple().all(&db.conn).await?;
     let biggest = closed_in(actor, "won", r)
         .order_by_desc(deal::Column::ValueCents)
         .order_by_asc(deal::Column::Id)
-        .limit(10)
-        .all(&db.conn)
-        .await?;
+        .limit(10);
+    let (companies, contacts, by_activity, biggest) = tokio::try_join!(
+        async { Ok::<Vec<(Uuid, i64)>, CoreError>(top_by(deal::Column::CompanyId).into_tuple().all(&db.conn).await?) },
+        async { Ok::<Vec<(Uuid, i64)>, CoreError>(top_by(deal::Column::ContactId).into_tuple().all(&db.conn).await?) },
+        top_contacts_by_activity(db, actor, r),
+        async { Ok::<_, CoreError>(biggest.all(&db.conn).await?) },
+    )?;
     Ok(Performers {
         people,
         top_companies_by_deal_value: ranked(db, companies, dollars).await?,
         top_contacts_by_deal_value: contacts_ranked(db, contacts, dollars).await?,
-        top_contacts_by_activity: top_contacts_by_activity(db, actor, r).await?,
+        top_contacts_by_activity: by_activity,
         biggest_deals_won: crate::deals::views(db, biggest).await?,
     })
 }

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(MoreSearch),
             Box::new(ListIndexes),
             Box::new(RecordCounts),
+            Box::new(ReportIndexes),
         ]
     }
 }
@@ -152,6 +153,24 @@ impl MigrationTrait for RecordCounts {
              CREATE INDEX tasks_user_completed_at_idx ON tasks (user_id, completed_at);",
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// Covering indexes for the reports' range reads (`m0007_report_indexes.sql`).
+struct ReportIndexes;
+impl MigrationName for ReportIndexes {
+    fn name(&self) -> &str {
+        "m0007_report_indexes"
+    }
+}
+#[async_trait]
+impl MigrationTrait for ReportIndexes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(include_str!("m0007_report_indexes.sql"))
+            .await?;
         Ok(())
     }
 }
