@@ -172,7 +172,12 @@ function openPalette() {
       if (link && input.value.trim()) rememberSearch(input.value.trim());
       if (event.target === dialog) dialog.close();
     });
-    dialog.querySelector('form').addEventListener('submit', () => { if (input.value.trim()) rememberSearch(input.value.trim()); });
+    // Enter in the box opens the highlighted (first) result; with no result, the full results page.
+    dialog.querySelector('form').addEventListener('submit', (event) => {
+      if (input.value.trim()) rememberSearch(input.value.trim());
+      const first = dialog.querySelector('.palette-results a.active[role=option]');
+      if (first) { event.preventDefault(); window.location.assign(first.href); }
+    });
   }
   renderRecent(dialog);
   dialog.showModal();
@@ -185,7 +190,7 @@ function renderRecent(dialog) {
   const box = dialog.querySelector('.palette-results');
   box.replaceChildren();
   const recent = recentSearches();
-  if (!recent.length) { box.innerHTML = '<p class="muted">Type to search. Enter opens the full results.</p>'; return; }
+  if (!recent.length) { box.innerHTML = '<p class="muted">Type to search. Enter opens the first result; ↑ ↓ move.</p>'; return; }
   const h = document.createElement('h3');
   h.textContent = 'Recent searches';
   box.append(h);
@@ -218,8 +223,16 @@ function renderResults(dialog, q, data) {
       sub.className = 'muted';
       sub.textContent = ` ${hit.subtitle}`;
       a.append(title, sub);
+      if (!box.querySelector('a.active')) { a.classList.add('active'); a.setAttribute('aria-selected', 'true'); }
       box.append(a);
     }
+  }
+  if (any) {
+    const all = document.createElement('a');
+    all.href = `/search?q=${encodeURIComponent(q)}`;
+    all.className = 'muted';
+    all.textContent = `See all results for “${q}”`;
+    box.append(all);
   }
   if (!any) {
     const p = document.createElement('p');

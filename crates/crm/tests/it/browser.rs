@@ -751,3 +751,101 @@ async fn command_palette_finds_and_opens_a_record() {
     drop(driver);
     app.finish().await;
 }
+
+/// Every dashboard tab and every report tab in light and dark (screenshots to look at),
+/// then ⌘K / Ctrl-K finds a contact by part of its e-mail and Enter opens it.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
+    let app = TestApp::sqlite().await;
+    crm_core::seed::demo(&app.db).await.expect("demo data");
+    let admin = app.user(Role::Admin).await;
+    let id = admin
+        .contact(
+            "Zelda",
+            "Findme",
+            json!({"email": "zelda.unique-mailbox@findme.example"}),
+        )
+        .await;
+    let (driver, c) = browser().await;
+    sign_in_as(&c, &app.base, &admin.email).await;
+    let dashboard = [
+        ("contacts", "Total Contacts"),
+        ("companies", "Companies with Deals"),
+        ("deals", "Total Pipeline Value"),
+        ("tasks", "Due Today"),
+        ("activities", "Most Common"),
+    ];
+    let reports = [
+        ("sales", "Average deal size"),
+        ("pipeline", "Pipeline velocity"),
+        ("activity", "Activity heatmap"),
+        ("tasks", "Overdue now"),
+        ("funnel", "Became customers"),
+        ("performers", "Biggest deals won"),
+    ];
+    for theme in ["light", "dark"] {
+        if theme == "dark" {
+            c.find(Locator::Css("button.theme-toggle"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        for (tab, card) in dashboard {
+            c.goto(&format!("{}/?tab={tab}", app.base)).await.unwrap();
+            wait_text(&c, card).await;
+            let svg = c.find_all(Locator::Css("figure.chart svg")).await.unwrap().len();
+            assert!(svg >= 1, "the {tab} tab draws its charts");
+            shot(&c, &format!("dashboard-{tab}-{theme}")).await;
+        }
+        for (tab, text) in reports {
+            c.goto(&format!("{}/reports?tab={tab}&preset=quarter", app.base))
+                .await
+                .unwrap();
+            wait_text(&c, text).await;
+            shot(&c, &format!("report-{tab}-{theme}")).await;
+        }
+        let current = c
+            .execute("return document.documentElement.dataset.theme || 'light'", vec![])
+            .await
+            .unwrap();
+        assert_eq!(current, json!(theme));
+    }
+
+    // ⌘K / Ctrl-K, part of the e-mail, Enter
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    let ctrl = char::from(fantoccini::key::Key::Control);
+    let release = char::from(fantoccini::key::Key::Null);
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{ctrl}k{release}"))
+        .await
+        .unwrap();
+    let input = c.find(Locator::Css("dialog.palette[open] input")).await.unwrap();
+    input.send_keys("unique-mail").await.unwrap();
+    let found = "return (document.querySelector('.palette-results')?.textContent || '').includes('Zelda Findme')";
+    for _ in 0..100 {
+        if c.execute(found, vec![]).await.unwrap() == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        c.execute(found, vec![]).await.unwrap(),
+        json!(true),
+        "found by part of the e-mail"
+    );
+    shot(&c, "palette-by-email").await;
+    input
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+        .await
+        .unwrap();
+    wait_path(&c, &format!("/contacts/{id}")).await;
+    assert!(text_of(&c).await.contains("zelda.unique-mailbox@findme.example"));
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}
