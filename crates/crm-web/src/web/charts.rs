@@ -101,6 +101,8 @@ pub struct DonutChart {
     pub title: String,
     pub slices: Vec<Slice>,
     pub total_text: String,
+    /// Font size of the centre text, so long totals stay inside the ring.
+    pub total_size: f64,
 }
 
 impl DonutChart {
@@ -125,10 +127,12 @@ impl DonutChart {
                 s
             })
             .collect();
+        let total_text = fmt(total);
         DonutChart {
             title: title.to_string(),
             slices,
-            total_text: fmt(total),
+            total_size: (44.0 / total_text.chars().count().max(1) as f64).clamp(2.2, 5.0),
+            total_text,
         }
     }
 }
