@@ -18,6 +18,7 @@ pub mod error;
 pub mod export;
 pub mod input;
 pub mod mail;
+pub mod original;
 pub mod migration;
 pub mod page;
 pub mod query;
