@@ -68,8 +68,6 @@ impl<'a> Ctx<'a> {
         let found = match map {
             Refs::Users => self.users.get(&source),
             Refs::Companies => self.companies.get(&source),
-            Refs::Contacts => self.contacts.get(&source),
-            Refs::Deals => self.deals.get(&source),
         }
         .copied();
         if found.is_none() {
@@ -96,8 +94,6 @@ impl<'a> Ctx<'a> {
 enum Refs {
     Users,
     Companies,
-    Contacts,
-    Deals,
 }
 
 /// Dollars (a float in the original) → integer cents.
