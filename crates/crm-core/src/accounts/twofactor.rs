@@ -408,7 +408,10 @@ mod tests {
     #[test]
     fn backup_codes_hash_as_typed() {
         let keys = SecretBox::new([3u8; 32]);
-        assert_eq!(backup_code_hash(&keys, "9f3a 0c7b"), backup_code_hash(&keys, "9F3A0C7B"));
+        assert_eq!(
+            backup_code_hash(&keys, "9f3a 0c7b"),
+            backup_code_hash(&keys, "9F3A0C7B")
+        );
         assert_ne!(backup_code_hash(&keys, "9F3A0C7B"), backup_code_hash(&keys, "9F3A0C7C"));
     }
 }

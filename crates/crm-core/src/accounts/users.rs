@@ -230,7 +230,10 @@ async fn upgrade_hash(db: &Db, mut u: user::Model, password_plain: &str) -> Core
         }
     };
     let res = user::Entity::update_many()
-        .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(new_hash.clone()))
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(new_hash.clone()),
+        )
         .filter(user::Column::Id.eq(u.id))
         .filter(user::Column::PasswordHash.eq(u.password_hash.as_str()))
         .exec(&db.conn)

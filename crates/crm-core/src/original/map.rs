@@ -71,13 +71,21 @@ impl<'a> Ctx<'a> {
         }
         .copied();
         if found.is_none() {
-            self.notes.push(format!("{label}: {what} {source:?} was not found; left empty"));
+            self.notes
+                .push(format!("{label}: {what} {source:?} was not found; left empty"));
         }
         found
     }
 
     /// A value from a fixed set, or `default` with a note.
-    fn one_of(&mut self, label: &str, what: &str, raw: &str, allowed: &[&'static str], default: &'static str) -> String {
+    fn one_of(
+        &mut self,
+        label: &str,
+        what: &str,
+        raw: &str,
+        allowed: &[&'static str],
+        default: &'static str,
+    ) -> String {
         let v = raw.trim().to_lowercase();
         match allowed.iter().find(|a| **a == v) {
             Some(a) => a.to_string(),
@@ -186,11 +194,17 @@ pub(crate) fn company(r: &Row, _cx: &mut Ctx) -> CoreResult<Option<Mapped<compan
 
 pub(crate) fn contact(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<contact::Model>>> {
     let sid = r.text("id")?;
-    let (first, last) = (r.text("firstName")?.trim().to_string(), r.text("lastName")?.trim().to_string());
+    let (first, last) = (
+        r.text("firstName")?.trim().to_string(),
+        r.text("lastName")?.trim().to_string(),
+    );
     let email = email_key(&r.text("email")?);
     let label = format!("contact {email}");
     let phone = r.opt_text("phoneNumber")?;
-    let key = phone.as_deref().map(phone_key).filter(|k| k.chars().any(|c| c.is_ascii_digit()));
+    let key = phone
+        .as_deref()
+        .map(phone_key)
+        .filter(|k| k.chars().any(|c| c.is_ascii_digit()));
     let status = cx.one_of(&label, "status", &r.text("status")?, &contacts::STATUSES, "lead");
     let model = contact::Model {
         id: target_id("Contact", &sid),
@@ -216,7 +230,8 @@ fn parent_contact(r: &Row, cx: &mut Ctx, label: &str) -> CoreResult<Option<Uuid>
     let id = r.text("contactId")?;
     let found = cx.contacts.get(&id).copied();
     if found.is_none() {
-        cx.notes.push(format!("{label}: its contact {id:?} was not found; skipped"));
+        cx.notes
+            .push(format!("{label}: its contact {id:?} was not found; skipped"));
     }
     Ok(found)
 }
@@ -279,7 +294,8 @@ pub(crate) fn deal(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<deal::Mode
         (_, None) => Some(updated_at),
     };
     let value = r.opt_float("value")?.and_then(cents).unwrap_or_else(|| {
-        cx.notes.push(format!("{label}: its value is not a number; imported as 0"));
+        cx.notes
+            .push(format!("{label}: its value is not a number; imported as 0"));
         0
     });
     let model = deal::Model {
@@ -307,7 +323,8 @@ pub(crate) fn stage_change(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<de
     let label = format!("stage change {sid}");
     let deal_id = r.text("dealId")?;
     let Some(deal) = cx.deals.get(&deal_id).copied() else {
-        cx.notes.push(format!("{label}: its deal {deal_id:?} was not found; skipped"));
+        cx.notes
+            .push(format!("{label}: its deal {deal_id:?} was not found; skipped"));
         return Ok(None);
     };
     let from_stage = r

@@ -116,12 +116,7 @@ pub async fn import(target: &Db, keys: &SecretBox, source_url: &str, dry_run: bo
     result
 }
 
-async fn run(
-    conn: &sea_orm::DatabaseConnection,
-    target: &Db,
-    keys: &SecretBox,
-    dry_run: bool,
-) -> CoreResult<Report> {
+async fn run(conn: &sea_orm::DatabaseConnection, target: &Db, keys: &SecretBox, dry_run: bool) -> CoreResult<Report> {
     source::check(conn).await?;
     let src = conn
         .begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly))
@@ -173,7 +168,16 @@ async fn all_tables(
         .ids;
     let history = &source::DEAL_STAGE_HISTORY;
     step::<deal_stage_history::Entity>(src, txn, history, "deal stage history", map::stage_change, cx, &mut t).await?;
-    step::<backup_code::Entity>(src, txn, &source::BACKUP_CODE, "backup codes", map::backup_code, cx, &mut t).await?;
+    step::<backup_code::Entity>(
+        src,
+        txn,
+        &source::BACKUP_CODE,
+        "backup codes",
+        map::backup_code,
+        cx,
+        &mut t,
+    )
+    .await?;
     let sign_ins = &source::SIGN_IN_HISTORY;
     step::<sign_in_history::Entity>(src, txn, sign_ins, "sign-in history", map::sign_in, cx, &mut t).await?;
     Ok(t)

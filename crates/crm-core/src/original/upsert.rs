@@ -98,11 +98,7 @@ where
             .filter_map(|r| E::keys(&r.model).into_iter().nth(k).and_then(|key| key.value))
             .collect();
         for chunk in values.chunks(CHUNK) {
-            for m in E::find()
-                .filter(column.is_in(chunk.iter().cloned()))
-                .all(conn)
-                .await?
-            {
+            for m in E::find().filter(column.is_in(chunk.iter().cloned())).all(conn).await? {
                 register::<E>(&mut owners, &m);
             }
         }

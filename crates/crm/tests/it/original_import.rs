@@ -240,7 +240,10 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
     }
 
     // the original admin signs in over HTTP with the old password; the hash becomes argon2id
-    let stored = users::find_by_email(&app.db, "admin@orig.example").await.unwrap().unwrap();
+    let stored = users::find_by_email(&app.db, "admin@orig.example")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored.password_hash.starts_with("$2"), "bcrypt as imported");
     let (st, _) = app
         .anonymous()
@@ -251,15 +254,26 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
         .await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     let admin = signed_in(app, "Admin@Orig.example", ADMIN_PASSWORD).await;
-    let stored = users::find_by_email(&app.db, "admin@orig.example").await.unwrap().unwrap();
-    assert!(stored.password_hash.starts_with("$argon2id$"), "{}", stored.password_hash);
+    let stored = users::find_by_email(&app.db, "admin@orig.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        stored.password_hash.starts_with("$argon2id$"),
+        "{}",
+        stored.password_hash
+    );
     signed_in(app, "admin@orig.example", ADMIN_PASSWORD).await;
     assert_eq!(stored.role, "admin");
     assert_eq!(stored.name, "Ada Admin");
     assert_eq!(stored.bio.as_deref(), Some("Runs the team"));
 
     // counts per table through the API
-    assert_eq!(total(&admin, "/api/admin/users").await, 6, "5 imported + the one already here");
+    assert_eq!(
+        total(&admin, "/api/admin/users").await,
+        6,
+        "5 imported + the one already here"
+    );
     assert_eq!(total(&admin, "/api/companies").await, 2);
     assert_eq!(total(&admin, "/api/contacts").await, 5);
     assert_eq!(total(&admin, "/api/activities").await, 4);
@@ -276,7 +290,10 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
     assert_eq!(grace["user"]["email"], "admin@orig.example");
     assert_eq!(grace["companyId"], ACME);
     let katherine = get(&admin, &format!("/api/contacts/{KATHERINE}")).await;
-    assert_eq!(katherine["companyId"], ACME, "the duplicate company is the same company");
+    assert_eq!(
+        katherine["companyId"], ACME,
+        "the duplicate company is the same company"
+    );
     assert_eq!(katherine["phoneNumber"], Value::Null, "a duplicate phone is left out");
     assert_eq!(katherine["status"], "lead");
     assert_eq!(katherine["userId"], Value::Null);
@@ -372,7 +389,10 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
         "not even an audit entry"
     );
     assert_eq!(total(&admin, "/api/contacts").await, 5);
-    let stored_again = users::find_by_email(&app.db, "admin@orig.example").await.unwrap().unwrap();
+    let stored_again = users::find_by_email(&app.db, "admin@orig.example")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         stored_again.password_hash, stored.password_hash,
         "the upgraded hash is kept"
@@ -392,8 +412,14 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
         .await;
     let third = import(app, source, false).await;
     assert_eq!(line(&third, "contacts"), "contacts: 0 created, 1 updated, 4 unchanged");
-    assert_eq!(get(&admin, &format!("/api/contacts/{EDSGER}")).await["firstName"], "Edsger W.");
-    assert_eq!(get(&admin, &format!("/api/contacts/{GRACE}")).await["jobTitle"], "Rear Admiral");
+    assert_eq!(
+        get(&admin, &format!("/api/contacts/{EDSGER}")).await["firstName"],
+        "Edsger W."
+    );
+    assert_eq!(
+        get(&admin, &format!("/api/contacts/{GRACE}")).await["jobTitle"],
+        "Rear Admiral"
+    );
 }
 
 fn totp_now() -> String {
@@ -415,7 +441,10 @@ async fn two_factor_survives_the_move(app: &TestApp, source: &Source) {
     let me = get(&c, "/api/auth/session").await;
     assert_eq!(me["user"]["email"], "mfa@orig.example");
     assert_eq!(me["user"]["role"], "manager");
-    let stored = users::find_by_email(&app.db, "mfa@orig.example").await.unwrap().unwrap();
+    let stored = users::find_by_email(&app.db, "mfa@orig.example")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(stored.password_hash.starts_with("$argon2id$"));
 
     // backup codes of the original work once each, as typed (lower case, all digits)
@@ -443,7 +472,11 @@ async fn two_factor_survives_the_move(app: &TestApp, source: &Source) {
         .await
         .unwrap();
     assert_eq!(codes.len(), 3);
-    assert!(codes.iter().all(|c| c.code_hash.len() == 64 && !c.code_hash.contains("9F3A0C7B")));
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.code_hash.len() == 64 && !c.code_hash.contains("9F3A0C7B"))
+    );
     assert!(codes.iter().all(|c| c.used_at.is_some()), "all three are used now");
 
     // a secret the original generated wrongly cannot make codes: 2FA is off, with a note
@@ -476,10 +509,7 @@ async fn two_factor_survives_the_move(app: &TestApp, source: &Source) {
 async fn dry_run_writes_nothing(app: &TestApp, source: &Source) {
     let dry = import(app, source, true).await;
     assert!(dry.dry_run);
-    assert!(
-        dry.to_string().starts_with("dry run: nothing was written"),
-        "{dry}"
-    );
+    assert!(dry.to_string().starts_with("dry run: nothing was written"), "{dry}");
     assert_eq!(line(&dry, "users"), "users: 6 created, 0 updated, 0 unchanged");
     assert_eq!(line(&dry, "deals"), "deals: 5 created, 0 updated, 0 unchanged");
     assert_eq!(row_counts(app).await, [0; 6]);
@@ -494,9 +524,7 @@ async fn dry_run_writes_nothing(app: &TestApp, source: &Source) {
 
 async fn refuses_what_is_not_the_original(app: &TestApp, source: &Source) {
     let keys = app.keys();
-    source
-        .exec(r#"ALTER TABLE "Contact" DROP COLUMN "jobTitle""#)
-        .await;
+    source.exec(r#"ALTER TABLE "Contact" DROP COLUMN "jobTitle""#).await;
     let err = original::import(&app.db, &keys, &source.url, false)
         .await
         .expect_err("a column is missing")
@@ -549,7 +577,10 @@ fn the_import_command_explains_itself() {
     let (ok, out, _) = crm(&dir, &["import", "original", "--help"]);
     assert!(ok, "{out}");
     assert!(out.contains("Move in from the original CRM app"), "{out}");
-    assert!(out.contains("--from <FROM>") && out.contains("The original app's database"), "{out}");
+    assert!(
+        out.contains("--from <FROM>") && out.contains("The original app's database"),
+        "{out}"
+    );
     assert!(out.contains("--dry-run") && out.contains("write nothing"), "{out}");
     let (ok, _, err) = crm(&dir, &["import", "original"]);
     assert!(!ok && err.contains("--from"), "{err}");
