@@ -154,32 +154,23 @@ async fn all_tables(
     cx: &mut Ctx<'_>,
 ) -> CoreResult<Vec<TableReport>> {
     let mut t = Vec::new();
-    let users = step::<user::Entity>(src, txn, &source::USER, "users", map::user, cx, &mut t).await?;
+    let users = step::<user::Entity>(src, txn, &source::USER, map::user, cx, &mut t).await?;
     cx.users = users.ids;
     cx.matched_users = users.matched_sources.into_iter().collect();
-    let companies = step::<company::Entity>(src, txn, &source::COMPANY, "companies", map::company, cx, &mut t).await?;
-    cx.companies = companies.ids;
-    let contacts = step::<contact::Entity>(src, txn, &source::CONTACT, "contacts", map::contact, cx, &mut t).await?;
-    cx.contacts = contacts.ids;
-    step::<activity::Entity>(src, txn, &source::ACTIVITY, "activities", map::activity, cx, &mut t).await?;
-    step::<task::Entity>(src, txn, &source::TASK, "tasks", map::task, cx, &mut t).await?;
-    cx.deals = step::<deal::Entity>(src, txn, &source::DEAL, "deals", map::deal, cx, &mut t)
+    cx.companies = step::<company::Entity>(src, txn, &source::COMPANY, map::company, cx, &mut t)
         .await?
         .ids;
-    let history = &source::DEAL_STAGE_HISTORY;
-    step::<deal_stage_history::Entity>(src, txn, history, "deal stage history", map::stage_change, cx, &mut t).await?;
-    step::<backup_code::Entity>(
-        src,
-        txn,
-        &source::BACKUP_CODE,
-        "backup codes",
-        map::backup_code,
-        cx,
-        &mut t,
-    )
-    .await?;
-    let sign_ins = &source::SIGN_IN_HISTORY;
-    step::<sign_in_history::Entity>(src, txn, sign_ins, "sign-in history", map::sign_in, cx, &mut t).await?;
+    cx.contacts = step::<contact::Entity>(src, txn, &source::CONTACT, map::contact, cx, &mut t)
+        .await?
+        .ids;
+    step::<activity::Entity>(src, txn, &source::ACTIVITY, map::activity, cx, &mut t).await?;
+    step::<task::Entity>(src, txn, &source::TASK, map::task, cx, &mut t).await?;
+    cx.deals = step::<deal::Entity>(src, txn, &source::DEAL, map::deal, cx, &mut t)
+        .await?
+        .ids;
+    step::<deal_stage_history::Entity>(src, txn, &source::DEAL_STAGE_HISTORY, map::stage_change, cx, &mut t).await?;
+    step::<backup_code::Entity>(src, txn, &source::BACKUP_CODE, map::backup_code, cx, &mut t).await?;
+    step::<sign_in_history::Entity>(src, txn, &source::SIGN_IN_HISTORY, map::sign_in, cx, &mut t).await?;
     Ok(t)
 }
 
@@ -190,7 +181,6 @@ async fn step<E>(
     src: &impl sea_orm::ConnectionTrait,
     txn: &impl sea_orm::ConnectionTrait,
     table: &'static Table,
-    label: &'static str,
     map: MapFn<E::Model>,
     cx: &mut Ctx<'_>,
     tables: &mut Vec<TableReport>,
@@ -206,10 +196,10 @@ where
             rows.push(m);
         }
     }
-    let mut out = upsert::upsert::<E, _>(txn, label, rows).await?;
+    let mut out = upsert::upsert::<E, _>(txn, table.label, rows).await?;
     cx.notes.append(&mut out.notes);
     tables.push(TableReport {
-        table: label,
+        table: table.label,
         created: out.created,
         updated: out.updated,
         unchanged: out.unchanged,

@@ -33,6 +33,8 @@ impl Kind {
 /// A table of the original schema (spec/data-model.md) and the columns we read from it.
 pub(crate) struct Table {
     pub name: &'static str,
+    /// How the report names it.
+    pub label: &'static str,
     pub columns: &'static [(&'static str, Kind)],
     /// Rows are read in this order, so "the first of two duplicates" is stable.
     pub order: &'static str,
@@ -42,6 +44,7 @@ use Kind::{Bool, Float, Int, Text, Time};
 
 pub(crate) const USER: Table = Table {
     name: "User",
+    label: "users",
     columns: &[
         ("id", Text),
         ("email", Text),
@@ -64,6 +67,7 @@ pub(crate) const USER: Table = Table {
 
 pub(crate) const COMPANY: Table = Table {
     name: "Company",
+    label: "companies",
     columns: &[
         ("id", Text),
         ("name", Text),
@@ -81,6 +85,7 @@ pub(crate) const COMPANY: Table = Table {
 
 pub(crate) const CONTACT: Table = Table {
     name: "Contact",
+    label: "contacts",
     columns: &[
         ("id", Text),
         ("firstName", Text),
@@ -99,6 +104,7 @@ pub(crate) const CONTACT: Table = Table {
 
 pub(crate) const ACTIVITY: Table = Table {
     name: "Activity",
+    label: "activities",
     columns: &[
         ("id", Text),
         ("type", Text),
@@ -114,6 +120,7 @@ pub(crate) const ACTIVITY: Table = Table {
 
 pub(crate) const TASK: Table = Table {
     name: "Task",
+    label: "tasks",
     columns: &[
         ("id", Text),
         ("title", Text),
@@ -132,6 +139,7 @@ pub(crate) const TASK: Table = Table {
 
 pub(crate) const DEAL: Table = Table {
     name: "Deal",
+    label: "deals",
     columns: &[
         ("id", Text),
         ("name", Text),
@@ -153,6 +161,7 @@ pub(crate) const DEAL: Table = Table {
 
 pub(crate) const DEAL_STAGE_HISTORY: Table = Table {
     name: "DealStageHistory",
+    label: "deal stage history",
     columns: &[
         ("id", Text),
         ("dealId", Text),
@@ -165,6 +174,7 @@ pub(crate) const DEAL_STAGE_HISTORY: Table = Table {
 
 pub(crate) const BACKUP_CODE: Table = Table {
     name: "TwoFactorBackupCode",
+    label: "backup codes",
     columns: &[
         ("id", Text),
         ("userId", Text),
@@ -177,6 +187,7 @@ pub(crate) const BACKUP_CODE: Table = Table {
 
 pub(crate) const SIGN_IN_HISTORY: Table = Table {
     name: "SignInHistory",
+    label: "sign-in history",
     columns: &[
         ("id", Text),
         ("userId", Text),
