@@ -196,7 +196,7 @@ where
             rows.push(m);
         }
     }
-    let mut out = upsert::upsert::<E, _>(txn, table.label, rows).await?;
+    let mut out = upsert::upsert::<E, _>(txn, rows).await?;
     cx.notes.append(&mut out.notes);
     tables.push(TableReport {
         table: table.label,

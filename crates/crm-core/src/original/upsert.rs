@@ -66,7 +66,7 @@ pub(crate) struct Outcome {
     pub notes: Vec<String>,
 }
 
-pub(crate) async fn upsert<E, C>(conn: &C, table: &str, rows: Vec<Mapped<E::Model>>) -> CoreResult<Outcome>
+pub(crate) async fn upsert<E, C>(conn: &C, rows: Vec<Mapped<E::Model>>) -> CoreResult<Outcome>
 where
     E: Imported,
     E::Model: IntoActiveModel<E::ActiveModel> + Clone,
@@ -133,21 +133,21 @@ where
             }
             if let Some((key, _)) = matched {
                 out.notes.push(format!(
-                    "{table}: {label}: not updated, its {} {:?} now belongs to another record",
+                    "{label}: not updated, its {} {:?} now belongs to another record",
                     key.what,
                     key.value.as_deref().unwrap_or("")
                 ));
                 out.unchanged += 1;
                 continue;
             }
-            clear_taken::<E>(&mut out.notes, table, &label, &mut model, &taken);
+            clear_taken::<E>(&mut out.notes, &label, &mut model, &taken);
             unregister::<E>(&mut owners, old);
             register::<E>(&mut owners, &model);
             updates.push(model);
             out.updated += 1;
         } else if let Some((key, owner)) = matched {
             out.notes.push(format!(
-                "{table}: {label}: {} {:?} is already used here; linked to the existing record",
+                "{label}: {} {:?} is already used here; linked to the existing record",
                 key.what,
                 key.value.as_deref().unwrap_or("")
             ));
@@ -155,7 +155,7 @@ where
             out.matched_sources.push(source_id);
             out.matched += 1;
         } else {
-            clear_taken::<E>(&mut out.notes, table, &label, &mut model, &taken);
+            clear_taken::<E>(&mut out.notes, &label, &mut model, &taken);
             register::<E>(&mut owners, &model);
             out.ids.insert(source_id, id);
             inserts.push(model);
@@ -193,14 +193,13 @@ fn unregister<E: Imported>(owners: &mut HashMap<(usize, String), Uuid>, m: &E::M
 
 fn clear_taken<E: Imported>(
     notes: &mut Vec<String>,
-    table: &str,
     label: &str,
     model: &mut E::Model,
     taken: &[(Key<E::Column>, Uuid)],
 ) {
     for (key, _) in taken.iter().filter(|(k, _)| k.on_conflict == OnConflict::Clear) {
         notes.push(format!(
-            "{table}: {label}: {} {:?} is already used by another record; imported without it",
+            "{label}: {} {:?} is already used by another record; imported without it",
             key.what,
             key.value.as_deref().unwrap_or("")
         ));

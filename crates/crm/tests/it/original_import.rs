@@ -231,9 +231,9 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
     let notes = r.notes.join("\n");
     for expected in [
         "user pending@orig.example: unknown role \"superuser\"; imported as \"rep\"",
-        "users: user shared@example.com: e-mail \"shared@example.com\" is already used here; linked to the existing record",
-        "companies: company \"ACME  corp\": name \"acme corp\" is already used here; linked to the existing record",
-        "contacts: contact kj@example.org: phone number \"+15550100001\" is already used by another record; imported without it",
+        "user shared@example.com: e-mail \"shared@example.com\" is already used here; linked to the existing record",
+        "company \"ACME  corp\": name \"acme corp\" is already used here; linked to the existing record",
+        "contact kj@example.org: phone number \"+15550100001\" is already used by another record; imported without it",
         "contact kj@example.org: unknown status \"prospect\"; imported as \"lead\"",
     ] {
         assert!(notes.contains(expected), "missing note {expected:?} in\n{notes}");
