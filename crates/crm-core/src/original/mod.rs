@@ -104,7 +104,10 @@ pub async fn import(target: &Db, keys: &SecretBox, source_url: &str, dry_run: bo
         ));
     }
     let mut opts = ConnectOptions::new(source_url.to_string());
-    opts.sqlx_logging(false).max_connections(1).min_connections(0);
+    opts.sqlx_logging(false)
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(std::time::Duration::from_secs(10));
     let conn = Database::connect(opts).await.map_err(|e| {
         CoreError::bad_request(format!(
             "cannot connect to the source database {}: {e}",

@@ -560,6 +560,19 @@ async fn refuses_what_is_not_the_original(app: &TestApp, source: &Source) {
     assert_eq!(row_counts(app).await, [0; 6], "all or nothing");
     broken.drop().await;
 
+    // a database that is not there: said so, without the password of the URL
+    let (prefix, _) = source.url.rsplit_once('/').unwrap();
+    let missing = format!("{prefix}/crm_no_such_database").replacen("://postgres@", "://postgres:s3cret@", 1);
+    let err = original::import(&app.db, &keys, &missing, false)
+        .await
+        .expect_err("no such database")
+        .to_string();
+    assert!(
+        err.starts_with("cannot connect to the source database postgres://postgres:***@"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+
     let err = original::import(&app.db, &keys, "sqlite://./crm.db", false)
         .await
         .expect_err("not PostgreSQL")
