@@ -19,6 +19,7 @@ pub mod export;
 pub mod input;
 pub mod mail;
 pub mod migration;
+pub mod original;
 pub mod page;
 pub mod query;
 pub mod scope;

@@ -36,6 +36,9 @@ enum Command {
     /// Load data sets.
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// Bring existing data in from elsewhere.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Consistent online backup of the SQLite database (PostgreSQL: prints the pg_dump command).
     Backup {
         /// The backup file to write (must not exist).
@@ -122,6 +125,21 @@ enum SeedCommand {
         /// Deals on the seeded contacts.
         #[arg(long, default_value_t = 0)]
         deals: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Move in from the original CRM app: reads its PostgreSQL database and brings in users
+    /// (old passwords keep working), companies, contacts, activities, tasks, deals, stage
+    /// history, 2FA secrets and backup codes. All or nothing; a second run changes nothing.
+    Original {
+        /// The original app's database (only read), e.g. postgres://user:pass@host:5432/crm.
+        #[arg(long)]
+        from: String,
+        /// Print what the import would do, per table, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -243,6 +261,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("{email} deactivated; their sessions were ended");
                 }
             }
+        }
+        Command::Import(ImportCommand::Original { from, dry_run }) => {
+            let db = crm::open_db(&config).await?;
+            let keys = crm_core::crypto::SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
+            let report = crm_core::original::import(&db, &keys, &from, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{report}");
         }
         Command::Seed(cmd) => {
             let db = crm::open_db(&config).await?;

@@ -1,5 +1,8 @@
 //! Password hashing with argon2id (OWASP parameters: 19 MiB, 2 iterations, 1 lane).
 //! Hashing runs on the blocking pool so it never stalls the async workers.
+//!
+//! Hashes brought in from the original app are bcrypt (`$2a$`/`$2b$`/`$2y$`): they verify
+//! here too, and [`needs_upgrade`] tells sign-in to replace them with argon2id.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -29,6 +32,9 @@ pub async fn hash(password: String) -> CoreResult<String> {
 pub async fn verify(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let stored = hash.unwrap_or_else(|| dummy().to_string());
+        if is_bcrypt(&stored) {
+            return verify_bcrypt(&password, &stored);
+        }
         match PasswordHash::new(&stored) {
             Ok(parsed) => argon().verify_password(password.as_bytes(), &parsed).is_ok(),
             Err(_) => false,
@@ -36,6 +42,26 @@ pub async fn verify(password: String, hash: Option<String>) -> bool {
     })
     .await
     .unwrap_or(false)
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
+}
+
+/// bcrypt as the original app wrote it (cost 10). Costs outside 4–14 are refused rather
+/// than computed, so a doctored hash cannot make a sign-in take minutes.
+fn verify_bcrypt(password: &str, hash: &str) -> bool {
+    let cost = hash.get(4..6).and_then(|c| c.parse::<u32>().ok());
+    if !cost.is_some_and(|c| (4..=14).contains(&c)) {
+        return false;
+    }
+    bcrypt::verify(password, hash).unwrap_or(false)
+}
+
+/// True for a stored hash that is not argon2id (a bcrypt hash from the original app):
+/// the next successful sign-in stores an argon2id hash instead.
+pub fn needs_upgrade(hash: &str) -> bool {
+    !hash.starts_with("$argon2id$")
 }
 
 /// argon2id hash of a random string nobody knows, with the production parameters.
@@ -115,8 +141,23 @@ mod tests {
     async fn hash_and_verify() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
+        assert!(!needs_upgrade(&h));
         assert!(verify("correct horse battery".into(), Some(h.clone())).await);
         assert!(!verify("wrong".into(), Some(h)).await);
         assert!(!verify("wrong".into(), None).await);
+    }
+    #[tokio::test]
+    async fn bcrypt_from_the_original_app() {
+        let h = bcrypt::hash("old password", 4).unwrap();
+        assert!(needs_upgrade(&h));
+        assert!(verify("old password".into(), Some(h.clone())).await);
+        assert!(!verify("wrong".into(), Some(h.clone())).await);
+        // the original's `$2a$` / `$2y$` spellings of the same hash
+        for prefix in ["$2a$", "$2y$"] {
+            let other = format!("{prefix}{}", &h[4..]);
+            assert!(verify("old password".into(), Some(other)).await, "{prefix}");
+        }
+        let too_slow = format!("$2b$31{}", &h[6..]);
+        assert!(!verify("old password".into(), Some(too_slow)).await);
     }
 }

@@ -113,6 +113,23 @@ fn normalise(code: &str) -> String {
         .to_uppercase()
 }
 
+/// How a backup code is stored: the keyed hash of its normalised form. Ours are 10
+/// characters; the original app's (brought in by `crm import original`) 8 hex characters.
+pub fn backup_code_hash(keys: &SecretBox, code: &str) -> String {
+    keys.mac(&normalise(code))
+}
+
+/// A TOTP secret from elsewhere (the original app) in the form we store: base32, upper
+/// case, no padding, usable for codes. `None` when it cannot produce codes (the original
+/// generated some secrets that are not base32 at all).
+pub fn importable_secret(secret: &str) -> Option<String> {
+    let s: String = normalise(secret).trim_end_matches('=').to_string();
+    if s.is_empty() || !s.chars().all(|c| c.is_ascii_uppercase() || ('2'..='7').contains(&c)) {
+        return None;
+    }
+    totp(&s, "import@localhost").ok().map(|_| s)
+}
+
 /// Check a 6-digit TOTP code against `secret` at ±1 step, refusing steps at or before
 /// `last_step`. Returns the matching step.
 fn check_totp(secret: &str, email: &str, code: &str, last_step: Option<i64>) -> CoreResult<i64> {
@@ -166,7 +183,7 @@ async fn replace_codes(
         backup_code::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(user_id),
-            code_hash: Set(keys.mac(&normalise(c))),
+            code_hash: Set(backup_code_hash(keys, c)),
             used_at: Set(None),
             created_at: Set(now),
         }
@@ -243,7 +260,8 @@ pub async fn check_code(db: &Db, keys: &SecretBox, user_id: Uuid, code: &str) ->
     if code.is_empty() {
         return Err(CoreError::field("code", "Code is required"));
     }
-    if code.chars().all(|c| c.is_ascii_digit()) {
+    // 8 characters: a backup code from the original app (hex, possibly all digits)
+    if code.len() != 8 && code.chars().all(|c| c.is_ascii_digit()) {
         let step = check_totp(&keys.open(sealed)?, &u.email, &code, u.two_factor_last_step)?;
         // a concurrent use of the same code loses here
         let res = user::Entity::update_many()
@@ -264,7 +282,7 @@ pub async fn check_code(db: &Db, keys: &SecretBox, user_id: Uuid, code: &str) ->
         }
         return Ok(Method::Totp);
     }
-    if code.len() != 10 {
+    if code.len() != 10 && code.len() != 8 {
         return Err(CoreError::field(
             "code",
             "Enter the 6-digit code from your app or a backup code",
@@ -276,7 +294,7 @@ pub async fn check_code(db: &Db, keys: &SecretBox, user_id: Uuid, code: &str) ->
             sea_orm::sea_query::Expr::value(clock::now()),
         )
         .filter(backup_code::Column::UserId.eq(u.id))
-        .filter(backup_code::Column::CodeHash.eq(keys.mac(&code)))
+        .filter(backup_code::Column::CodeHash.eq(backup_code_hash(keys, &code)))
         .filter(backup_code::Column::UsedAt.is_null())
         .exec(&db.conn)
         .await?;
@@ -370,4 +388,30 @@ pub async fn remaining_codes(db: &Db, user_id: Uuid) -> CoreResult<u64> {
         .filter(backup_code::Column::UsedAt.is_null())
         .count(&db.conn)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn secrets_from_the_original_app() {
+        assert_eq!(
+            importable_secret("jbswy3dpehpk3pxpjbswy3dpehpk3pxp").as_deref(),
+            Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+        );
+        // base64-derived (digits 0, 1, 8, 9): the original could never use it
+        assert_eq!(importable_secret("aB3dE0fG1hI8jK9lMnOpQrStUvWxYz12"), None);
+        // too short for a TOTP key (under 128 bits)
+        assert_eq!(importable_secret("JBSWY3DP"), None);
+        assert_eq!(importable_secret(""), None);
+    }
+    #[test]
+    fn backup_codes_hash_as_typed() {
+        let keys = SecretBox::new([3u8; 32]);
+        assert_eq!(
+            backup_code_hash(&keys, "9f3a 0c7b"),
+            backup_code_hash(&keys, "9F3A0C7B")
+        );
+        assert_ne!(backup_code_hash(&keys, "9F3A0C7B"), backup_code_hash(&keys, "9F3A0C7C"));
+    }
 }

@@ -209,8 +209,39 @@ pub async fn check_credentials(db: &Db, email: &str, password_plain: &str) -> Co
                         .into(),
                 ));
             }
+            if password::needs_upgrade(&u.password_hash) {
+                return upgrade_hash(db, u, password_plain).await;
+            }
             Ok(u)
         }
         _ => Err(CoreError::Unauthenticated("Invalid email or password".into())),
     }
+}
+
+/// A password just verified against an old (bcrypt) hash is stored again as argon2id.
+/// Only if the hash is still the one verified (a concurrent password change wins); a
+/// failure here is logged and does not fail the sign-in.
+async fn upgrade_hash(db: &Db, mut u: user::Model, password_plain: &str) -> CoreResult<user::Model> {
+    let new_hash = match password::hash(password_plain.to_string()).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!("password hash upgrade for {} failed: {e}", u.id);
+            return Ok(u);
+        }
+    };
+    let res = user::Entity::update_many()
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(new_hash.clone()),
+        )
+        .filter(user::Column::Id.eq(u.id))
+        .filter(user::Column::PasswordHash.eq(u.password_hash.as_str()))
+        .exec(&db.conn)
+        .await;
+    match res {
+        Ok(r) if r.rows_affected == 1 => u.password_hash = new_hash,
+        Ok(_) => {}
+        Err(e) => tracing::warn!("password hash upgrade for {} failed: {e}", u.id),
+    }
+    Ok(u)
 }

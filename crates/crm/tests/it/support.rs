@@ -103,6 +103,11 @@ impl TestApp {
         }
     }
 
+    /// The server key of this app (seals 2FA secrets, keys backup-code hashes).
+    pub fn keys(&self) -> crm_core::crypto::SecretBox {
+        crm_core::crypto::SecretBox::load(None, &self.dir).expect("the server key")
+    }
+
     /// Stop the server and remove the test database.
     pub async fn finish(mut self) {
         if let Some(tx) = self.stop.take() {
