@@ -168,6 +168,33 @@ impl Tallies {
     }
 }
 
+/// How many records of a kind the actor may see — all of them, or those with one key
+/// and/or one owner — from the tallies: an exact count that costs the same at any size
+/// (lists without a search use it for their total).
+pub async fn tally_count(
+    db: &Db,
+    actor: &Actor,
+    kind: &str,
+    key: Option<&str>,
+    owner: Option<Uuid>,
+) -> CoreResult<u64> {
+    let mut q = scope::visible::<record_count::Entity>(actor).filter(record_count::Column::Kind.eq(kind));
+    if let Some(k) = key {
+        q = q.filter(record_count::Column::K.eq(k));
+    }
+    if let Some(o) = owner {
+        q = q.filter(record_count::Column::Owner.eq(o));
+    }
+    let n: Option<i64> = q
+        .select_only()
+        .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+        .into_tuple()
+        .one(&db.conn)
+        .await?
+        .flatten();
+    Ok(Ord::max(n.unwrap_or(0), 0) as u64)
+}
+
 /// Tallies of one kind over a day range, per owner (for top performers).
 pub(crate) async fn tally_by_owner(
     db: &Db,

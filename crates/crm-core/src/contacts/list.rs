@@ -94,7 +94,12 @@ pub fn filter_condition(db: &Db, p: &ListParams) -> Condition {
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ContactView>> {
     let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
-    let total = base.clone().count(&db.conn).await?;
+    // without a search or company filter the tallies hold the exact total (no count scan)
+    let total = if p.search.is_none() && p.company_id.is_none() {
+        crate::analytics::tally_count(db, actor, "contacts", p.status.as_deref(), p.owner_id).await?
+    } else {
+        base.clone().count(&db.conn).await?
+    };
     let order = match p.dir {
         SortDir::Asc => Order::Asc,
         SortDir::Desc => Order::Desc,

@@ -814,6 +814,31 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
         assert_eq!(current, json!(theme));
     }
 
+    // the figures refresh in place (no page load) when the window regains focus
+    c.goto(&format!("{}/?tab=contacts", app.base)).await.unwrap();
+    let total = "return document.querySelector('#live .stat .figure').textContent.trim()";
+    let before = c.execute(total, vec![]).await.unwrap();
+    c.execute("window.__stayed = true", vec![]).await.unwrap();
+    admin.contact("Fresh", "Arrival", json!({})).await;
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    c.execute("window.dispatchEvent(new Event('focus'))", vec![])
+        .await
+        .unwrap();
+    let mut after = before.clone();
+    for _ in 0..50 {
+        after = c.execute(total, vec![]).await.unwrap();
+        if after != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(after, before, "the total went up without reloading");
+    assert_eq!(
+        c.execute("return window.__stayed === true", vec![]).await.unwrap(),
+        json!(true)
+    );
+    assert!(text_of(&c).await.contains("Updated"));
+
     // ⌘K / Ctrl-K, part of the e-mail, Enter
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     let ctrl = char::from(fantoccini::key::Key::Control);
