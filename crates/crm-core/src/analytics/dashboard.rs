@@ -33,7 +33,7 @@ pub fn parse_tab(tab: &str) -> CoreResult<&'static str> {
     })
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,27 +137,55 @@ pub struct ActivitiesTab {
     pub recent: Vec<crate::activities::ActivityView>,
 }
 
-/// The dashboard, one tab (`Some`) or all of them.
+/// The dashboard, one tab (`Some`) or all of them (computed side by side on pooled
+/// connections).
 pub async fn dashboard(db: &Db, actor: &Actor, tab: Option<&str>) -> CoreResult<Dashboard> {
     let want = |t: &str| tab.is_none_or(|x| x == t);
     let today = clock::now().date_naive();
-    let mut d = Dashboard::default();
-    if want("contacts") {
-        d.contacts = Some(contacts_tab(db, actor, today).await?);
-    }
-    if want("companies") {
-        d.companies = Some(companies_tab(db, actor).await?);
-    }
-    if want("deals") {
-        d.deals = Some(deals_tab(db, actor).await?);
-    }
-    if want("tasks") {
-        d.tasks = Some(tasks_tab(db, actor, today).await?);
-    }
-    if want("activities") {
-        d.activities = Some(activities_tab(db, actor, today).await?);
-    }
-    Ok(d)
+    let (contacts, companies, deals, tasks, activities) = tokio::try_join!(
+        async {
+            if want("contacts") {
+                contacts_tab(db, actor, today).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if want("companies") {
+                companies_tab(db, actor).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if want("deals") {
+                deals_tab(db, actor).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if want("tasks") {
+                tasks_tab(db, actor, today).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if want("activities") {
+                activities_tab(db, actor, today).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
+    Ok(Dashboard {
+        contacts,
+        companies,
+        deals,
+        tasks,
+        activities,
+    })
 }
 
 /// Zero-filled daily series from per-day values.
