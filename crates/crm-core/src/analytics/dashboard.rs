@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -236,26 +236,21 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
     let mut by_industry: Vec<Point> = industries.into_iter().map(|(i, n)| Point::new(i, n as f64)).collect();
     by_industry.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.label.cmp(&b.label)));
 
-    let on_companies = || scope::visible::<deal::Entity>(actor).filter(deal::Column::CompanyId.is_not_null());
-    let (with_deals, company_cents): (i64, Option<i64>) = on_companies()
-        .select_only()
-        .column_as(Expr::col(deal::Column::CompanyId).count_distinct(), "n")
-        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
-        .into_tuple()
-        .one(&db.conn)
-        .await?
-        .unwrap_or((0, None));
-    let top: Vec<(Uuid, i64)> = on_companies()
+    // one pass over the deals on companies: value per company (a row per company with deals)
+    let mut per_company: Vec<(Uuid, i64)> = scope::visible::<deal::Entity>(actor)
+        .filter(deal::Column::CompanyId.is_not_null())
         .select_only()
         .column(deal::Column::CompanyId)
         .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
         .group_by(deal::Column::CompanyId)
-        .order_by(Expr::col("s"), Order::Desc)
-        .order_by(deal::Column::CompanyId, Order::Asc)
-        .limit(5)
         .into_tuple()
         .all(&db.conn)
         .await?;
+    let with_deals = per_company.len() as i64;
+    let company_cents: i64 = per_company.iter().map(|c| c.1).sum();
+    per_company.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    per_company.truncate(5);
+    let top = per_company;
     let top_companies = ranked(db, top, dollars).await?;
     let deals = Tallies::read(db, actor, "deals", None).await?;
     let total_cents: i64 = deals.cells.iter().map(|c| c.3).sum();
@@ -270,7 +265,7 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
         average_deal_value: if with_deals == 0 {
             0.0
         } else {
-            (company_cents.unwrap_or(0) as f64 / with_deals as f64).round() / 100.0
+            (company_cents as f64 / with_deals as f64).round() / 100.0
         },
         total_deal_value: dollars(total_cents),
         top_companies,
