@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod import;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

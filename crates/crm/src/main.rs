@@ -42,8 +42,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import contacts or companies from a CSV file, with progress.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Measure the server: seeds a data set, starts the server, times real HTTP requests.
     Bench {
+        /// What to measure (default: the HTTP requests).
+        #[command(subcommand)]
+        what: Option<BenchCommand>,
         /// Contacts in the data set (seeded when fewer exist).
         #[arg(long, default_value_t = 1_000_000)]
         contacts: u64,
@@ -68,6 +74,30 @@ enum Command {
         /// Data directory of the bench database (kept between runs).
         #[arg(long, default_value = "./data-bench")]
         bench_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import contacts (Google Contacts, Outlook, HubSpot and Salesforce layouts are recognised).
+    Contacts {
+        #[command(flatten)]
+        args: crm::import::ImportArgs,
+    },
+    /// Import companies (matched by name).
+    Companies {
+        #[command(flatten)]
+        args: crm::import::ImportArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate a contacts CSV file, import it into a fresh SQLite database and print the time.
+    Import {
+        /// Rows in the generated file.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
     },
 }
 
@@ -279,7 +309,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Import(cmd) => {
+            let (kind, args) = match cmd {
+                ImportCommand::Contacts { args } => (crm_core::import::Kind::Contacts, args),
+                ImportCommand::Companies { args } => (crm_core::import::Kind::Companies, args),
+            };
+            crm::import::run(&config, kind, args).await?;
+        }
         Command::Bench {
+            what: Some(BenchCommand::Import { rows }),
+            bench_dir,
+            ..
+        } => {
+            crm::bench::import(rows, &bench_dir).await?;
+        }
+        Command::Bench {
+            what: None,
             contacts,
             companies,
             activities,
