@@ -1,7 +1,7 @@
 //! Writing contacts: create, partial update, delete and bulk delete. Each write checks
 //! scope, validates every field, checks uniqueness, and commits with its audit entry.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 

@@ -52,14 +52,14 @@ fn split_name(full: &str) -> (String, String) {
 }
 
 /// A contact row that passed validation.
-pub struct ContactRow {
-    pub fields: contacts::write::Fields,
+pub(crate) struct ContactRow {
+    pub(crate) fields: contacts::write::Fields,
     /// The company cell (matched by name key, or created).
-    pub company: Option<String>,
+    pub(crate) company: Option<String>,
 }
 
 /// Validate a contact record; the error is the message the contact API would give.
-pub fn contact(mapping: &Mapping, rec: &Record) -> Result<ContactRow, CoreError> {
+pub(crate) fn contact(mapping: &Mapping, rec: &Record) -> Result<ContactRow, CoreError> {
     let vals = values(mapping, rec);
     let get = |k: &str| vals.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone());
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -102,7 +102,7 @@ fn website(v: &str) -> String {
 }
 
 /// Validate a company record; the error is the message the company API would give.
-pub fn company(mapping: &Mapping, rec: &Record) -> Result<companies::write::Fields, CoreError> {
+pub(crate) fn company(mapping: &Mapping, rec: &Record) -> Result<companies::write::Fields, CoreError> {
     let pairs: Vec<(String, String)> = values(mapping, rec)
         .into_iter()
         .map(|(k, v)| {
