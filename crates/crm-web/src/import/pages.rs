@@ -68,8 +68,8 @@ async fn upload(state: AppState, ctx: PageCtx, kind: Kind, mp: Result<Multipart,
         let up = read_upload(mp, max).await?;
         let req = up.request(kind)?;
         import::read::parse(&up.bytes, req.encoding, max)?;
-        let id = import::stage(&state.db, actor, kind, &up.file_name, up.bytes).await?;
         let enc = up.get("encoding").unwrap_or("auto").to_string();
+        let id = import::stage(&state.db, actor, kind, &up.file_name, up.bytes).await?;
         Ok::<_, CoreError>((id, enc))
     }
     .await;
