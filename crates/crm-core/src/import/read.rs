@@ -168,9 +168,19 @@ pub fn parse(bytes: &[u8], encoding: Encoding, max: u64) -> CoreResult<Table> {
         .from_reader(text.as_bytes());
     let mut headers: Option<Vec<String>> = None;
     let mut records = Vec::new();
+    // csv's own line numbers are off after CRLF; count the newlines before each record
+    let bytes = text.as_bytes();
+    let (mut at, mut line) = (0usize, 1u64);
     for rec in reader.records() {
         let rec = rec.map_err(|e| bad(format!("The file could not be read as CSV: {e}")))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let mut start = rec.position().map(|p| p.byte() as usize).unwrap_or(at).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > at {
+            line += bytes[at..start].iter().filter(|b| **b == b'\n').count() as u64;
+            at = start;
+        }
         let cells: Vec<String> = rec.iter().map(|c| c.to_string()).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue; // blank lines and rows of empty cells carry nothing
@@ -281,8 +291,8 @@ mod tests {
 
     #[test]
     fn tabs_are_sniffed() {
-        let t = parse(b"a\tb,c\n1\t2,3\n", Encoding::Auto, 100).unwrap();
-        assert_eq!(t.headers, vec!["a", "b,c"]);
+        let t = parse(b"a\tb\tc,d\n1\t2\t3,4\n", Encoding::Auto, 100).unwrap();
+        assert_eq!(t.headers, vec!["a", "b", "c,d"]);
     }
 
     #[test]
