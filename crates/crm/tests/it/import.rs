@@ -290,7 +290,8 @@ async fn errors_csv_lists_rejected_rows_with_the_api_messages(app: &TestApp) {
     assert_eq!(lines[1], format!("3,{no_first},,NoFirst,nofirst@example.com,,"));
     assert_eq!(lines[2], format!("4,{bad_email},Bad,Email,not-an-email,,"));
     assert_eq!(lines[3], format!("5,{short},Short,Phone,short@example.com,123,"));
-    assert_eq!(lines[4], format!("6,{status},Odd,Status,odd@example.com,,VIP"));
+    assert_eq!(status, "Status must be one of: lead, customer");
+    assert_eq!(lines[4], format!("6,\"{status}\",Odd,Status,odd@example.com,,VIP"), "quoted: it holds a comma");
     assert_eq!(lines[5], "7,Invalid email format,\"Multi\nLine\",Name,x,,", "the line a record starts on");
     assert_eq!(lines.len(), 7, "five rejected rows and the final line break: {csv}");
 }
