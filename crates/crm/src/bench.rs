@@ -284,7 +284,11 @@ pub fn import_file(rows: u64) -> String {
         } else {
             format!("person{i}@example.com")
         };
-        let phone = if i % 50 == 49 { String::new() } else { format!("+1 555 {:07}", i) };
+        let phone = if i % 50 == 49 {
+            String::new()
+        } else {
+            format!("+1 555 {:07}", i)
+        };
         out.push_str(&format!(
             "First{i},\"Last, {}\",{email},{phone},Company {} Ltd,Engineer\r\n",
             i % 977,

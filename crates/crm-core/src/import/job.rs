@@ -110,8 +110,7 @@ pub async fn run(
                 }
                 // someone else wrote the same e-mail/phone/name meanwhile: plan the batch again
                 Err(CoreError::Internal(e))
-                    if attempt < 4
-                        && e.downcast_ref::<sea_orm::DbErr>().is_some_and(is_unique_violation) =>
+                    if attempt < 4 && e.downcast_ref::<sea_orm::DbErr>().is_some_and(is_unique_violation) =>
                 {
                     tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
                 }
@@ -318,10 +317,7 @@ async fn contacts_batch(
         let company = row.company.as_ref().map(|n| {
             let key = name_key(n);
             *company_ids.entry(key).or_insert_with(|| {
-                let co = companies::write::new_company(
-                    company_input(n),
-                    now,
-                );
+                let co = companies::write::new_company(company_input(n), now);
                 let id = co.id;
                 new_companies.push(co);
                 id

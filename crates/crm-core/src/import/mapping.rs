@@ -182,12 +182,7 @@ const COMPANY_FIELDS: [FieldDef; 7] = [
     def(
         "employeeCount",
         "Employees",
-        &[
-            "employeecount",
-            "employees",
-            "numberofemployees",
-            "headcount",
-        ],
+        &["employeecount", "employees", "numberofemployees", "headcount"],
         false,
     ),
     def("revenue", "Annual revenue", &["revenue", "annualrevenue"], false),
@@ -256,13 +251,17 @@ pub fn with_overrides(kind: Kind, headers: &[String], overrides: &[(String, Opti
 
 /// The static key of a field name, or a message listing the fields.
 pub fn field_key(kind: Kind, key: &str) -> CoreResult<&'static str> {
-    fields(kind).iter().find(|f| f.key == key).map(|f| f.key).ok_or_else(|| {
-        let keys: Vec<&str> = fields(kind).iter().map(|f| f.key).collect();
-        CoreError::field(
-            "mapping",
-            format!("Unknown field \"{key}\"; the fields are: {}", keys.join(", ")),
-        )
-    })
+    fields(kind)
+        .iter()
+        .find(|f| f.key == key)
+        .map(|f| f.key)
+        .ok_or_else(|| {
+            let keys: Vec<&str> = fields(kind).iter().map(|f| f.key).collect();
+            CoreError::field(
+                "mapping",
+                format!("Unknown field \"{key}\"; the fields are: {}", keys.join(", ")),
+            )
+        })
 }
 
 /// Parse the API's `mapping` JSON: `{"<column header>": "<field>" | null, …}`.
@@ -281,7 +280,7 @@ pub fn parse_json(text: &str) -> CoreResult<Vec<(String, Option<String>)>> {
 
 /// Refuse a mapping that leaves a required field without a column.
 pub fn check_required(kind: Kind, m: &Mapping) -> CoreResult<()> {
-    let has = |k: &str| m.iter().any(|f| *f == Some(k));
+    let has = |k: &str| m.contains(&Some(k));
     let missing = match kind {
         Kind::Contacts if !has("email") => Some("Email"),
         Kind::Contacts if !has("fullName") && !has("firstName") => Some("First name"),
@@ -352,9 +351,24 @@ mod tests {
                 Some("email")
             ]
         );
-        let sf = hs(&["FirstName", "LastName", "Email", "Phone", "Account Name", "Title", "Lead Status"]);
+        let sf = hs(&[
+            "FirstName",
+            "LastName",
+            "Email",
+            "Phone",
+            "Account Name",
+            "Title",
+            "Lead Status",
+        ]);
         assert!(suggest(Kind::Contacts, &sf).iter().all(|f| f.is_some()));
-        let hubspot = hs(&["First Name", "Last Name", "Email", "Phone Number", "Company Name", "Lifecycle Stage"]);
+        let hubspot = hs(&[
+            "First Name",
+            "Last Name",
+            "Email",
+            "Phone Number",
+            "Company Name",
+            "Lifecycle Stage",
+        ]);
         assert!(suggest(Kind::Contacts, &hubspot).iter().all(|f| f.is_some()));
         assert_eq!(
             suggest(Kind::Companies, &hs(&["Account Name", "Website", "Employees"])),
@@ -371,6 +385,11 @@ mod tests {
         assert!(with_overrides(Kind::Contacts, &h, &[("Nope".into(), None)]).is_err());
         assert!(with_overrides(Kind::Contacts, &h, &[("Who".into(), Some("shoeSize".into()))]).is_err());
         let m = with_overrides(Kind::Contacts, &h, &[("Mail".into(), None)]).unwrap();
-        assert!(check_required(Kind::Contacts, &m).unwrap_err().to_string().contains("Email"));
+        assert!(
+            check_required(Kind::Contacts, &m)
+                .unwrap_err()
+                .to_string()
+                .contains("Email")
+        );
     }
 }

@@ -78,7 +78,10 @@ impl OnDuplicate {
         match s.trim() {
             "" | "skip" => Ok(OnDuplicate::Skip),
             "update" => Ok(OnDuplicate::Update),
-            _ => Err(CoreError::field("onDuplicate", "onDuplicate must be one of: skip, update")),
+            _ => Err(CoreError::field(
+                "onDuplicate",
+                "onDuplicate must be one of: skip, update",
+            )),
         }
     }
     pub fn as_str(&self) -> &'static str {
@@ -329,7 +332,10 @@ pub async fn preview(db: &Db, p: &Prepared, shown: usize) -> CoreResult<Preview>
                 Err(e) => (vec![], Some(rows::reason(&e))),
             },
             Kind::Companies => match rows::company(&p.mapping, rec) {
-                Ok(f) => (vec![format!("n:{}", name_key(&f.name.value().unwrap_or_default()))], None),
+                Ok(f) => (
+                    vec![format!("n:{}", name_key(&f.name.value().unwrap_or_default()))],
+                    None,
+                ),
                 Err(e) => (vec![], Some(rows::reason(&e))),
             },
         };
@@ -391,7 +397,12 @@ pub async fn preview(db: &Db, p: &Prepared, shown: usize) -> CoreResult<Preview>
 
 /// Which of the prefixed keys (`e:` email, `p:` phone key, `n:` company name key) exist.
 async fn existing_keys(db: &Db, kind: Kind, keys: &[String]) -> CoreResult<HashSet<String>> {
-    let pick = |p: &str| -> Vec<String> { keys.iter().filter_map(|k| k.strip_prefix(p)).map(String::from).collect() };
+    let pick = |p: &str| -> Vec<String> {
+        keys.iter()
+            .filter_map(|k| k.strip_prefix(p))
+            .map(String::from)
+            .collect()
+    };
     let mut out = HashSet::new();
     match kind {
         Kind::Contacts => {
@@ -459,7 +470,9 @@ pub async fn staged(db: &Db, actor: &Actor, kind: Kind, id: Uuid) -> CoreResult<
         .filter(import_upload::Column::Kind.eq(kind.as_str()))
         .one(&db.conn)
         .await?
-        .ok_or_else(|| CoreError::NotFound("This upload is gone (uploads are kept for a day). Upload the file again.".into()))
+        .ok_or_else(|| {
+            CoreError::NotFound("This upload is gone (uploads are kept for a day). Upload the file again.".into())
+        })
 }
 
 pub async fn unstage(db: &Db, id: Uuid) -> CoreResult<()> {

@@ -220,7 +220,9 @@ pub fn parse(bytes: &[u8], encoding: Encoding, max: u64) -> CoreResult<Table> {
 /// at least one cell must be a name.
 fn check_header(cells: &[String]) -> CoreResult<()> {
     let no_header = || {
-        bad("The file has no header row: its first line must name the columns (for example First Name, Last Name, Email)")
+        bad(
+            "The file has no header row: its first line must name the columns (for example First Name, Last Name, Email)",
+        )
     };
     let named = cells.iter().filter(|c| !c.trim().is_empty()).count();
     if named == 0 {
@@ -245,7 +247,9 @@ fn check_header(cells: &[String]) -> CoreResult<()> {
 
 /// One record as a CSV line (for errors.csv), with the file's own cells.
 pub fn record_line(cells: &[String]) -> String {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(vec![]);
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(vec![]);
     let _ = w.write_record(cells);
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default().trim_end().to_string()
@@ -302,7 +306,10 @@ mod tests {
         assert!(msg(parse(b"\x89PNG\0\0", Encoding::Auto, 100)).contains("binary"));
         assert!(msg(parse(b"a@b.co,Ann\n", Encoding::Auto, 100)).contains("no header"));
         assert!(msg(parse(b"a,b\n1,2,3\n", Encoding::Auto, 100)).starts_with("Line 2 has 3 columns"));
-        assert!(parse(b"a,b\n1,2,\n", Encoding::Auto, 100).is_ok(), "an empty extra cell is fine");
+        assert!(
+            parse(b"a,b\n1,2,\n", Encoding::Auto, 100).is_ok(),
+            "an empty extra cell is fine"
+        );
         assert!(msg(parse(b"a,b\n1,2\n", Encoding::Auto, 5)).contains("larger than"));
         assert!(msg(parse(b"a,b\n", Encoding::Auto, 100)).contains("no data rows"));
     }

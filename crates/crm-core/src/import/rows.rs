@@ -34,10 +34,18 @@ fn status_word(s: &str) -> String {
     let key: String = t.chars().filter(|c| c.is_alphanumeric()).collect();
     match key.as_str() {
         "customer" | "evangelist" | "closedconverted" | "client" | "won" => "customer".into(),
-        "lead" | "subscriber" | "marketingqualifiedlead" | "salesqualifiedlead" | "opportunity" | "other"
-        | "opennotcontacted" | "workingcontacted" | "closednotconverted" | "new" | "open" | "prospect" => {
-            "lead".into()
-        }
+        "lead"
+        | "subscriber"
+        | "marketingqualifiedlead"
+        | "salesqualifiedlead"
+        | "opportunity"
+        | "other"
+        | "opennotcontacted"
+        | "workingcontacted"
+        | "closednotconverted"
+        | "new"
+        | "open"
+        | "prospect" => "lead".into(),
         _ => t,
     }
 }
@@ -150,7 +158,10 @@ mod tests {
         assert_eq!(status_word("Marketing Qualified Lead"), "lead");
         assert_eq!(status_word("Closed - Converted"), "customer");
         assert_eq!(status_word("VIP"), "vip");
-        assert_eq!(split_name(" Ada  King Lovelace "), ("Ada King".into(), "Lovelace".into()));
+        assert_eq!(
+            split_name(" Ada  King Lovelace "),
+            ("Ada King".into(), "Lovelace".into())
+        );
         assert_eq!(website("acme.com"), "https://acme.com");
     }
 }

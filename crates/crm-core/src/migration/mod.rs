@@ -142,7 +142,11 @@ impl MigrationName for Imports {
 impl MigrationTrait for Imports {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
-        let blob = if backend == DbBackend::Postgres { "BYTEA" } else { "BLOB" };
+        let blob = if backend == DbBackend::Postgres {
+            "BYTEA"
+        } else {
+            "BLOB"
+        };
         let sql = dialect(include_str!("m0005_imports.sql"), backend).replace("{blob}", blob);
         manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())

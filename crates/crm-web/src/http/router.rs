@@ -18,8 +18,8 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
 use crate::{
-    AppState, accounts, activities, admin, companies, contacts, deals, export, home, import, reports, search, setup, tasks,
-    web,
+    AppState, accounts, activities, admin, companies, contacts, deals, export, home, import, reports, search, setup,
+    tasks, web,
 };
 
 /// The largest request body outside uploads.
@@ -240,15 +240,27 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/delete", post(admin::pages::delete))
         .route("/admin/audit", get(admin::pages::audit))
         .route("/admin/demo/remove", post(home::remove_demo))
-        .route("/contacts/import/{upload}", get(import::pages::contacts_preview).post(import::pages::contacts_confirm))
-        .route("/companies/import/{upload}", get(import::pages::companies_preview).post(import::pages::companies_confirm))
+        .route(
+            "/contacts/import/{upload}",
+            get(import::pages::contacts_preview).post(import::pages::contacts_confirm),
+        )
+        .route(
+            "/companies/import/{upload}",
+            get(import::pages::companies_preview).post(import::pages::companies_confirm),
+        )
         .route("/imports/{id}", get(import::pages::progress))
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     let pages = pages.merge(
         Router::new()
-            .route("/contacts/import", get(import::pages::contacts_form).post(import::pages::contacts_upload))
-            .route("/companies/import", get(import::pages::companies_form).post(import::pages::companies_upload))
+            .route(
+                "/contacts/import",
+                get(import::pages::contacts_form).post(import::pages::contacts_upload),
+            )
+            .route(
+                "/companies/import",
+                get(import::pages::companies_form).post(import::pages::companies_upload),
+            )
             .layer(upload_limit),
     );
 

@@ -74,13 +74,21 @@ pub async fn companies_preview(
 }
 
 /// `GET /api/imports/{id}`: 404 for a job that is not the caller's (admins and managers see all).
-pub async fn show(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let id = parse_id(&id, "import")?;
     Ok(envelope(StatusCode::OK, import::get(&state.db, &actor, id).await?))
 }
 
 /// `GET /api/imports/{id}/errors.csv`: line, error, then the row's own cells.
-pub async fn errors(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn errors(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let id = parse_id(&id, "import")?;
     let body = import::errors_csv(&state.db, &actor, id).await?;
     let mut res = body.into_response();

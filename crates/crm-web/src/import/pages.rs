@@ -44,7 +44,12 @@ impl UploadPage {
     }
 }
 
-async fn upload_page(state: &AppState, ctx: &PageCtx, kind: Kind, error: Option<String>) -> Result<UploadPage, CoreError> {
+async fn upload_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    kind: Kind,
+    error: Option<String>,
+) -> Result<UploadPage, CoreError> {
     let recent = import::recent(&state.db, &ctx.session.actor, kind, 10).await?;
     Ok(UploadPage {
         chrome: Chrome::new(ctx, title(kind), kind.as_str()),
@@ -74,12 +79,9 @@ async fn upload(state: AppState, ctx: PageCtx, kind: Kind, mp: Result<Multipart,
     }
     .await;
     match checked {
-        Ok((id, enc)) => Ok(Redirect::to(&format!(
-            "/{}/import/{id}?encoding={}",
-            kind.as_str(),
-            urlencode(&enc)
-        ))
-        .into_response()),
+        Ok((id, enc)) => {
+            Ok(Redirect::to(&format!("/{}/import/{id}?encoding={}", kind.as_str(), urlencode(&enc))).into_response())
+        }
         Err(e @ CoreError::Internal(_)) => Err(e.into()),
         Err(e) => {
             let page = upload_page(&state, &ctx, kind, Some(public_message(&e))).await?;
@@ -136,7 +138,11 @@ impl PreviewPage {
             .collect()
     }
     fn cell(&self, row: &import::PreviewRow, key: &str) -> String {
-        row.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+        row.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
     }
     fn is_user(&self, id: &Uuid) -> bool {
         self.owner == id.to_string()
@@ -306,7 +312,11 @@ impl ProgressPage {
 pub async fn progress(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "import")?;
     let job = import::get(&state.db, &ctx.session.actor, id).await?;
-    let list = if job.kind == "companies" { "companies" } else { "contacts" };
+    let list = if job.kind == "companies" {
+        "companies"
+    } else {
+        "contacts"
+    };
     let heading = format!("Import of {}", job.file_name);
     Ok(html(&ProgressPage {
         chrome: Chrome::new(&ctx, heading, list),

@@ -759,7 +759,11 @@ async fn import_a_csv_file_through_the_pages() {
     let admin = app.user(Role::Admin).await;
     let mut file = String::from("First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title\n");
     for i in 0..3000 {
-        let email = if i == 7 { "broken".to_string() } else { format!("person{i}@example.com") };
+        let email = if i == 7 {
+            "broken".to_string()
+        } else {
+            format!("person{i}@example.com")
+        };
         file.push_str(&format!("Person,Number{i},{email},,Company {},Buyer\n", i % 40));
     }
     let path = std::env::temp_dir().join(format!("crm-import-{}.csv", uuid::Uuid::new_v4().simple()));

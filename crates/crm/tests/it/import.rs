@@ -65,10 +65,17 @@ async fn outlook_layout_maps_fields(app: &TestApp) {
     assert_eq!(ada["phoneNumber"], "+44 20 7946 0001");
     assert_eq!(ada["company"]["name"], "Analytical Engines");
     assert_eq!(ada["status"], "lead");
-    assert_eq!(ada["userId"], rep.id().to_string(), "imported rows belong to the importer");
+    assert_eq!(
+        ada["userId"],
+        rep.id().to_string(),
+        "imported rows belong to the importer"
+    );
     let grace = find(&rep, "grace@example.com").await;
     assert_eq!(grace["email"], "grace@example.com", "normalised like a created contact");
-    assert_eq!(grace["phoneNumber"], "+1 (555) 010-2000", "mobile phone when there is no business phone");
+    assert_eq!(
+        grace["phoneNumber"], "+1 (555) 010-2000",
+        "mobile phone when there is no business phone"
+    );
     let alan = find(&rep, "alan@example.com").await;
     assert_eq!(alan["companyId"], ada["companyId"], "companies are matched by name");
     assert_eq!(alan["jobTitle"], Value::Null);
@@ -89,7 +96,11 @@ async fn google_layout_maps_fields(app: &TestApp) {
                 Dorothy Vaughan,,,,,* Work,dv@example.com,,,NASA,\n";
     // the preview shows the suggested mapping before anything is written
     let (st, p) = rep
-        .upload("/api/contacts/import/preview", &[], Some(("google.csv", file.as_bytes())))
+        .upload(
+            "/api/contacts/import/preview",
+            &[],
+            Some(("google.csv", file.as_bytes())),
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{p}");
     assert_eq!(
@@ -111,12 +122,19 @@ async fn google_layout_maps_fields(app: &TestApp) {
     assert_eq!(p["data"]["total"], 2);
     assert_eq!(p["data"]["valid"], 2);
     assert_eq!(p["data"]["rows"][0]["outcome"], "new");
-    assert_eq!(rep.get("/api/contacts").await.1["pagination"]["total"], 0, "a preview writes nothing");
+    assert_eq!(
+        rep.get("/api/contacts").await.1["pagination"]["total"],
+        0,
+        "a preview writes nothing"
+    );
 
     let v = import(&rep, "contacts", file.as_bytes(), &[]).await;
     assert_eq!(counts(&v), (2, 2, 0, 0, 0), "{v}");
     let k = find(&rep, "kj@example.com").await;
-    assert_eq!((k["firstName"].as_str(), k["lastName"].as_str()), (Some("Katherine"), Some("Johnson")));
+    assert_eq!(
+        (k["firstName"].as_str(), k["lastName"].as_str()),
+        (Some("Katherine"), Some("Johnson"))
+    );
     assert_eq!(k["email"], "kj@example.com", "the first of Google's ::: values");
     assert_eq!(k["phoneNumber"], "+1 555 300 4000");
     assert_eq!(k["jobTitle"], "Mathematician");
@@ -209,9 +227,15 @@ async fn duplicates_follow_on_duplicate(app: &TestApp) {
     let (_, e) = rep.get(&format!("/api/contacts/{existing}")).await;
     assert_eq!(e["data"]["jobTitle"], "From phone row", "later rows win");
     assert_eq!(e["data"]["lastName"], "ByPhone");
-    assert_eq!(e["data"]["email"], "other@example.com", "the phone row's e-mail is taken");
+    assert_eq!(
+        e["data"]["email"], "other@example.com",
+        "the phone row's e-mail is taken"
+    );
     let n = find(&rep, "third@example.com").await;
-    assert_eq!(n["lastName"], "Thrice", "the row repeating the phone updated the new contact");
+    assert_eq!(
+        n["lastName"], "Thrice",
+        "the row repeating the phone updated the new contact"
+    );
     assert_eq!(rep.get("/api/contacts").await.1["pagination"]["total"], 2);
 }
 both!(duplicates_follow_on_duplicate);
@@ -229,16 +253,26 @@ async fn duplicates_inside_the_file_under_update(app: &TestApp) {
     let v = import(&rep, "contacts", file.as_bytes(), &[("onDuplicate", "update")]).await;
     assert_eq!(counts(&v), (3, 1, 1, 0, 1), "{v}");
     let ann = find(&rep, "ann@example.com").await;
-    assert_eq!((ann["lastName"].as_str(), ann["jobTitle"].as_str()), (Some("Two"), Some("Second")));
+    assert_eq!(
+        (ann["lastName"].as_str(), ann["jobTitle"].as_str()),
+        (Some("Two"), Some("Second"))
+    );
     // another rep's contact is not changed (the same answer the contact API gives)
     let res = rep
         .http
-        .get(format!("{}/api/imports/{}/errors.csv", rep.base, v["id"].as_str().unwrap()))
+        .get(format!(
+            "{}/api/imports/{}/errors.csv",
+            rep.base,
+            v["id"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap();
     let csv = res.text().await.unwrap();
-    assert!(csv.contains("4,Email already exists,Someone,Else,theirs@example.com"), "{csv}");
+    assert!(
+        csv.contains("4,Email already exists,Someone,Else,theirs@example.com"),
+        "{csv}"
+    );
     let (_, t) = other.get("/api/contacts").await;
     assert_eq!(t["data"][0]["firstName"], "Theirs");
 }
@@ -268,14 +302,21 @@ async fn errors_csv_lists_rejected_rows_with_the_api_messages(app: &TestApp) {
     };
     let no_first = api(json!({"lastName": "NoFirst", "email": "nofirst@example.com"})).await;
     let bad_email = api(json!({"firstName": "Bad", "lastName": "Email", "email": "not-an-email"})).await;
-    let short = api(json!({"firstName": "Short", "lastName": "Phone", "email": "short@example.com", "phoneNumber": "123"})).await;
-    let status = api(json!({"firstName": "Odd", "lastName": "Status", "email": "odd@example.com", "status": "vip"})).await;
+    let short =
+        api(json!({"firstName": "Short", "lastName": "Phone", "email": "short@example.com", "phoneNumber": "123"}))
+            .await;
+    let status =
+        api(json!({"firstName": "Odd", "lastName": "Status", "email": "odd@example.com", "status": "vip"})).await;
     assert_eq!(no_first, "First name is required");
     assert_eq!(short, "Phone number must be at least 10 characters");
 
     let res = rep
         .http
-        .get(format!("{}/api/imports/{}/errors.csv", rep.base, v["id"].as_str().unwrap()))
+        .get(format!(
+            "{}/api/imports/{}/errors.csv",
+            rep.base,
+            v["id"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap();
@@ -291,8 +332,15 @@ async fn errors_csv_lists_rejected_rows_with_the_api_messages(app: &TestApp) {
     assert_eq!(lines[2], format!("4,{bad_email},Bad,Email,not-an-email,,"));
     assert_eq!(lines[3], format!("5,{short},Short,Phone,short@example.com,123,"));
     assert_eq!(status, "Status must be one of: lead, customer");
-    assert_eq!(lines[4], format!("6,\"{status}\",Odd,Status,odd@example.com,,VIP"), "quoted: it holds a comma");
-    assert_eq!(lines[5], "7,Invalid email format,\"Multi\nLine\",Name,x,,", "the line a record starts on");
+    assert_eq!(
+        lines[4],
+        format!("6,\"{status}\",Odd,Status,odd@example.com,,VIP"),
+        "quoted: it holds a comma"
+    );
+    assert_eq!(
+        lines[5], "7,Invalid email format,\"Multi\nLine\",Name,x,,",
+        "the line a record starts on"
+    );
     assert_eq!(lines.len(), 7, "five rejected rows and the final line break: {csv}");
 }
 both!(errors_csv_lists_rejected_rows_with_the_api_messages);
@@ -358,14 +406,14 @@ async fn bad_files_are_refused_and_nothing_is_written(app: &TestApp) {
         ),
     ];
     for (what, bytes, message) in cases {
-        let (st, v) = rep
-            .upload("/api/contacts/import", &[], Some(("f.csv", bytes)))
-            .await;
+        let (st, v) = rep.upload("/api/contacts/import", &[], Some(("f.csv", bytes))).await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{what}: {v}");
         assert_eq!(v["error"], message, "{what}");
         assert_eq!(v["fieldErrors"].as_object().map(|o| o.len()), Some(1), "{what}: {v}");
     }
-    let (st, v) = rep.upload("/api/contacts/import", &[("onDuplicate", "skip")], None).await;
+    let (st, v) = rep
+        .upload("/api/contacts/import", &[("onDuplicate", "skip")], None)
+        .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "Choose a CSV file to import");
     let (st, v) = rep
@@ -393,7 +441,11 @@ async fn bad_files_are_refused_and_nothing_is_written(app: &TestApp) {
         "Send the file as multipart/form-data, in a field named \"file\""
     );
     assert_eq!(rep.get("/api/contacts").await.1["pagination"]["total"], 0);
-    assert_eq!(import::Entity::find().count(&app.db.conn).await.unwrap(), 0, "no job row either");
+    assert_eq!(
+        import::Entity::find().count(&app.db.conn).await.unwrap(),
+        0,
+        "no job row either"
+    );
     let (st, _) = app
         .anonymous()
         .upload("/api/contacts/import", &[], Some(("f.csv", b"Email\na@b.co\n")))
@@ -419,9 +471,18 @@ async fn files_over_the_size_limit_are_refused(app: &TestApp) {
         .upload_form("/contacts/import", &[], Some(("big.csv", file.as_bytes())))
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
-    assert!(html.contains("The file is larger than the import limit of 2 KB"), "{html}");
+    assert!(
+        html.contains("The file is larger than the import limit of 2 KB"),
+        "{html}"
+    );
     assert_eq!(rep.get("/api/contacts").await.1["pagination"]["total"], 0);
-    let v = import(&rep, "contacts", b"First Name,Last Name,Email\nA,B,ab@example.com\n", &[]).await;
+    let v = import(
+        &rep,
+        "contacts",
+        b"First Name,Last Name,Email\nA,B,ab@example.com\n",
+        &[],
+    )
+    .await;
     assert_eq!(counts(&v), (1, 1, 0, 0, 0));
 }
 both!(files_over_the_size_limit_are_refused, |c| c.import_max_bytes = 2048);
@@ -499,12 +560,19 @@ async fn companies_import_matches_names(app: &TestApp) {
     assert_eq!(list["data"][0]["revenue"], 2500000.5);
     let res = rep
         .http
-        .get(format!("{}/api/imports/{}/errors.csv", rep.base, v["id"].as_str().unwrap()))
+        .get(format!(
+            "{}/api/imports/{}/errors.csv",
+            rep.base,
+            v["id"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap();
     let csv = res.text().await.unwrap();
-    assert!(csv.contains("5,Invalid website URL; Employee count must be a whole number,Initech"), "{csv}");
+    assert!(
+        csv.contains("5,Invalid website URL; Employee count must be a whole number,Initech"),
+        "{csv}"
+    );
     let v = import(&rep, "companies", file.as_bytes(), &[]).await;
     assert_eq!(counts(&v), (4, 0, 0, 3, 1), "skip: {v}");
 }
@@ -514,7 +582,10 @@ async fn page_flow_upload_preview_confirm_progress(app: &TestApp) {
     let rep = app.user(Role::Rep).await;
     let (st, html) = rep.page("/contacts").await;
     assert_eq!(st, StatusCode::OK);
-    assert!(html.contains("href=\"/contacts/import\""), "the empty list offers an import");
+    assert!(
+        html.contains("href=\"/contacts/import\""),
+        "the empty list offers an import"
+    );
     let (st, html) = rep.page("/contacts/import").await;
     assert_eq!(st, StatusCode::OK);
     assert!(html.contains("enctype=\"multipart/form-data\""));
@@ -533,24 +604,43 @@ async fn page_flow_upload_preview_confirm_progress(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     let (st, _, loc) = rep
-        .upload_form("/contacts/import", &[("encoding", "auto")], Some(("g.csv", file.as_bytes())))
+        .upload_form(
+            "/contacts/import",
+            &[("encoding", "auto")],
+            Some(("g.csv", file.as_bytes())),
+        )
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     let preview = loc.expect("redirect to the preview");
     assert!(preview.starts_with("/contacts/import/"), "{preview}");
     let (st, html) = rep.page(&preview).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(html.contains("<option value=\"email\" selected>Email</option>"), "suggested mapping shown");
-    assert!(html.contains("Email is required"), "each row's validation result, before writing");
+    assert!(
+        html.contains("<option value=\"email\" selected>Email</option>"),
+        "suggested mapping shown"
+    );
+    assert!(
+        html.contains("Email is required"),
+        "each row's validation result, before writing"
+    );
     assert!(html.contains("mae@example.com"));
-    assert_eq!(rep.get("/api/contacts").await.1["pagination"]["total"], 0, "nothing written yet");
+    assert_eq!(
+        rep.get("/api/contacts").await.1["pagination"]["total"],
+        0,
+        "nothing written yet"
+    );
 
     // map the Notes column to the job title, then start
     let action = preview.split('?').next().unwrap().to_string();
     let (st, html, _) = rep
         .form(
             &action,
-            &[("encoding", "auto"), ("col3", "jobTitle"), ("onDuplicate", "skip"), ("action", "preview")],
+            &[
+                ("encoding", "auto"),
+                ("col3", "jobTitle"),
+                ("onDuplicate", "skip"),
+                ("action", "preview"),
+            ],
         )
         .await;
     assert_eq!(st, StatusCode::OK);
@@ -558,7 +648,12 @@ async fn page_flow_upload_preview_confirm_progress(app: &TestApp) {
     let (st, _, loc) = rep
         .form(
             &action,
-            &[("encoding", "auto"), ("col3", "jobTitle"), ("onDuplicate", "skip"), ("action", "start")],
+            &[
+                ("encoding", "auto"),
+                ("col3", "jobTitle"),
+                ("onDuplicate", "skip"),
+                ("action", "start"),
+            ],
         )
         .await;
     assert_eq!(st, StatusCode::SEE_OTHER);

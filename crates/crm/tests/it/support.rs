@@ -323,7 +323,12 @@ impl Client {
     }
 
     /// A multipart/form-data POST (an upload) through the API: text fields, then the file.
-    pub async fn upload(&self, path: &str, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (StatusCode, Value) {
+    pub async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> (StatusCode, Value) {
         let (ct, body) = multipart(fields, file);
         self.send(
             self.http
