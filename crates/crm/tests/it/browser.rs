@@ -785,7 +785,7 @@ async fn import_a_csv_file_through_the_pages() {
         .send_keys(path.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
+    c.find(Locator::Css("main form button.btn-primary[type=submit]"))
         .await
         .unwrap()
         .click()
@@ -794,6 +794,10 @@ async fn import_a_csv_file_through_the_pages() {
     wait_text(&c, "check the columns").await;
     wait_text(&c, "Invalid email format").await;
     shot(&c, "import-preview").await;
+    c.execute("document.querySelector('.import-preview').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    shot(&c, "import-preview-rows").await;
     c.find(Locator::Css("button[name=action][value=start]"))
         .await
         .unwrap()
