@@ -134,7 +134,7 @@ impl PreviewPage {
             .fields
             .iter()
             .filter(|f| self.p.mapping.contains(&Some(f.key)))
-            .map(|f| (f.key, f.label))
+            .map(|f| (f.key, f.label.split(" (").next().unwrap_or(f.label)))
             .collect()
     }
     fn cell(&self, row: &import::PreviewRow, key: &str) -> String {
