@@ -442,7 +442,8 @@ async fn existing_keys(db: &Db, kind: Kind, keys: &[String]) -> CoreResult<HashS
     Ok(out)
 }
 
-/// Keep an upload for the preview page; uploads older than a day are dropped on the way.
+/// Keep an upload for the preview page; uploads older than a day, and all but the user's
+/// three latest, are dropped on the way.
 pub async fn stage(db: &Db, actor: &Actor, kind: Kind, file_name: &str, content: Vec<u8>) -> CoreResult<Uuid> {
     let day_ago = clock::now() - chrono::Duration::days(1);
     import_upload::Entity::delete_many()
@@ -460,6 +461,23 @@ pub async fn stage(db: &Db, actor: &Actor, kind: Kind, file_name: &str, content:
     }
     .insert(&db.conn)
     .await?;
+    // a user keeps at most their three latest uploads waiting
+    let older: Vec<Uuid> = import_upload::Entity::find()
+        .select_only()
+        .column(import_upload::Column::Id)
+        .filter(import_upload::Column::UserId.eq(actor.id))
+        .order_by_desc(import_upload::Column::CreatedAt)
+        .order_by_desc(import_upload::Column::Id)
+        .offset(3)
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    if !older.is_empty() {
+        import_upload::Entity::delete_many()
+            .filter(import_upload::Column::Id.is_in(older))
+            .exec(&db.conn)
+            .await?;
+    }
     Ok(id)
 }
 
