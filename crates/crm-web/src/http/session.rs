@@ -155,12 +155,21 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             let mut ok = false;
             if content_type.starts_with("multipart/form-data") {
                 // a file upload form (CSV import): the token is one of its fields
-                let limit = state.config.import_max_bytes.saturating_add(1024 * 1024);
+                let upload = matches!(req.uri().path(), "/contacts/import" | "/companies/import");
+                let limit = if upload {
+                    state.config.import_max_bytes.saturating_add(1024 * 1024)
+                } else {
+                    2 * 1024 * 1024
+                };
                 let (parts, body) = req.into_parts();
                 let bytes = match to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
                     Ok(b) => b,
                     Err(_) => {
-                        let e = crm_core::import::read::too_large(state.config.import_max_bytes);
+                        let e = if upload {
+                            crm_core::import::read::too_large(state.config.import_max_bytes)
+                        } else {
+                            CoreError::bad_request("The form is too large")
+                        };
                         return PageError(e).into_response();
                     }
                 };
