@@ -469,6 +469,7 @@ pub async fn stage(db: &Db, actor: &Actor, kind: Kind, file_name: &str, content:
         .order_by_desc(import_upload::Column::CreatedAt)
         .order_by_desc(import_upload::Column::Id)
         .offset(3)
+        .limit(1000)
         .into_tuple()
         .all(&db.conn)
         .await?;

@@ -671,6 +671,29 @@ async fn page_flow_upload_preview_confirm_progress(app: &TestApp) {
     assert_eq!(st, StatusCode::NOT_FOUND, "the upload is used up");
     let (_, html) = rep.page("/contacts/import").await;
     assert!(html.contains("g.csv"), "recent imports are listed");
+
+    // a user keeps at most three uploads waiting on the preview page
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        let (st, _, loc) = rep
+            .upload_form("/contacts/import", &[], Some(("g.csv", file.as_bytes())))
+            .await;
+        assert_eq!(st, StatusCode::SEE_OTHER);
+        waiting.push(loc.unwrap());
+    }
+    assert_eq!(
+        rep.page(&waiting[0]).await.0,
+        StatusCode::NOT_FOUND,
+        "the oldest is dropped"
+    );
+    assert_eq!(rep.page(&waiting[1]).await.0, StatusCode::OK);
+    assert_eq!(rep.page(&waiting[3]).await.0, StatusCode::OK);
+    let other = app.user(Role::Rep).await;
+    assert_eq!(
+        other.page(&waiting[3]).await.0,
+        StatusCode::NOT_FOUND,
+        "an upload is its uploader's only"
+    );
 }
 both!(page_flow_upload_preview_confirm_progress);
 
