@@ -4,7 +4,6 @@
 //! applies, or the field is required). A cell starting with `=`, `+`, `-` or `@` is plain text
 //! here: it is stored as typed and neutralised again on export.
 
-use super::Kind;
 use super::mapping::Mapping;
 use super::read::Record;
 use crate::error::CoreError;
@@ -122,15 +121,6 @@ pub(crate) fn company(mapping: &Mapping, rec: &Record) -> Result<companies::writ
     let fields = companies::write::read(&mut input);
     input.finish()?;
     Ok(fields)
-}
-
-/// Validate a record of either kind; `Err` holds the reason shown in errors.csv.
-pub fn check(kind: Kind, mapping: &Mapping, rec: &Record) -> Result<(), String> {
-    let r = match kind {
-        Kind::Contacts => contact(mapping, rec).map(|_| ()),
-        Kind::Companies => company(mapping, rec).map(|_| ()),
-    };
-    r.map_err(|e| reason(&e))
 }
 
 /// All messages of a validation error, the first (the API's `error`) first.
