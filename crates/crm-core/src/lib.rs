@@ -16,6 +16,7 @@ pub mod deals;
 pub mod entities;
 pub mod error;
 pub mod export;
+pub mod import;
 pub mod input;
 pub mod mail;
 pub mod migration;

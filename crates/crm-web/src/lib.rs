@@ -10,6 +10,7 @@ pub mod deals;
 pub mod export;
 pub mod home;
 pub mod http;
+pub mod import;
 pub mod reports;
 pub mod search;
 pub mod setup;
@@ -27,6 +28,8 @@ pub struct WebConfig {
     pub allow_signup: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<http::ratelimit::Cidr>,
+    /// Largest CSV file accepted for import (`CRM_IMPORT_MAX_BYTES`).
+    pub import_max_bytes: u64,
 }
 
 impl WebConfig {

@@ -714,6 +714,49 @@ document.addEventListener('click', (event) => {
   if (event.target.closest('[data-print]')) window.print();
 });
 
+// --- 10d. Import progress ----------------------------------------------------------------
+// [data-import-poll="/api/imports/{id}"] polls the job while it runs and fills the
+// [data-import=…] slots; when it ends the page reloads to show the final report. Without JS
+// the page has a Refresh link.
+
+const nf = new Intl.NumberFormat('en-US');
+
+async function pollImport(box) {
+  if (box.dataset.polling === 'yes') return;
+  box.dataset.polling = 'yes';
+  const url = box.dataset.importPoll;
+  const slot = (name) => box.querySelector(`[data-import="${name}"]`);
+  for (;;) {
+    await new Promise((resolve) => { setTimeout(resolve, 500); });
+    if (!box.isConnected) return;
+    let job;
+    try {
+      const res = await fetch(url, { headers: { Accept: 'application/json' } });
+      if (!res.ok) return;
+      job = (await res.json()).data;
+    } catch {
+      continue; // a network hiccup: try again
+    }
+    if (!job) return;
+    const bar = slot('bar');
+    if (bar) { bar.max = job.total || 1; bar.value = job.processed; }
+    const percent = job.total ? Math.floor((job.processed * 100) / job.total) : 100;
+    const fill = { processed: job.processed, created: job.created, updated: job.updated, skipped: job.skipped, failed: job.failed, companiesCreated: job.companiesCreated };
+    for (const [name, value] of Object.entries(fill)) {
+      const out = slot(name);
+      if (out) out.textContent = nf.format(value);
+    }
+    const pct = slot('percent');
+    if (pct) pct.textContent = String(percent);
+    const status = slot('status');
+    if (status) { status.textContent = job.status; status.className = `badge badge-${job.status}`; }
+    if (job.status === 'done' || job.status === 'failed') {
+      window.location.reload();
+      return;
+    }
+  }
+}
+
 // --- 11. Start-up -------------------------------------------------------------------
 
 function init() {
@@ -723,6 +766,7 @@ function init() {
   }
   forms.forEach(updateSelection);
   document.querySelectorAll('.toast[data-autohide]').forEach(armToast);
+  document.querySelectorAll('[data-import-poll]').forEach((box) => { pollImport(box); });
 }
 
 init();

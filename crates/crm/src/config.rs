@@ -44,6 +44,9 @@ pub struct Config {
     /// Server key (base64 of 32 bytes) sealing 2FA secrets; default: <data dir>/secret.key, generated once.
     #[arg(long, env = "CRM_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Largest CSV file accepted for import, in bytes (default 50 MB).
+    #[arg(long, env = "CRM_IMPORT_MAX_BYTES", default_value_t = crm_core::import::DEFAULT_MAX_BYTES, global = true)]
+    pub import_max_bytes: u64,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -72,6 +75,7 @@ impl Config {
             secret_key: None,
             redis_prefix: "crm".into(),
             log_format: "pretty".into(),
+            import_max_bytes: crm_core::import::DEFAULT_MAX_BYTES,
         }
     }
 }

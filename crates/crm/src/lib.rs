@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod import;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -36,6 +37,10 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let db = open_db(config).await?;
+    let interrupted = crm_core::import::recover(&db).await?;
+    if interrupted > 0 {
+        tracing::warn!("{interrupted} import(s) were interrupted by the last stop and are marked failed");
+    }
     let needs_setup = crm_core::accounts::setup::needed(&db).await?;
     let trusted_proxies = crm_web::http::ratelimit::parse_cidrs(&config.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("CRM_TRUSTED_PROXIES: {e}"))?;
@@ -51,6 +56,7 @@ pub async fn start(
             base_url: config.base_url.clone(),
             allow_signup: config.allow_signup,
             trusted_proxies,
+            import_max_bytes: config.import_max_bytes,
         }),
         mailer,
         keys: Arc::new(crm_core::crypto::SecretBox::load(

@@ -36,7 +36,7 @@ enum Command {
     /// Load data sets.
     #[command(subcommand)]
     Seed(SeedCommand),
-    /// Bring existing data in from elsewhere.
+    /// Bring data in: contacts or companies from a CSV file, or everything from the original app.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Consistent online backup of the SQLite database (PostgreSQL: prints the pg_dump command).
@@ -47,6 +47,9 @@ enum Command {
     },
     /// Measure the server: seeds a data set, starts the server, times real HTTP requests.
     Bench {
+        /// What to measure (default: the HTTP requests).
+        #[command(subcommand)]
+        what: Option<BenchCommand>,
         /// Contacts in the data set (seeded when fewer exist).
         #[arg(long, default_value_t = 1_000_000)]
         contacts: u64,
@@ -71,6 +74,41 @@ enum Command {
         /// Data directory of the bench database (kept between runs).
         #[arg(long, default_value = "./data-bench")]
         bench_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import contacts (Google Contacts, Outlook, HubSpot and Salesforce layouts are recognised).
+    Contacts {
+        #[command(flatten)]
+        args: crm::import::ImportArgs,
+    },
+    /// Import companies (matched by name).
+    Companies {
+        #[command(flatten)]
+        args: crm::import::ImportArgs,
+    },
+    /// Move in from the original CRM app: reads its PostgreSQL database and brings in users
+    /// (old passwords keep working), companies, contacts, activities, tasks, deals, stage
+    /// history, 2FA secrets and backup codes. All or nothing; a second run changes nothing.
+    Original {
+        /// The original app's database (only read), e.g. postgres://user:pass@host:5432/crm.
+        #[arg(long)]
+        from: String,
+        /// Print what the import would do, per table, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Generate a contacts CSV file, import it into a fresh SQLite database and print the time.
+    Import {
+        /// Rows in the generated file.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
     },
 }
 
@@ -125,21 +163,6 @@ enum SeedCommand {
         /// Deals on the seeded contacts.
         #[arg(long, default_value_t = 0)]
         deals: u64,
-    },
-}
-
-#[derive(Subcommand)]
-enum ImportCommand {
-    /// Move in from the original CRM app: reads its PostgreSQL database and brings in users
-    /// (old passwords keep working), companies, contacts, activities, tasks, deals, stage
-    /// history, 2FA secrets and backup codes. All or nothing; a second run changes nothing.
-    Original {
-        /// The original app's database (only read), e.g. postgres://user:pass@host:5432/crm.
-        #[arg(long)]
-        from: String,
-        /// Print what the import would do, per table, and write nothing.
-        #[arg(long)]
-        dry_run: bool,
     },
 }
 
@@ -262,14 +285,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Import(ImportCommand::Original { from, dry_run }) => {
-            let db = crm::open_db(&config).await?;
-            let keys = crm_core::crypto::SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
-            let report = crm_core::original::import(&db, &keys, &from, dry_run)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            print!("{report}");
-        }
         Command::Seed(cmd) => {
             let db = crm::open_db(&config).await?;
             match cmd {
@@ -305,7 +320,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Import(ImportCommand::Contacts { args }) => {
+            crm::import::run(&config, crm_core::import::Kind::Contacts, args).await?;
+        }
+        Command::Import(ImportCommand::Companies { args }) => {
+            crm::import::run(&config, crm_core::import::Kind::Companies, args).await?;
+        }
+        Command::Import(ImportCommand::Original { from, dry_run }) => {
+            let db = crm::open_db(&config).await?;
+            let keys = crm_core::crypto::SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
+            let report = crm_core::original::import(&db, &keys, &from, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{report}");
+        }
         Command::Bench {
+            what: Some(BenchCommand::Import { rows }),
+            bench_dir,
+            ..
+        } => {
+            crm::bench::import(rows, &bench_dir).await?;
+        }
+        Command::Bench {
+            what: None,
             contacts,
             companies,
             activities,

@@ -1,6 +1,6 @@
 //! Writing companies: create, partial update, delete (contacts and deals are unlinked).
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,8 +13,9 @@ use crate::error::{CoreError, CoreResult, is_unique_violation};
 use crate::input::{Field, Input};
 use crate::text::name_key;
 
-struct Fields {
-    name: Field<String>,
+/// Validated fields of a company body (absent fields stay absent on update).
+pub(crate) struct Fields {
+    pub(crate) name: Field<String>,
     industry: Field<String>,
     website: Field<String>,
     phone: Field<String>,
@@ -23,7 +24,8 @@ struct Fields {
     revenue: Field<i64>,
 }
 
-fn read(input: &mut Input) -> Fields {
+/// Read and validate a company body (shared by the API, the forms and CSV import).
+pub(crate) fn read(input: &mut Input) -> Fields {
     Fields {
         name: input.req_text("name", "Company name", 255),
         industry: match input.opt_text("industry", "Industry", 100) {
@@ -67,22 +69,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     let f = read(&mut input);
     input.finish()?;
     check_name(db, &f.name, None).await?;
-    let name = f.name.value().unwrap_or_default();
-    let now = clock::now();
-    let model = company::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        name_key: Set(name_key(&name)),
-        name: Set(name),
-        industry: Set(f.industry.into_option()),
-        website: Set(f.website.into_option()),
-        phone: Set(f.phone.into_option()),
-        address: Set(f.address.into_option()),
-        employee_count: Set(f.employees.into_option()),
-        revenue_cents: Set(f.revenue.into_option()),
-        is_demo: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let model = new_company(f, clock::now()).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
     let saved = model.insert(&txn).await.map_err(unique_error)?;
     audit::record(
@@ -98,6 +85,42 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     Ok(saved)
 }
 
+/// A new company from validated fields.
+pub(crate) fn new_company(f: Fields, now: chrono::DateTime<chrono::Utc>) -> company::Model {
+    let name = f.name.value().unwrap_or_default();
+    company::Model {
+        id: Uuid::now_v7(),
+        name_key: name_key(&name),
+        name,
+        industry: f.industry.into_option(),
+        website: f.website.into_option(),
+        phone: f.phone.into_option(),
+        address: f.address.into_option(),
+        employee_count: f.employees.into_option(),
+        revenue_cents: f.revenue.into_option(),
+        is_demo: false,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// `current` with the fields present in `f` changed (absent keep, null clears).
+pub(crate) fn apply(current: &company::Model, f: Fields) -> company::Model {
+    let mut m = current.clone();
+    if let Field::Value(n) = f.name {
+        m.name_key = name_key(&n);
+        m.name = n;
+    }
+    m.industry = f.industry.apply(current.industry.clone());
+    m.website = f.website.apply(current.website.clone());
+    m.phone = f.phone.apply(current.phone.clone());
+    m.address = f.address.apply(current.address.clone());
+    m.employee_count = f.employees.apply(current.employee_count);
+    m.revenue_cents = f.revenue.apply(current.revenue_cents);
+    m.updated_at = clock::now();
+    m
+}
+
 pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<company::Model> {
     let f = read(&mut input);
     input.finish()?;
@@ -107,18 +130,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
         .ok_or_else(|| CoreError::not_found("Company"))?;
     check_name(db, &f.name, Some(id)).await?;
     let before = snapshot(&current);
-    let mut am: company::ActiveModel = current.clone().into();
-    if let Field::Value(n) = f.name {
-        am.name_key = Set(name_key(&n));
-        am.name = Set(n);
-    }
-    am.industry = Set(f.industry.apply(current.industry.clone()));
-    am.website = Set(f.website.apply(current.website.clone()));
-    am.phone = Set(f.phone.apply(current.phone.clone()));
-    am.address = Set(f.address.apply(current.address.clone()));
-    am.employee_count = Set(f.employees.apply(current.employee_count));
-    am.revenue_cents = Set(f.revenue.apply(current.revenue_cents));
-    am.updated_at = Set(clock::now());
+    let am = apply(&current, f).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await.map_err(unique_error)?;
     audit::record(

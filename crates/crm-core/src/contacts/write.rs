@@ -1,7 +1,7 @@
 //! Writing contacts: create, partial update, delete and bulk delete. Each write checks
 //! scope, validates every field, checks uniqueness, and commits with its audit entry.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -17,18 +17,19 @@ use crate::scope;
 use crate::text::phone_key;
 
 /// Validated fields of a contact body (absent fields stay absent on update).
-struct Fields {
-    first: Field<String>,
-    last: Field<String>,
-    email: Field<String>,
-    phone: Field<String>,
-    status: Field<String>,
-    job: Field<String>,
-    company: Field<Uuid>,
-    owner: Field<Uuid>,
+pub(crate) struct Fields {
+    pub(crate) first: Field<String>,
+    pub(crate) last: Field<String>,
+    pub(crate) email: Field<String>,
+    pub(crate) phone: Field<String>,
+    pub(crate) status: Field<String>,
+    pub(crate) job: Field<String>,
+    pub(crate) company: Field<Uuid>,
+    pub(crate) owner: Field<Uuid>,
 }
 
-fn read(input: &mut Input) -> Fields {
+/// Read and validate a contact body (shared by the API, the forms and CSV import).
+pub(crate) fn read(input: &mut Input) -> Fields {
     Fields {
         first: input.req_text("firstName", "First name", 50),
         last: input.req_text("lastName", "Last name", 50),
@@ -98,29 +99,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<cont
     input.finish()?;
     check_refs(db, &f, None).await?;
     let owner = scope::resolve_owner(db, actor, f.owner.clone(), None, true).await?;
-    let (first, last, email) = (
-        f.first.value().unwrap_or_default(),
-        f.last.value().unwrap_or_default(),
-        f.email.value().unwrap_or_default(),
-    );
-    let phone = f.phone.into_option();
-    let now = clock::now();
-    let model = contact::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        search_text: Set(search_text(&first, &last, &email, phone.as_deref())),
-        first_name: Set(first),
-        last_name: Set(last),
-        email: Set(email),
-        phone_key: Set(phone.as_deref().map(phone_key)),
-        phone_number: Set(phone),
-        status: Set(f.status.value().unwrap_or_else(|| "lead".into())),
-        job_title: Set(f.job.into_option()),
-        company_id: Set(f.company.into_option()),
-        user_id: Set(owner),
-        is_demo: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
+    let model = new_contact(f, owner, clock::now()).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
     let saved = model.insert(&txn).await.map_err(unique_error)?;
     audit::record(
@@ -136,6 +115,51 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<cont
     Ok(saved)
 }
 
+/// A new contact from validated fields (the company as validated in `f.company`).
+pub(crate) fn new_contact(f: Fields, owner: Option<Uuid>, now: chrono::DateTime<chrono::Utc>) -> contact::Model {
+    let (first, last, email) = (
+        f.first.value().unwrap_or_default(),
+        f.last.value().unwrap_or_default(),
+        f.email.value().unwrap_or_default(),
+    );
+    let phone = f.phone.into_option();
+    contact::Model {
+        id: Uuid::now_v7(),
+        search_text: search_text(&first, &last, &email, phone.as_deref()),
+        first_name: first,
+        last_name: last,
+        email,
+        phone_key: phone.as_deref().map(phone_key),
+        phone_number: phone,
+        status: f.status.value().unwrap_or_else(|| "lead".into()),
+        job_title: f.job.into_option(),
+        company_id: f.company.into_option(),
+        user_id: owner,
+        is_demo: false,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// `current` with the fields present in `f` changed (absent keep, null clears).
+pub(crate) fn apply(current: &contact::Model, f: Fields, owner: Option<Uuid>) -> contact::Model {
+    let mut m = current.clone();
+    m.first_name = f.first.value().unwrap_or_else(|| current.first_name.clone());
+    m.last_name = f.last.value().unwrap_or_else(|| current.last_name.clone());
+    m.email = f.email.value().unwrap_or_else(|| current.email.clone());
+    m.phone_number = f.phone.apply(current.phone_number.clone());
+    m.phone_key = m.phone_number.as_deref().map(phone_key);
+    m.search_text = search_text(&m.first_name, &m.last_name, &m.email, m.phone_number.as_deref());
+    if let Field::Value(s) = f.status {
+        m.status = s;
+    }
+    m.job_title = f.job.apply(current.job_title.clone());
+    m.company_id = f.company.apply(current.company_id);
+    m.user_id = owner;
+    m.updated_at = clock::now();
+    m
+}
+
 /// PUT semantics: only fields present change; `null` clears an optional field.
 pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<contact::Model> {
     let f = read(&mut input);
@@ -144,24 +168,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     check_refs(db, &f, Some(id)).await?;
     let owner = scope::resolve_owner(db, actor, f.owner.clone(), current.user_id, false).await?;
     let before = snapshot(&current);
-    let first = f.first.value().unwrap_or_else(|| current.first_name.clone());
-    let last = f.last.value().unwrap_or_else(|| current.last_name.clone());
-    let email = f.email.value().unwrap_or_else(|| current.email.clone());
-    let phone = f.phone.apply(current.phone_number.clone());
-    let mut am: contact::ActiveModel = current.clone().into();
-    am.search_text = Set(search_text(&first, &last, &email, phone.as_deref()));
-    am.first_name = Set(first);
-    am.last_name = Set(last);
-    am.email = Set(email);
-    am.phone_key = Set(phone.as_deref().map(phone_key));
-    am.phone_number = Set(phone);
-    if let Field::Value(s) = f.status {
-        am.status = Set(s);
-    }
-    am.job_title = Set(f.job.apply(current.job_title.clone()));
-    am.company_id = Set(f.company.apply(current.company_id));
-    am.user_id = Set(owner);
-    am.updated_at = Set(clock::now());
+    let am = apply(&current, f, owner).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await.map_err(unique_error)?;
     let changes = audit::diff(&before, &snapshot(&saved));
@@ -250,7 +257,7 @@ pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> C
     Ok(res.rows_affected)
 }
 
-fn snapshot(c: &contact::Model) -> serde_json::Value {
+pub(crate) fn snapshot(c: &contact::Model) -> serde_json::Value {
     json!({
         "firstName": c.first_name, "lastName": c.last_name, "email": c.email,
         "phoneNumber": c.phone_number, "status": c.status, "jobTitle": c.job_title,

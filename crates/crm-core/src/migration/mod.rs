@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(Search),
             Box::new(MoreSearch),
             Box::new(ListIndexes),
+            Box::new(Imports),
             Box::new(RecordCounts),
             Box::new(ReportIndexes),
         ]
@@ -130,6 +131,28 @@ impl MigrationTrait for ListIndexes {
             .get_connection()
             .execute_unprepared(include_str!("m0004_indexes.sql"))
             .await?;
+        Ok(())
+    }
+}
+
+/// CSV import jobs, their rejected rows and uploads awaiting confirmation.
+struct Imports;
+impl MigrationName for Imports {
+    fn name(&self) -> &str {
+        "m0005_imports"
+    }
+}
+#[async_trait]
+impl MigrationTrait for Imports {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let backend = manager.get_database_backend();
+        let blob = if backend == DbBackend::Postgres {
+            "BYTEA"
+        } else {
+            "BLOB"
+        };
+        let sql = dialect(include_str!("m0005_imports.sql"), backend).replace("{blob}", blob);
+        manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())
     }
 }

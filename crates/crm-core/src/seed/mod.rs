@@ -139,7 +139,8 @@ pub(crate) async fn demo_users(db: &Db) -> anyhow::Result<Vec<Uuid>> {
     Ok(ids)
 }
 
-fn progress(label: &str, done: u64, total: u64, started: Instant) {
+/// A one-line progress bar on stderr (rewritten in place).
+pub fn progress(label: &str, done: u64, total: u64, started: Instant) {
     let pct = (done * 100).checked_div(total).unwrap_or(100);
     let bar: String = (0..30).map(|i| if i * 100 / 30 < pct { '#' } else { '-' }).collect();
     let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -18,8 +18,12 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
 use crate::{
-    AppState, accounts, activities, admin, companies, contacts, deals, export, home, reports, search, setup, tasks, web,
+    AppState, accounts, activities, admin, companies, contacts, deals, export, home, import, reports, search, setup,
+    tasks, web,
 };
+
+/// The largest request body outside uploads.
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
@@ -109,7 +113,23 @@ pub fn router(state: AppState) -> Router {
                 .put(companies::api::update)
                 .delete(companies::api::delete),
         )
-        .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) });
+        .route("/imports/{id}", get(import::api::show))
+        .route("/imports/{id}/errors.csv", get(import::api::errors))
+        .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    // Uploads: the import limit (CRM_IMPORT_MAX_BYTES) instead of the 2 MB of other bodies;
+    // the handler answers a file over the limit with a 400 and a message.
+    let upload_limit = DefaultBodyLimit::max(
+        usize::try_from(state.config.import_max_bytes.saturating_add(1024 * 1024)).unwrap_or(usize::MAX),
+    );
+    let api = api.merge(
+        Router::new()
+            .route("/contacts/import", post(import::api::contacts))
+            .route("/companies/import", post(import::api::companies))
+            .route("/contacts/import/preview", post(import::api::contacts_preview))
+            .route("/companies/import/preview", post(import::api::companies_preview))
+            .layer(upload_limit),
+    );
 
     let pages = Router::new()
         .route("/", get(home::dashboard))
@@ -220,7 +240,29 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/delete", post(admin::pages::delete))
         .route("/admin/audit", get(admin::pages::audit))
         .route("/admin/demo/remove", post(home::remove_demo))
-        .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) });
+        .route(
+            "/contacts/import/{upload}",
+            get(import::pages::contacts_preview).post(import::pages::contacts_confirm),
+        )
+        .route(
+            "/companies/import/{upload}",
+            get(import::pages::companies_preview).post(import::pages::companies_confirm),
+        )
+        .route("/imports/{id}", get(import::pages::progress))
+        .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    let pages = pages.merge(
+        Router::new()
+            .route(
+                "/contacts/import",
+                get(import::pages::contacts_form).post(import::pages::contacts_upload),
+            )
+            .route(
+                "/companies/import",
+                get(import::pages::companies_form).post(import::pages::companies_upload),
+            )
+            .layer(upload_limit),
+    );
 
     let mut app = Router::new()
         .nest("/api", api)
@@ -258,7 +300,6 @@ pub fn router(state: AppState) -> Router {
         HeaderValue::from_static("no-store"),
     ))
     .layer(CompressionLayer::new())
-    .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
     .layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_secs(30),

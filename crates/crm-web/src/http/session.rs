@@ -145,13 +145,37 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| same(v, &info.csrf_token));
         if !header_ok {
-            let is_form = req
+            let content_type = req
                 .headers()
                 .get(header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+                .unwrap_or("")
+                .to_string();
+            let is_form = content_type.starts_with("application/x-www-form-urlencoded");
             let mut ok = false;
-            if is_form {
+            if content_type.starts_with("multipart/form-data") {
+                // a file upload form (CSV import): the token is one of its fields
+                let upload = matches!(req.uri().path(), "/contacts/import" | "/companies/import");
+                let limit = if upload {
+                    state.config.import_max_bytes.saturating_add(1024 * 1024)
+                } else {
+                    2 * 1024 * 1024
+                };
+                let (parts, body) = req.into_parts();
+                let bytes = match to_bytes(body, usize::try_from(limit).unwrap_or(usize::MAX)).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        let e = if upload {
+                            crm_core::import::read::too_large(state.config.import_max_bytes)
+                        } else {
+                            CoreError::bad_request("The form is too large")
+                        };
+                        return PageError(e).into_response();
+                    }
+                };
+                ok = multipart_field(&content_type, &bytes, "csrf_token").is_some_and(|v| same(&v, &info.csrf_token));
+                req = Request::from_parts(parts, Body::from(bytes));
+            } else if is_form {
                 let (parts, body) = req.into_parts();
                 let bytes = match to_bytes(body, 2 * 1024 * 1024).await {
                     Ok(b) => b,
@@ -177,6 +201,35 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     }
     req.extensions_mut().insert(info);
     next.run(req).await
+}
+
+/// The value of the text field `name` in a multipart/form-data body (None when absent).
+/// Only used to find the CSRF token of upload forms; the handler parses the body itself.
+pub fn multipart_field(content_type: &str, body: &[u8], name: &str) -> Option<String> {
+    let boundary = content_type
+        .split(';')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let delimiter = delimiter.as_bytes();
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let wanted = format!("name=\"{name}\"");
+    let mut rest = body;
+    while let Some(start) = find(rest, delimiter) {
+        rest = &rest[start + delimiter.len()..];
+        let head_end = find(rest, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&rest[..head_end]).to_ascii_lowercase();
+        let value = &rest[head_end + 4..];
+        let end = find(value, delimiter)?;
+        if head.contains(&wanted.to_ascii_lowercase()) && !head.contains("filename=") {
+            let v = &value[..end];
+            let v = v.strip_suffix(b"\r\n").unwrap_or(v);
+            return Some(String::from_utf8_lossy(v).into_owned());
+        }
+        rest = &value[end..];
+    }
+    None
 }
 
 /// The signed-in actor of an API request; 401 `Not authenticated` otherwise.

@@ -874,3 +874,73 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
     drop(driver);
     app.finish().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn import_a_csv_file_through_the_pages() {
+    let app = TestApp::sqlite().await;
+    let admin = app.user(Role::Admin).await;
+    let mut file = String::from("First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title\n");
+    for i in 0..3000 {
+        let email = if i == 7 {
+            "broken".to_string()
+        } else {
+            format!("person{i}@example.com")
+        };
+        file.push_str(&format!("Person,Number{i},{email},,Company {},Buyer\n", i % 40));
+    }
+    let path = std::env::temp_dir().join(format!("crm-import-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, &file).unwrap();
+    let (_driver, c) = browser().await;
+    sign_in_as(&c, &app.base, &admin.email).await;
+    c.goto(&format!("{}/contacts", app.base)).await.unwrap();
+    wait_text(&c, "No contacts yet").await;
+    c.find(Locator::Css("main .empty a[href='/contacts/import']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(&c, "/contacts/import").await;
+    c.find(Locator::Css("input[type=file][name=file]"))
+        .await
+        .unwrap()
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("main form button.btn-primary[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "check the columns").await;
+    wait_text(&c, "Invalid email format").await;
+    shot(&c, "import-preview").await;
+    c.execute("document.querySelector('.import-preview').scrollIntoView()", vec![])
+        .await
+        .unwrap();
+    shot(&c, "import-preview-rows").await;
+    c.find(Locator::Css("button[name=action][value=start]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "rows processed").await;
+    for _ in 0..100 {
+        if text_of(&c).await.contains("Download the 1 rejected rows") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = text_of(&c).await;
+    assert!(text.contains("3,000 of 3,000 rows processed (100%)"), "{text}");
+    assert!(text.contains("Download the 1 rejected rows"), "{text}");
+    shot(&c, "import-done").await;
+    let (_, v) = admin.get("/api/contacts?limit=1").await;
+    assert_eq!(v["pagination"]["total"], 2999);
+    c.close().await.ok();
+    let _ = std::fs::remove_file(&path);
+    app.finish().await;
+}

@@ -124,3 +124,99 @@ fn users_backup_and_errors_from_the_command_line() {
     assert!(!ok && err.contains("invalid value 'owner'"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn import_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("crm-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ok, _, err) = crm(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "boss@example.com",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = crm(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "rep@example.com",
+            "--name",
+            "Rep",
+            "--role",
+            "rep",
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let file = dir.join("people.csv");
+    std::fs::write(
+        &file,
+        "First Name;Last Name;E-mail Address;Company\r\nAda;Lovelace;ada@example.com;Engines\r\nBad;Row;nope;\r\nAda;Again;ADA@example.com;\r\n",
+    )
+    .unwrap();
+    let errors = dir.join("errors.csv");
+    let path = file.to_str().unwrap();
+    let (ok, out, err) = crm(
+        &dir,
+        &[
+            "import",
+            "contacts",
+            path,
+            "--as",
+            "rep@example.com",
+            "--errors",
+            errors.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("done: 1 created, 0 updated, 1 skipped, 1 failed of 3 rows"),
+        "{out}"
+    );
+    assert!(out.contains("1 companies created"), "{out}");
+    assert!(err.contains("contacts   ["), "a progress bar on stderr: {err}");
+    let csv = std::fs::read_to_string(&errors).unwrap();
+    assert!(csv.contains("3,Invalid email format,Bad,Row,nope,"), "{csv}");
+    // again with update: the duplicate rows now update Ada
+    let (ok, out, _) = crm(&dir, &["import", "contacts", path, "--on-duplicate", "update"], None);
+    assert!(ok);
+    assert!(
+        out.contains("done: 0 created, 2 updated, 0 skipped, 1 failed of 3 rows"),
+        "{out}"
+    );
+    // a rep cannot give the rows to someone else; a missing file is a one-line error
+    let (ok, _, err) = crm(
+        &dir,
+        &[
+            "import",
+            "contacts",
+            path,
+            "--as",
+            "rep@example.com",
+            "--owner",
+            "boss@example.com",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("You can only assign records to yourself"), "{err}");
+    let (ok, _, err) = crm(&dir, &["import", "companies", "/nonexistent.csv"], None);
+    assert!(!ok && err.contains("cannot read /nonexistent.csv"), "{err}");
+    let (ok, out, _) = crm(&dir, &["import", "contacts", "--help"], None);
+    assert!(
+        ok && out.contains("--on-duplicate") && out.contains("--as <EMAIL>"),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

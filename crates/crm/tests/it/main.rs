@@ -16,6 +16,7 @@ mod companies;
 mod contacts;
 mod dashboard;
 mod export;
+mod import;
 mod original_import;
 mod pages;
 mod pipeline;

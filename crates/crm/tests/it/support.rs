@@ -33,11 +33,31 @@ macro_rules! both {
             }
         }
     };
+    // with a configuration change, e.g. `both!(name, |c| c.import_max_bytes = 2048)`
+    ($name:ident, $configure:expr) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::support::TestApp::sqlite_with($configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+            #[tokio::test]
+            #[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
+            async fn postgres() {
+                let app = $crate::support::TestApp::postgres_with($configure).await;
+                super::$name(&app).await;
+                app.finish().await;
+            }
+        }
+    };
 }
 
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The configuration the app was started with.
+    pub config: Config,
     dir: PathBuf,
     pg: Option<(String, String)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -45,11 +65,21 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
-        let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
-        Self::start(dir, None, None).await
+        Self::sqlite_with(|_| {}).await
     }
 
     pub async fn postgres() -> TestApp {
+        Self::postgres_with(|_| {}).await
+    }
+
+    pub async fn sqlite_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
+        let mut config = Config::for_tests(dir, None);
+        configure(&mut config);
+        Self::start_config(config, None).await
+    }
+
+    pub async fn postgres_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         let admin_url = std::env::var("TEST_DATABASE_URL").expect(
             "TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres",
         );
@@ -65,7 +95,9 @@ impl TestApp {
         let (prefix, _) = admin_url.rsplit_once('/').expect("a database URL");
         let url = format!("{prefix}/{name}");
         let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
-        Self::start(dir, Some(url), Some((admin_url, name))).await
+        let mut config = Config::for_tests(dir, Some(url));
+        configure(&mut config);
+        Self::start_config(config, Some((admin_url, name))).await
     }
 
     /// Two instances on one SQLite database sharing rate limits through Redis
@@ -82,10 +114,6 @@ impl TestApp {
         (a, b)
     }
 
-    async fn start(dir: PathBuf, url: Option<String>, pg: Option<(String, String)>) -> TestApp {
-        Self::start_config(Config::for_tests(dir, url), pg).await
-    }
-
     async fn start_config(config: Config, pg: Option<(String, String)>) -> TestApp {
         let dir = config.data_dir.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -97,6 +125,7 @@ impl TestApp {
         TestApp {
             base: format!("http://{}", running.addr),
             db: running.db,
+            config,
             dir,
             pg,
             stop: Some(tx),
@@ -302,6 +331,53 @@ impl Client {
         (res.status(), res.text().await.unwrap_or_default())
     }
 
+    /// A multipart/form-data POST (an upload) through the API: text fields, then the file.
+    pub async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> (StatusCode, Value) {
+        let (ct, body) = multipart(fields, file);
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.base))
+                .header("content-type", ct)
+                .body(body),
+        )
+        .await
+    }
+
+    /// A multipart form as a browser posts it: the CSRF token is a field, not a header.
+    pub async fn upload_form(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &[u8])>,
+    ) -> (StatusCode, String, Option<String>) {
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if let Some(t) = &self.csrf {
+            all.push(("csrf_token", t));
+        }
+        all.extend_from_slice(fields);
+        let (ct, body) = multipart(&all, file);
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        let st = res.status();
+        let loc = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.to_string());
+        (st, res.text().await.unwrap_or_default(), loc)
+    }
+
     /// Create a contact and return its id.
     pub async fn contact(&self, first: &str, last: &str, extra: Value) -> String {
         let mut body = serde_json::json!({
@@ -317,4 +393,27 @@ impl Client {
         assert_eq!(st, StatusCode::CREATED, "create contact: {v}");
         v["data"]["id"].as_str().expect("id").to_string()
     }
+}
+
+/// A multipart/form-data body: (content type, bytes).
+pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = format!("crm-test-{}", Uuid::new_v4().simple());
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    if let Some((name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

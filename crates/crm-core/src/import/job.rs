@@ -1,0 +1,492 @@
+//! The import job: rows are written in batches of [`BATCH`], each batch in one transaction
+//! together with its rejected rows and the job's counters, so whatever happens to the
+//! process, the database holds whole batches and the job row says exactly which went in.
+//!
+//! Duplicates (contacts: same e-mail, case-insensitive, or same phone digits; companies: same
+//! name key) are looked for in the database and earlier in the file, and follow
+//! `onDuplicate`: `skip` leaves the existing record alone, `update` writes the row's non-empty
+//! cells onto it (for contacts only where the importer may change that contact).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::read::{Record, record_line};
+use super::{BATCH, Kind, OnDuplicate, Prepared, Status, rows};
+use crate::actor::Actor;
+use crate::db::Db;
+use crate::entities::{company, contact, import, import_error};
+use crate::error::{CoreError, CoreResult, is_unique_violation};
+use crate::input::Field;
+use crate::text::{name_key, phone_key};
+use crate::{audit, clock, companies, contacts};
+
+/// The job's running totals (what the job row holds).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counters {
+    pub processed: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub failed: i64,
+    pub companies_created: i64,
+    pub last_line: i64,
+}
+
+/// Create the job row (`queued`), owned by the importer.
+pub async fn create(db: &Db, actor: &Actor, p: &Prepared) -> CoreResult<Status> {
+    let now = clock::now();
+    let m = import::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(p.kind.as_str().into()),
+        user_id: Set(Some(actor.id)),
+        owner_id: Set(p.owner),
+        file_name: Set(p.file_name.clone()),
+        header: Set(record_line(&p.table.headers)),
+        on_duplicate: Set(p.on_duplicate.as_str().into()),
+        status: Set("queued".into()),
+        total: Set(p.table.records.len() as i64),
+        processed: Set(0),
+        created: Set(0),
+        updated: Set(0),
+        skipped: Set(0),
+        failed: Set(0),
+        companies_created: Set(0),
+        last_line: Set(0),
+        message: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    }
+    .insert(&db.conn)
+    .await?;
+    Ok(Status::new(m))
+}
+
+/// Run the job to its end in a background task.
+pub fn spawn(db: Db, actor: Actor, id: Uuid, p: Prepared) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = run(&db, &actor, id, &p, &mut |_| {}).await {
+            tracing::error!(import = %id, "import failed: {e}");
+        }
+    })
+}
+
+/// Run the job: `running`, the batches, then `done` with one audit entry holding the counts.
+/// A failure marks the job `failed` with how far it got. `progress` sees each batch's totals.
+pub async fn run(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    p: &Prepared,
+    progress: &mut (dyn FnMut(&Counters) + Send),
+) -> CoreResult<Status> {
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, Expr::value("running"))
+        .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
+        .filter(import::Column::Id.eq(id))
+        .exec(&db.conn)
+        .await?;
+    let mut c = Counters::default();
+    let mut result = Ok(());
+    for batch in p.table.records.chunks(BATCH) {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let r = match p.kind {
+                Kind::Contacts => contacts_batch(db, actor, id, p, batch, c).await,
+                Kind::Companies => companies_batch(db, id, p, batch, c).await,
+            };
+            match r {
+                Ok(next) => {
+                    c = next;
+                    break;
+                }
+                // someone else wrote the same e-mail/phone/name meanwhile: plan the batch again
+                Err(CoreError::Internal(e))
+                    if attempt < 4 && e.downcast_ref::<sea_orm::DbErr>().is_some_and(is_unique_violation) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if result.is_err() {
+            break;
+        }
+        progress(&c);
+    }
+    finish(db, actor, id, p, c, result).await
+}
+
+async fn finish(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    p: &Prepared,
+    c: Counters,
+    result: CoreResult<()>,
+) -> CoreResult<Status> {
+    let (status, message) = match &result {
+        Ok(()) => ("done", None),
+        Err(e) => {
+            tracing::error!(import = %id, "import stopped: {e}");
+            let why = match e {
+                CoreError::Internal(_) => "a database error".to_string(),
+                other => other.to_string(),
+            };
+            (
+                "failed",
+                Some(format!(
+                    "The import stopped because of {why}. {} of {} rows were processed and saved ({} created, {} updated, {} skipped, {} failed); the rows after line {} were not imported.",
+                    c.processed,
+                    p.table.records.len(),
+                    c.created,
+                    c.updated,
+                    c.skipped,
+                    c.failed,
+                    c.last_line.max(1)
+                )),
+            )
+        }
+    };
+    let txn = db.conn.begin().await?;
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, Expr::value(status))
+        .col_expr(import::Column::Message, Expr::value(message))
+        .col_expr(import::Column::FinishedAt, Expr::value(Some(clock::now())))
+        .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
+        .filter(import::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let changes = json!({
+        "file": p.file_name, "status": status, "total": p.table.records.len(),
+        "created": c.created, "updated": c.updated, "skipped": c.skipped, "failed": c.failed,
+        "companiesCreated": c.companies_created, "onDuplicate": p.on_duplicate.as_str(),
+    });
+    audit::record(
+        &txn,
+        Some(actor),
+        "import",
+        p.kind.singular(),
+        Some(id.to_string()),
+        Some(changes),
+    )
+    .await?;
+    txn.commit().await?;
+    let m = import::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| CoreError::not_found("Import"))?;
+    Ok(Status::new(m))
+}
+
+/// A rejected row: its line, the reason, its cells.
+struct Rejected {
+    line: u64,
+    reason: String,
+    record: String,
+}
+
+fn reject(rec: &Record, reason: String) -> Rejected {
+    Rejected {
+        line: rec.line,
+        reason,
+        record: record_line(&rec.cells),
+    }
+}
+
+/// Write the batch's rejected rows and the job's new totals (inside the batch's transaction).
+async fn save_progress(
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    rejected: Vec<Rejected>,
+    c: &Counters,
+) -> CoreResult<()> {
+    if !rejected.is_empty() {
+        let rows = rejected.into_iter().map(|r| import_error::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            import_id: Set(id),
+            line: Set(r.line as i64),
+            message: Set(r.reason),
+            record: Set(r.record),
+        });
+        import_error::Entity::insert_many(rows).exec(txn).await?;
+    }
+    import::Entity::update_many()
+        .col_expr(import::Column::Processed, Expr::value(c.processed))
+        .col_expr(import::Column::Created, Expr::value(c.created))
+        .col_expr(import::Column::Updated, Expr::value(c.updated))
+        .col_expr(import::Column::Skipped, Expr::value(c.skipped))
+        .col_expr(import::Column::Failed, Expr::value(c.failed))
+        .col_expr(import::Column::CompaniesCreated, Expr::value(c.companies_created))
+        .col_expr(import::Column::LastLine, Expr::value(c.last_line))
+        .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
+        .filter(import::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Where a row's duplicate lives: a contact created earlier in this batch, or one loaded
+/// from the database (index into the batch's lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    New(usize),
+    Old(usize),
+}
+
+async fn contacts_batch(
+    db: &Db,
+    actor: &Actor,
+    id: Uuid,
+    p: &Prepared,
+    batch: &[Record],
+    mut c: Counters,
+) -> CoreResult<Counters> {
+    let now = clock::now();
+    let mut rejected = Vec::new();
+    let mut valid = Vec::with_capacity(batch.len());
+    for rec in batch {
+        match rows::contact(&p.mapping, rec) {
+            Ok(r) => valid.push((rec, r)),
+            Err(e) => rejected.push(reject(rec, rows::reason(&e))),
+        }
+    }
+    // the database's contacts with these e-mails or phones
+    let emails: Vec<String> = valid
+        .iter()
+        .filter_map(|(_, r)| r.fields.email.clone().value())
+        .collect();
+    let phones: Vec<String> = valid
+        .iter()
+        .filter_map(|(_, r)| r.fields.phone.clone().value().map(|p| phone_key(&p)))
+        .collect();
+    let mut old: Vec<(contact::Model, bool)> = if valid.is_empty() {
+        vec![]
+    } else {
+        contact::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(contact::Column::Email.is_in(emails))
+                    .add(contact::Column::PhoneKey.is_in(phones)),
+            )
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|m| (m, false))
+            .collect()
+    };
+    let mut by_email: HashMap<String, Target> = HashMap::new();
+    let mut by_phone: HashMap<String, Target> = HashMap::new();
+    for (i, (m, _)) in old.iter().enumerate() {
+        by_email.insert(m.email.clone(), Target::Old(i));
+        if let Some(k) = &m.phone_key {
+            by_phone.insert(k.clone(), Target::Old(i));
+        }
+    }
+    // companies by name: found, or created in this batch
+    let mut company_ids: HashMap<String, Uuid> = HashMap::new();
+    let mut new_companies: Vec<company::Model> = Vec::new();
+    let names: Vec<String> = valid
+        .iter()
+        .filter_map(|(_, r)| r.company.as_deref().map(name_key))
+        .collect();
+    if !names.is_empty() {
+        for co in company::Entity::find()
+            .filter(company::Column::NameKey.is_in(names))
+            .all(&db.conn)
+            .await?
+        {
+            company_ids.insert(co.name_key, co.id);
+        }
+    }
+    let mut new: Vec<contact::Model> = Vec::new();
+    for (rec, row) in valid {
+        let email = row.fields.email.clone().value().unwrap_or_default();
+        let phone = row.fields.phone.clone().value().map(|p| phone_key(&p));
+        let company = row.company.as_ref().map(|n| {
+            let key = name_key(n);
+            *company_ids.entry(key).or_insert_with(|| {
+                let co = companies::write::new_company(company_input(n), now);
+                let id = co.id;
+                new_companies.push(co);
+                id
+            })
+        });
+        let mut fields = row.fields;
+        if let Some(cid) = company {
+            fields.company = Field::Value(cid);
+        }
+        let te = by_email.get(&email).copied();
+        let tp = phone.as_ref().and_then(|k| by_phone.get(k)).copied();
+        let (target, via_email) = match (te, tp) {
+            (None, None) => {
+                let m = contacts::write::new_contact(fields, p.owner, now);
+                by_email.insert(m.email.clone(), Target::New(new.len()));
+                if let Some(k) = &m.phone_key {
+                    by_phone.insert(k.clone(), Target::New(new.len()));
+                }
+                new.push(m);
+                continue;
+            }
+            (Some(a), Some(b)) if a != b => {
+                if p.on_duplicate == OnDuplicate::Skip {
+                    c.skipped += 1;
+                } else {
+                    rejected.push(reject(rec, "Phone number already exists".into()));
+                }
+                continue;
+            }
+            (Some(a), _) => (a, true),
+            (None, Some(b)) => (b, false),
+        };
+        if p.on_duplicate == OnDuplicate::Skip {
+            c.skipped += 1;
+            continue;
+        }
+        let current = match target {
+            Target::New(i) => new[i].clone(),
+            Target::Old(i) => old[i].0.clone(),
+        };
+        let may_change = matches!(target, Target::New(_)) || actor.writes_all() || current.user_id == Some(actor.id);
+        if !may_change {
+            let why = if via_email {
+                "Email already exists"
+            } else {
+                "Phone number already exists"
+            };
+            rejected.push(reject(rec, why.into()));
+            continue;
+        }
+        let owner = current.user_id;
+        let changed = contacts::write::apply(&current, fields, owner);
+        if changed.email != current.email {
+            by_email.remove(&current.email);
+            by_email.insert(changed.email.clone(), target);
+        }
+        if changed.phone_key != current.phone_key {
+            if let Some(k) = &current.phone_key {
+                by_phone.remove(k);
+            }
+            if let Some(k) = &changed.phone_key {
+                by_phone.insert(k.clone(), target);
+            }
+        }
+        match target {
+            Target::New(i) => new[i] = changed,
+            Target::Old(i) => old[i] = (changed, true),
+        }
+        c.updated += 1;
+    }
+    c.created += new.len() as i64;
+    c.companies_created += new_companies.len() as i64;
+    c.failed += rejected.len() as i64;
+    c.processed += batch.len() as i64;
+    c.last_line = batch.last().map(|r| r.line as i64).unwrap_or(c.last_line);
+
+    let txn = db.conn.begin().await?;
+    for chunk in new_companies.chunks(500) {
+        company::Entity::insert_many(chunk.iter().map(|m| m.clone().into_active_model().reset_all()))
+            .exec(&txn)
+            .await?;
+    }
+    for chunk in new.chunks(500) {
+        contact::Entity::insert_many(chunk.iter().map(|m| m.clone().into_active_model().reset_all()))
+            .exec(&txn)
+            .await?;
+    }
+    for (m, changed) in old {
+        if changed {
+            m.into_active_model().reset_all().update(&txn).await?;
+        }
+    }
+    save_progress(&txn, id, rejected, &c).await?;
+    txn.commit().await?;
+    Ok(c)
+}
+
+/// The fields of a company known only by its name (from a contact row's company cell).
+fn company_input(name: &str) -> companies::write::Fields {
+    let mut input = crate::input::Input::form(&[("name".to_string(), name.to_string())], crate::input::Mode::Create);
+    companies::write::read(&mut input)
+}
+
+async fn companies_batch(db: &Db, id: Uuid, p: &Prepared, batch: &[Record], mut c: Counters) -> CoreResult<Counters> {
+    let now = clock::now();
+    let mut rejected = Vec::new();
+    let mut valid = Vec::with_capacity(batch.len());
+    for rec in batch {
+        match rows::company(&p.mapping, rec) {
+            Ok(f) => valid.push((rec, f)),
+            Err(e) => rejected.push(reject(rec, rows::reason(&e))),
+        }
+    }
+    let keys: Vec<String> = valid
+        .iter()
+        .map(|(_, f)| name_key(&f.name.clone().value().unwrap_or_default()))
+        .collect();
+    let mut old: Vec<(company::Model, bool)> = if keys.is_empty() {
+        vec![]
+    } else {
+        company::Entity::find()
+            .filter(company::Column::NameKey.is_in(keys))
+            .all(&db.conn)
+            .await?
+            .into_iter()
+            .map(|m| (m, false))
+            .collect()
+    };
+    let mut by_key: HashMap<String, Target> = old
+        .iter()
+        .enumerate()
+        .map(|(i, (m, _))| (m.name_key.clone(), Target::Old(i)))
+        .collect();
+    let mut new: Vec<company::Model> = Vec::new();
+    for (_, f) in valid {
+        let key = name_key(&f.name.clone().value().unwrap_or_default());
+        match by_key.get(&key).copied() {
+            None => {
+                by_key.insert(key, Target::New(new.len()));
+                new.push(companies::write::new_company(f, now));
+            }
+            Some(_) if p.on_duplicate == OnDuplicate::Skip => c.skipped += 1,
+            Some(Target::New(i)) => {
+                new[i] = companies::write::apply(&new[i], f);
+                c.updated += 1;
+            }
+            Some(Target::Old(i)) => {
+                old[i] = (companies::write::apply(&old[i].0, f), true);
+                c.updated += 1;
+            }
+        }
+    }
+    c.created += new.len() as i64;
+    c.failed += rejected.len() as i64;
+    c.processed += batch.len() as i64;
+    c.last_line = batch.last().map(|r| r.line as i64).unwrap_or(c.last_line);
+
+    let txn = db.conn.begin().await?;
+    for chunk in new.chunks(500) {
+        company::Entity::insert_many(chunk.iter().map(|m| m.clone().into_active_model().reset_all()))
+            .exec(&txn)
+            .await?;
+    }
+    for (m, changed) in old {
+        if changed {
+            m.into_active_model().reset_all().update(&txn).await?;
+        }
+    }
+    save_progress(&txn, id, rejected, &c).await?;
+    txn.commit().await?;
+    Ok(c)
+}
