@@ -280,11 +280,17 @@ async fn http_discard(addr: std::net::SocketAddr, path: &str, cookie: &str) -> a
     Ok((status, total))
 }
 
-/// A contacts file in Outlook's layout: every 50th row repeats an earlier e-mail, every
-/// 100th has a malformed one, companies come from a pool of 500 names.
-pub fn import_file(rows: u64) -> String {
-    let mut out = String::with_capacity(rows as usize * 110);
-    out.push_str("First Name,Last Name,E-mail Address,Business Phone,Company,Job Title\r\n");
+/// A contacts file in Outlook's (`outlook`) or Google Contacts' (`google`) column layout:
+/// every 50th row repeats an earlier e-mail, every 100th has a malformed one, companies come
+/// from a pool of 500 names.
+pub fn import_file(rows: u64, layout: &str) -> String {
+    let google = layout == "google";
+    let mut out = String::with_capacity(rows as usize * 130);
+    out.push_str(if google {
+        "Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,Phone 1 - Type,Phone 1 - Value,Organization 1 - Name,Organization 1 - Title\r\n"
+    } else {
+        "First Name,Last Name,E-mail Address,Business Phone,Company,Job Title\r\n"
+    });
     for i in 0..rows {
         let email = if i % 100 == 99 {
             format!("broken{i}.example.com")
@@ -298,11 +304,12 @@ pub fn import_file(rows: u64) -> String {
         } else {
             format!("+1 555 {:07}", i)
         };
-        out.push_str(&format!(
-            "First{i},\"Last, {}\",{email},{phone},Company {} Ltd,Engineer\r\n",
-            i % 977,
-            i % 500
-        ));
+        let (last, company) = (format!("Last, {}", i % 977), format!("Company {} Ltd", i % 500));
+        out.push_str(&if google {
+            format!("\"First{i} {last}\",First{i},\"{last}\",* Work,{email},Mobile,{phone},{company},Engineer\r\n")
+        } else {
+            format!("First{i},\"{last}\",{email},{phone},{company},Engineer\r\n")
+        });
     }
     out
 }
@@ -310,7 +317,7 @@ pub fn import_file(rows: u64) -> String {
 /// `crm bench import`: generate a contacts file of `rows` rows, import it into a fresh SQLite
 /// database through the real job (parse, validate, duplicates, batched transactions), print
 /// the time.
-pub async fn import(rows: u64, bench_dir: &std::path::Path) -> anyhow::Result<()> {
+pub async fn import(rows: u64, layout: &str, bench_dir: &std::path::Path) -> anyhow::Result<()> {
     use crm_core::import::{self, Encoding, Kind, OnDuplicate, Request};
     let dir = bench_dir.join("import");
     let _ = std::fs::remove_dir_all(&dir);
@@ -329,9 +336,9 @@ pub async fn import(rows: u64, bench_dir: &std::path::Path) -> anyhow::Result<()
     )
     .await?;
     let actor = users::actor_of(&admin);
-    let file = import_file(rows);
+    let file = import_file(rows, layout);
     println!(
-        "bench import: {rows} rows, {:.1} MB, SQLite at {}",
+        "bench import: {rows} rows in {layout}'s layout, {:.1} MB, SQLite at {}",
         file.len() as f64 / 1e6,
         config.database_url()
     );
@@ -364,6 +371,11 @@ pub async fn import(rows: u64, bench_dir: &std::path::Path) -> anyhow::Result<()
         status.failed,
         status.companies_created
     );
+    let errors = import::errors_csv(&db, &actor, job.id).await?;
+    println!("errors.csv ({} rejected rows), first lines:", status.failed);
+    for line in errors.lines().take(4) {
+        println!("  {line}");
+    }
     db.conn.close().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

@@ -109,6 +109,9 @@ enum BenchCommand {
         /// Rows in the generated file.
         #[arg(long, default_value_t = 100_000)]
         rows: u64,
+        /// Column layout of the generated file.
+        #[arg(long, default_value = "outlook", value_parser = ["outlook", "google"])]
+        layout: String,
     },
 }
 
@@ -335,11 +338,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{report}");
         }
         Command::Bench {
-            what: Some(BenchCommand::Import { rows }),
+            what: Some(BenchCommand::Import { rows, layout }),
             bench_dir,
             ..
         } => {
-            crm::bench::import(rows, &bench_dir).await?;
+            crm::bench::import(rows, &layout, &bench_dir).await?;
         }
         Command::Bench {
             what: None,

@@ -286,7 +286,9 @@ async fn first_run_setup_in_the_browser() {
         c.goto(&format!("{}/?tab={tab}", app.base)).await.unwrap();
         shot(&c, &format!("dashboard-{tab}")).await;
     }
-    c.goto(&format!("{}/reports?preset=quarter", app.base)).await.unwrap();
+    c.goto(&format!("{}/reports?tab=activity&preset=quarter", app.base))
+        .await
+        .unwrap();
     wait_text(&c, "Activity heatmap").await;
     shot(&c, "reports").await;
 
