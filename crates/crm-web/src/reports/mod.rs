@@ -147,6 +147,42 @@ impl ReportsPage {
     fn shown(&self, column: &str) -> bool {
         column != "id" && column != "userId"
     }
+    /// A person's heading for a CSV column key.
+    fn heading(&self, column: &str) -> &'static str {
+        match column {
+            "rank" => "#",
+            "name" => "Name",
+            "wonValue" => "Won",
+            "wonDeals" => "Deals won",
+            "activities" => "Activities",
+            "totalValue" => "Total deal value",
+            "value" => "Value",
+            "count" => "Count",
+            "stage" => "Stage",
+            "status" => "Status",
+            "conversionRate" => "Conversion",
+            "dropOffRate" => "Drop-off",
+            "contact" => "Contact",
+            "closedAt" => "Closed",
+            "period" => "Period",
+            "revenue" => "Revenue",
+            "days" => "Days",
+            "type" => "Type",
+            _ => "",
+        }
+    }
+    /// A cell as shown on the page (the CSV keeps the plain value).
+    fn cell(&self, column: &str, value: &str) -> String {
+        let number = || value.parse::<f64>().unwrap_or(0.0);
+        match column {
+            "wonValue" | "totalValue" | "value" | "revenue" => money(number()),
+            "conversionRate" | "dropOffRate" => format!("{value}%"),
+            "count" | "activities" | "wonDeals" => thousands(number().max(0.0) as u64),
+            "closedAt" => crate::web::short_date(value),
+            "stage" if crm_core::deals::STAGES.contains(&value) => crm_core::deals::stage_label(value).to_string(),
+            _ => value.to_string(),
+        }
+    }
     fn export(&self, section: &str) -> String {
         format!("/api/reports/export{}&section={section}", self.query)
     }
