@@ -458,18 +458,27 @@ async fn pipeline(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<P
     })
 }
 
-/// Top ten contacts by activities created in the range.
-async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
-    let rows: Vec<(Uuid, i64)> = scope::visible::<activity::Entity>(actor)
+/// The ten largest groups of a query by an aggregate (`n`), biggest first, ties by key.
+fn top_ten<E: EntityTrait, C: ColumnTrait>(q: sea_orm::Select<E>, key: C, aggregate: Expr) -> sea_orm::Select<E> {
+    q.select_only()
+        .column(key)
+        .column_as(aggregate, "n")
+        .group_by(key)
+        .order_by(Expr::col("n"), Order::Desc)
+        .order_by(key, Order::Asc)
+        .limit(10)
+}
+
+/// Activities the actor may see, created in the range.
+fn activities_in(actor: &Actor, r: Range) -> sea_orm::Select<activity::Entity> {
+    scope::visible::<activity::Entity>(actor)
         .filter(activity::Column::CreatedAt.gte(r.from))
         .filter(activity::Column::CreatedAt.lt(r.to))
-        .select_only()
-        .column(activity::Column::ContactId)
-        .column_as(count_rows(), "n")
-        .group_by(activity::Column::ContactId)
-        .order_by(Expr::col("n"), Order::Desc)
-        .order_by(activity::Column::ContactId, Order::Asc)
-        .limit(10)
+}
+
+/// Top ten contacts by activities created in the range.
+async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
+    let rows: Vec<(Uuid, i64)> = top_ten(activities_in(actor, r), activity::Column::ContactId, count_rows())
         .into_tuple()
         .all(&db.conn)
         .await?;
@@ -493,7 +502,7 @@ async fn contacts_ranked(db: &Db, rows: Vec<(Uuid, i64)>, value: impl Fn(i64) ->
 
 /// Top ten companies (through the contacts' current company) by activities in the range.
 async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
-    let rows: Vec<(Uuid, i64)> = scope::visible::<activity::Entity>(actor)
+    let with_company = activities_in(actor, r)
         .join(
             JoinType::InnerJoin,
             activity::Entity::belongs_to(contact::Entity)
@@ -501,16 +510,8 @@ async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResu
                 .to(contact::Column::Id)
                 .into(),
         )
-        .filter(activity::Column::CreatedAt.gte(r.from))
-        .filter(activity::Column::CreatedAt.lt(r.to))
-        .filter(contact::Column::CompanyId.is_not_null())
-        .select_only()
-        .column(contact::Column::CompanyId)
-        .column_as(count_rows(), "n")
-        .group_by(contact::Column::CompanyId)
-        .order_by(Expr::col("n"), Order::Desc)
-        .order_by(contact::Column::CompanyId, Order::Asc)
-        .limit(10)
+        .filter(contact::Column::CompanyId.is_not_null());
+    let rows: Vec<(Uuid, i64)> = top_ten(with_company, contact::Column::CompanyId, count_rows())
         .into_tuple()
         .all(&db.conn)
         .await?;
@@ -747,17 +748,8 @@ async fn performers(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult
             .filter(deal::Column::CreatedAt.gte(r.from))
             .filter(deal::Column::CreatedAt.lt(r.to))
     };
-    let top_by = |col: deal::Column| {
-        created()
-            .filter(col.is_not_null())
-            .select_only()
-            .column(col)
-            .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
-            .group_by(col)
-            .order_by(Expr::col("s"), Order::Desc)
-            .order_by(col, Order::Asc)
-            .limit(10)
-    };
+    let value = || Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT");
+    let top_by = |col: deal::Column| top_ten(created().filter(col.is_not_null()), col, value());
     let biggest = closed_in(actor, "won", r)
         .order_by_desc(deal::Column::ValueCents)
         .order_by_asc(deal::Column::Id)
