@@ -239,6 +239,8 @@ pub struct TaskAnalytics {
     pub created: i64,
     pub created_completed: i64,
     pub completion_rate: f64,
+    /// Tasks created in the range per priority (low, medium, high): still open, completed.
+    pub created_by_priority: Vec<PriorityFigure>,
     /// Over the tasks completed in the range: average days from creation to completion.
     pub average_days_to_complete: f64,
     pub completed_over_time: Vec<Point>,
@@ -246,6 +248,14 @@ pub struct TaskAnalytics {
     pub overdue_now: i64,
     /// Tasks overdue at the end of each bucket (up to now).
     pub overdue_trend: Vec<Point>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityFigure {
+    pub priority: &'static str,
+    pub open: i64,
+    pub completed: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -557,6 +567,14 @@ async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnal
     let t = Tallies::read(db, actor, "tasks", Some((first, last))).await?;
     let created = t.total();
     let created_completed: i64 = t.per_day(|k| k.ends_with(":done")).values().sum();
+    let created_by_priority = crate::tasks::PRIORITIES
+        .iter()
+        .map(|p| PriorityFigure {
+            priority: p,
+            open: t.count(&format!("{p}:open")),
+            completed: t.count(&format!("{p}:done")),
+        })
+        .collect();
     let tasks = || scope::visible::<task::Entity>(actor);
     let completed_in = || {
         tasks()
@@ -659,6 +677,7 @@ async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnal
         created,
         created_completed,
         completion_rate: pct(created_completed, created),
+        created_by_priority,
         average_days_to_complete: round1(avg.unwrap_or(0.0)),
         completed_over_time: series(first, last, g, true, |d| {
             completed_days.get(&d).copied().unwrap_or(0) as f64

@@ -14,7 +14,7 @@ use crm_core::{CoreError, clock};
 use crate::AppState;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, DonutChart, LineChart};
+use crate::web::charts::{BarChart, DonutChart, FunnelChart, LineChart, StackedChart};
 use crate::web::{Chrome, PageCtx, html, money, query_string, render, thousands};
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
@@ -122,6 +122,19 @@ struct Panel {
     stats: Vec<Stat>,
     charts: Vec<String>,
     tables: Vec<Section>,
+}
+
+impl Panel {
+    /// The CSV of each chart's data (tables carry their own link).
+    fn chart_csv(&self) -> &'static [&'static str] {
+        match self.key {
+            "sales" => &["revenue"],
+            "pipeline" => &["deals-by-stage", "time-in-stage"],
+            "activity" => &["activity-types", "activity-over-time"],
+            "tasks" => &["tasks-completed", "overdue-trend"],
+            _ => &[],
+        }
+    }
 }
 
 #[derive(Template)]
@@ -316,6 +329,19 @@ fn panels(r: &Reports) -> Vec<Panel> {
             charts: vec![
                 trend("Tasks completed over time", &t.completed_over_time, count),
                 trend("Overdue tasks (end of each period)", &t.overdue_trend, count),
+                render(&StackedChart::new(
+                    "Tasks created, by priority",
+                    &["Open", "Completed"],
+                    &t.created_by_priority
+                        .iter()
+                        .map(|p| {
+                            let mut label = p.priority.to_string();
+                            label[..1].make_ascii_uppercase();
+                            (label, vec![p.open as f64, p.completed as f64])
+                        })
+                        .collect::<Vec<_>>(),
+                    count,
+                )),
             ],
             tables: Vec::new(),
         });
@@ -325,10 +351,18 @@ fn panels(r: &Reports) -> Vec<Panel> {
             key: "funnel",
             title: "Conversion Funnel",
             stats: Vec::new(),
-            charts: vec![render(&BarChart::new(
+            charts: vec![render(&FunnelChart::new(
                 "Conversion funnel",
                 &f.iter()
-                    .map(|s| (s.stage.to_string(), s.count as f64))
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let note = if i == 0 {
+                            String::new()
+                        } else {
+                            format!("{}%", s.conversion_rate)
+                        };
+                        (s.stage.to_string(), s.count as f64, note)
+                    })
                     .collect::<Vec<_>>(),
                 count,
             ))],

@@ -46,6 +46,8 @@ impl BarChart {
 pub struct LineChart {
     pub title: String,
     pub points: String,
+    /// The area under the line (the polyline closed along the x axis).
+    pub area: String,
     pub marks: Vec<(f64, f64, String, String)>,
     pub first: String,
     pub last: String,
@@ -73,8 +75,13 @@ impl LineChart {
             .map(|(x, y, _, _)| format!("{x:.1},{y:.1}"))
             .collect::<Vec<_>>()
             .join(" ");
+        let area = match (marks.first(), marks.last()) {
+            (Some(a), Some(b)) => format!("{:.1},170 {points} {:.1},170", a.0, b.0),
+            _ => String::new(),
+        };
         LineChart {
             title: title.to_string(),
+            area,
             points,
             first: rows.first().map(|r| r.0.clone()).unwrap_or_default(),
             last: rows.last().map(|r| r.0.clone()).unwrap_or_default(),
@@ -133,6 +140,107 @@ impl DonutChart {
             slices,
             total_size: (44.0 / total_text.chars().count().max(1) as f64).clamp(2.2, 5.0),
             total_text,
+        }
+    }
+}
+
+/// One row of a stacked bar: a label and its parts, in series order.
+pub struct StackRow {
+    pub label: String,
+    pub parts: Vec<(f64, f64, String)>,
+    pub y: u32,
+    pub total_text: String,
+    /// Where the row's last part ends (the total is written after it).
+    pub end_x: f64,
+}
+
+/// Horizontal stacked bars: each row split into series (e.g. open / completed).
+#[derive(Template)]
+#[template(path = "web/stacked_chart.html")]
+pub struct StackedChart {
+    pub title: String,
+    pub series: Vec<String>,
+    pub rows: Vec<StackRow>,
+    pub height: u32,
+}
+
+impl StackedChart {
+    /// `rows` are (label, values per series); `fmt` prints a value.
+    pub fn new(title: &str, series: &[&str], rows: &[(String, Vec<f64>)], fmt: impl Fn(f64) -> String) -> Self {
+        let max = rows.iter().map(|(_, v)| v.iter().sum::<f64>()).fold(0.0, f64::max);
+        let rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (label, values))| {
+                let mut x = 130.0;
+                let parts = values
+                    .iter()
+                    .map(|v| {
+                        let w = if max > 0.0 { v / max * 240.0 } else { 0.0 };
+                        let part = (x, w, fmt(*v));
+                        x += w;
+                        part
+                    })
+                    .collect();
+                StackRow {
+                    end_x: x,
+                    label: label.clone(),
+                    parts,
+                    y: 8 + i as u32 * 32,
+                    total_text: fmt(values.iter().sum()),
+                }
+            })
+            .collect::<Vec<_>>();
+        StackedChart {
+            title: title.to_string(),
+            series: series.iter().map(|s| s.to_string()).collect(),
+            height: 16 + rows.len() as u32 * 32,
+            rows,
+        }
+    }
+}
+
+/// One stage of a funnel: a centred bar as wide as its share of the first stage.
+pub struct FunnelStep {
+    pub label: String,
+    pub value_text: String,
+    pub note: String,
+    pub x: f64,
+    pub width: f64,
+    pub y: u32,
+}
+
+#[derive(Template)]
+#[template(path = "web/funnel_chart.html")]
+pub struct FunnelChart {
+    pub title: String,
+    pub steps: Vec<FunnelStep>,
+    pub height: u32,
+}
+
+impl FunnelChart {
+    /// `rows` are (label, count, note such as the conversion from the previous stage).
+    pub fn new(title: &str, rows: &[(String, f64, String)], fmt: impl Fn(f64) -> String) -> Self {
+        let max = rows.iter().map(|r| r.1).fold(0.0, f64::max);
+        let steps = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (label, v, note))| {
+                let width = if max > 0.0 { (v / max * 200.0).max(2.0) } else { 2.0 };
+                FunnelStep {
+                    label: label.clone(),
+                    value_text: fmt(*v),
+                    note: note.clone(),
+                    x: 250.0 - width / 2.0,
+                    width,
+                    y: 8 + i as u32 * 40,
+                }
+            })
+            .collect::<Vec<_>>();
+        FunnelChart {
+            title: title.to_string(),
+            height: 16 + steps.len() as u32 * 40,
+            steps,
         }
     }
 }

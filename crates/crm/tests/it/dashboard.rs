@@ -451,6 +451,14 @@ async fn reports_match_hand_computed_values(app: &TestApp) {
         (Some(4), Some(1))
     );
     assert_eq!(t["completionRate"], 25.0);
+    assert_eq!(
+        t["createdByPriority"],
+        json!([
+            {"priority": "low", "open": 0, "completed": 1},
+            {"priority": "medium", "open": 2, "completed": 0},
+            {"priority": "high", "open": 1, "completed": 0}
+        ])
+    );
     assert_eq!(t["averageDaysToComplete"], 0.0);
     assert_eq!(t["overdueNow"], 1);
     assert_eq!(
