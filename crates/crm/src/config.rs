@@ -15,9 +15,10 @@ pub struct Config {
     /// `sqlite://…` or `postgres://…` (default: sqlite://<data dir>/crm.db).
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// Public base URL, for links in emails; https:// turns on Secure cookies and HSTS.
-    #[arg(long, env = "CRM_BASE_URL", default_value = "http://localhost:3000", global = true)]
-    pub base_url: String,
+    /// Public base URL, for links in emails; https:// turns on Secure cookies and HSTS
+    /// (default: http://localhost:<the port of --listen>, i.e. http://localhost:3000).
+    #[arg(long, env = "CRM_BASE_URL", global = true)]
+    pub base_url: Option<String>,
     /// Public sign-up on or off.
     #[arg(long, env = "CRM_ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub allow_signup: bool,
@@ -53,6 +54,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// The public base URL without a trailing slash: `CRM_BASE_URL`, else localhost on the
+    /// port the server listens on (so the first-run link works whatever `CRM_LISTEN` says).
+    pub fn base_url(&self) -> String {
+        match &self.base_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => {
+                let port = self.listen.rsplit(':').next().unwrap_or("3000");
+                format!("http://localhost:{port}")
+            }
+        }
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(u) if !u.is_empty() => u.clone(),
@@ -66,7 +79,7 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             data_dir,
             database_url,
-            base_url: "http://localhost".into(),
+            base_url: Some("http://localhost".into()),
             allow_signup: true,
             smtp_url: None,
             mail_from: "CRM <no-reply@localhost>".into(),

@@ -48,12 +48,12 @@ pub async fn start(
         &config.data_dir,
         config.smtp_url.as_deref(),
         &config.mail_from,
-        &config.base_url,
+        &config.base_url(),
     )?;
     let state = AppState {
         db: db.clone(),
         config: Arc::new(WebConfig {
-            base_url: config.base_url.clone(),
+            base_url: config.base_url(),
             allow_signup: config.allow_signup,
             trusted_proxies,
             import_max_bytes: config.import_max_bytes,

@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let running = crm::start(&config, crm::shutdown_signal()).await?;
-            let base = config.base_url.trim_end_matches('/');
+            let base = config.base_url();
             let db_name = crm_core::db::redact(&config.database_url());
             tracing::info!("CRM listening on http://{} (database {db_name})", running.addr);
             if setup::needed(&running.db).await? {
@@ -207,7 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SetupLink => {
             let db = crm::open_db(&config).await?;
             let token = setup::new_token(&db).await?;
-            println!("{}/setup?token={token}", config.base_url.trim_end_matches('/'));
+            println!("{}/setup?token={token}", config.base_url());
         }
         Command::Backup { out } => {
             let url = config.database_url();
