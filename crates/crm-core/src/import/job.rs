@@ -41,6 +41,17 @@ pub struct Counters {
 
 /// Create the job row (`queued`), owned by the importer.
 pub async fn create(db: &Db, actor: &Actor, p: &Prepared) -> CoreResult<Status> {
+    // one import at a time per user: each running job holds its file in memory
+    let busy = import::Entity::find()
+        .filter(import::Column::UserId.eq(actor.id))
+        .filter(import::Column::Status.is_in(["queued", "running"]))
+        .one(&db.conn)
+        .await?;
+    if busy.is_some() {
+        return Err(CoreError::TooMany(
+            "One of your imports is still running; start the next one when it has finished".into(),
+        ));
+    }
     let now = clock::now();
     let m = import::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -200,6 +200,12 @@ pub fn parse(bytes: &[u8], encoding: Encoding, max: u64) -> CoreResult<Table> {
                 }
                 let mut cells = cells;
                 cells.truncate(h.len());
+                if (records.len() + 1) * h.len() > MAX_CELLS {
+                    return Err(bad(format!(
+                        "The file has more than {MAX_CELLS} cells; split it into smaller files (about {} rows each)",
+                        MAX_CELLS / h.len().max(1)
+                    )));
+                }
                 records.push(Record { line, cells });
             }
         }
@@ -218,6 +224,11 @@ pub fn parse(bytes: &[u8], encoding: Encoding, max: u64) -> CoreResult<Table> {
 
 /// The first line must name the columns: it may not hold e-mail addresses or numbers, and
 /// at least one cell must be a name.
+/// Limits that keep one upload from taking the server's memory (every cell is held while
+/// the job runs).
+pub const MAX_COLUMNS: usize = 200;
+pub const MAX_CELLS: usize = 10_000_000;
+
 fn check_header(cells: &[String]) -> CoreResult<()> {
     let no_header = || {
         bad(
@@ -227,6 +238,12 @@ fn check_header(cells: &[String]) -> CoreResult<()> {
     let named = cells.iter().filter(|c| !c.trim().is_empty()).count();
     if named == 0 {
         return Err(no_header());
+    }
+    if cells.len() > MAX_COLUMNS {
+        return Err(bad(format!(
+            "The file has {} columns; at most {MAX_COLUMNS} can be imported. Remove the columns you do not need",
+            cells.len()
+        )));
     }
     for c in cells {
         let c = c.trim();

@@ -205,12 +205,18 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
 
 /// The value of the text field `name` in a multipart/form-data body (None when absent).
 /// Only used to find the CSRF token of upload forms; the handler parses the body itself.
+/// The boundary may be at most 70 characters (RFC 2046) and only the first 64 KiB are
+/// searched (forms put the token first), so a crafted body cannot make this slow.
 pub fn multipart_field(content_type: &str, body: &[u8], name: &str) -> Option<String> {
     let boundary = content_type
         .split(';')
         .map(str::trim)
         .find_map(|p| p.strip_prefix("boundary="))?
         .trim_matches('"');
+    if boundary.is_empty() || boundary.len() > 70 {
+        return None;
+    }
+    let body = &body[..body.len().min(64 * 1024)];
     let delimiter = format!("--{boundary}");
     let delimiter = delimiter.as_bytes();
     let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
@@ -280,4 +286,25 @@ pub fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("x", s)])
         .map(|e| e[2..].to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::multipart_field;
+
+    #[test]
+    fn finds_the_token_field_and_refuses_oversized_boundaries() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nx\r\n--XyZ--\r\n";
+        assert_eq!(
+            multipart_field("multipart/form-data; boundary=XyZ", body, "csrf_token").as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(multipart_field("multipart/form-data; boundary=XyZ", body, "file"), None);
+        let long = format!("multipart/form-data; boundary={}", "a".repeat(71));
+        assert_eq!(
+            multipart_field(&long, body, "csrf_token"),
+            None,
+            "RFC 2046: at most 70 characters"
+        );
+    }
 }

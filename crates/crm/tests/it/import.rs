@@ -434,6 +434,17 @@ async fn bad_files_are_refused_and_nothing_is_written(app: &TestApp) {
         .await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert_eq!(v["error"], "The file has no column named \"Nope\"");
+    // a file too wide to hold in memory is refused before any job exists
+    let mut wide = (0..201).map(|i| format!("Col{i}")).collect::<Vec<_>>().join(",");
+    wide.push_str(",Email\n");
+    let (st, v) = rep
+        .upload("/api/contacts/import", &[], Some(("wide.csv", wide.as_bytes())))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["error"],
+        "The file has 202 columns; at most 200 can be imported. Remove the columns you do not need"
+    );
     let (st, v) = rep.post("/api/contacts/import", json!({"file": "x"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "JSON instead of a multipart upload: {v}");
     assert_eq!(
@@ -453,6 +464,48 @@ async fn bad_files_are_refused_and_nothing_is_written(app: &TestApp) {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
 both!(bad_files_are_refused_and_nothing_is_written);
+
+/// Each running job holds its file in memory: one import at a time per user.
+async fn one_running_import_per_user(app: &TestApp) {
+    use crm_core::entities::import;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let rep = app.user(Role::Rep).await;
+    let file: &[u8] = b"Email,First Name,Last Name\na@example.com,A,B\n";
+    let (st, v) = rep.upload("/api/contacts/import", &[], Some(("a.csv", file))).await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    let id: uuid::Uuid = v["data"]["id"].as_str().unwrap().parse().unwrap();
+    // hold the job as if it were still running
+    for _ in 0..100 {
+        let (_, s) = rep.get(&format!("/api/imports/{id}")).await;
+        if s["data"]["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, Expr::value("running"))
+        .filter(import::Column::Id.eq(id))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    let (st, v) = rep.upload("/api/contacts/import", &[], Some(("b.csv", file))).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(
+        v["error"],
+        "One of your imports is still running; start the next one when it has finished"
+    );
+    let other = app.user(Role::Rep).await;
+    let (st, v) = other
+        .upload(
+            "/api/contacts/import",
+            &[],
+            Some(("c.csv", b"Email,First Name,Last Name\nc@example.com,C,D\n")),
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "another user is not held up: {v}");
+}
+both!(one_running_import_per_user);
 
 async fn files_over_the_size_limit_are_refused(app: &TestApp) {
     let rep = app.user(Role::Rep).await;
