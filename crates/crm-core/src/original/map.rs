@@ -41,6 +41,11 @@ pub(crate) struct Ctx<'a> {
     pub users: HashMap<String, Uuid>,
     /// Source users linked to an account that was already here: their 2FA codes stay out.
     pub matched_users: HashSet<String>,
+    /// Source users whose account this run created: only they get the original's backup
+    /// codes (a later run must not bring back codes a user has replaced here).
+    pub new_users: HashSet<String>,
+    /// Accounts an admin deleted here (audit log): a later run does not bring them back.
+    pub deleted_users: HashSet<Uuid>,
     pub user_emails: HashMap<String, String>,
     pub companies: HashMap<String, Uuid>,
     pub contacts: HashMap<String, Uuid>,
@@ -54,6 +59,8 @@ impl<'a> Ctx<'a> {
             keys,
             users: HashMap::new(),
             matched_users: HashSet::new(),
+            new_users: HashSet::new(),
+            deleted_users: HashSet::new(),
             user_emails: HashMap::new(),
             companies: HashMap::new(),
             contacts: HashMap::new(),
@@ -114,6 +121,7 @@ fn mapped<M>(source_id: String, label: String, model: M) -> CoreResult<Option<Ma
         source_id,
         label,
         model,
+        insert: true,
     }))
 }
 
@@ -121,6 +129,12 @@ pub(crate) fn user(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<user::Mode
     let sid = r.text("id")?;
     let email = email_key(&r.text("email")?);
     let label = format!("user {email}");
+    if cx.deleted_users.contains(&target_id("User", &sid)) {
+        cx.notes.push(format!(
+            "{label}: deleted here by an admin; not brought back (their records have no owner)"
+        ));
+        return Ok(None);
+    }
     let role = cx.one_of(&label, "role", &r.text("role")?, &Role::ALL, "rep");
     let name = match r.text("name")?.trim() {
         "" => email.split('@').next().unwrap_or("").to_string(),
@@ -364,7 +378,12 @@ pub(crate) fn backup_code(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<bac
         used_at: r.boolean("used")?.then_some(created_at),
         created_at,
     };
-    mapped(sid, label, model)
+    Ok(Some(Mapped {
+        insert: cx.new_users.contains(&source_user),
+        source_id: sid,
+        label,
+        model,
+    }))
 }
 
 pub(crate) fn sign_in(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<sign_in_history::Model>>> {

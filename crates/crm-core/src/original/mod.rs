@@ -23,7 +23,9 @@ use serde_json::json;
 
 use crate::crypto::SecretBox;
 use crate::db::{Db, redact};
-use crate::entities::{activity, backup_code, company, contact, deal, deal_stage_history, sign_in_history, task, user};
+use crate::entities::{
+    activity, audit_log, backup_code, company, contact, deal, deal_stage_history, sign_in_history, task, user,
+};
 use crate::error::{CoreError, CoreResult};
 use map::Ctx;
 use source::{Row, Table};
@@ -157,7 +159,17 @@ async fn all_tables(
     cx: &mut Ctx<'_>,
 ) -> CoreResult<Vec<TableReport>> {
     let mut t = Vec::new();
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    cx.deleted_users = audit_log::Entity::find()
+        .filter(audit_log::Column::EntityType.eq("user"))
+        .filter(audit_log::Column::Action.eq("delete"))
+        .all(txn)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.entity_id?.parse().ok())
+        .collect();
     let users = step::<user::Entity>(src, txn, &source::USER, map::user, cx, &mut t).await?;
+    cx.new_users = users.created_sources.into_iter().collect();
     cx.users = users.ids;
     cx.matched_users = users.matched_sources.into_iter().collect();
     cx.companies = step::<company::Entity>(src, txn, &source::COMPANY, map::company, cx, &mut t)

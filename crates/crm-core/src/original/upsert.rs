@@ -51,6 +51,8 @@ pub(crate) struct Mapped<M> {
     pub source_id: String,
     pub label: String,
     pub model: M,
+    /// May the row be created when it is not stored? (`false`: only keep it if it is.)
+    pub insert: bool,
 }
 
 #[derive(Debug, Default)]
@@ -63,6 +65,8 @@ pub(crate) struct Outcome {
     pub ids: HashMap<String, Uuid>,
     /// Source ids linked to a row that was already there.
     pub matched_sources: Vec<String>,
+    /// Source ids whose row this run created.
+    pub created_sources: Vec<String>,
     pub notes: Vec<String>,
 }
 
@@ -113,6 +117,7 @@ where
         source_id,
         label,
         mut model,
+        insert,
     } in rows
     {
         let id = E::id(&model);
@@ -145,6 +150,8 @@ where
             register::<E>(&mut owners, &model);
             updates.push(model);
             out.updated += 1;
+        } else if !insert {
+            continue;
         } else if let Some((key, owner)) = matched {
             out.notes.push(format!(
                 "{label}: {} {:?} is already used here; linked to the existing record",
@@ -157,6 +164,7 @@ where
         } else {
             clear_taken::<E>(&mut out.notes, &label, &mut model, &taken);
             register::<E>(&mut owners, &model);
+            out.created_sources.push(source_id.clone());
             out.ids.insert(source_id, id);
             inserts.push(model);
             out.created += 1;
@@ -238,8 +246,10 @@ impl Imported for user::Entity {
     fn id_column() -> user::Column {
         user::Column::Id
     }
-    fn changed(m: &user::Model) -> Option<DateTime<Utc>> {
-        Some(m.updated_at)
+    /// Accounts are brought in once: a later run never changes one (its password, 2FA,
+    /// role and active state belong to this app from then on).
+    fn changed(_m: &user::Model) -> Option<DateTime<Utc>> {
+        None
     }
     fn keys(m: &user::Model) -> Vec<Key<user::Column>> {
         vec![Key {

@@ -126,6 +126,7 @@ on_both_targets!(imports_every_table);
 on_both_targets!(two_factor_survives_the_move);
 on_both_targets!(dry_run_writes_nothing);
 on_both_targets!(refuses_what_is_not_the_original);
+on_both_targets!(a_rerun_never_undoes_what_was_done_here);
 
 async fn import(app: &TestApp, source: &Source, dry_run: bool) -> Report {
     original::import(&app.db, &app.keys(), &source.url, dry_run)
@@ -504,6 +505,79 @@ async fn two_factor_survives_the_move(app: &TestApp, source: &Source) {
     let c = half_open(app, "mfa@orig.example").await;
     let (st, _) = c.post("/api/auth/2fa/verify", json!({"code": "12345678"})).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+/// After the move, accounts belong to this app: a later run brings back no deleted account,
+/// no replaced backup code, and no old role, password or active state.
+async fn a_rerun_never_undoes_what_was_done_here(app: &TestApp, source: &Source) {
+    import(app, source, false).await;
+    let admin = signed_in(app, "admin@orig.example", ADMIN_PASSWORD).await;
+    let find = |email: &'static str| async move { users::find_by_email(&app.db, email).await.unwrap() };
+    // the 2FA user replaced their backup codes here (the old ones are gone)
+    let mfa = find("mfa@orig.example").await.unwrap();
+    backup_code::Entity::delete_many()
+        .filter(backup_code::Column::UserId.eq(mfa.id))
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    // an admin made the rep a manager, then deactivated them; and deleted another account
+    let rep = find("rep@orig.example").await.unwrap();
+    let (st, v) = admin
+        .put(
+            &format!("/api/admin/users/{}", rep.id),
+            json!({"role": "manager", "isActive": false}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let broken = find("broken2fa@orig.example").await.unwrap();
+    let (st, v) = admin.delete(&format!("/api/admin/users/{}", broken.id)).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    // … and the original's rows all changed later than that
+    source
+        .exec(
+            r#"UPDATE "User" SET "updatedAt" = '2030-01-01 00:00:00.000', "lastSignInAt" = '2030-01-01 00:00:00.000';"#,
+        )
+        .await;
+
+    let again = import(app, source, false).await;
+    assert!(
+        line(&again, "users").starts_with("users: 0 created, 0 updated"),
+        "{again}"
+    );
+    assert!(
+        again
+            .notes
+            .iter()
+            .any(|n| n.contains("broken2fa@orig.example") && n.contains("not brought back")),
+        "{again}"
+    );
+    assert!(
+        find("broken2fa@orig.example").await.is_none(),
+        "the deleted account stays deleted"
+    );
+    let rep = find("rep@orig.example").await.unwrap();
+    assert_eq!(
+        (rep.role.as_str(), rep.is_active),
+        ("manager", false),
+        "the admin's changes stay"
+    );
+    let codes = backup_code::Entity::find()
+        .filter(backup_code::Column::UserId.eq(mfa.id))
+        .all(&app.db.conn)
+        .await
+        .unwrap();
+    assert!(
+        codes.is_empty(),
+        "replaced backup codes do not come back: {}",
+        codes.len()
+    );
+    let c = half_open(app, "mfa@orig.example").await;
+    let (st, _) = c.post("/api/auth/2fa/verify", json!({"code": "12345678"})).await;
+    assert_eq!(
+        st,
+        StatusCode::BAD_REQUEST,
+        "an original backup code no longer signs in"
+    );
 }
 
 async fn dry_run_writes_nothing(app: &TestApp, source: &Source) {
