@@ -63,6 +63,22 @@ pub fn is_unique_violation(e: &sea_orm::DbErr) -> bool {
     matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
+/// A transaction lost to a concurrent one and can simply run again: a PostgreSQL deadlock
+/// (40P01) or serialization failure (40001), or SQLite's "database is locked/busy".
+pub fn is_retryable(e: &sea_orm::DbErr) -> bool {
+    let text = e.to_string();
+    [
+        "40P01",
+        "40001",
+        "deadlock detected",
+        "could not serialize",
+        "database is locked",
+        "database is busy",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
+}
+
 /// Collects one message per field; the first one becomes the response's `error`.
 #[derive(Debug, Default)]
 pub struct FieldErrors {

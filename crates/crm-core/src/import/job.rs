@@ -22,7 +22,7 @@ use super::{BATCH, Kind, OnDuplicate, Prepared, Status, rows};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{company, contact, import, import_error};
-use crate::error::{CoreError, CoreResult, is_unique_violation};
+use crate::error::{CoreError, CoreResult, is_retryable, is_unique_violation};
 use crate::input::Field;
 use crate::text::{name_key, phone_key};
 use crate::{audit, clock, companies, contacts};
@@ -119,9 +119,12 @@ pub async fn run(
                     c = next;
                     break;
                 }
-                // someone else wrote the same e-mail/phone/name meanwhile: plan the batch again
+                // someone else wrote the same e-mail/phone/name meanwhile, or a concurrent
+                // transaction won a lock (tallies, reassignment): plan the batch again
                 Err(CoreError::Internal(e))
-                    if attempt < 4 && e.downcast_ref::<sea_orm::DbErr>().is_some_and(is_unique_violation) =>
+                    if attempt < 4
+                        && e.downcast_ref::<sea_orm::DbErr>()
+                            .is_some_and(|d| is_unique_violation(d) || is_retryable(d)) =>
                 {
                     tokio::time::sleep(Duration::from_millis(20 * attempt)).await;
                 }
