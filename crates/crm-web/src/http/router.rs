@@ -13,7 +13,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
@@ -300,14 +299,24 @@ pub fn router(state: AppState) -> Router {
         HeaderValue::from_static("no-store"),
     ))
     .layer(CompressionLayer::new())
-    .layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(30),
-    ))
+    .layer(axum::middleware::from_fn(timeout))
     .layer(TraceLayer::new_for_http())
     .layer(CatchPanicLayer::custom(|_| {
         ApiError(CoreError::Internal(anyhow::anyhow!("a request handler panicked"))).into_response()
     }))
+}
+
+/// Requests get 30 s; CSV uploads (up to `CRM_IMPORT_MAX_BYTES`) get 10 minutes, so a
+/// large file over a slow link is not cut off while it arrives.
+async fn timeout(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path();
+    let upload =
+        req.method() == axum::http::Method::POST && (path.ends_with("/import") || path.ends_with("/import/preview"));
+    let limit = Duration::from_secs(if upload { 600 } else { 30 });
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
