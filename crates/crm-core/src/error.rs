@@ -24,6 +24,9 @@ pub enum CoreError {
     /// Over a rate limit.
     #[error("{0}")]
     TooMany(String),
+    /// A body or file over its size limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }

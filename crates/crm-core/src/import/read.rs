@@ -70,11 +70,12 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
+/// 413, as the contract says for a body over its limit.
 pub fn too_large(max: u64) -> CoreError {
-    CoreError::field(
-        "file",
-        format!("The file is larger than the import limit of {}", size_text(max)),
-    )
+    CoreError::TooLarge(format!(
+        "The file is larger than the import limit of {}",
+        size_text(max)
+    ))
 }
 
 fn bad(message: impl Into<String>) -> CoreError {

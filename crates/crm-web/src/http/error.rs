@@ -26,6 +26,7 @@ pub fn status_of(e: &CoreError) -> StatusCode {
         CoreError::Forbidden(_) => StatusCode::FORBIDDEN,
         CoreError::Conflict(_) => StatusCode::CONFLICT,
         CoreError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+        CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -168,7 +168,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                         let e = if upload {
                             crm_core::import::read::too_large(state.config.import_max_bytes)
                         } else {
-                            CoreError::bad_request("The form is too large")
+                            CoreError::TooLarge("The form is too large".into())
                         };
                         return PageError(e).into_response();
                     }
@@ -180,7 +180,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 let bytes = match to_bytes(body, 2 * 1024 * 1024).await {
                     Ok(b) => b,
                     Err(_) => {
-                        return PageError(CoreError::bad_request("The form is too large")).into_response();
+                        return PageError(CoreError::TooLarge("The form is too large".into())).into_response();
                     }
                 };
                 let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();

@@ -85,7 +85,7 @@ async fn upload(state: AppState, ctx: PageCtx, kind: Kind, mp: Result<Multipart,
         Err(e @ CoreError::Internal(_)) => Err(e.into()),
         Err(e) => {
             let page = upload_page(&state, &ctx, kind, Some(public_message(&e))).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
+            Ok((crate::http::error::status_of(&e), html(&page)).into_response())
         }
     }
 }

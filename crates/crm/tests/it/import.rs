@@ -517,13 +517,13 @@ async fn files_over_the_size_limit_are_refused(app: &TestApp) {
     let (st, v) = rep
         .upload("/api/contacts/import", &[], Some(("big.csv", file.as_bytes())))
         .await;
-    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
     assert_eq!(v["error"], "The file is larger than the import limit of 2 KB");
     // the page says the same, and a small file still goes through
     let (st, html, _) = rep
         .upload_form("/contacts/import", &[], Some(("big.csv", file.as_bytes())))
         .await;
-    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
         html.contains("The file is larger than the import limit of 2 KB"),
         "{html}"
