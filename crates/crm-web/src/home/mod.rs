@@ -40,6 +40,9 @@ impl Dashboard {
     fn money(&self, v: &f64) -> String {
         money(*v)
     }
+    fn industry(&self, v: &str) -> String {
+        industry_label(v)
+    }
 }
 
 /// `GET /api/dashboard[?tab=contacts|companies|deals|tasks|activities]`: the figures of one

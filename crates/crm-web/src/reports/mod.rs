@@ -225,6 +225,11 @@ fn trend(title: &str, points: &[crm_core::analytics::Point], fmt: fn(f64) -> Str
     }
 }
 
+/// "1 deal", "2 deals".
+fn deals(n: i64) -> String {
+    format!("{} deal{}", thousands(n.max(0) as u64), if n == 1 { "" } else { "s" })
+}
+
 fn count(v: f64) -> String {
     thousands(v.max(0.0) as u64)
 }
@@ -240,8 +245,8 @@ fn panels(r: &Reports) -> Vec<Panel> {
             key: "sales",
             title: "Sales Performance",
             stats: vec![
-                Stat("Won".into(), money(s.won_value), format!("{} deals", n(s.won_count))),
-                Stat("Lost".into(), money(s.lost_value), format!("{} deals", n(s.lost_count))),
+                Stat("Won".into(), money(s.won_value), deals(s.won_count)),
+                Stat("Lost".into(), money(s.lost_value), deals(s.lost_count)),
                 Stat(
                     "Average deal size".into(),
                     money(s.average_deal_size),
