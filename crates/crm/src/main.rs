@@ -39,6 +39,9 @@ enum Command {
     /// Bring data in: contacts or companies from a CSV file, or everything from the original app.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Rebuild the dashboard and report tallies from the records (they are kept exact by
+    /// database triggers; run this after loading data with triggers off or restoring twice).
+    Recount,
     /// Consistent online backup of the SQLite database (PostgreSQL: prints the pg_dump command).
     Backup {
         /// The backup file to write (must not exist).
@@ -208,6 +211,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crm::open_db(&config).await?;
             let token = setup::new_token(&db).await?;
             println!("{}/setup?token={token}", config.base_url());
+        }
+        Command::Recount => {
+            let db = crm::open_db(&config).await?;
+            let n = crm_core::migration::rebuild_tallies(&db).await?;
+            println!("tallies rebuilt: {n} rows");
         }
         Command::Backup { out } => {
             let url = config.database_url();

@@ -169,3 +169,26 @@ pub fn migration_sql(backend: DbBackend) -> String {
     }
     sql
 }
+
+/// Rebuild every tally from the tables (one transaction). The triggers keep them exact; this
+/// is for a database whose rows were loaded with triggers off or twice (e.g. a data-only
+/// restore). Returns the number of tally rows written.
+pub async fn rebuild(db: &crate::Db) -> crate::CoreResult<u64> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let d = dialect(db.backend());
+    let txn = db.conn.begin().await?;
+    txn.execute_unprepared("DELETE FROM record_counts").await?;
+    for t in TALLIES {
+        txn.execute_unprepared(&t.backfill(&d)).await?;
+    }
+    let n = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.backend(),
+            "SELECT count(*) AS n FROM record_counts",
+        ))
+        .await?
+        .and_then(|r| r.try_get::<i64>("", "n").ok())
+        .unwrap_or(0);
+    txn.commit().await?;
+    Ok(n as u64)
+}

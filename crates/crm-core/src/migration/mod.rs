@@ -3,6 +3,8 @@
 
 mod counts;
 
+pub use counts::rebuild as rebuild_tallies;
+
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::async_trait::async_trait;
 use sea_orm_migration::{DbErr, MigrationName, MigrationTrait, MigratorTrait, SchemaManager};

@@ -100,6 +100,13 @@ fn users_backup_and_errors_from_the_command_line() {
     let (ok, out, _) = crm(&dir, &["seed", "demo"], None);
     assert!(ok && out.contains("already present"), "idempotent: {out}");
 
+    // the demo data set's tallies, rebuilt from the records
+    let (ok, out, err) = crm(&dir, &["recount"], None);
+    assert!(
+        ok && out.starts_with("tallies rebuilt: ") && !out.contains(": 0 rows"),
+        "{out}{err}"
+    );
+
     let backup = dir.join("backup.db");
     let (ok, out, _) = crm(&dir, &["backup", "--out", backup.to_str().unwrap()], None);
     assert!(ok && out.contains("backup written"), "{out}");

@@ -370,6 +370,30 @@ async fn dashboard_metrics_match_hand_computed_values(app: &TestApp) {
     let (_, v) = f.other.get("/api/dashboard?tab=contacts").await;
     assert_eq!(v["data"]["contacts"]["total"], 2);
 
+    // tallies that drifted (say, rows loaded twice with triggers off) are rebuilt exactly
+    let before = f.admin.get("/api/dashboard").await.1;
+    use sea_orm::ConnectionTrait;
+    app.db
+        .conn
+        .execute_unprepared("UPDATE record_counts SET n = n + 7")
+        .await
+        .unwrap();
+    assert_ne!(
+        f.admin.get("/api/dashboard?tab=contacts").await.1["data"]["contacts"]["total"],
+        before["data"]["contacts"]["total"]
+    );
+    let rows = crm_core::migration::rebuild_tallies(&app.db).await.unwrap();
+    assert!(rows > 0);
+    let after = f.admin.get("/api/dashboard").await.1;
+    for tab in ["contacts", "deals", "tasks", "activities"] {
+        let (mut a, mut b) = (after["data"][tab].clone(), before["data"][tab].clone());
+        for v in [&mut a, &mut b] {
+            v.as_object_mut().unwrap().remove("recent");
+            v.as_object_mut().unwrap().remove("upcoming");
+        }
+        assert_eq!(a, b, "{tab} after the rebuild");
+    }
+
     // pages: every tab renders its charts and the rep's figures only
     for tab in ["contacts", "companies", "deals", "tasks", "activities"] {
         let (st, html) = f.me.page(&format!("/?tab={tab}")).await;
