@@ -810,3 +810,35 @@ if (live && live.id) {
   window.addEventListener('online', refresh);
   document.addEventListener('visibilitychange', soon);
 }
+
+/* Contact pickers: the server lists the newest contacts in the <select> (enough without
+   JavaScript); a search box above it finds any contact by name, e-mail or phone through
+   GET /api/contacts?search=, so a book of a million contacts stays pickable. */
+for (const select of document.querySelectorAll('select[data-picker="contacts"]')) {
+  const box = document.createElement('input');
+  box.type = 'search';
+  box.className = 'picker-search';
+  box.placeholder = 'Search contacts by name, e-mail or phone…';
+  box.setAttribute('aria-label', 'Search contacts');
+  box.setAttribute('aria-controls', select.id);
+  select.before(box);
+  // Enter in the search box picks, it does not submit the half-filled form
+  box.addEventListener('keydown', (event) => { if (event.key === 'Enter') { event.preventDefault(); select.focus(); } });
+  let timer = 0;
+  let seq = 0;
+  box.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const q = box.value.trim();
+      if (q.length < 2) return;
+      const mine = ++seq;
+      const res = await fetch(`/api/contacts?search=${encodeURIComponent(q)}&limit=20`, { headers: { Accept: 'application/json' } });
+      if (mine !== seq || !res.ok) return;
+      const body = await res.json().catch(() => ({}));
+      const keep = [...select.options].filter((o) => o.value === '' || o.selected);
+      const found = (body.data || []).filter((c) => !keep.some((o) => o.value === c.id));
+      select.replaceChildren(...keep, ...found.map((c) => new Option(`${c.firstName} ${c.lastName} (${c.email})`, c.id)));
+      if (found.length && !select.value) select.value = found[0].id;
+    }, 200);
+  });
+}

@@ -841,6 +841,32 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
     );
     assert!(text_of(&c).await.contains("Updated"));
 
+    // the contact picker of a new deal searches the whole book
+    c.goto(&format!("{}/deals/new", app.base)).await.unwrap();
+    let before = c
+        .execute("return document.querySelectorAll('#contactId option').length", vec![])
+        .await
+        .unwrap();
+    assert!(
+        before.as_u64().unwrap() > 100,
+        "the newest contacts are listed without JS: {before}"
+    );
+    fill(&c, ".picker-search", "Findme").await;
+    let picked = "const s = document.querySelector('#contactId'); \
+                  return s.options.length <= 3 && s.selectedOptions[0]?.textContent.includes('Zelda Findme')";
+    for _ in 0..50 {
+        if c.execute(picked, vec![]).await.unwrap() == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        c.execute(picked, vec![]).await.unwrap(),
+        json!(true),
+        "found and chosen by search"
+    );
+    shot(&c, "deal-contact-picker").await;
+
     // ⌘K / Ctrl-K, part of the e-mail, Enter
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     let ctrl = char::from(fantoccini::key::Key::Control);
