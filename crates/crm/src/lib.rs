@@ -45,6 +45,7 @@ pub async fn start(
     let trusted_proxies = crm_web::http::ratelimit::parse_cidrs(&config.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("CRM_TRUSTED_PROXIES: {e}"))?;
     let mailer = crm_core::mail::Mailer::start(
+        &db,
         &config.data_dir,
         config.smtp_url.as_deref(),
         &config.mail_from,

@@ -61,11 +61,13 @@ pub async fn sign_up(db: &Db, mailer: &Mailer, name: &str, email: &str, password
 
 async fn send_verification(db: &Db, mailer: &Mailer, u: &user::Model) -> CoreResult<()> {
     let token = tokens::issue(db, u.id, Purpose::VerifyEmail).await?;
-    mailer.send(templates::verify_email(
-        &u.email,
-        &u.name,
-        &mailer.link(&format!("/auth/verify-email?token={token}")),
-    ));
+    mailer
+        .send(templates::verify_email(
+            &u.email,
+            &u.name,
+            &mailer.link(&format!("/auth/verify-email?token={token}")),
+        ))
+        .await;
     Ok(())
 }
 
@@ -102,11 +104,13 @@ pub async fn forgot_password(db: &Db, mailer: &Mailer, email: &str) -> CoreResul
         && u.is_active
     {
         let token = tokens::issue(db, u.id, Purpose::ResetPassword).await?;
-        mailer.send(templates::reset_password(
-            &u.email,
-            &u.name,
-            &mailer.link(&format!("/auth/reset-password?token={token}")),
-        ));
+        mailer
+            .send(templates::reset_password(
+                &u.email,
+                &u.name,
+                &mailer.link(&format!("/auth/reset-password?token={token}")),
+            ))
+            .await;
     }
     Ok(())
 }
@@ -145,10 +149,12 @@ pub async fn reset_password(db: &Db, mailer: &Mailer, token: &str, new_password:
     )
     .await?;
     txn.commit().await?;
-    mailer.send(templates::password_changed(
-        &u.email,
-        &u.name,
-        &mailer.link("/auth/forgot-password"),
-    ));
+    mailer
+        .send(templates::password_changed(
+            &u.email,
+            &u.name,
+            &mailer.link("/auth/forgot-password"),
+        ))
+        .await;
     Ok(())
 }

@@ -70,11 +70,13 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
-    mailer.send(templates::password_changed(
-        &u.email,
-        &u.name,
-        &mailer.link("/auth/forgot-password"),
-    ));
+    mailer
+        .send(templates::password_changed(
+            &u.email,
+            &u.name,
+            &mailer.link("/auth/forgot-password"),
+        ))
+        .await;
     Ok(())
 }
 

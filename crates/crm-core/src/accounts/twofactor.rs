@@ -230,13 +230,15 @@ pub async fn verify_setup(
     let codes = replace_codes(&txn, keys, u.id).await?;
     crate::audit::record(&txn, Some(actor), "2fa_enable", "user", Some(u.id.to_string()), None).await?;
     txn.commit().await?;
-    mailer.send(templates::notice(
-        &u.email,
-        &u.name,
-        "Two-factor authentication is on",
-        "Two-factor authentication was turned on for your account. Keep your backup codes somewhere safe.",
-        &mailer.link("/settings#two-factor"),
-    ));
+    mailer
+        .send(templates::notice(
+            &u.email,
+            &u.name,
+            "Two-factor authentication is on",
+            "Two-factor authentication was turned on for your account. Keep your backup codes somewhere safe.",
+            &mailer.link("/settings#two-factor"),
+        ))
+        .await;
     Ok(codes)
 }
 
@@ -323,13 +325,15 @@ pub async fn disable(
     }
     check_code(db, keys, u.id, code).await?;
     turn_off(db, actor, &u).await?;
-    mailer.send(templates::notice(
-        &u.email,
-        &u.name,
-        "Two-factor authentication is off",
-        "Two-factor authentication was turned off for your account. If this was not you, reset your password now.",
-        &mailer.link("/settings#two-factor"),
-    ));
+    mailer
+        .send(templates::notice(
+            &u.email,
+            &u.name,
+            "Two-factor authentication is off",
+            "Two-factor authentication was turned off for your account. If this was not you, reset your password now.",
+            &mailer.link("/settings#two-factor"),
+        ))
+        .await;
     Ok(())
 }
 
@@ -372,13 +376,15 @@ pub async fn regenerate(
     )
     .await?;
     txn.commit().await?;
-    mailer.send(templates::notice(
-        &u.email,
-        &u.name,
-        "New backup codes",
-        "New two-factor backup codes were generated for your account; the old ones no longer work.",
-        &mailer.link("/settings#two-factor"),
-    ));
+    mailer
+        .send(templates::notice(
+            &u.email,
+            &u.name,
+            "New backup codes",
+            "New two-factor backup codes were generated for your account; the old ones no longer work.",
+            &mailer.link("/settings#two-factor"),
+        ))
+        .await;
     Ok(codes)
 }
 

@@ -381,13 +381,15 @@ pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input
                 "An administrator deactivated your account. You can no longer sign in; contact your administrator.",
             )
         };
-        mailer.send(templates::notice(
-            &saved.email,
-            &saved.name,
-            subject,
-            text,
-            &mailer.link("/auth/signin"),
-        ));
+        mailer
+            .send(templates::notice(
+                &saved.email,
+                &saved.name,
+                subject,
+                text,
+                &mailer.link("/auth/signin"),
+            ))
+            .await;
     }
     Ok(saved)
 }
@@ -404,13 +406,15 @@ pub async fn verify_email(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> 
     audit::record(&txn, Some(actor), "verify_email", "user", Some(id.to_string()), None).await?;
     txn.commit().await?;
     if u.email_verified_at.is_none() {
-        mailer.send(templates::notice(
-            &saved.email,
-            &saved.name,
-            "Your account has been activated",
-            "An administrator verified your email address. You can sign in now.",
-            &mailer.link("/auth/signin"),
-        ));
+        mailer
+            .send(templates::notice(
+                &saved.email,
+                &saved.name,
+                "Your account has been activated",
+                "An administrator verified your email address. You can sign in now.",
+                &mailer.link("/auth/signin"),
+            ))
+            .await;
     }
     Ok(saved)
 }
@@ -433,13 +437,15 @@ pub async fn reset_two_factor(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid)
     cut_access(&txn, id).await?;
     audit::record(&txn, Some(actor), "2fa_reset", "user", Some(id.to_string()), None).await?;
     txn.commit().await?;
-    mailer.send(templates::notice(
-        &u.email,
-        &u.name,
-        "Two-factor authentication was reset",
-        "An administrator turned off two-factor authentication on your account. Sign in and set it up again.",
-        &mailer.link("/settings#two-factor"),
-    ));
+    mailer
+        .send(templates::notice(
+            &u.email,
+            &u.name,
+            "Two-factor authentication was reset",
+            "An administrator turned off two-factor authentication on your account. Sign in and set it up again.",
+            &mailer.link("/settings#two-factor"),
+        ))
+        .await;
     Ok(())
 }
 

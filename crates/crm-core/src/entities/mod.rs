@@ -13,6 +13,7 @@ pub mod deal_stage_history;
 pub mod import;
 pub mod import_error;
 pub mod import_upload;
+pub mod mail_queue;
 pub mod record_count;
 pub mod session;
 pub mod sign_in_history;

@@ -1,16 +1,29 @@
 //! Outgoing e-mail. Every message has a plain-text and an HTML body. Delivery goes through
 //! SMTP when `CRM_SMTP_URL` is set, otherwise each message is written as an RFC 5322 `.eml`
-//! file under `<data dir>/outbox/`. Sending never blocks or fails the request that asked for
-//! it: messages go to a queue whose worker retries with backoff and logs what it cannot send.
+//! file under `<data dir>/outbox/`. Sending never blocks on delivery or fails the request
+//! that asked for it: the message is stored in `mail_queue` first (so a crash or restart
+//! loses nothing), and a worker in every instance delivers what is due, claiming each row
+//! so that no two instances send it, retrying with backoff (6 attempts) and logging what it
+//! cannot send.
 
 pub mod templates;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::mpsc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use tokio::sync::Notify;
+
+use crate::clock;
+use crate::db::Db;
+use crate::entities::mail_queue;
+
+/// Delivery attempts before a message is given up (logged, kept with its last error).
+const ATTEMPTS: i32 = 6;
 
 /// One message to send.
 #[derive(Debug, Clone)]
@@ -28,13 +41,15 @@ enum Transport {
 
 #[derive(Clone)]
 pub struct Mailer {
-    tx: mpsc::Sender<Mail>,
+    db: Db,
+    wake: Arc<Notify>,
     pub base_url: String,
 }
 
 impl Mailer {
     /// Start the delivery worker. `smtp_url` like `smtp://user:pass@host:587`.
     pub fn start(
+        db: &Db,
         data_dir: &std::path::Path,
         smtp_url: Option<&str>,
         from: &str,
@@ -51,19 +66,36 @@ impl Mailer {
         let from: Mailbox = from
             .parse()
             .map_err(|e| anyhow::anyhow!("CRM_MAIL_FROM is not a valid address: {e}"))?;
-        let (tx, rx) = mpsc::channel::<Mail>(1024);
-        tokio::spawn(worker(rx, transport, from));
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(worker(db.clone(), wake.clone(), transport, from));
         Ok(Mailer {
-            tx,
+            db: db.clone(),
+            wake,
             base_url: base_url.trim_end_matches('/').to_string(),
         })
     }
 
-    /// Queue a message; never waits and never fails the caller (a full queue is logged).
-    pub fn send(&self, mail: Mail) {
-        if let Err(e) = self.tx.try_send(mail) {
-            tracing::error!("mail queue full or closed, message dropped: {e}");
+    /// Queue a message: stored, then delivered by the worker. Never fails the caller (a
+    /// message that cannot even be stored is logged).
+    pub async fn send(&self, mail: Mail) {
+        let now = clock::now();
+        let row = mail_queue::ActiveModel {
+            id: Set(uuid::Uuid::now_v7()),
+            to_addr: Set(mail.to.clone()),
+            subject: Set(mail.subject.clone()),
+            text_body: Set(mail.text),
+            html_body: Set(mail.html),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            sent_at: Set(None),
+            failed_at: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+        };
+        if let Err(e) = row.insert(&self.db.conn).await {
+            tracing::error!(to = %mail.to, subject = %mail.subject, "mail could not be queued: {e}");
         }
+        self.wake.notify_one();
     }
 
     /// An absolute link into the app.
@@ -102,31 +134,77 @@ async fn deliver(transport: &Transport, msg: &Message) -> anyhow::Result<String>
     }
 }
 
-async fn worker(mut rx: mpsc::Receiver<Mail>, transport: Transport, from: Mailbox) {
-    while let Some(mail) = rx.recv().await {
-        let msg = match build(&mail, &from) {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(to = %mail.to, subject = %mail.subject, "mail could not be built: {e}");
-                continue;
-            }
-        };
-        let mut delay = Duration::from_secs(1);
-        for attempt in 1..=5 {
-            match deliver(&transport, &msg).await {
-                Ok(how) => {
-                    tracing::info!(to = %mail.to, subject = %mail.subject, "mail {how}");
-                    break;
-                }
-                Err(e) if attempt < 5 => {
-                    tracing::warn!(to = %mail.to, attempt, "mail delivery failed, retrying: {e}");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Err(e) => {
-                    tracing::error!(to = %mail.to, subject = %mail.subject, "mail delivery failed for good: {e}")
-                }
-            }
+/// Deliver what is due, then wait for a new message (or 5 s, for retries and for rows
+/// another instance queued).
+async fn worker(db: Db, wake: Arc<Notify>, transport: Transport, from: Mailbox) {
+    loop {
+        if let Err(e) = deliver_due(&db, &transport, &from).await {
+            tracing::error!("mail queue: {e}");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
     }
+}
+
+async fn deliver_due(db: &Db, transport: &Transport, from: &Mailbox) -> anyhow::Result<()> {
+    let due = mail_queue::Entity::find()
+        .filter(mail_queue::Column::SentAt.is_null())
+        .filter(mail_queue::Column::FailedAt.is_null())
+        .filter(mail_queue::Column::NextAttemptAt.lte(clock::now()))
+        .order_by_asc(mail_queue::Column::NextAttemptAt)
+        .limit(50)
+        .all(&db.conn)
+        .await?;
+    for row in due {
+        // claim it: only the instance whose update lands sends it
+        let claimed = mail_queue::Entity::update_many()
+            .col_expr(
+                mail_queue::Column::NextAttemptAt,
+                Expr::value(clock::now() + chrono::Duration::minutes(5)),
+            )
+            .filter(mail_queue::Column::Id.eq(row.id))
+            .filter(mail_queue::Column::NextAttemptAt.eq(row.next_attempt_at))
+            .filter(mail_queue::Column::SentAt.is_null())
+            .exec(&db.conn)
+            .await?
+            .rows_affected
+            == 1;
+        if !claimed {
+            continue;
+        }
+        let mail = Mail {
+            to: row.to_addr.clone(),
+            subject: row.subject.clone(),
+            text: row.text_body.clone(),
+            html: row.html_body.clone(),
+        };
+        let result = match build(&mail, from) {
+            Ok(msg) => deliver(transport, &msg).await,
+            Err(e) => Err(e.context("the message could not be built")),
+        };
+        let mut am: mail_queue::ActiveModel = row.clone().into();
+        let attempts = row.attempts + 1;
+        am.attempts = Set(attempts);
+        match result {
+            Ok(how) => {
+                tracing::info!(to = %mail.to, subject = %mail.subject, "mail {how}");
+                am.sent_at = Set(Some(clock::now()));
+                am.last_error = Set(None);
+            }
+            Err(e) if attempts < ATTEMPTS => {
+                tracing::warn!(to = %mail.to, attempts, "mail delivery failed, will retry: {e:#}");
+                am.next_attempt_at = Set(clock::now() + chrono::Duration::seconds(1 << attempts));
+                am.last_error = Set(Some(format!("{e:#}")));
+            }
+            Err(e) => {
+                tracing::error!(to = %mail.to, subject = %mail.subject, "mail delivery failed for good: {e:#}");
+                am.failed_at = Set(Some(clock::now()));
+                am.last_error = Set(Some(format!("{e:#}")));
+            }
+        }
+        am.update(&db.conn).await?;
+    }
+    Ok(())
 }

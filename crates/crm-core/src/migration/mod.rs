@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(Imports),
             Box::new(RecordCounts),
             Box::new(ReportIndexes),
+            Box::new(MailQueue),
         ]
     }
 }
@@ -196,6 +197,22 @@ impl MigrationTrait for ReportIndexes {
             .get_connection()
             .execute_unprepared(include_str!("m0007_report_indexes.sql"))
             .await?;
+        Ok(())
+    }
+}
+
+/// The durable outgoing mail queue (`m0008_mail_queue.sql`).
+struct MailQueue;
+impl MigrationName for MailQueue {
+    fn name(&self) -> &str {
+        "m0008_mail_queue"
+    }
+}
+#[async_trait]
+impl MigrationTrait for MailQueue {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let sql = dialect(include_str!("m0008_mail_queue.sql"), manager.get_database_backend());
+        manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())
     }
 }

@@ -104,7 +104,8 @@ pub async fn sign_in(
             ip,
             &when,
             &m.link("/settings#sessions"),
-        ));
+        ))
+        .await;
     }
     let (user_id, failure) = match &result {
         Ok(u) => (Some(u.id), None),

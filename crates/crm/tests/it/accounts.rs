@@ -455,3 +455,60 @@ async fn two_instances_share_the_sign_in_limit_through_redis() {
     a.finish().await;
     b.finish().await;
 }
+
+/// Mail is stored before it is sent: a message left in the queue by an earlier run (or
+/// queued by another instance) is delivered, and one that cannot be sent keeps its error.
+async fn queued_mail_is_delivered_and_failures_are_kept(app: &TestApp) {
+    use crm_core::entities::mail_queue;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let now = crm_core::clock::now();
+    let row = |to: &str| mail_queue::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        to_addr: Set(to.into()),
+        subject: Set("Left in the queue".into()),
+        text_body: Set("hello".into()),
+        html_body: Set("<p>hello</p>".into()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        sent_at: Set(None),
+        failed_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+    };
+    let ok = row("queued@example.com").insert(&app.db.conn).await.unwrap();
+    let bad = row("not an address").insert(&app.db.conn).await.unwrap();
+    let get = |id| async move {
+        mail_queue::Entity::find_by_id(id)
+            .one(&app.db.conn)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    // the worker looks at the queue at least every 5 s
+    for _ in 0..200 {
+        if get(ok.id).await.sent_at.is_some() && get(bad.id).await.attempts >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        app.mails("queued@example.com")
+            .iter()
+            .any(|m| m.contains("Subject: Left in the queue")),
+        "delivered to the outbox"
+    );
+    let sent = get(ok.id).await;
+    assert_eq!((sent.attempts, sent.sent_at.is_some()), (1, true));
+    let failed = get(bad.id).await;
+    assert_eq!(failed.attempts, 1);
+    assert!(failed.sent_at.is_none());
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("could not be built")),
+        "{:?}",
+        failed.last_error
+    );
+}
+both!(queued_mail_is_delivered_and_failures_are_kept);
