@@ -14,43 +14,49 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
-            Box::new(Schema),
+            // every table of the spec
+            Box::new(Script("m0001_schema", include_str!("m0001_schema.sql"))),
             Box::new(Search),
             Box::new(MoreSearch),
-            Box::new(ListIndexes),
-            Box::new(Imports),
+            // covering indexes for the kanban board and type-filtered activity lists
+            Box::new(Script("m0004_list_indexes", include_str!("m0004_indexes.sql"))),
+            // CSV import jobs, their rejected rows and uploads awaiting confirmation
+            Box::new(Script("m0005_imports", include_str!("m0005_imports.sql"))),
             Box::new(RecordCounts),
-            Box::new(ReportIndexes),
-            Box::new(MailQueue),
+            // covering indexes for the reports' range reads
+            Box::new(Script("m0007_report_indexes", include_str!("m0007_report_indexes.sql"))),
+            // the durable outgoing mail queue
+            Box::new(Script("m0008_mail_queue", include_str!("m0008_mail_queue.sql"))),
         ]
     }
 }
 
 /// Fill the backend-specific column types into a schema script.
 fn dialect(sql: &str, backend: DbBackend) -> String {
-    let (uuid, ts, boolean, f, t) = match backend {
-        DbBackend::Postgres => ("UUID", "TIMESTAMPTZ", "BOOLEAN", "FALSE", "TRUE"),
-        _ => ("BLOB", "TEXT", "INTEGER", "0", "1"),
+    let (uuid, ts, boolean, f, t, blob) = match backend {
+        DbBackend::Postgres => ("UUID", "TIMESTAMPTZ", "BOOLEAN", "FALSE", "TRUE", "BYTEA"),
+        _ => ("BLOB", "TEXT", "INTEGER", "0", "1", "BLOB"),
     };
     sql.replace("{uuid}", uuid)
         .replace("{ts}", ts)
         .replace("{bool}", boolean)
         .replace("{false}", f)
         .replace("{true}", t)
+        .replace("{blob}", blob)
 }
 
-struct Schema;
-impl MigrationName for Schema {
+/// A migration that is one SQL script (name, text), with the backend's types filled in.
+struct Script(&'static str, &'static str);
+impl MigrationName for Script {
     fn name(&self) -> &str {
-        "m0001_schema"
+        self.0
     }
 }
 #[async_trait]
-impl MigrationTrait for Schema {
+impl MigrationTrait for Script {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        let sql = dialect(include_str!("m0001_schema.sql"), manager.get_database_backend());
-        db.execute_unprepared(&sql).await?;
+        let sql = dialect(self.1, manager.get_database_backend());
+        manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())
     }
 }
@@ -120,46 +126,6 @@ impl MigrationTrait for MoreSearch {
     }
 }
 
-/// Covering indexes for the kanban board and type-filtered activity lists.
-struct ListIndexes;
-impl MigrationName for ListIndexes {
-    fn name(&self) -> &str {
-        "m0004_list_indexes"
-    }
-}
-#[async_trait]
-impl MigrationTrait for ListIndexes {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(include_str!("m0004_indexes.sql"))
-            .await?;
-        Ok(())
-    }
-}
-
-/// CSV import jobs, their rejected rows and uploads awaiting confirmation.
-struct Imports;
-impl MigrationName for Imports {
-    fn name(&self) -> &str {
-        "m0005_imports"
-    }
-}
-#[async_trait]
-impl MigrationTrait for Imports {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let backend = manager.get_database_backend();
-        let blob = if backend == DbBackend::Postgres {
-            "BYTEA"
-        } else {
-            "BLOB"
-        };
-        let sql = dialect(include_str!("m0005_imports.sql"), backend).replace("{blob}", blob);
-        manager.get_connection().execute_unprepared(&sql).await?;
-        Ok(())
-    }
-}
-
 /// Per owner, day and key tallies kept by triggers (`counts.rs`), plus indexes for the
 /// reports' date-range reads.
 struct RecordCounts;
@@ -179,40 +145,6 @@ impl MigrationTrait for RecordCounts {
              CREATE INDEX tasks_user_completed_at_idx ON tasks (user_id, completed_at);",
         )
         .await?;
-        Ok(())
-    }
-}
-
-/// Covering indexes for the reports' range reads (`m0007_report_indexes.sql`).
-struct ReportIndexes;
-impl MigrationName for ReportIndexes {
-    fn name(&self) -> &str {
-        "m0007_report_indexes"
-    }
-}
-#[async_trait]
-impl MigrationTrait for ReportIndexes {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(include_str!("m0007_report_indexes.sql"))
-            .await?;
-        Ok(())
-    }
-}
-
-/// The durable outgoing mail queue (`m0008_mail_queue.sql`).
-struct MailQueue;
-impl MigrationName for MailQueue {
-    fn name(&self) -> &str {
-        "m0008_mail_queue"
-    }
-}
-#[async_trait]
-impl MigrationTrait for MailQueue {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = dialect(include_str!("m0008_mail_queue.sql"), manager.get_database_backend());
-        manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())
     }
 }
