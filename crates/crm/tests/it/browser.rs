@@ -101,6 +101,17 @@ async fn wait_text(c: &Client, text: &str) {
     panic!("the page never showed {text:?}: {}", text_of(c).await);
 }
 
+/// Wait (up to 10 s) until a script returns `true`; panic with `what` otherwise.
+async fn wait_js(c: &Client, script: &str, what: &str) {
+    for _ in 0..100 {
+        if c.execute(script, vec![]).await.unwrap() == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never true: {what}");
+}
+
 async fn text_of(c: &Client) -> String {
     // by script, not an element handle: a page still navigating has no stale handles to trip on
     match c
@@ -730,17 +741,7 @@ async fn command_palette_finds_and_opens_a_record() {
     input.send_keys("quent").await.unwrap();
     // the palette is a modal dialog in the top layer: read its own text
     let found = "return (document.querySelector('.palette-results')?.textContent || '').includes('Contacts (1)')";
-    for _ in 0..100 {
-        if c.execute(found, vec![]).await.unwrap() == json!(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        c.execute(found, vec![]).await.unwrap(),
-        json!(true),
-        "results grouped with the true count"
-    );
+    wait_js(&c, found, "results grouped with the true count").await;
     shot(&c, "palette").await;
     c.find(Locator::Css("dialog.palette .palette-results a"))
         .await
@@ -854,17 +855,7 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
     fill(&c, ".picker-search", "Findme").await;
     let picked = "const s = document.querySelector('#contactId'); \
                   return s.options.length <= 3 && s.selectedOptions[0]?.textContent.includes('Zelda Findme')";
-    for _ in 0..50 {
-        if c.execute(picked, vec![]).await.unwrap() == json!(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        c.execute(picked, vec![]).await.unwrap(),
-        json!(true),
-        "found and chosen by search"
-    );
+    wait_js(&c, picked, "found and chosen by search").await;
     shot(&c, "deal-contact-picker").await;
 
     // ⌘K / Ctrl-K, part of the e-mail, Enter
@@ -880,17 +871,7 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
     let input = c.find(Locator::Css("dialog.palette[open] input")).await.unwrap();
     input.send_keys("unique-mail").await.unwrap();
     let found = "return (document.querySelector('.palette-results')?.textContent || '').includes('Zelda Findme')";
-    for _ in 0..100 {
-        if c.execute(found, vec![]).await.unwrap() == json!(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(
-        c.execute(found, vec![]).await.unwrap(),
-        json!(true),
-        "found by part of the e-mail"
-    );
+    wait_js(&c, found, "found by part of the e-mail").await;
     shot(&c, "palette-by-email").await;
     input
         .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
@@ -955,13 +936,7 @@ async fn import_a_csv_file_through_the_pages() {
         .click()
         .await
         .unwrap();
-    wait_text(&c, "rows processed").await;
-    for _ in 0..100 {
-        if text_of(&c).await.contains("Download the 1 rejected rows") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_text(&c, "Download the 1 rejected rows").await;
     let text = text_of(&c).await;
     assert!(text.contains("3,000 of 3,000 rows processed (100%)"), "{text}");
     assert!(text.contains("Download the 1 rejected rows"), "{text}");
