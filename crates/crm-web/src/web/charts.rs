@@ -63,7 +63,7 @@ impl LineChart {
             .enumerate()
             .map(|(i, (label, v))| {
                 (
-                    40.0 + i as f64 * 440.0 / n,
+                    76.0 + i as f64 * 404.0 / n,
                     170.0 - v / max * 150.0,
                     label.clone(),
                     fmt(*v),
