@@ -73,6 +73,10 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(shot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
 async fn fill(c: &Client, css: &str, text: &str) {
     let el = c.find(Locator::Css(css)).await.unwrap();
     el.clear().await.unwrap();
@@ -162,47 +166,22 @@ async fn sign_in_create_contact_and_screenshot() {
     shot(&c, "signin").await;
     fill(&c, "input[name=email]", &admin.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_path(&c, "/contacts").await;
 
     // create a contact through the form, with a company picked
-    c.find(Locator::Css("a[data-shortcut=new]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "a[data-shortcut=new]").await;
     fill(&c, "#firstName", "Margaret").await;
     fill(&c, "#lastName", "Hamilton").await;
     fill(&c, "#email", "not-an-email").await;
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form.form button[type=submit]").await;
     wait_text(&c, "Invalid email format").await;
     let body = text_of(&c).await;
     assert!(body.contains("Invalid email format"), "inline error shown: {body}");
     shot(&c, "contact-form-errors").await;
     fill(&c, "#email", "margaret@example.com").await;
-    c.find(Locator::Css("#companyId option:nth-child(2)"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#companyId option:nth-child(2)").await;
+    click(&c, "form.form button[type=submit]").await;
     wait_text(&c, "Margaret Hamilton").await;
     let body = text_of(&c).await;
     assert!(
@@ -220,12 +199,7 @@ async fn sign_in_create_contact_and_screenshot() {
     shot(&c, "contacts-list-light").await;
 
     // the theme toggle switches to dark and remembers it
-    c.find(Locator::Css("button.theme-toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button.theme-toggle").await;
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     let theme = c
         .execute("return document.documentElement.dataset.theme", vec![])
@@ -236,12 +210,7 @@ async fn sign_in_create_contact_and_screenshot() {
     c.goto(&format!("{}/companies", app.base)).await.unwrap();
     assert!(text_of(&c).await.contains("Globex Corporation"));
     shot(&c, "companies-list-dark").await;
-    c.find(Locator::Css("button.theme-toggle"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button.theme-toggle").await;
     c.goto(&format!("{}/companies", app.base)).await.unwrap();
     shot(&c, "companies-list-light").await;
 
@@ -275,19 +244,9 @@ async fn first_run_setup_in_the_browser() {
     fill(&c, "#email", "ada@example.com").await;
     fill(&c, "#password", PASSWORD).await;
     fill(&c, "#confirmPassword", PASSWORD).await;
-    c.find(Locator::Css("input[name=demo]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "input[name=demo]").await;
     shot(&c, "setup-form").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_path(&c, "/").await;
     let body = text_of(&c).await;
     assert!(body.contains("Dashboard") && body.contains("Ada Admin"), "{body}");
@@ -325,22 +284,12 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
     fill(&c, "#email", "grace.signup@example.com").await;
     fill(&c, "#password", "short").await;
     fill(&c, "#confirmPassword", "short").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_text(&c, "Password must be at least 10 characters").await;
     fill(&c, "#password", PASSWORD).await;
     fill(&c, "#confirmPassword", PASSWORD).await;
     shot(&c, "signup").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_text(&c, "Check your email").await;
 
     let mail = app.mail("grace.signup@example.com", "Verify your email address").await;
@@ -351,12 +300,7 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
     assert!(text_of(&c).await.contains("Your email address is verified"));
     fill(&c, "input[name=email]", "grace.signup@example.com").await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_path(&c, "/").await;
 
     c.goto(&format!("{}/settings", app.base)).await.unwrap();
@@ -367,18 +311,8 @@ async fn sign_up_verify_sign_in_settings_sign_out() {
     );
     shot(&c, "settings").await;
 
-    c.find(Locator::Css("details.user-menu summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("details.user-menu button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "details.user-menu summary").await;
+    click(&c, "details.user-menu button[type=submit]").await;
     wait_path(&c, "/auth/signin").await;
     assert!(c.current_url().await.unwrap().path().starts_with("/auth/signin"));
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
@@ -403,19 +337,9 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .unwrap();
     fill(&c, "input[name=email]", &rep.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_path(&c, "/settings").await;
-    c.find(Locator::Css("form[action='/settings/2fa/enable'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/settings/2fa/enable'] button").await;
     wait_text(&c, "Verify and enable").await;
     let secret = c
         .find(Locator::Css("#totp-secret"))
@@ -435,12 +359,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
     };
     let step = chrono::Utc::now().timestamp() / 30;
     fill(&c, "#setup-code", &totp(step)).await;
-    c.find(Locator::Css("form[action='/settings/2fa/verify'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form[action='/settings/2fa/verify'] button").await;
     wait_text(&c, "Save these backup codes now").await;
     let body = text_of(&c).await;
     assert!(body.contains("Save these backup codes now"), "{body}");
@@ -449,27 +368,12 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
         .unwrap();
     shot(&c, "two-factor-backup-codes").await;
 
-    c.find(Locator::Css("details.user-menu summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("details.user-menu button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "details.user-menu summary").await;
+    click(&c, "details.user-menu button[type=submit]").await;
     wait_path(&c, "/auth/signin").await;
     fill(&c, "input[name=email]", &rep.email).await;
     fill(&c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_path(&c, "/auth/verify-2fa").await;
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     assert_eq!(
@@ -479,12 +383,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
     );
     fill(&c, "#code", &totp(step + 1)).await;
     shot(&c, "two-factor-sign-in").await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form button[type=submit]").await;
     wait_path(&c, "/").await;
     c.close().await.unwrap();
     drop(driver);
@@ -495,12 +394,7 @@ async fn sign_in_as(c: &Client, base: &str, email: &str) {
     c.goto(&format!("{base}/auth/signin")).await.unwrap();
     fill(c, "input[name=email]", email).await;
     fill(c, "input[name=password]", PASSWORD).await;
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "form button[type=submit]").await;
     for _ in 0..100 {
         if c.current_url()
             .await
@@ -514,18 +408,8 @@ async fn sign_in_as(c: &Client, base: &str, email: &str) {
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("details.user-menu summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("details.user-menu button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, "details.user-menu summary").await;
+    click(c, "details.user-menu button[type=submit]").await;
     wait_path(c, "/auth/signin").await;
 }
 
@@ -558,12 +442,7 @@ async fn reps_see_their_own_and_admins_reassign() {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Css("form.form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "form.form button[type=submit]").await;
     wait_path(&c, &format!("/contacts/{theirs}")).await;
     assert!(
         text_of(&c).await.contains("Test rep"),
@@ -700,12 +579,7 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
     c.goto(&format!("{}/tasks", app.base)).await.unwrap();
     assert!(text_of(&c).await.contains("Send the proposal"));
     shot(&c, "tasks").await;
-    c.find(Locator::Css("button.check-btn"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button.check-btn").await;
     wait_text(&c, "No tasks found").await;
     assert!(
         !text_of(&c).await.contains("Send the proposal"),
@@ -731,24 +605,14 @@ async fn command_palette_finds_and_opens_a_record() {
     let id = rep.contact("Quentin", "Palette", json!({})).await;
     let (driver, c) = browser().await;
     sign_in_as(&c, &app.base, &rep.email).await;
-    c.find(Locator::Css(".search-trigger"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, ".search-trigger").await;
     let input = c.find(Locator::Css("dialog.palette input")).await.unwrap();
     input.send_keys("quent").await.unwrap();
     // the palette is a modal dialog in the top layer: read its own text
     let found = "return (document.querySelector('.palette-results')?.textContent || '').includes('Contacts (1)')";
     wait_js(&c, found, "results grouped with the true count").await;
     shot(&c, "palette").await;
-    c.find(Locator::Css("dialog.palette .palette-results a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "dialog.palette .palette-results a").await;
     wait_path(&c, &format!("/contacts/{id}")).await;
     c.close().await.unwrap();
     drop(driver);
@@ -789,12 +653,7 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
     ];
     for theme in ["light", "dark"] {
         if theme == "dark" {
-            c.find(Locator::Css("button.theme-toggle"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&c, "button.theme-toggle").await;
         }
         for (tab, card) in dashboard {
             c.goto(&format!("{}/?tab={tab}", app.base)).await.unwrap();
@@ -904,12 +763,7 @@ async fn import_a_csv_file_through_the_pages() {
     sign_in_as(&c, &app.base, &admin.email).await;
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
     wait_text(&c, "No contacts yet").await;
-    c.find(Locator::Css("main .empty a[href='/contacts/import']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "main .empty a[href='/contacts/import']").await;
     wait_path(&c, "/contacts/import").await;
     c.find(Locator::Css("input[type=file][name=file]"))
         .await
@@ -917,12 +771,7 @@ async fn import_a_csv_file_through_the_pages() {
         .send_keys(path.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Css("main form button.btn-primary[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "main form button.btn-primary[type=submit]").await;
     wait_text(&c, "check the columns").await;
     wait_text(&c, "Invalid email format").await;
     shot(&c, "import-preview").await;
@@ -930,12 +779,7 @@ async fn import_a_csv_file_through_the_pages() {
         .await
         .unwrap();
     shot(&c, "import-preview-rows").await;
-    c.find(Locator::Css("button[name=action][value=start]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[name=action][value=start]").await;
     wait_text(&c, "Download the 1 rejected rows").await;
     let text = text_of(&c).await;
     assert!(text.contains("3,000 of 3,000 rows processed (100%)"), "{text}");
