@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Point, Ranked, Tallies, count_rows, day_start, days, dollars, pct};
+use super::{Point, Ranked, Tallies, count_rows, day_start, dollars, pct, series};
 use crate::actor::Actor;
 use crate::companies::CompanyView;
 use crate::contacts::ContactView;
@@ -188,13 +188,6 @@ pub async fn dashboard(db: &Db, actor: &Actor, tab: Option<&str>) -> CoreResult<
     })
 }
 
-/// Zero-filled daily series from per-day values.
-fn series(from: NaiveDate, to: NaiveDate, mut value: impl FnMut(NaiveDate) -> f64) -> Vec<Point> {
-    days(from, to)
-        .map(|d| Point::new(d.format("%Y-%m-%d").to_string(), value(d)))
-        .collect()
-}
-
 async fn contacts_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<ContactsTab> {
     let all = Tallies::read(db, actor, "contacts", None).await?;
     let total = all.total();
@@ -202,7 +195,7 @@ async fn contacts_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Co
     let since = today - Duration::days(SERIES_DAYS - 1);
     let per_day = all.per_day(|_| true);
     let mut running = per_day.iter().filter(|(d, _)| **d < since).map(|(_, n)| n).sum::<i64>();
-    let growth = series(since, today, |d| {
+    let growth = series(since, today, "day", true, |d| {
         running += per_day.get(&d).copied().unwrap_or(0);
         running as f64
     });
@@ -357,7 +350,7 @@ async fn tasks_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Tasks
     let since = today - Duration::days(SERIES_DAYS - 1);
     let created = all.per_day(|_| true);
     let done = all.per_day(task_done);
-    let completion_over_time = series(since, today, |d| {
+    let completion_over_time = series(since, today, "day", true, |d| {
         pct(
             done.get(&d).copied().unwrap_or(0),
             created.get(&d).copied().unwrap_or(0),
@@ -421,7 +414,9 @@ async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<
         this_month: since(month_start),
         most_common,
         by_type,
-        over_time: series(from, today, |d| per_day.get(&d).copied().unwrap_or(0) as f64),
+        over_time: series(from, today, "day", true, |d| {
+            per_day.get(&d).copied().unwrap_or(0) as f64
+        }),
         recent: crate::activities::views(db, rows).await?,
     })
 }

@@ -76,6 +76,30 @@ pub(crate) fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = Naive
     (0..=(to - from).num_days()).map(move |i| from + Duration::days(i))
 }
 
+/// A zero-filled series over the range's days: per-day values summed per bucket (`sum`),
+/// or the bucket's last day's value (a level, like "overdue at the end of the day").
+pub(crate) fn series(
+    from: NaiveDate,
+    to: NaiveDate,
+    group: &str,
+    sum: bool,
+    mut value: impl FnMut(NaiveDate) -> f64,
+) -> Vec<Point> {
+    let mut out: Vec<Point> = Vec::new();
+    for d in days(from, to) {
+        let key = reports::bucket(d, group);
+        let v = value(d);
+        match out.last_mut() {
+            Some(p) if p.label == key => p.value = if sum { p.value + v } else { v },
+            _ => out.push(Point::new(key, v)),
+        }
+    }
+    for p in &mut out {
+        p.value = (p.value * 100.0).round() / 100.0;
+    }
+    out
+}
+
 /// `YYYY-MM-DD` (UTC) of a timestamp column, per backend (SQLite stores RFC 3339 text).
 pub(crate) fn day_expr(db: &Db, col: &str) -> Expr {
     match db.backend() {

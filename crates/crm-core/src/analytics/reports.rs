@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use super::dashboard::{StageFigure, ranked};
 use super::{
-    Point, Ranked, Tallies, count_rows, day_expr, day_start, days, days_between, dollars, pct, round1, tally_by_owner,
+    Point, Ranked, Tallies, count_rows, day_expr, day_start, days, days_between, dollars, pct, round1, series,
+    tally_by_owner,
 };
 use crate::actor::Actor;
 use crate::db::Db;
@@ -135,24 +136,6 @@ pub fn bucket(d: NaiveDate, group: &str) -> String {
         "quarter" => format!("{}-Q{}", d.year(), d.month0() / 3 + 1),
         _ => d.format("%Y-%m-%d").to_string(),
     }
-}
-
-/// A zero-filled series over the range's days: per-day values summed per bucket (`sum`),
-/// or the bucket's last day's value (a level, like "overdue at the end of the day").
-fn series(from: NaiveDate, to: NaiveDate, group: &str, sum: bool, value: impl Fn(NaiveDate) -> f64) -> Vec<Point> {
-    let mut out: Vec<Point> = Vec::new();
-    for d in days(from, to) {
-        let key = bucket(d, group);
-        let v = value(d);
-        match out.last_mut() {
-            Some(p) if p.label == key => p.value = if sum { p.value + v } else { v },
-            _ => out.push(Point::new(key, v)),
-        }
-    }
-    for p in &mut out {
-        p.value = (p.value * 100.0).round() / 100.0;
-    }
-    out
 }
 
 /// One table of a report: shown on the page and exported as `<key>.csv`.
