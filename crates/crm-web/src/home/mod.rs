@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use crm_core::analytics::{self, Dashboard as Figures, Point};
+use crm_core::analytics::{self, Dashboard as Figures};
 use crm_core::entities::contact;
 use crm_core::query::QueryParams;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::http::body::FormPairs;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, DonutChart, LineChart};
+use crate::web::charts::{BarChart, DonutChart, LineChart, capital, rows};
 use crate::web::{Chrome, ConfirmPage, PageCtx, html, money, notice, render, short_date, thousands};
 use crm_core::companies::list::industry_label;
 
@@ -60,22 +60,11 @@ pub async fn api(
     ))
 }
 
-fn rows(points: &[Point], label: impl Fn(&str) -> String) -> Vec<(String, f64)> {
-    points.iter().map(|p| (label(&p.label), p.value)).collect()
-}
-
 /// `2026-11-05` → `Nov 5`.
 fn day_label(iso: &str) -> String {
     chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
         .map(|d| d.format("%b %-d").to_string())
         .unwrap_or_else(|_| iso.to_string())
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }
 
 /// The two charts of a tab.

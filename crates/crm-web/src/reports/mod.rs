@@ -14,7 +14,7 @@ use crm_core::{CoreError, clock};
 use crate::AppState;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, DonutChart, FunnelChart, LineChart, StackedChart};
+use crate::web::charts::{BarChart, DonutChart, FunnelChart, LineChart, StackedChart, capital, rows};
 use crate::web::{Chrome, PageCtx, html, money, query_string, render, thousands};
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
@@ -213,7 +213,7 @@ impl ReportsPage {
 }
 
 fn pts(points: &[crm_core::analytics::Point]) -> Vec<(String, f64)> {
-    points.iter().map(|p| (p.label.clone(), p.value)).collect()
+    rows(points, str::to_string)
 }
 
 /// A time series: a line when it has several points, else bars.
@@ -339,11 +339,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
                     &["Open", "Completed"],
                     &t.created_by_priority
                         .iter()
-                        .map(|p| {
-                            let mut label = p.priority.to_string();
-                            label[..1].make_ascii_uppercase();
-                            (label, vec![p.open as f64, p.completed as f64])
-                        })
+                        .map(|p| (capital(p.priority), vec![p.open as f64, p.completed as f64]))
                         .collect::<Vec<_>>(),
                     count,
                 )),

@@ -3,6 +3,20 @@
 //! readers and print.
 
 use askama::Template;
+use crm_core::analytics::Point;
+
+/// A series as chart rows, each label passed through `label`.
+pub fn rows(points: &[Point], label: impl Fn(&str) -> String) -> Vec<(String, f64)> {
+    points.iter().map(|p| (label(&p.label), p.value)).collect()
+}
+
+/// `call` → `Call`.
+pub fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
 
 pub struct Bar {
     pub label: String,
