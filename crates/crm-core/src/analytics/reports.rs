@@ -332,7 +332,9 @@ pub async fn reports(db: &Db, actor: &Actor, req: &Request) -> CoreResult<Report
         out.funnel = Some(funnel(db, actor, r, &won).await?);
     }
     if want("performers") {
-        out.performers = Some(performers(db, actor, r, &won).await?);
+        // the activity tab, when computed too, already ranked the contacts by activity
+        let ranked = out.activity.as_ref().map(|a| a.top_contacts.clone());
+        out.performers = Some(performers(db, actor, r, &won, ranked).await?);
     }
     Ok(out)
 }
@@ -695,7 +697,13 @@ async fn funnel(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Vec
         .collect())
 }
 
-async fn performers(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Performers> {
+async fn performers(
+    db: &Db,
+    actor: &Actor,
+    r: Range,
+    won: &[Won],
+    by_activity: Option<Vec<Ranked>>,
+) -> CoreResult<Performers> {
     let (first, last) = r.days();
     let mut people: HashMap<Uuid, Performer> = HashMap::new();
     let entry = |people: &mut HashMap<Uuid, Performer>, u: Uuid| {
@@ -759,7 +767,12 @@ async fn performers(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult
     let (companies, contacts, by_activity, biggest) = tokio::try_join!(
         async { Ok::<Vec<(Uuid, i64)>, CoreError>(top_by(deal::Column::CompanyId).into_tuple().all(&db.conn).await?) },
         async { Ok::<Vec<(Uuid, i64)>, CoreError>(top_by(deal::Column::ContactId).into_tuple().all(&db.conn).await?) },
-        top_contacts_by_activity(db, actor, r),
+        async {
+            match by_activity {
+                Some(ranked) => Ok(ranked),
+                None => top_contacts_by_activity(db, actor, r).await,
+            }
+        },
         async { Ok::<_, CoreError>(biggest.all(&db.conn).await?) },
     )?;
     Ok(Performers {
