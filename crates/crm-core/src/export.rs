@@ -108,12 +108,14 @@ pub struct Export {
 }
 
 impl Export {
-    pub fn new(db: &Db, kind: Kind, q: &QueryParams) -> CoreResult<Export> {
+    pub fn new(db: &Db, actor: &Actor, kind: Kind, q: &QueryParams) -> CoreResult<Export> {
         let condition = match kind {
             Kind::Contacts => {
                 crate::contacts::list::filter_condition(db, &crate::contacts::list::ListParams::parse(q)?)
             }
-            Kind::Companies => crate::companies::list::condition(&crate::companies::list::ListParams::parse(q, 50)?),
+            Kind::Companies => {
+                crate::companies::list::condition(&crate::companies::list::ListParams::parse(q, 50)?, actor)
+            }
             Kind::Deals => crate::deals::condition(&crate::deals::ListParams::parse(q)?),
             Kind::Tasks => crate::tasks::condition(&crate::tasks::ListParams::parse(q)?),
             Kind::Activities => crate::activities::condition(&crate::activities::ListParams::parse(q)?),

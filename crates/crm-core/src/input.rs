@@ -139,6 +139,10 @@ impl Input {
                 let t = s.trim();
                 if t.is_empty() {
                     Field::Null
+                } else if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+                    // a NUL cannot be stored by PostgreSQL; other controls are never meant
+                    self.error(key, format!("{label} contains a control character"));
+                    Field::Absent
                 } else {
                     Field::Value(t.to_string())
                 }
@@ -394,7 +398,9 @@ pub fn is_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '<' | '>' | '\u{fffd}'))
         && !local.contains('@')
 }
 

@@ -26,7 +26,14 @@ pub struct QueryParams {
 }
 
 impl QueryParams {
-    pub fn new(pairs: Vec<(String, String)>) -> Self {
+    /// Control characters (a NUL that no database stores, a stray tab) become spaces: a
+    /// filter is never an error for what it cannot match.
+    pub fn new(mut pairs: Vec<(String, String)>) -> Self {
+        for (_, v) in &mut pairs {
+            if let std::borrow::Cow::Owned(clean) = crate::text::without_controls(v) {
+                *v = clean;
+            }
+        }
         QueryParams { pairs }
     }
 

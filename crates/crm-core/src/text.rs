@@ -1,8 +1,14 @@
 //! Normalisation of user-typed keys used for uniqueness and search.
 
-/// E-mail as stored and compared: trimmed and lower-cased.
+/// E-mail as stored and compared: trimmed and lower-cased. A control character (never in
+/// a valid address, and a NUL no PostgreSQL text can hold) becomes U+FFFD, so the key still
+/// matches no one and can be looked up and logged.
 pub fn email_key(s: &str) -> String {
-    s.trim().to_lowercase()
+    s.trim()
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Phone as compared for uniqueness: digits only, with a leading `+` kept.
@@ -31,6 +37,19 @@ pub fn like_escape(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A search or filter value with control characters turned into spaces: a NUL cannot be
+/// stored or matched by PostgreSQL, and no control character is ever meant in a filter.
+pub fn without_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
 }
 
 #[cfg(test)]

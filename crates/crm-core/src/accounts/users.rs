@@ -61,6 +61,9 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
     if name.chars().count() > 100 {
         return Err(CoreError::field("name", "Name must be less than 100 characters"));
     }
+    if name.chars().any(char::is_control) {
+        return Err(CoreError::field("name", "Name contains a control character"));
+    }
     password::check_policy(&new.password, &email).map_err(|m| CoreError::field("password", m))?;
     let hash = password::hash(new.password).await?;
     let now = clock::now();

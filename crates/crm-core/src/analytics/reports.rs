@@ -116,6 +116,7 @@ impl Request {
             }
         };
         errs.finish()?;
+        bounded(&range, &group)?;
         Ok(Request {
             range,
             preset,
@@ -123,6 +124,48 @@ impl Request {
             tab,
         })
     }
+}
+
+/// The longest range a report covers (some figures are computed per day).
+pub const MAX_RANGE_DAYS: i64 = 3660;
+/// The most points a time series may have.
+pub const MAX_POINTS: usize = 400;
+
+/// A report's work and size are bounded: at most ten years, at most [`MAX_POINTS`] buckets.
+fn bounded(range: &Range, group: &str) -> CoreResult<()> {
+    let (first, last) = range.days();
+    let days = (last - first).num_days() + 1;
+    if days > MAX_RANGE_DAYS {
+        return Err(CoreError::field(
+            "from",
+            "A report covers at most 10 years: choose a later start or an earlier end date",
+        ));
+    }
+    let mut buckets = 0usize;
+    let mut seen = String::new();
+    let mut d = first;
+    while d <= last {
+        let b = bucket(d, group);
+        if b != seen {
+            buckets += 1;
+            seen = b;
+        }
+        d += Duration::days(1);
+    }
+    if buckets > MAX_POINTS {
+        let coarser = match group {
+            "day" => "week, month or quarter",
+            "week" => "month or quarter",
+            _ => "quarter",
+        };
+        return Err(CoreError::field(
+            "groupBy",
+            format!(
+                "This range has {buckets} {group}s, more than a chart can show ({MAX_POINTS}): group by {coarser}, or choose a shorter range"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The bucket a day falls in.

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -28,6 +30,8 @@ pub struct ListParams {
     pub sort: String,
     pub dir: SortDir,
     pub page: PageReq,
+    /// `mine=true`: only companies with a contact or deal the actor may see ("My companies").
+    pub mine: bool,
 }
 
 impl ListParams {
@@ -46,6 +50,14 @@ impl ListParams {
             &mut errs,
         );
         let page = q.page(default_limit, &mut errs);
+        let mine = match q.get("mine") {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") | Some("on") => true,
+            Some(_) => {
+                errs.add("mine", "Mine must be true or false");
+                false
+            }
+        };
         errs.finish()?;
         Ok(ListParams {
             search: q.search(),
@@ -53,12 +65,30 @@ impl ListParams {
             sort,
             dir,
             page,
+            mine,
         })
     }
 }
 
-pub fn condition(p: &ListParams) -> Condition {
+pub fn condition(p: &ListParams, actor: &Actor) -> Condition {
     let mut cond = Condition::all();
+    if p.mine {
+        let contacts = scope::visible::<contact::Entity>(actor)
+            .select_only()
+            .column(contact::Column::CompanyId)
+            .filter(contact::Column::CompanyId.is_not_null())
+            .into_query();
+        let deals = scope::visible::<deal::Entity>(actor)
+            .select_only()
+            .column(deal::Column::CompanyId)
+            .filter(deal::Column::CompanyId.is_not_null())
+            .into_query();
+        cond = cond.add(
+            Condition::any()
+                .add(company::Column::Id.in_subquery(contacts))
+                .add(company::Column::Id.in_subquery(deals)),
+        );
+    }
     if let Some(s) = &p.search {
         let pattern = format!("%{}%", like_escape(&s.to_lowercase()));
         cond = cond.add(
@@ -77,7 +107,7 @@ pub fn condition(p: &ListParams) -> Condition {
 }
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<CompanyView>> {
-    let cond = condition(p);
+    let cond = condition(p, actor);
     let base = company::Entity::find().filter(cond);
     let total = base.clone().count(&db.conn).await?;
     let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };

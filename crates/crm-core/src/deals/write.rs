@@ -89,7 +89,8 @@ fn target_stage(stage: &Field<String>, status: &Field<String>, current: Option<&
     }
 }
 
-/// The company of a deal must be its contact's company when the contact has one.
+/// The company of a deal must be its contact's company when the contact has one: naming
+/// none (`null`, or the form's empty option "The contact's company") takes the contact's.
 async fn company_for(
     db: &Db,
     requested: &Field<Uuid>,
@@ -98,7 +99,7 @@ async fn company_for(
 ) -> CoreResult<Option<Uuid>> {
     let chosen = match requested {
         Field::Value(id) => Some(*id),
-        Field::Null => None,
+        Field::Null => contact_company,
         Field::Absent => current.or(contact_company),
     };
     if let (Some(c), Some(cc)) = (chosen, contact_company)

@@ -53,6 +53,7 @@ fn text_match(db: &Db, table: &str, cols: &[sea_orm::sea_query::SimpleExpr], q: 
 }
 
 pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<Results> {
+    let q = crate::text::without_controls(q);
     let q = q.trim();
     if q.is_empty() {
         return Err(CoreError::field("q", "Type something to search for"));

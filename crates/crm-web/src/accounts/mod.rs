@@ -239,6 +239,7 @@ fn signin_notice(code: Option<&str>) -> Option<&'static str> {
         "verified" => Some("Your email address is verified. You can sign in now."),
         "reset" => Some("Your password was changed. Sign in with the new one."),
         "resent" => Some("If the account needs it, a new verification link is on its way."),
+        "setup-done" => Some("This CRM is already set up. Sign in, or ask an administrator for an invitation."),
         _ => None,
     }
 }

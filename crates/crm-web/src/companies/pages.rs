@@ -30,6 +30,10 @@ struct ListPage {
     sort: String,
     dir: SortDir,
     filtered: bool,
+    /// Only companies with the viewer's records (a rep's default).
+    mine: bool,
+    /// The viewer is a rep: the counts are of their own records.
+    own_counts: bool,
 }
 
 impl ListPage {
@@ -38,7 +42,16 @@ impl ListPage {
             .replacen("/companies", "/api/companies/export", 1)
     }
     fn url(&self, sort: &str, dir: SortDir, page: u64) -> String {
-        let mut pairs = vec![("search", self.search.clone()), ("industry", self.industry.clone())];
+        let mine = match (self.mine, self.own_counts) {
+            (true, false) => "true",
+            (false, true) => "false",
+            _ => "",
+        };
+        let mut pairs = vec![
+            ("search", self.search.clone()),
+            ("industry", self.industry.clone()),
+            ("mine", mine.to_string()),
+        ];
         if sort != "createdAt" || dir != SortDir::Desc {
             pairs.push(("sort", sort.to_string()));
             pairs.push(("order", dir.as_str().to_string()));
@@ -66,7 +79,12 @@ impl ListPage {
 }
 
 pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
-    let qp = QueryParams::new(q);
+    let mut qp = QueryParams::new(q);
+    // a rep starts from the companies they work with; "All companies" is one choice away
+    let own_counts = !ctx.session.actor.reads_all();
+    if own_counts && qp.get("mine").is_none() {
+        qp.set("mine", "true");
+    }
     let params = list::ListParams::parse(&qp, 50)?;
     let page = list::list(&state.db, &ctx.session.actor, &params).await?;
     let n = page.pagination.total;
@@ -86,6 +104,8 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         sort: params.sort.clone(),
         dir: params.dir,
         filtered: params.search.is_some() || params.industry.is_some(),
+        mine: params.mine,
+        own_counts,
     };
     p.pager = Pager::new(&page.pagination, |n| p.url(&params.sort, params.dir, n));
     Ok(html(&p))

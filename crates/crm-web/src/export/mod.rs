@@ -13,7 +13,7 @@ use crate::http::error::ApiResult;
 use crate::http::session::ApiActor;
 
 async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(String, String)>) -> ApiResult<Response> {
-    let job = Export::new(&state.db, kind, &QueryParams::new(q))?;
+    let job = Export::new(&state.db, &actor, kind, &QueryParams::new(q))?;
     let name = match kind {
         Kind::Contacts => "contacts",
         Kind::Companies => "companies",
@@ -44,7 +44,9 @@ async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(Str
             }
         }
     });
-    let mut res = Body::from_stream(stream).into_response();
+    // Fused: the gzip encoder polls its source once more after the end; a bare `unfold`
+    // panics then, which cut every compressed download short.
+    let mut res = Body::from_stream(futures_util::StreamExt::fuse(stream)).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -1,6 +1,7 @@
 //! Shared HTTP plumbing: router, session + CSRF middleware, extractors, errors, headers.
 
 pub mod body;
+pub mod envelope;
 pub mod error;
 pub mod ratelimit;
 pub mod router;

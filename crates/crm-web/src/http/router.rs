@@ -250,6 +250,16 @@ pub fn router(state: AppState) -> Router {
         .route("/imports/{id}", get(import::pages::progress))
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    // addresses people type from habit: they lead to the real pages
+    let mut pages = pages;
+    for (from, to) in [
+        ("/login", "/auth/signin"),
+        ("/signin", "/auth/signin"),
+        ("/signup", "/auth/signup"),
+        ("/register", "/auth/signup"),
+    ] {
+        pages = pages.route(from, get(move || async move { axum::response::Redirect::to(to) }));
+    }
     let pages = pages.merge(
         Router::new()
             .route(
@@ -298,12 +308,16 @@ pub fn router(state: AppState) -> Router {
         HeaderName::from_static("cache-control"),
         HeaderValue::from_static("no-store"),
     ))
-    .layer(CompressionLayer::new())
-    .layer(axum::middleware::from_fn(timeout))
-    .layer(TraceLayer::new_for_http())
+    // a panic answers a bare 500, the timeout a bare 408: `envelope` outside both gives
+    // them (and the body limit's 413, the router's 405) the API's or the pages' format
     .layer(CatchPanicLayer::custom(|_| {
-        ApiError(CoreError::Internal(anyhow::anyhow!("a request handler panicked"))).into_response()
+        tracing::error!("a request handler panicked");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
     }))
+    .layer(axum::middleware::from_fn(timeout))
+    .layer(axum::middleware::from_fn(super::envelope::layer))
+    .layer(CompressionLayer::new())
+    .layer(TraceLayer::new_for_http())
 }
 
 /// Requests get 30 s; CSV uploads (up to `CRM_IMPORT_MAX_BYTES`) get 10 minutes, so a

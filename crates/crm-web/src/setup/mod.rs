@@ -53,14 +53,14 @@ pub struct TokenQuery {
     token: Option<String>,
 }
 
-async fn done_or_404(state: &AppState) -> Result<(), PageError> {
+/// `Err(redirect)` once an admin exists: the setup link has done its job, and whoever
+/// follows it again lands on the sign-in page (or their dashboard) with a word why.
+async fn pending(state: &AppState) -> Result<Result<(), Response>, PageError> {
     if setup::needed(&state.db).await? {
-        Ok(())
+        Ok(Ok(()))
     } else {
         state.needs_setup.store(false, Ordering::Relaxed);
-        Err(PageError(CoreError::NotFound(
-            "There is no page at this address.".into(),
-        )))
+        Ok(Err(Redirect::to("/auth/signin?notice=setup-done").into_response()))
     }
 }
 
@@ -69,7 +69,9 @@ pub async fn page(
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, PageError> {
-    done_or_404(&state).await?;
+    if let Err(done) = pending(&state).await? {
+        return Ok(done);
+    }
     let token = q.token.unwrap_or_default().trim().to_string();
     let valid = !token.is_empty() && setup::token_valid(&state.db, &token).await?;
     let mut form = FormState::default();
@@ -95,7 +97,9 @@ pub async fn page(
 }
 
 pub async fn submit(State(state): State<AppState>, headers: HeaderMap, form: FormPairs) -> Result<Response, PageError> {
-    done_or_404(&state).await?;
+    if let Err(done) = pending(&state).await? {
+        return Ok(done);
+    }
     let token = form.get("token").unwrap_or("").trim().to_string();
     let name = form.get("name").unwrap_or("");
     let email = form.get("email").unwrap_or("");

@@ -65,12 +65,18 @@ pub struct LineChart {
     pub marks: Vec<(f64, f64, String, String)>,
     pub first: String,
     pub last: String,
+    /// The axis' top value; empty when every point is zero.
     pub max_text: String,
+    /// Every point is zero: the chart says there is nothing yet.
+    pub empty: bool,
 }
 
 impl LineChart {
     pub fn new(title: &str, rows: &[(String, f64)], fmt: impl Fn(f64) -> String) -> Self {
-        let max = rows.iter().map(|(_, v)| *v).fold(0.0, f64::max).max(1.0);
+        let top = rows.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+        let empty = top <= 0.0;
+        // the axis ends on a round value above the highest point; a flat zero line says so
+        let max = if empty { 1.0 } else { nice_ceiling(top) };
         let n = rows.len().max(2) as f64 - 1.0;
         let marks: Vec<(f64, f64, String, String)> = rows
             .iter()
@@ -99,10 +105,21 @@ impl LineChart {
             points,
             first: rows.first().map(|r| r.0.clone()).unwrap_or_default(),
             last: rows.last().map(|r| r.0.clone()).unwrap_or_default(),
-            max_text: fmt(max),
+            max_text: if empty { String::new() } else { fmt(max) },
+            empty,
             marks,
         }
     }
+}
+
+/// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `v` (> 0): a round top for an axis.
+pub fn nice_ceiling(v: f64) -> f64 {
+    let step = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * step)
+        .find(|c| *c >= v)
+        .unwrap_or(v)
 }
 
 pub struct Slice {
@@ -256,5 +273,31 @@ impl FunnelChart {
             height: 16 + steps.len() as u32 * 40,
             steps,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_end_on_round_values_and_say_when_nothing_happened() {
+        assert_eq!(nice_ceiling(1.0), 1.0);
+        assert_eq!(nice_ceiling(3.0), 5.0);
+        assert_eq!(nice_ceiling(1234.0), 2000.0);
+        assert_eq!(nice_ceiling(2100.0), 2500.0);
+        assert_eq!(nice_ceiling(0.3), 0.5);
+        let flat = LineChart::new("Revenue", &[("a".into(), 0.0), ("b".into(), 0.0)], |v| {
+            format!("${v:.2}")
+        });
+        assert!(flat.empty);
+        assert_eq!(flat.max_text, "", "no '$1.00' axis on an empty chart");
+        let html = flat.render().unwrap_or_default();
+        assert!(html.contains("Nothing recorded in this period"), "{html}");
+        assert!(!html.contains("$1.00"));
+        let some = LineChart::new("Revenue", &[("a".into(), 0.0), ("b".into(), 740.0)], |v| {
+            format!("${v:.0}")
+        });
+        assert_eq!(some.max_text, "$1000");
     }
 }

@@ -100,3 +100,67 @@ async fn company_list_filters_and_pages(app: &TestApp) {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 both!(company_list_filters_and_pages);
+
+/// A rep's company list starts at the companies they work with, counting their own records;
+/// "All companies" shows the rest. The API keeps listing all unless `mine=true`.
+async fn reps_start_from_their_companies(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let mut ids = vec![];
+    for name in ["Mine Via Contact", "Mine Via Deal", "Theirs Only", "Nobody's"] {
+        let (_, v) = admin.post("/api/companies", json!({"name": name})).await;
+        ids.push(v["data"]["id"].as_str().unwrap().to_string());
+    }
+    rep.contact("Own", "Contact", json!({"companyId": ids[0]})).await;
+    let c = rep.contact("Own", "Dealer", json!({})).await;
+    let (st, v) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Own deal", "value": 10, "expectedCloseDate": "2030-01-01", "contactId": c, "companyId": ids[1]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    other.contact("Their", "Contact", json!({"companyId": ids[2]})).await;
+
+    let (_, html) = rep.page("/companies").await;
+    assert!(
+        html.contains("Mine Via Contact") && html.contains("Mine Via Deal"),
+        "{html}"
+    );
+    assert!(!html.contains("Theirs Only") && !html.contains("Nobody&#x27;s") && !html.contains("Nobody's"));
+    assert!(html.contains("My contacts") && html.contains("2 companies"), "{html}");
+    let (_, html) = rep.page("/companies?mine=false").await;
+    assert!(html.contains("Theirs Only") && html.contains("4 companies"));
+    let (_, v) = rep.get("/api/companies?mine=true&sort=name&order=asc").await;
+    let names: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Mine Via Contact", "Mine Via Deal"]);
+    let (_, v) = rep.get("/api/companies").await;
+    assert_eq!(v["pagination"]["total"], 4, "the API lists all companies by default");
+    let (_, v) = rep.get("/api/companies/export?mine=true").await;
+    assert_eq!(v.as_str().unwrap().lines().count(), 3, "export follows the filter");
+    // an admin's page lists everything, with every count
+    let (_, html) = admin.page("/companies").await;
+    assert!(html.contains("Nobody") && !html.contains("My contacts"));
+    let (st, _) = rep.get("/api/companies?mine=perhaps").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+both!(reps_start_from_their_companies);
+
+/// A new rep's empty dashboard draws flat charts that say so, never a "$1.00" axis.
+async fn empty_dashboard_has_no_made_up_axis(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    for tab in ["contacts", "companies", "deals", "tasks", "activities"] {
+        let (st, html) = rep.page(&format!("/?tab={tab}")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(!html.contains("$1.00") && !html.contains(">1<"), "{tab}: {html}");
+    }
+    let (_, html) = rep.page("/reports?tab=sales").await;
+    assert!(!html.contains("$1.00"), "{html}");
+}
+both!(empty_dashboard_has_no_made_up_axis);

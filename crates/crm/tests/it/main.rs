@@ -15,6 +15,7 @@ mod cli;
 mod companies;
 mod contacts;
 mod dashboard;
+mod errors;
 mod export;
 mod import;
 mod original_import;

@@ -372,3 +372,69 @@ async fn company_tabs_list_the_work_on_its_contacts(app: &TestApp) {
     assert!(html.contains("Visible call"));
 }
 both!(company_tabs_list_the_work_on_its_contacts);
+
+/// The deal form's empty company option is "The contact's company": posted as a browser
+/// posts it (`companyId=`), the deal gets the contact's company, as through the API.
+async fn deal_form_takes_the_contacts_company(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let (_, co) = rep.post("/api/companies", json!({"name": "Formco"})).await;
+    let co = co["data"]["id"].as_str().unwrap().to_string();
+    let c = rep.contact("Form", "Buyer", json!({"companyId": co})).await;
+    let (st, _, loc) = rep
+        .form(
+            "/deals/new",
+            &[
+                ("name", "From the form"),
+                ("value", "1200"),
+                ("stage", "lead"),
+                ("probability", ""),
+                ("expectedCloseDate", "2030-01-01"),
+                ("description", ""),
+                ("contactId", &c),
+                ("companyId", ""),
+                ("userId", ""),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let id = loc
+        .unwrap()
+        .trim_start_matches("/deals/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, d) = rep.get(&format!("/api/deals/{id}")).await;
+    assert_eq!(d["data"]["companyId"], co.as_str(), "{d}");
+    let (_, api) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "From the API", "value": 5, "expectedCloseDate": "2030-01-01", "contactId": c}),
+        )
+        .await;
+    assert_eq!(api["data"]["companyId"], co.as_str());
+    // the company's deals tab lists both
+    let (_, html) = rep.page(&format!("/companies/{co}?tab=deals")).await;
+    assert!(
+        html.contains("From the form") && html.contains("From the API"),
+        "{html}"
+    );
+    // editing through the form with the empty option keeps it too
+    let (st, _, _) = rep
+        .form(
+            &format!("/deals/{id}/edit"),
+            &[
+                ("name", "From the form"),
+                ("value", "1300"),
+                ("stage", "qualified"),
+                ("expectedCloseDate", "2030-01-01"),
+                ("contactId", &c),
+                ("companyId", ""),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let (_, d) = rep.get(&format!("/api/deals/{id}")).await;
+    assert_eq!(d["data"]["companyId"], co.as_str(), "{d}");
+}
+both!(deal_form_takes_the_contacts_company);

@@ -44,18 +44,42 @@ async fn first_run_creates_one_admin_with_the_token(app: &TestApp) {
     let other = app.anonymous();
     let (fa, fb) = (fields(token), fields(token));
     let (a, b) = tokio::join!(anon.form("/setup", &fa), other.form("/setup", &fb));
-    let oks = [a.0, b.0].iter().filter(|s| **s == StatusCode::SEE_OTHER).count();
-    assert_eq!(oks, 1, "one wins: {:?} {:?}", a.0, b.0);
-    let winner = if a.0 == StatusCode::SEE_OTHER { &anon } else { &other };
+    let won = |r: &(StatusCode, String, Option<String>)| {
+        r.0 == StatusCode::SEE_OTHER && !r.2.as_deref().unwrap_or("").contains("setup-done")
+    };
+    assert_eq!(
+        [&a, &b].iter().filter(|r| won(r)).count(),
+        1,
+        "one wins: {:?} {:?}",
+        a.2,
+        b.2
+    );
+    let winner = if won(&a) { &anon } else { &other };
     let (st, html) = winner.page("/").await;
     assert_eq!(st, StatusCode::OK, "signed in and on the dashboard");
     assert!(html.contains("Dashboard") && html.contains("Ada Admin"));
     assert_eq!(crm_core::accounts::users::count(&app.db).await.unwrap(), 1);
 
-    let (st, _) = app.anonymous().page(&format!("/setup?token={token}")).await;
-    assert_eq!(st, StatusCode::NOT_FOUND, "setup is gone once done");
-    let (st, _, _) = app.anonymous().form("/setup", &fields(token)).await;
-    assert_eq!(st, StatusCode::NOT_FOUND);
+    // once done, the link leads to sign-in with a word why (not a bare "Not found")
+    let res = app
+        .anonymous()
+        .http
+        .get(format!("{}/setup?token={token}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "setup is gone once done");
+    assert_eq!(res.headers()["location"], "/auth/signin?notice=setup-done");
+    let (st, _, loc) = app.anonymous().form("/setup", &fields(token)).await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/auth/signin?notice=setup-done"))
+    );
+    assert_eq!(
+        crm_core::accounts::users::count(&app.db).await.unwrap(),
+        1,
+        "nobody else was created"
+    );
     assert!(
         setup::new_token(&app.db).await.is_err(),
         "no new link once a user exists"
