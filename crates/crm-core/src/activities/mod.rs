@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
 use serde::Serialize;
@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::entities::{activity, contact};
-use crate::error::CoreResult;
+use crate::entities::{activity, contact, deal};
+use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input, Mode};
 use crate::page::{Page, Pagination};
 use crate::query::QueryParams;
@@ -41,17 +41,22 @@ pub struct ActivityView {
     pub description: Option<String>,
     pub contact_id: Uuid,
     pub user_id: Option<Uuid>,
+    /// The contact's deal this activity is about.
+    pub deal_id: Option<Uuid>,
+    /// When it happened (given when logged, or the time it was logged).
     pub created_at: String,
     pub updated_at: String,
+    /// `None` when the contact is outside the actor's scope (their own activity on a
+    /// contact that has since moved to someone else): its name is not theirs to see.
     pub contact: Option<ContactName>,
 }
 
-/// Names of the contacts of a batch of rows (one query).
-pub async fn contact_names(db: &Db, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, ContactName>> {
+/// Names of the contacts of a batch of rows (one query), only those the actor may see.
+pub async fn contact_names(db: &Db, actor: &Actor, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, ContactName>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(contact::Entity::find()
+    Ok(scope::visible::<contact::Entity>(actor)
         .filter(contact::Column::Id.is_in(ids))
         .all(&db.conn)
         .await?
@@ -69,8 +74,8 @@ pub async fn contact_names(db: &Db, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, 
         .collect())
 }
 
-pub async fn views(db: &Db, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
-    let names = contact_names(db, rows.iter().map(|a| a.contact_id).collect()).await?;
+pub async fn views(db: &Db, actor: &Actor, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
+    let names = contact_names(db, actor, rows.iter().map(|a| a.contact_id).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|a| ActivityView {
@@ -81,6 +86,7 @@ pub async fn views(db: &Db, rows: Vec<activity::Model>) -> CoreResult<Vec<Activi
             description: a.description,
             contact_id: a.contact_id,
             user_id: a.user_id,
+            deal_id: a.deal_id,
             created_at: clock::fmt(&a.created_at),
             updated_at: clock::fmt(&a.updated_at),
         })
@@ -162,14 +168,14 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Act
         .all(&db.conn)
         .await?;
     Ok(Page {
-        items: views(db, rows).await?,
+        items: views(db, actor, rows).await?,
         pagination: Pagination::new(p.page, total),
     })
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ActivityView> {
     let a = scope::get_visible::<activity::Entity>(db, actor, id, "Activity").await?;
-    Ok(views(db, vec![a]).await?.remove(0))
+    Ok(views(db, actor, vec![a]).await?.remove(0))
 }
 
 struct Fields {
@@ -178,6 +184,8 @@ struct Fields {
     description: Field<String>,
     contact: Field<Uuid>,
     owner: Field<Uuid>,
+    deal: Field<Uuid>,
+    at: Field<chrono::DateTime<chrono::Utc>>,
 }
 
 fn read(input: &mut Input) -> Fields {
@@ -201,6 +209,47 @@ fn read(input: &mut Input) -> Fields {
             other => other,
         },
         owner: input.opt_uuid("userId", "Invalid user ID"),
+        deal: input.opt_uuid("dealId", "Invalid deal ID"),
+        at: when(input),
+    }
+}
+
+/// `createdAt`: when the activity happened — now by default, earlier when logged late; at
+/// most a day ahead (what is planned is a task).
+fn when(input: &mut Input) -> Field<chrono::DateTime<chrono::Utc>> {
+    let key = "createdAt";
+    match input.opt_datetime(key, "Invalid date (use YYYY-MM-DDTHH:MM)") {
+        Field::Value(t) if t > clock::now() + chrono::Duration::days(1) => {
+            input.error(
+                key,
+                "An activity is logged when it happened: plan what is ahead as a task",
+            );
+            Field::Absent
+        }
+        Field::Null if input.mode() == Mode::Update => {
+            input.error(key, "Date is required");
+            Field::Absent
+        }
+        other => other,
+    }
+}
+
+/// The deal an activity is about must be one of its contact's deals the actor can see.
+async fn deal_of(db: &Db, actor: &Actor, deal: &Field<Uuid>, contact_id: Uuid) -> CoreResult<Option<Uuid>> {
+    let Field::Value(id) = deal else {
+        return Ok(None);
+    };
+    let found = scope::visible::<deal::Entity>(actor)
+        .filter(deal::Column::Id.eq(*id))
+        .one(&db.conn)
+        .await?;
+    match found {
+        Some(d) if d.contact_id == contact_id => Ok(Some(d.id)),
+        Some(_) => Err(CoreError::field(
+            "dealId",
+            "The deal must be one of the contact's deals",
+        )),
+        None => Err(CoreError::field("dealId", "Deal not found")),
     }
 }
 
@@ -209,7 +258,9 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
     input.finish()?;
     let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
     let owner = scope::owner_for_new(db, actor, f.owner, &contact).await?;
+    let deal_id = deal_of(db, actor, &f.deal, contact.id).await?;
     let now = clock::now();
+    let at = f.at.value().unwrap_or(now);
     let txn = db.conn.begin().await?;
     let saved = activity::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -218,8 +269,9 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
         description: Set(f.description.into_option()),
         contact_id: Set(contact.id),
         user_id: Set(owner),
+        deal_id: Set(deal_id),
         is_demo: Set(false),
-        created_at: Set(now),
+        created_at: Set(at),
         updated_at: Set(now),
     }
     .insert(&txn)
@@ -257,6 +309,17 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     am.description = Set(f.description.apply(current.description.clone()));
     if let Field::Value(c) = f.contact {
         am.contact_id = Set(c);
+    }
+    let contact_id = f.contact.value().unwrap_or(current.contact_id);
+    am.deal_id = Set(match &f.deal {
+        Field::Value(_) => deal_of(db, actor, &f.deal, contact_id).await?,
+        Field::Null => None,
+        // a deal stays only while its contact does
+        Field::Absent if contact_id == current.contact_id => current.deal_id,
+        Field::Absent => None,
+    });
+    if let Field::Value(t) = f.at {
+        am.created_at = Set(t);
     }
     am.user_id = Set(owner);
     am.updated_at = Set(clock::now());

@@ -321,7 +321,7 @@ async fn deals_tab(db: &Db, actor: &Actor) -> CoreResult<DealsTab> {
         won_count,
         lost_count,
         by_stage: stages,
-        recent: crate::deals::views(db, rows).await?,
+        recent: crate::deals::views(db, actor, rows).await?,
     })
 }
 
@@ -377,7 +377,7 @@ async fn tasks_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Tasks
         completion_rate: pct(completed, total),
         by_priority,
         completion_over_time,
-        upcoming: crate::tasks::views(db, rows).await?,
+        upcoming: crate::tasks::views(db, actor, rows).await?,
     })
 }
 
@@ -417,6 +417,6 @@ async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<
         over_time: series(from, today, "day", true, |d| {
             per_day.get(&d).copied().unwrap_or(0) as f64
         }),
-        recent: crate::activities::views(db, rows).await?,
+        recent: crate::activities::views(db, actor, rows).await?,
     })
 }

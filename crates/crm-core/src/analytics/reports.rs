@@ -520,11 +520,16 @@ async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResul
         .into_tuple()
         .all(&db.conn)
         .await?;
-    contacts_ranked(db, rows, |n| n as f64).await
+    contacts_ranked(db, actor, rows, |n| n as f64).await
 }
 
-async fn contacts_ranked(db: &Db, rows: Vec<(Uuid, i64)>, value: impl Fn(i64) -> f64) -> CoreResult<Vec<Ranked>> {
-    let names = crate::activities::contact_names(db, rows.iter().map(|r| r.0).collect()).await?;
+async fn contacts_ranked(
+    db: &Db,
+    actor: &Actor,
+    rows: Vec<(Uuid, i64)>,
+    value: impl Fn(i64) -> f64,
+) -> CoreResult<Vec<Ranked>> {
+    let names = crate::activities::contact_names(db, actor, rows.iter().map(|r| r.0).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|(id, n)| Ranked {
@@ -821,9 +826,9 @@ async fn performers(
     Ok(Performers {
         people,
         top_companies_by_deal_value: ranked(db, companies, dollars).await?,
-        top_contacts_by_deal_value: contacts_ranked(db, contacts, dollars).await?,
+        top_contacts_by_deal_value: contacts_ranked(db, actor, contacts, dollars).await?,
         top_contacts_by_activity: by_activity,
-        biggest_deals_won: crate::deals::views(db, biggest).await?,
+        biggest_deals_won: crate::deals::views(db, actor, biggest).await?,
     })
 }
 

@@ -191,17 +191,19 @@ pub struct Dependents {
     pub deals: u64,
 }
 
-pub async fn dependents(db: &Db, ids: &[Uuid]) -> CoreResult<Dependents> {
+/// How many of the contacts' activities, tasks and deals the actor can see: the only
+/// figures a confirmation page or a tab may show (others' records leave no trace).
+pub async fn dependents(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<Dependents> {
     Ok(Dependents {
-        activities: activity::Entity::find()
+        activities: scope::visible::<activity::Entity>(actor)
             .filter(activity::Column::ContactId.is_in(ids.to_vec()))
             .count(&db.conn)
             .await?,
-        tasks: task::Entity::find()
+        tasks: scope::visible::<task::Entity>(actor)
             .filter(task::Column::ContactId.is_in(ids.to_vec()))
             .count(&db.conn)
             .await?,
-        deals: deal::Entity::find()
+        deals: scope::visible::<deal::Entity>(actor)
             .filter(deal::Column::ContactId.is_in(ids.to_vec()))
             .count(&db.conn)
             .await?,

@@ -2,6 +2,7 @@
 //! sort and pagination lives in [`list`]; writes in [`write`].
 
 pub mod list;
+pub mod timeline;
 pub mod write;
 
 use serde::Serialize;

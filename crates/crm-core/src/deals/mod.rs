@@ -91,8 +91,8 @@ pub struct DealView {
     pub company: Option<CompanyName>,
 }
 
-pub async fn views(db: &Db, rows: Vec<deal::Model>) -> CoreResult<Vec<DealView>> {
-    let names = contact_names(db, rows.iter().map(|d| d.contact_id).collect()).await?;
+pub async fn views(db: &Db, actor: &Actor, rows: Vec<deal::Model>) -> CoreResult<Vec<DealView>> {
+    let names = contact_names(db, actor, rows.iter().map(|d| d.contact_id).collect()).await?;
     let company_ids: Vec<Uuid> = rows.iter().filter_map(|d| d.company_id).collect();
     let companies: std::collections::HashMap<Uuid, String> = if company_ids.is_empty() {
         Default::default()
@@ -240,7 +240,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Dea
         .all(&db.conn)
         .await?;
     Ok(Page {
-        items: views(db, rows).await?,
+        items: views(db, actor, rows).await?,
         pagination: Pagination::new(p.page, total),
     })
 }
@@ -285,7 +285,7 @@ pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Col
             label: stage_label(stage),
             count,
             value: sum.unwrap_or(0) as f64 / 100.0,
-            deals: views(db, rows).await?,
+            deals: views(db, actor, rows).await?,
         });
     }
     Ok(out)
@@ -325,7 +325,7 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<DealDetail> {
         })
         .collect();
     Ok(DealDetail {
-        deal: views(db, vec![d]).await?.remove(0),
+        deal: views(db, actor, vec![d]).await?.remove(0),
         stage_history: history,
     })
 }

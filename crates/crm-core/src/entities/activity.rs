@@ -11,6 +11,8 @@ pub struct Model {
     pub description: Option<String>,
     pub contact_id: Uuid,
     pub user_id: Option<Uuid>,
+    /// The contact's deal this activity is about, if any.
+    pub deal_id: Option<Uuid>,
     pub is_demo: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -27,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(Script("m0007_report_indexes", include_str!("m0007_report_indexes.sql"))),
             // the durable outgoing mail queue
             Box::new(Script("m0008_mail_queue", include_str!("m0008_mail_queue.sql"))),
+            // an activity's optional deal
+            Box::new(Script("m0009_activity_deal", include_str!("m0009_activity_deal.sql"))),
         ]
     }
 }

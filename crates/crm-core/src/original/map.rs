@@ -263,6 +263,7 @@ pub(crate) fn activity(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<activi
         description: r.opt_text("description")?,
         contact_id,
         user_id: cx.link("owner", Refs::Users, &label, r.opt_text("userId")?),
+        deal_id: None,
         is_demo: false,
         created_at: r.time("createdAt")?,
         updated_at: r.time("updatedAt")?,

@@ -206,6 +206,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             description: Set(None),
             contact_id: Set(contact_id),
             user_id: Set(Some(owner)),
+            deal_id: Set(None),
             is_demo: Set(true),
             created_at: Set(at),
             updated_at: Set(at),

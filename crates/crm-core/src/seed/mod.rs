@@ -287,6 +287,7 @@ pub async fn bulk_related(db: &Db, n: Related) -> anyhow::Result<f64> {
             description: Set(None),
             contact_id: Set(cid),
             user_id: Set(owner),
+            deal_id: Set(None),
             is_demo: Set(true),
             created_at: Set(at),
             updated_at: Set(at),

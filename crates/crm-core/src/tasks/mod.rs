@@ -43,8 +43,8 @@ pub struct TaskView {
     pub contact: Option<ContactName>,
 }
 
-pub async fn views(db: &Db, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
-    let names = contact_names(db, rows.iter().map(|t| t.contact_id).collect()).await?;
+pub async fn views(db: &Db, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
+    let names = contact_names(db, actor, rows.iter().map(|t| t.contact_id).collect()).await?;
     let now = clock::now();
     Ok(rows
         .into_iter()
@@ -150,14 +150,14 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
         .all(&db.conn)
         .await?;
     Ok(Page {
-        items: views(db, rows).await?,
+        items: views(db, actor, rows).await?,
         pagination: Pagination::new(p.page, total),
     })
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<TaskView> {
     let t = scope::get_visible::<task::Entity>(db, actor, id, "Task").await?;
-    Ok(views(db, vec![t]).await?.remove(0))
+    Ok(views(db, actor, vec![t]).await?.remove(0))
 }
 
 struct Fields {

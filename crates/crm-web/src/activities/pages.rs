@@ -22,13 +22,14 @@ pub fn when(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The drawn icon of an activity type (no emoji: a machine without an emoji font shows boxes).
 pub fn icon(kind: &str) -> &'static str {
-    match kind {
-        "call" => "📞",
-        "email" => "📧",
-        "meeting" => "📅",
-        _ => "📝",
-    }
+    crate::web::icons::get(match kind {
+        "call" => "phone",
+        "email" => "mail",
+        "meeting" => "calendar",
+        _ => "note",
+    })
 }
 
 #[derive(Template)]
@@ -119,7 +120,10 @@ pub async fn new_form(
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(a) => Ok(Redirect::to(&format!("/contacts/{}?tab=activities&done=created", a.contact_id)).into_response()),
+        Ok(a) => {
+            let to = form.back_or(&format!("/contacts/{}?tab=activities", a.contact_id), "logged");
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(e) => {
             let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
             Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())

@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use crm_core::accounts::users::{self, UserRef};
 use crm_core::companies::CompanyView;
+use crm_core::contacts::timeline::{self, Event};
 use crm_core::contacts::{ContactView, list, write};
 use crm_core::input::Mode;
 use crm_core::query::{QueryParams, SortDir};
@@ -105,6 +106,12 @@ struct ShowPage {
     tasks: Vec<crm_core::tasks::TaskView>,
     activities: Vec<crm_core::activities::ActivityView>,
     back: String,
+    /// The overview: the timeline (of one kind when `show` is set) and the side column.
+    events: Vec<Event>,
+    show: String,
+    people: Vec<ContactView>,
+    /// The composer's default time: now, as a `datetime-local` value (UTC).
+    now: String,
 }
 
 impl ShowPage {
@@ -117,6 +124,32 @@ impl ShowPage {
     fn label(&self, s: &str) -> &'static str {
         crm_core::deals::stage_label(s)
     }
+    fn when(&self, s: &str) -> String {
+        crate::activities::pages::when(s)
+    }
+    fn icon_of(&self, e: &Event) -> &'static str {
+        match e.icon.as_str() {
+            "call" => "phone",
+            "email" => "mail",
+            "meeting" => "calendar",
+            "note" => "note",
+            "done" => "check",
+            "task" => "check",
+            "deal" | "stage" => "dollar",
+            _ => "edit",
+        }
+    }
+    fn show_url(&self, kind: &str) -> String {
+        let id = self.c.id;
+        if kind.is_empty() {
+            format!("/contacts/{id}#timeline")
+        } else {
+            format!("/contacts/{id}?show={kind}#timeline")
+        }
+    }
+    fn open_deals(&self) -> Vec<&crm_core::deals::DealView> {
+        self.deals.iter().filter(|d| d.status == "open").collect()
+    }
 }
 
 pub async fn show(
@@ -127,34 +160,66 @@ pub async fn show(
 ) -> PageResult {
     let id = parse_id(&id, "contact")?;
     let qp = QueryParams::new(q);
-    let d = list::get(&state.db, &ctx.session.actor, id).await?;
-    let deps = list::dependents(&state.db, &[id]).await?;
+    let actor = &ctx.session.actor;
+    let d = list::get(&state.db, actor, id).await?;
+    let deps = list::dependents(&state.db, actor, &[id]).await?;
     let tab = match qp.get("tab") {
         Some(t @ ("company" | "deals" | "tasks" | "activities")) => t.to_string(),
         _ => "info".to_string(),
     };
     let chrome = Chrome::new(&ctx, d.contact.full_name(), "contacts").with_notice(notice(qp.get("done"), None));
     let company = d.company.map(|c| CompanyView::new(c, Default::default()));
-    let actor = &ctx.session.actor;
-    let related = QueryParams::new(vec![
-        ("contactId".into(), id.to_string()),
-        ("limit".into(), "100".into()),
-    ]);
-    let (mut deals, mut tasks, mut activities) = (vec![], vec![], vec![]);
+    let related = |extra: &[(&str, &str)]| {
+        let mut p = vec![
+            ("contactId".to_string(), id.to_string()),
+            ("limit".into(), "100".into()),
+        ];
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        QueryParams::new(p)
+    };
+    let (mut deals, mut tasks, mut activities, mut events, mut people) = (vec![], vec![], vec![], vec![], vec![]);
+    let show = qp
+        .get("show")
+        .filter(|s| timeline::FILTERS.contains(s))
+        .unwrap_or("")
+        .to_string();
     match tab.as_str() {
         "deals" => {
-            deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related)?)
+            deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related(&[]))?)
                 .await?
                 .items
         }
         "tasks" => {
-            tasks = crm_core::tasks::list(&state.db, actor, &crm_core::tasks::ListParams::parse(&related)?)
+            tasks = crm_core::tasks::list(&state.db, actor, &crm_core::tasks::ListParams::parse(&related(&[]))?)
                 .await?
                 .items
         }
         "activities" => {
-            let p = crm_core::activities::ListParams::parse(&related)?;
+            let p = crm_core::activities::ListParams::parse(&related(&[]))?;
             activities = crm_core::activities::list(&state.db, actor, &p).await?.items
+        }
+        "info" => {
+            let filter = (!show.is_empty()).then_some(show.as_str());
+            events = timeline::timeline(&state.db, actor, id, filter, 100).await?;
+            deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related(&[]))?)
+                .await?
+                .items;
+            let open = crm_core::tasks::ListParams::parse(&related(&[("status", "open")]))?;
+            tasks = crm_core::tasks::list(&state.db, actor, &open).await?.items;
+            if let Some(co) = d.contact.company_id {
+                let mut p = list::ListParams::parse(&QueryParams::new(vec![
+                    ("companyId".into(), co.to_string()),
+                    ("limit".into(), "7".into()),
+                ]))?;
+                p.page.limit = 7;
+                people = list::list(&state.db, actor, &p)
+                    .await?
+                    .items
+                    .into_iter()
+                    .filter(|p| p.id != id)
+                    .take(6)
+                    .collect();
+            }
         }
         _ => {}
     }
@@ -169,6 +234,10 @@ pub async fn show(
         tasks,
         activities,
         back,
+        events,
+        show,
+        people,
+        now: crm_core::clock::now().format("%Y-%m-%dT%H:%M").to_string(),
     }))
 }
 
@@ -279,7 +348,7 @@ pub async fn update(
 ) -> PageResult {
     let id = parse_id(&id, "contact")?;
     match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?done=updated")).into_response()),
+        Ok(_) => Ok(Redirect::to(&form.back_or(&format!("/contacts/{id}"), "updated")).into_response()),
         Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
         Err(e) => {
             let f = FormState::from_pairs(&form.0).with_error(e);
@@ -306,7 +375,7 @@ pub async fn delete(
         return Ok(Redirect::to("/contacts?done=deleted").into_response());
     }
     let c = list::get(&state.db, actor, id).await?.contact;
-    let d = list::dependents(&state.db, &[id]).await?;
+    let d = list::dependents(&state.db, &ctx.session.actor, &[id]).await?;
     let page = ConfirmPage {
         chrome: Chrome::new(&ctx, "Delete Contact", "contacts"),
         heading: "Delete Contact".into(),
@@ -349,7 +418,7 @@ pub async fn bulk_delete(State(state): State<AppState>, ctx: PageCtx, form: Form
         let n = write::bulk_delete(&state.db, actor, &ids).await?;
         return Ok(Redirect::to(&format!("/contacts?done=bulk-deleted&n={n}")).into_response());
     }
-    let d = list::dependents(&state.db, &ids).await?;
+    let d = list::dependents(&state.db, &ctx.session.actor, &ids).await?;
     let page = ConfirmPage {
         chrome: Chrome::new(&ctx, "Delete contacts", "contacts"),
         heading: format!("Delete {}?", plural(ids.len() as u64, "contact")),

@@ -48,12 +48,23 @@ impl FormPairs {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+    /// Where the form asks to go after it is saved (its `back` field, a local path only),
+    /// else `default`; `done` names the notice shown there.
+    pub fn back_or(&self, default: &str, done: &str) -> String {
+        let to = self
+            .get("back")
+            .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+            .unwrap_or(default);
+        let (path, _) = to.split_once('#').unwrap_or((to, ""));
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{sep}done={done}")
+    }
     /// The form as validation input, without the CSRF and control fields.
     pub fn input(&self, mode: Mode) -> Input {
         let pairs: Vec<(String, String)> = self
             .0
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "confirm"))
+            .filter(|(k, _)| !matches!(k.as_str(), "csrf_token" | "confirm" | "back"))
             .cloned()
             .collect();
         Input::form(&pairs, mode)

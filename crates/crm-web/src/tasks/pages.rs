@@ -151,7 +151,10 @@ pub async fn new_form(
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(t) => Ok(Redirect::to(&format!("/contacts/{}?tab=tasks&done=created", t.contact_id)).into_response()),
+        Ok(t) => {
+            let to = form.back_or(&format!("/contacts/{}?tab=tasks", t.contact_id), "task-added");
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(e) => {
             let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
             Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())

@@ -162,6 +162,8 @@ pub fn notice(done: Option<&str>, n: Option<&str>) -> Option<String> {
     Some(match done? {
         "created" => "Saved.".to_string(),
         "updated" => "Changes saved.".to_string(),
+        "logged" => "Activity logged.".to_string(),
+        "task-added" => "Task added.".to_string(),
         "deleted" => "Deleted.".to_string(),
         "demo-removed" => "Demo data removed.".to_string(),
         "bulk-deleted" => format!("Deleted {n} record{}.", if n == 1 { "" } else { "s" }),

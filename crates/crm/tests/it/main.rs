@@ -21,6 +21,7 @@ mod import;
 mod original_import;
 mod pages;
 mod pipeline;
+mod record;
 mod search;
 mod setup;
 mod twofactor;
