@@ -1,6 +1,7 @@
 //! Contacts: the people the team sells to. Listing with server-side search, filters,
 //! sort and pagination lives in [`list`]; writes in [`write`].
 
+mod cascade;
 pub mod list;
 pub mod timeline;
 pub mod write;

@@ -1,7 +1,9 @@
 //! Writing contacts: create, partial update, delete and bulk delete. Each write checks
 //! scope, validates every field, checks uniqueness, and commits with its audit entry.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -193,6 +195,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
     let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
     let txn = db.conn.begin().await?;
+    super::cascade::guard_and_audit(&txn, actor, &[id]).await?;
     contact::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
@@ -216,9 +219,16 @@ pub async fn bulk_delete(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<u64
         return Err(CoreError::field("ids", "At most 1000 contacts can be deleted at once"));
     }
     let txn = db.conn.begin().await?;
-    let res = contact::Entity::delete_many()
-        .filter(scope::write_condition::<contact::Entity>(actor))
+    let mine: Vec<Uuid> = scope::writable::<contact::Entity>(actor)
+        .select_only()
+        .column(contact::Column::Id)
         .filter(contact::Column::Id.is_in(ids.to_vec()))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    super::cascade::guard_and_audit(&txn, actor, &mine).await?;
+    let res = contact::Entity::delete_many()
+        .filter(contact::Column::Id.is_in(mine))
         .exec(&txn)
         .await?;
     audit::record(

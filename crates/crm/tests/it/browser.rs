@@ -791,3 +791,75 @@ async fn import_a_csv_file_through_the_pages() {
     let _ = std::fs::remove_file(&path);
     app.finish().await;
 }
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn log_a_call_and_add_a_task_from_the_contact_page() {
+    let app = TestApp::sqlite().await;
+    let rep = app.user(Role::Rep).await;
+    let (_, co) = rep
+        .post("/api/companies", json!({"name": "Acme Roofing", "industry": "other"}))
+        .await;
+    let co = co["data"]["id"].as_str().unwrap().to_string();
+    let id = rep
+        .contact(
+            "Tess",
+            "Timeline",
+            json!({"companyId": co, "jobTitle": "Facilities lead", "phoneNumber": "+1 555 010 7788"}),
+        )
+        .await;
+    rep.contact("Sam", "Colleague", json!({"companyId": co})).await;
+    rep.post(
+        "/api/deals",
+        json!({"name": "Roof repair", "value": 12500, "expectedCloseDate": "2030-01-01", "contactId": id}),
+    )
+    .await;
+    let (driver, c) = browser().await;
+    c.set_window_size(1440, 900).await.unwrap();
+    sign_in_as(&c, &app.base, &rep.email).await;
+    c.goto(&format!("{}/contacts/{id}", app.base)).await.unwrap();
+    wait_text(&c, "Log an activity").await;
+    // pick "Email", write two lines, pick the deal, log it
+    click(&c, ".type-picker label:nth-of-type(2)").await;
+    fill(&c, "#log-subject", "Sent the quote").await;
+    fill(&c, "#log-notes", "Quote attached.\nWaiting for sign-off.").await;
+    click(&c, "#log-deal option:nth-child(2)").await;
+    click(&c, ".composer-form button[type=submit]").await;
+    wait_text(&c, "Activity logged.").await;
+    let body = text_of(&c).await;
+    assert!(
+        body.contains("Sent the quote") && body.contains("Waiting for sign-off."),
+        "{body}"
+    );
+    let (_, v) = rep.get(&format!("/api/activities?contactId={id}")).await;
+    assert_eq!(v["data"][0]["type"], "email");
+    assert!(v["data"][0]["dealId"].is_string(), "{v}");
+    // a task from the same page
+    click(&c, ".composer-task summary").await;
+    fill(&c, "#task-title", "Call back Friday").await;
+    click(&c, ".composer-task button[type=submit]").await;
+    wait_text(&c, "Task added.").await;
+    assert!(text_of(&c).await.contains("Task added: Call back Friday"));
+    shot(&c, "record-contact-1440-light").await;
+    c.execute("document.cookie = 'theme=dark; path=/'", vec![])
+        .await
+        .unwrap();
+    c.refresh().await.unwrap();
+    wait_text(&c, "Timeline").await;
+    shot(&c, "record-contact-1440-dark").await;
+    c.set_window_size(375, 812).await.unwrap();
+    c.refresh().await.unwrap();
+    wait_text(&c, "Timeline").await;
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&c, "record-contact-375-dark").await;
+    assert_eq!(overflow, json!(false), "no sideways scroll at 375 px");
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}

@@ -218,6 +218,30 @@ async fn other_owners_records_leave_no_trace(app: &TestApp) {
         "{html}"
     );
 
+    // A cannot delete B's records through A's contact: refused, naming what is in the way
+    let (st, v) = a.delete(&format!("/api/contacts/{c}")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(
+        v["error"],
+        "This contact has 1 activity, 1 task and 1 deal owned by other users, which would be deleted with it. \
+         Ask an administrator to reassign or delete them first."
+    );
+    let (st, v) = a.post("/api/contacts/bulk-delete", json!({"ids": [c]})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, _, _) = a.form(&format!("/contacts/{c}/delete"), &[("confirm", "yes")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = b.get("/api/deals?search=secret").await;
+    assert_eq!(v["pagination"]["total"], 1, "B's deal is still there");
+    // an admin may, and every record that goes is in the audit log
+    let (st, v) = admin.delete(&format!("/api/contacts/{c}")).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    for kind in ["activity", "task", "deal", "contact"] {
+        let (_, v) = admin
+            .get(&format!("/api/admin/audit?action=delete&entityType={kind}"))
+            .await;
+        assert_eq!(v["pagination"]["total"], 1, "{kind}: {v}");
+    }
+
     // B's own contact moves to A: B keeps their activity but no longer sees the name
     let moved = b.contact("Moving", "Away", json!({})).await;
     b.post(
