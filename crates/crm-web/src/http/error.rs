@@ -94,6 +94,9 @@ impl IntoResponse for PageError {
             message: &message,
             status: status.as_u16(),
         };
-        (status, Html(crate::web::render(&page))).into_response()
+        let mut res = (status, Html(crate::web::render(&page))).into_response();
+        res.extensions_mut()
+            .insert(crate::web::ErrorInfo { title, message, status });
+        res
     }
 }

@@ -199,8 +199,18 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
             }
         }
     }
+    // a page's error is drawn inside the app frame for a fully signed-in user
+    let frame = (!info.pending_2fa && !crate::http::envelope::is_api(req.uri().path())).then(|| crate::web::PageCtx {
+        session: info.clone(),
+        theme: crate::web::theme_of(req.headers()),
+        path: req.uri().path().to_string(),
+    });
     req.extensions_mut().insert(info);
-    next.run(req).await
+    let res = next.run(req).await;
+    match frame {
+        Some(ctx) => crate::web::in_frame(res, &ctx),
+        None => res,
+    }
 }
 
 /// The value of the text field `name` in a multipart/form-data body (None when absent).

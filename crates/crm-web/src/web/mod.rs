@@ -179,6 +179,44 @@ pub struct ErrorPage<'a> {
     pub status: u16,
 }
 
+/// What an error page says, kept on its response: the session layer draws it again inside
+/// the app frame (navigation, search, user menu) for a signed-in user.
+#[derive(Clone)]
+pub struct ErrorInfo {
+    pub title: &'static str,
+    pub message: String,
+    pub status: axum::http::StatusCode,
+}
+
+#[derive(Template)]
+#[template(path = "web/error_framed.html")]
+struct FramedError {
+    chrome: Chrome,
+    title: &'static str,
+    message: String,
+    status: u16,
+}
+
+/// An error page as the signed-in user's page: inside the app frame.
+pub fn in_frame(res: Response, ctx: &PageCtx) -> Response {
+    let Some(e) = res.extensions().get::<ErrorInfo>().cloned() else {
+        return res;
+    };
+    let page = FramedError {
+        chrome: Chrome::new(ctx, e.title, ""),
+        title: e.title,
+        message: e.message,
+        status: e.status.as_u16(),
+    };
+    let mut out = (e.status, Html(render(&page))).into_response();
+    for name in [axum::http::header::ALLOW, axum::http::header::CONNECTION] {
+        if let Some(v) = res.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
 /// The no-JS confirmation page for a destructive action (with JS, a dialog asks instead).
 #[derive(Template)]
 #[template(path = "web/confirm.html")]

@@ -236,3 +236,25 @@ async fn setup_and_familiar_addresses_lead_somewhere(app: &TestApp) {
     assert!(html.contains("already set up"), "{html}");
 }
 both!(setup_and_familiar_addresses_lead_somewhere);
+
+/// A signed-in user's error pages keep the app around them (navigation, search, menu).
+async fn error_pages_sit_inside_the_app(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let (st, html) = rep.page(&format!("/contacts/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("Contact not found") && html.contains("class=\"sidebar\""),
+        "{html}"
+    );
+    let (st, html) = rep.page("/no/such/page").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(html.contains("There is no page at this address.") && html.contains("class=\"sidebar\""));
+    let (st, html) = rep.page("/reports?preset=custom&from=2020-01-01&to=2025-12-31").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("more than a chart can show") && html.contains("class=\"sidebar\""));
+    // without a session: the plain page, nothing of the app
+    let (st, html) = app.anonymous().page("/no/such/page").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(!html.contains("class=\"sidebar\""));
+}
+both!(error_pages_sit_inside_the_app);
