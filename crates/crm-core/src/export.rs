@@ -49,6 +49,8 @@ impl Kind {
                 "companyId",
                 "userId",
                 "createdAt",
+                "companyName",
+                "ownerName",
             ],
             Kind::Companies => &[
                 "id",
@@ -74,6 +76,9 @@ impl Kind {
                 "companyId",
                 "userId",
                 "createdAt",
+                "contactName",
+                "companyName",
+                "ownerName",
             ],
             Kind::Tasks => &[
                 "id",
@@ -86,6 +91,8 @@ impl Kind {
                 "contactId",
                 "userId",
                 "createdAt",
+                "contactName",
+                "ownerName",
             ],
             Kind::Activities => &[
                 "id",
@@ -95,6 +102,8 @@ impl Kind {
                 "contactId",
                 "userId",
                 "createdAt",
+                "contactName",
+                "ownerName",
             ],
         }
     }
@@ -132,11 +141,11 @@ impl Export {
     ) -> CoreResult<(Vec<Vec<String>>, Option<Uuid>)> {
         let c = &self.condition;
         let rows = match self.kind {
-            Kind::Contacts => rows(db, scope::visible::<contact::Entity>(actor), c, after).await?,
-            Kind::Companies => rows(db, company::Entity::find(), c, after).await?,
-            Kind::Deals => rows(db, scope::visible::<deal::Entity>(actor), c, after).await?,
-            Kind::Tasks => rows(db, scope::visible::<task::Entity>(actor), c, after).await?,
-            Kind::Activities => rows(db, scope::visible::<activity::Entity>(actor), c, after).await?,
+            Kind::Contacts => rows(db, actor, scope::visible::<contact::Entity>(actor), c, after).await?,
+            Kind::Companies => rows(db, actor, company::Entity::find(), c, after).await?,
+            Kind::Deals => rows(db, actor, scope::visible::<deal::Entity>(actor), c, after).await?,
+            Kind::Tasks => rows(db, actor, scope::visible::<task::Entity>(actor), c, after).await?,
+            Kind::Activities => rows(db, actor, scope::visible::<activity::Entity>(actor), c, after).await?,
         };
         let last = rows.last().map(|(id, _)| *id);
         Ok((rows.into_iter().map(|(_, r)| r).collect(), last))
@@ -148,12 +157,62 @@ impl Export {
 trait Rows: EntityTrait {
     fn id_col() -> Self::Column;
     fn id_of(m: &Self::Model) -> Uuid;
+    /// The records it names, whose names follow its own cells: (contact, company, owner),
+    /// `None` for a column the kind does not have.
+    fn refs(m: &Self::Model) -> [Option<Option<Uuid>>; 3];
     fn cells(m: Self::Model) -> Vec<String>;
+}
+
+/// Names of the records a batch refers to: companies and owners by id, contacts only
+/// when the actor may see them (a contact that moved to someone else stays unnamed).
+async fn names(
+    db: &Db,
+    actor: &Actor,
+    refs: &[[Option<Option<Uuid>>; 3]],
+) -> CoreResult<[std::collections::HashMap<Uuid, String>; 3]> {
+    use crate::entities::user;
+    let ids = |i: usize| -> Vec<Uuid> {
+        let mut v: Vec<Uuid> = refs.iter().filter_map(|r| r[i].flatten()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let (contacts, companies, owners) = (ids(0), ids(1), ids(2));
+    let mut out: [std::collections::HashMap<Uuid, String>; 3] = Default::default();
+    if !contacts.is_empty() {
+        for c in scope::visible::<contact::Entity>(actor)
+            .filter(contact::Column::Id.is_in(contacts))
+            .all(&db.conn)
+            .await?
+        {
+            out[0].insert(c.id, format!("{} {}", c.first_name, c.last_name));
+        }
+    }
+    if !companies.is_empty() {
+        for c in company::Entity::find()
+            .filter(company::Column::Id.is_in(companies))
+            .all(&db.conn)
+            .await?
+        {
+            out[1].insert(c.id, c.name);
+        }
+    }
+    if !owners.is_empty() {
+        for u in user::Entity::find()
+            .filter(user::Column::Id.is_in(owners))
+            .all(&db.conn)
+            .await?
+        {
+            out[2].insert(u.id, u.name);
+        }
+    }
+    Ok(out)
 }
 
 /// One batch of `base` (already scoped) under the list's condition, after the cursor.
 async fn rows<E: Rows>(
     db: &Db,
+    actor: &Actor,
     base: Select<E>,
     condition: &Condition,
     after: Option<Uuid>,
@@ -163,7 +222,22 @@ async fn rows<E: Rows>(
         q = q.filter(E::id_col().gt(a));
     }
     let models = q.order_by_asc(E::id_col()).limit(BATCH).all(&db.conn).await?;
-    Ok(models.into_iter().map(|m| (E::id_of(&m), E::cells(m))).collect())
+    let refs: Vec<_> = models.iter().map(E::refs).collect();
+    let names = names(db, actor, &refs).await?;
+    Ok(models
+        .into_iter()
+        .zip(refs)
+        .map(|(m, r)| {
+            let id = E::id_of(&m);
+            let mut cells = E::cells(m);
+            for (i, which) in r.iter().enumerate() {
+                if let Some(which) = which {
+                    cells.push(which.and_then(|x| names[i].get(&x).cloned()).unwrap_or_default());
+                }
+            }
+            (id, cells)
+        })
+        .collect())
 }
 
 fn opt(v: Option<String>) -> String {
@@ -180,6 +254,9 @@ impl Rows for contact::Entity {
     }
     fn id_of(m: &contact::Model) -> Uuid {
         m.id
+    }
+    fn refs(m: &contact::Model) -> [Option<Option<Uuid>>; 3] {
+        [None, Some(m.company_id), Some(m.user_id)]
     }
     fn cells(c: contact::Model) -> Vec<String> {
         vec![
@@ -204,6 +281,9 @@ impl Rows for company::Entity {
     fn id_of(m: &company::Model) -> Uuid {
         m.id
     }
+    fn refs(_: &company::Model) -> [Option<Option<Uuid>>; 3] {
+        [None, None, None]
+    }
     fn cells(c: company::Model) -> Vec<String> {
         let employees = c.employee_count.map(|n| n.to_string()).unwrap_or_default();
         let revenue = c.revenue_cents.map(cents_to_decimal).unwrap_or_default();
@@ -227,6 +307,9 @@ impl Rows for deal::Entity {
     }
     fn id_of(m: &deal::Model) -> Uuid {
         m.id
+    }
+    fn refs(m: &deal::Model) -> [Option<Option<Uuid>>; 3] {
+        [Some(Some(m.contact_id)), Some(m.company_id), Some(m.user_id)]
     }
     fn cells(d: deal::Model) -> Vec<String> {
         vec![
@@ -253,6 +336,9 @@ impl Rows for task::Entity {
     fn id_of(m: &task::Model) -> Uuid {
         m.id
     }
+    fn refs(m: &task::Model) -> [Option<Option<Uuid>>; 3] {
+        [Some(Some(m.contact_id)), None, Some(m.user_id)]
+    }
     fn cells(t: task::Model) -> Vec<String> {
         vec![
             t.id.to_string(),
@@ -275,6 +361,9 @@ impl Rows for activity::Entity {
     }
     fn id_of(m: &activity::Model) -> Uuid {
         m.id
+    }
+    fn refs(m: &activity::Model) -> [Option<Option<Uuid>>; 3] {
+        [Some(Some(m.contact_id)), None, Some(m.user_id)]
     }
     fn cells(a: activity::Model) -> Vec<String> {
         vec![

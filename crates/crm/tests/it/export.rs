@@ -39,7 +39,12 @@ async fn exports_follow_filters_and_scope(app: &TestApp) {
     let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
         lines[0],
-        "id,firstName,lastName,email,phoneNumber,status,jobTitle,companyId,userId,createdAt"
+        "id,firstName,lastName,email,phoneNumber,status,jobTitle,companyId,userId,createdAt,companyName,ownerName"
+    );
+    assert!(
+        lines[1].ends_with(",Test rep"),
+        "the owner's name beside the id: {}",
+        lines[1]
     );
     assert_eq!(lines.len(), 5, "header + the rep's 4 contacts, not the other rep's");
     assert!(body.contains(",'=cmd,Injector,"), "a formula is neutralised");
@@ -66,6 +71,16 @@ async fn exports_follow_filters_and_scope(app: &TestApp) {
         .await;
     let (_, _, body) = csv(&rep, "/api/deals/export").await;
     assert!(body.contains("Exported,99.50,lead,open,10,"), "{body}");
+    assert!(
+        body.lines()
+            .next()
+            .unwrap()
+            .ends_with(",contactName,companyName,ownerName")
+    );
+    assert!(
+        body.contains(",Deal Buyer,,Test rep\r\n"),
+        "contact and owner names: {body}"
+    );
     let (_, _, body) = csv(&rep, "/api/tasks/export?status=open").await;
     assert!(body.contains("Export me"));
     let (_, _, body) = csv(&rep, "/api/activities/export?type=note").await;
@@ -104,10 +119,14 @@ async fn large_exports_stream_in_batches(app: &TestApp) {
     let mut ids: Vec<&str> = body.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
     ids.dedup();
     assert_eq!(ids.len(), 2500);
-    assert!(
-        body.trim_end().ends_with('Z'),
-        "the last row is whole (ends with its createdAt)"
+    let width = |l: &str| l.split(',').count();
+    let last = body.trim_end().lines().last().unwrap();
+    assert_eq!(
+        width(last),
+        width(body.lines().next().unwrap()),
+        "the last row is whole: {last}"
     );
+    assert!(body.ends_with("\r\n"));
     for kind in ["companies", "deals", "tasks", "activities"] {
         let (st, _, body) = csv(&admin, &format!("/api/{kind}/export")).await;
         assert_eq!(st, StatusCode::OK, "{kind}");
