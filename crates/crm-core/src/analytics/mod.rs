@@ -5,6 +5,7 @@
 //! ten; the rest are range reads on indexed columns.
 
 mod dashboard;
+mod my_day;
 pub mod reports;
 
 use std::collections::HashMap;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use dashboard::*;
+pub use my_day::{MyDay, my_day};
 
 use crate::actor::Actor;
 use crate::db::Db;

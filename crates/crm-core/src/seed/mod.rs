@@ -148,6 +148,16 @@ pub fn progress(label: &str, done: u64, total: u64, started: Instant) {
     let _ = std::io::stderr().flush();
 }
 
+/// Whether demo records are loaded (admins are offered their removal).
+pub async fn has_demo_data(db: &Db) -> crate::CoreResult<bool> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(contact::Entity::find()
+        .filter(contact::Column::IsDemo.eq(true))
+        .one(&db.conn)
+        .await?
+        .is_some())
+}
+
 /// Insert `n` synthetic companies and `contacts` contacts; returns the seconds taken.
 pub async fn bulk(db: &Db, n_companies: u64, n_contacts: u64) -> anyhow::Result<f64> {
     let started = Instant::now();

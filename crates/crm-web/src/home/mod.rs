@@ -6,9 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_core::analytics::{self, Dashboard as Figures};
-use crm_core::entities::contact;
 use crm_core::query::QueryParams;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::AppState;
 use crate::http::body::FormPairs;
@@ -152,6 +150,34 @@ fn charts(d: &Figures) -> Vec<String> {
     Vec::new()
 }
 
+#[derive(Template)]
+#[template(path = "home/my_day.html")]
+struct MyDayPage {
+    chrome: Chrome,
+    tab: &'static str,
+    m: analytics::MyDay,
+    greeting: &'static str,
+    first_name: String,
+    offer_demo_removal: bool,
+    back: String,
+}
+
+impl MyDayPage {
+    fn date(&self, s: &str) -> String {
+        short_date(s)
+    }
+    fn money(&self, v: &f64) -> String {
+        money(*v)
+    }
+    fn label(&self, s: &str) -> &'static str {
+        crm_core::deals::stage_label(s)
+    }
+    fn when(&self, s: &str) -> String {
+        crate::activities::pages::when(s)
+    }
+}
+
+/// `/`: "My day" (the default), or one of the analytics tabs with `?tab=`.
 pub async fn dashboard(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -160,17 +186,29 @@ pub async fn dashboard(
     let q = QueryParams::new(q);
     let actor = &ctx.session.actor;
     let db = &state.db;
-    let tab = q
-        .get("tab")
-        .and_then(|t| analytics::parse_tab(t).ok())
-        .unwrap_or("contacts");
+    let offer_demo_removal = actor.role == crm_core::Role::Admin && crm_core::seed::has_demo_data(db).await?;
+    let tab = q.get("tab").and_then(|t| analytics::parse_tab(t).ok());
+    let Some(tab) = tab else {
+        let hour = crm_core::clock::now()
+            .format("%H")
+            .to_string()
+            .parse::<u32>()
+            .unwrap_or(9);
+        return Ok(html(&MyDayPage {
+            chrome: Chrome::new(&ctx, "My day", "dashboard").with_notice(notice(q.get("done"), None)),
+            tab: "today",
+            m: analytics::my_day(db, actor).await?,
+            greeting: match hour {
+                5..=11 => "morning",
+                12..=17 => "afternoon",
+                _ => "evening",
+            },
+            first_name: actor.name.split_whitespace().next().unwrap_or("").to_string(),
+            offer_demo_removal,
+            back: "/".into(),
+        }));
+    };
     let d = analytics::dashboard(db, actor, Some(tab)).await?;
-    let offer_demo_removal = actor.role == crm_core::Role::Admin
-        && contact::Entity::find()
-            .filter(contact::Column::IsDemo.eq(true))
-            .one(&db.conn)
-            .await?
-            .is_some();
     Ok(html(&Dashboard {
         chrome: Chrome::new(&ctx, "Dashboard", "dashboard").with_notice(notice(q.get("done"), None)),
         back: format!("/?tab={tab}"),

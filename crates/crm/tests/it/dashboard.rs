@@ -571,3 +571,66 @@ async fn reports_match_hand_computed_values(app: &TestApp) {
     assert!(html.contains("Activity heatmap") && html.contains("$1,000.00") && html.contains("Cora One"));
 }
 both!(reports_match_hand_computed_values);
+
+/// The first page is "My day": the user's own overdue tasks apart from those due today,
+/// their deals closing this month, recent activity on their contacts; nobody else's.
+async fn my_day_is_the_first_page(app: &TestApp) {
+    let me = app.user(Role::Manager).await;
+    let other = app.user(Role::Rep).await;
+    let c = me.contact("Day", "Planner", serde_json::json!({})).await;
+    let now = chrono::Utc::now();
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for (title, due) in [
+        ("Late call", fmt(now - chrono::Duration::days(2))),
+        (
+            "Later today",
+            fmt((now + chrono::Duration::minutes(1)).min(now.date_naive().and_hms_opt(23, 59, 0).unwrap().and_utc())),
+        ),
+        ("Next month", fmt(now + chrono::Duration::days(40))),
+    ] {
+        let (st, v) = me
+            .post(
+                "/api/tasks",
+                serde_json::json!({"title": title, "dueDate": due, "contactId": c}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let close = now.date_naive().format("%Y-%m-%d").to_string();
+    me.post(
+        "/api/deals",
+        serde_json::json!({"name": "Closing soon", "value": 4200, "expectedCloseDate": close, "contactId": c}),
+    )
+    .await;
+    me.post(
+        "/api/activities",
+        serde_json::json!({"subject": "Kick-off", "contactId": c}),
+    )
+    .await;
+    let oc = other.contact("Not", "Mine", serde_json::json!({})).await;
+    other
+        .post(
+            "/api/tasks",
+            serde_json::json!({"title": "Someone else's late task", "dueDate": "2020-01-01", "contactId": oc}),
+        )
+        .await;
+
+    let (st, html) = me.page("/").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("My day") && html.contains("Overdue"), "{html}");
+    let overdue = &html[html.find("overdue-title").unwrap()..html.find("today-title").unwrap()];
+    assert!(
+        overdue.contains("Late call") && !overdue.contains("Later today"),
+        "{overdue}"
+    );
+    let today = &html[html.find("today-title").unwrap()..html.find("closing-title").unwrap()];
+    assert!(today.contains("Later today") && !today.contains("Late call") && !today.contains("Next month"));
+    assert!(html.contains("Closing soon") && html.contains("$4,200"), "{html}");
+    assert!(html.contains("Kick-off"));
+    assert!(!html.contains("Someone else"), "a manager's day is their own");
+    // the analytics tabs stay
+    let (st, html) = me.page("/?tab=contacts").await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("Total Contacts"));
+}
+both!(my_day_is_the_first_page);
