@@ -15,6 +15,8 @@ use crate::error::{CoreError, CoreResult};
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// A team invitation: sets the invitee's name and password, valid 7 days.
+    Invite,
 }
 
 impl Purpose {
@@ -22,18 +24,21 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::Invite => "invite",
         }
     }
     fn ttl(&self) -> Duration {
         match self {
             Purpose::VerifyEmail => Duration::hours(24),
             Purpose::ResetPassword => Duration::hours(1),
+            Purpose::Invite => Duration::days(7),
         }
     }
     fn what(&self) -> &'static str {
         match self {
             Purpose::VerifyEmail => "verification",
             Purpose::ResetPassword => "password reset",
+            Purpose::Invite => "invitation",
         }
     }
 }

@@ -85,6 +85,8 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
         failed_sign_ins: Set(0),
         locked_until: Set(None),
         is_demo: Set(new.is_demo),
+        invited_at: Set(None),
+        invited_by: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     };

@@ -3,6 +3,7 @@
 //! reps nothing.
 
 pub mod audit_log;
+pub mod invites;
 pub mod users;
 
 use crate::actor::{Actor, Role};

@@ -94,7 +94,8 @@ impl ListParams {
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<UserView>> {
     can(actor, UserAction::Read)?;
-    let mut c = Condition::all();
+    // pending invitations are listed apart (`invites::pending`)
+    let mut c = Condition::all().add(user::Column::InvitedAt.is_null());
     if let Some(s) = &p.search {
         let pattern = format!("%{}%", like_escape(&s.to_lowercase()));
         c = c.add(

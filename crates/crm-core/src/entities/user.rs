@@ -21,6 +21,9 @@ pub struct Model {
     pub failed_sign_ins: i32,
     pub locked_until: Option<DateTimeUtc>,
     pub is_demo: bool,
+    /// Set while the user is an invitation not yet accepted.
+    pub invited_at: Option<DateTimeUtc>,
+    pub invited_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -101,3 +101,15 @@ pub fn security_alert(to: &str, name: &str, reason: &str, ip: &str, when: &str, 
 pub fn notice(to: &str, name: &str, subject: &str, text: &str, link: &str) -> Mail {
     mail(to, subject, name, &[text], Some(("Review your account", link)))
 }
+
+pub fn invitation(to: &str, inviter: &str, role: &str, link: &str) -> Mail {
+    mail(
+        to,
+        "You are invited to the CRM",
+        "there",
+        &[&format!(
+            "{inviter} invited you to join the team's CRM as {role}. Choose your name and password with the link below; it works once and expires in 7 days."
+        )],
+        Some(("Accept the invitation", link)),
+    )
+}

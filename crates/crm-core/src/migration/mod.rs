@@ -29,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(Script("m0008_mail_queue", include_str!("m0008_mail_queue.sql"))),
             // an activity's optional deal
             Box::new(Script("m0009_activity_deal", include_str!("m0009_activity_deal.sql"))),
+            // pending team invitations
+            Box::new(Script("m0010_invites", include_str!("m0010_invites.sql"))),
         ]
     }
 }

@@ -179,6 +179,8 @@ pub(crate) fn user(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<user::Mode
         failed_sign_ins: 0,
         locked_until: None,
         is_demo: false,
+        invited_at: None,
+        invited_by: None,
         created_at: r.time("createdAt")?,
         updated_at: r.time("updatedAt")?,
     };

@@ -1,5 +1,6 @@
 //! User management and the audit log over HTTP: `/api/admin/*` and the `/admin/*` pages.
 
+pub mod invites;
 pub mod pages;
 
 use axum::extract::{Path, Query, State};

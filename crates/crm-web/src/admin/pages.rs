@@ -27,6 +27,11 @@ struct ListPage {
     role: String,
     status: String,
     can_create: bool,
+    /// Pending invitations and the invite form (with its errors).
+    invites: Vec<crm_core::admin::invites::InviteView>,
+    invite: FormState,
+    /// Managers invite reps only.
+    invite_roles: &'static [(&'static str, &'static str)],
 }
 
 impl ListPage {
@@ -36,7 +41,16 @@ impl ListPage {
 }
 
 pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
-    let qp = QueryParams::new(q);
+    list_page(&state, &ctx, QueryParams::new(q), FormState::default()).await
+}
+
+/// The page again with the invite form's errors (400).
+pub async fn index_with(state: &AppState, ctx: &PageCtx, invite: FormState) -> PageResult {
+    let res = list_page(state, ctx, QueryParams::default(), invite).await?;
+    Ok((StatusCode::BAD_REQUEST, res).into_response())
+}
+
+async fn list_page(state: &AppState, ctx: &PageCtx, qp: QueryParams, invite: FormState) -> PageResult {
     let p = users::ListParams::parse(&qp)?;
     let page = users::list(&state.db, &ctx.session.actor, &p).await?;
     let search = p.search.clone().unwrap_or_default();
@@ -60,14 +74,26 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
             ])
         )
     });
+    let actor = &ctx.session.actor;
     Ok(html(&ListPage {
-        chrome: Chrome::new(&ctx, "User Management", "admin").with_notice(notice(qp.get("done"), None)),
+        chrome: Chrome::new(ctx, "User Management", "admin").with_notice(notice(qp.get("done"), None)),
         items: page.items,
         pager,
         search,
         role,
         status,
-        can_create: ctx.session.actor.role != Role::Rep,
+        can_create: actor.role != Role::Rep,
+        invites: crm_core::admin::invites::pending(&state.db, actor).await?,
+        invite,
+        invite_roles: if actor.role == Role::Admin {
+            &[
+                ("rep", "Sales Representative"),
+                ("manager", "Manager"),
+                ("admin", "Administrator"),
+            ]
+        } else {
+            &[("rep", "Sales Representative")]
+        },
     }))
 }
 

@@ -65,6 +65,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/verify-email", post(admin::verify_email))
         .route("/admin/users/{id}/reset-2fa", post(admin::reset_2fa))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/admin/invites",
+            get(admin::invites::api_list).post(admin::invites::api_create),
+        )
+        .route("/admin/invites/{id}", axum::routing::delete(admin::invites::api_revoke))
+        .route("/admin/invites/{id}/resend", post(admin::invites::api_resend))
         .route("/search", get(search::api))
         .route("/dashboard", get(home::api))
         .route("/reports", get(reports::api))
@@ -238,6 +244,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-2fa", post(admin::pages::reset_2fa))
         .route("/admin/users/{id}/delete", post(admin::pages::delete))
         .route("/admin/audit", get(admin::pages::audit))
+        .route("/admin/invites", post(admin::invites::invite_submit))
+        .route("/admin/invites/{id}/resend", post(admin::invites::resend_submit))
+        .route("/admin/invites/{id}/revoke", post(admin::invites::revoke_submit))
+        .route(
+            "/invite",
+            get(admin::invites::accept_page).post(admin::invites::accept_submit),
+        )
         .route("/admin/demo/remove", post(home::remove_demo))
         .route(
             "/contacts/import/{upload}",

@@ -396,3 +396,203 @@ async fn attached_records_matrix(app: &TestApp) {
     }
 }
 both!(attached_records_matrix);
+
+/// Invite by e-mail → the invitee chooses name and password from the link and is signed in;
+/// pending invitations are listed, resendable (the old link dies) and revocable; managers
+/// invite reps only; the link works once and not after 7 days.
+async fn team_invitations(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let manager = app.user(Role::Manager).await;
+    let rep = app.user(Role::Rep).await;
+    let (st, v) = admin
+        .post(
+            "/api/admin/invites",
+            json!({"email": "New.Person@Example.com", "role": "manager"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["email"], "new.person@example.com");
+    let id = v["data"]["id"].as_str().unwrap().to_string();
+    let first = app.mail("new.person@example.com", "You are invited to the CRM").await;
+    assert!(first.contains("as a manager") && first.contains("7 days"), "{first}");
+    let first_token = TestApp::token_in(&first, "/invite");
+    // listed as pending, not among users; cannot sign in yet
+    let (_, v) = admin.get("/api/admin/invites").await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 1);
+    let (_, v) = admin.get("/api/admin/users?search=new.person").await;
+    assert_eq!(v["pagination"]["total"], 0, "pending invitations are not users yet");
+    let (_, html) = admin.page("/admin/users").await;
+    assert!(html.contains("Pending invitations") && html.contains("new.person@example.com"));
+    // inviting the same address again says what to do
+    let (st, v) = admin
+        .post(
+            "/api/admin/invites",
+            json!({"email": "new.person@example.com", "role": "rep"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["fieldErrors"]["email"],
+        "This address is already invited: resend the invitation instead"
+    );
+    let (st, v) = admin
+        .post("/api/admin/invites", json!({"email": rep.email, "role": "rep"}))
+        .await;
+    assert_eq!(
+        (st, v["fieldErrors"]["email"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("Email already exists"))
+    );
+    // managers invite reps only, reps nobody
+    let (st, _) = manager
+        .post(
+            "/api/admin/invites",
+            json!({"email": "boss@example.com", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = rep
+        .post("/api/admin/invites", json!({"email": "x@example.com", "role": "rep"}))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = manager
+        .post(&format!("/api/admin/invites/{id}/resend"), json!({}))
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::FORBIDDEN,
+        "a manager cannot resend a manager's invitation"
+    );
+
+    // resend: a new link, the first no longer works
+    let (st, _) = admin.post(&format!("/api/admin/invites/{id}/resend"), json!({})).await;
+    assert_eq!(st, StatusCode::OK);
+    let anon = app.anonymous();
+    let (st, html) = anon.page(&format!("/invite?token={first_token}")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("invalid"), "{html}");
+    let mut second = None;
+    for _ in 0..100 {
+        second = app
+            .mails("new.person@example.com")
+            .into_iter()
+            .rfind(|m| !m.contains(&first_token));
+        if second.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second = second.expect("a second mail");
+    let token = TestApp::token_in(&second, "/invite");
+    let (st, html) = anon.page(&format!("/invite?token={token}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("new.person@example.com") && html.contains("Join the team"));
+    // errors next to the fields, nothing used up
+    let (st, html, _) = anon
+        .form(
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", ""),
+                ("password", "short"),
+                ("confirmPassword", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Name is required"), "{html}");
+    let (st, _, loc) = anon
+        .form(
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", "Nia Newcomer"),
+                ("password", "a long enough passphrase"),
+                ("confirmPassword", "a long enough passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!((st, loc.as_deref()), (StatusCode::SEE_OTHER, Some("/?done=welcome")));
+    let (_, s) = anon.get("/api/auth/session").await;
+    assert_eq!(s["data"]["user"]["name"], "Nia Newcomer");
+    assert_eq!(s["data"]["user"]["role"], "manager");
+    let (_, v) = admin.get("/api/admin/invites").await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 0);
+    let (_, v) = admin.get("/api/admin/users?search=nia").await;
+    assert_eq!(v["data"][0]["isActive"], true);
+    assert!(v["data"][0]["emailVerified"].is_string());
+    // the link works once
+    let (st, _, _) = app
+        .anonymous()
+        .form(
+            "/invite",
+            &[
+                ("token", &token),
+                ("name", "Again"),
+                ("password", "another long passphrase"),
+                ("confirmPassword", "another long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+
+    // revoke: the link dies and the address can be invited again
+    let (_, v) = manager
+        .post(
+            "/api/admin/invites",
+            json!({"email": "temp@example.com", "role": "rep"}),
+        )
+        .await;
+    let tid = v["data"]["id"].as_str().unwrap().to_string();
+    let tmail = app.mail("temp@example.com", "You are invited").await;
+    let ttoken = TestApp::token_in(&tmail, "/invite");
+    let (st, _, loc) = manager.form(&format!("/admin/invites/{tid}/revoke"), &[]).await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/admin/users?done=invite-revoked"))
+    );
+    let (st, _) = anon.page(&format!("/invite?token={ttoken}")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _, loc) = manager
+        .form("/admin/invites", &[("email", "temp@example.com"), ("role", "rep")])
+        .await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/admin/users?done=invited"))
+    );
+    // the page form shows errors next to the field
+    let (st, html, _) = manager
+        .form("/admin/invites", &[("email", "not-an-email"), ("role", "rep")])
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("Invalid email format") && html.contains("value=\"not-an-email\""),
+        "{html}"
+    );
+
+    // an expired link
+    let (_, v) = admin
+        .post(
+            "/api/admin/invites",
+            json!({"email": "late@example.com", "role": "rep"}),
+        )
+        .await;
+    let late = app.mail("late@example.com", "You are invited").await;
+    let ltoken = TestApp::token_in(&late, "/invite");
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    crm_core::entities::verification_token::Entity::update_many()
+        .col_expr(
+            crm_core::entities::verification_token::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(
+            crm_core::entities::verification_token::Column::UserId
+                .eq(uuid::Uuid::parse_str(v["data"]["id"].as_str().unwrap()).unwrap()),
+        )
+        .exec(&app.db.conn)
+        .await
+        .unwrap();
+    let (st, html) = anon.page(&format!("/invite?token={ltoken}")).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("expired"), "{html}");
+}
+both!(team_invitations);
