@@ -4,6 +4,7 @@
 //! day is theirs, not the team's.
 
 use chrono::{Datelike, Duration, NaiveDate};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 
@@ -59,7 +60,7 @@ pub async fn my_day(db: &Db, actor: &Actor) -> CoreResult<MyDay> {
     let closing_cents: Option<i64> = closing
         .clone()
         .select_only()
-        .column_as(deal::Column::ValueCents.sum(), "s")
+        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
         .into_tuple::<Option<i64>>()
         .one(&db.conn)
         .await?
