@@ -534,7 +534,11 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
     shot(&c, "deal-profile").await;
     c.goto(&format!("{}/deals", app.base)).await.unwrap();
 
-    // the keyboard / no-JS path: the stage select on the card
+    // the no-JS path: the stage select on the card, shown only while <html> lacks the `js`
+    // class app.js adds (with JS, drag and Alt+arrows move cards)
+    c.execute("document.documentElement.classList.remove('js')", vec![])
+        .await
+        .unwrap();
     c.find(Locator::Css(&format!("#stage-{} option[value='closed_won']", ids[1])))
         .await
         .unwrap()

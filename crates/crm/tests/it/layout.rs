@@ -116,7 +116,11 @@ async fn viewport(c: &Client, w: u32, h: u32) {
 async fn wait_new_document(c: &Client) {
     let script = "return !window.__left && document.readyState === 'complete'";
     for _ in 0..100 {
-        if c.execute(script, vec![]).await.map(|v| v == json!(true)).unwrap_or(false) {
+        if c.execute(script, vec![])
+            .await
+            .map(|v| v == json!(true))
+            .unwrap_or(false)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -160,15 +164,18 @@ async fn check(c: &Client, axe: &str) -> Vec<String> {
             .collect();
         problems.push(format!(
             "scrolls sideways: scrollWidth {sw} > innerWidth {iw}; sticking out:\n        {}",
-            if els.is_empty() { "(none found)".to_string() } else { els.join("\n        ") }
+            if els.is_empty() {
+                "(none found)".to_string()
+            } else {
+                els.join("\n        ")
+            }
         ));
     }
     // the page's CSP allows no inline script, but WebDriver's own scripts are not page script
-    c.execute(&format!("{axe}\n;return !!window.axe;"), vec![]).await.unwrap();
-    let v = c
-        .execute_async(AXE_RUN_JS, vec![json!(AXE_TAGS)])
+    c.execute(&format!("{axe}\n;return !!window.axe;"), vec![])
         .await
         .unwrap();
+    let v = c.execute_async(AXE_RUN_JS, vec![json!(AXE_TAGS)]).await.unwrap();
     for violation in v.as_array().unwrap() {
         let nodes: Vec<String> = violation["nodes"]
             .as_array()
@@ -249,7 +256,10 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
         pages.push((format!("contact-{tab}"), get(&format!("/contacts/{contact}?tab={tab}"))));
     }
     pages.push(("contact-edit".into(), get(&format!("/contacts/{contact}/edit"))));
-    pages.push(("contact-delete".into(), Visit::Post(format!("/contacts/{contact}/delete"))));
+    pages.push((
+        "contact-delete".into(),
+        Visit::Post(format!("/contacts/{contact}/delete")),
+    ));
     pages.push(("companies".into(), get("/companies")));
     pages.push(("company-new".into(), get("/companies/new")));
     pages.push(("company".into(), get(&format!("/companies/{company}"))));
@@ -260,7 +270,10 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("tasks".into(), get("/tasks")));
     pages.push(("activities".into(), get("/activities")));
     for tab in ["sales", "pipeline", "activity", "tasks", "funnel", "performers", "all"] {
-        pages.push((format!("reports-{tab}"), get(&format!("/reports?tab={tab}&preset=quarter"))));
+        pages.push((
+            format!("reports-{tab}"),
+            get(&format!("/reports?tab={tab}&preset=quarter")),
+        ));
     }
     pages.push(("search".into(), get("/search?q=an")));
     pages.push(("settings".into(), get("/settings")));
@@ -268,7 +281,10 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("admin-user".into(), get(&format!("/admin/users/{}", rep.id()))));
     pages.push(("admin-audit".into(), get("/admin/audit")));
     pages.push(("import".into(), get("/contacts/import")));
-    pages.push(("not-found".into(), get("/contacts/00000000-0000-7000-8000-000000000000")));
+    pages.push((
+        "not-found".into(),
+        get("/contacts/00000000-0000-7000-8000-000000000000"),
+    ));
 
     let (driver, c) = browser().await;
     sign_in_as(&c, &app.base, &admin.email).await;
