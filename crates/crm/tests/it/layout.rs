@@ -310,6 +310,30 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
             }
         }
     }
+    // from 1280 px the board shows all six stages, or scrolls in its own region with that
+    // region's scrollbar inside the window
+    for (w, h) in [(1280, 800), (1440, 900), (1920, 1080)] {
+        viewport(&c, w, h).await;
+        c.goto(&format!("{}/deals", app.base)).await.unwrap();
+        let board = c
+            .execute(
+                "const k = document.querySelector('.kanban'); const r = k.getBoundingClientRect(); \
+                 return { cols: k.querySelectorAll('.kanban-col').length, fits: k.scrollWidth <= k.clientWidth, \
+                          bottom: r.bottom, inner: window.innerHeight, page: document.documentElement.scrollWidth };",
+                vec![],
+            )
+            .await
+            .unwrap();
+        checked += 1;
+        let fits = board["fits"] == json!(true);
+        let bar_in_view = board["bottom"].as_f64().unwrap() <= board["inner"].as_f64().unwrap();
+        if board["cols"] != json!(6) || !(fits || bar_in_view) || board["page"].as_u64().unwrap() > w as u64 {
+            failures.push(format!(
+                "deals-board at {w}×{h}: the six stages neither fit nor scroll in view: {board}"
+            ));
+        }
+        shot(&c, &format!("layout-deals-board-{w}-check")).await;
+    }
     c.close().await.ok();
     drop(driver);
     app.finish().await;
