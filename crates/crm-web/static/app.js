@@ -663,8 +663,12 @@ function shiftTotals(col, card, sign) {
 }
 
 function placeCard(card, col) {
+  const from = card.closest('.kanban-col');
   col.querySelector('.kanban-empty')?.remove();
   col.querySelector('[data-dropzone]').prepend(card);
+  if (from && !from.querySelector('.kanban-card')) {
+    from.querySelector('[data-dropzone]').append(el('li', { class: 'muted kanban-empty' }, 'No deals in this stage'));
+  }
 }
 
 function announce(text) {

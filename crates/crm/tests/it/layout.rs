@@ -352,3 +352,63 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
         );
     }
 }
+
+/// A focused board card moves one stage with Alt+→, the move is announced in the live
+/// region and a toast names the deal and the stage; its Undo puts the deal back.
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn board_card_moves_by_keyboard_and_undoes() {
+    use crate::browser::{click, wait_js};
+    let app = TestApp::sqlite().await;
+    let rep = app.user(Role::Rep).await;
+    let contact = rep.contact("Kay", "Board", json!({})).await;
+    let (_, v) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Keyboard deal", "value": 4200, "stage": "lead", "expectedCloseDate": "2030-01-31", "contactId": contact}),
+        )
+        .await;
+    let id = v["data"]["id"].as_str().unwrap().to_string();
+    let (driver, c) = browser().await;
+    sign_in_as(&c, &app.base, &rep.email).await;
+    c.goto(&format!("{}/deals", app.base)).await.unwrap();
+    let link = c
+        .find(fantoccini::Locator::Css(&format!(
+            ".kanban-card[data-deal='{id}'] .kanban-name"
+        )))
+        .await
+        .unwrap();
+    let alt = char::from(fantoccini::key::Key::Alt);
+    let right = char::from(fantoccini::key::Key::Right);
+    let release = char::from(fantoccini::key::Key::Null);
+    link.send_keys(&format!("{alt}{right}{release}")).await.unwrap();
+    let moved = format!(
+        "const c = document.querySelector(`.kanban-card[data-deal=\"{id}\"]`); \
+         return c.dataset.stage === 'qualified' && c.closest('.kanban-col').dataset.stage === 'qualified' \
+           && document.querySelector('[data-kanban-live]').textContent.includes('Keyboard deal → Qualified') \
+           && c.contains(document.activeElement);"
+    );
+    wait_js(&c, &moved, "moved to Qualified, announced, focus kept").await;
+    let toast = c
+        .execute("return document.querySelector('.toast')?.textContent || ''", vec![])
+        .await
+        .unwrap();
+    assert!(
+        toast.as_str().unwrap().contains("Moved: Keyboard deal → Qualified"),
+        "{toast}"
+    );
+    let (_, v) = rep.get(&format!("/api/deals/{id}")).await;
+    assert_eq!(v["data"]["stage"], "qualified");
+    shot(&c, "kanban-keyboard-move").await;
+    click(&c, ".toast .toast-action").await;
+    let back = format!(
+        "const c = document.querySelector(`.kanban-card[data-deal=\"{id}\"]`); \
+         return c.dataset.stage === 'lead' && c.closest('.kanban-col').dataset.stage === 'lead';"
+    );
+    wait_js(&c, &back, "Undo put it back in Lead").await;
+    let (_, v) = rep.get(&format!("/api/deals/{id}")).await;
+    assert_eq!(v["data"]["stage"], "lead");
+    c.close().await.ok();
+    drop(driver);
+    app.finish().await;
+}
