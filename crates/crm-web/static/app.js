@@ -620,20 +620,34 @@ document.addEventListener('input', (event) => {
 });
 
 // --- 10c. Kanban -------------------------------------------------------------------------
-// Cards (.kanban-card[data-deal]) drag between columns (.kanban-col[data-stage]). The move
-// shows at once, persists with PATCH /api/deals/{id}, and snaps back with a message when
-// the server refuses. Without JS each card has a stage select that posts the move.
+// Cards (.kanban-card[data-deal]) move between columns (.kanban-col[data-stage]) by drag and
+// drop, or from the keyboard with Alt+←/→ on a focused card. The move shows at once, persists
+// with PATCH /api/deals/{id}, answers with a toast naming the deal and the stage (with Undo)
+// and an announcement in the board's live region, and snaps back with a message when the
+// server refuses. Without JS each card has a stage select that posts the move.
 
-const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
 
-function showToast(message, kind) {
+/** A toast; `action` ({ label, run }) adds a button such as Undo. */
+function showToast(message, kind, action) {
   const toast = document.createElement('div');
   toast.className = `toast toast-${kind}`;
   toast.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  toast.dataset.autohide = '6000';
-  toast.textContent = message;
+  toast.dataset.autohide = action ? '8000' : '6000';
+  const text = document.createElement('span');
+  text.textContent = message;
+  toast.append(text);
+  if (action) {
+    const button = el('button', { type: 'button', class: 'toast-action' }, action.label);
+    button.addEventListener('click', () => { toast.remove(); action.run(); });
+    toast.append(button);
+  }
+  toast.append(el('button', { type: 'button', class: 'toast-close', 'data-dismiss': '', 'aria-label': 'Dismiss' }, '×'));
+  document.querySelectorAll('.toast[data-kanban-toast]').forEach((t) => t.remove());
+  if (action) toast.dataset.kanbanToast = '';
   document.body.append(toast);
   armToast(toast);
+  return toast;
 }
 
 function shiftTotals(col, card, sign) {
@@ -649,8 +663,64 @@ function shiftTotals(col, card, sign) {
 }
 
 function placeCard(card, col) {
+  const from = card.closest('.kanban-col');
   col.querySelector('.kanban-empty')?.remove();
   col.querySelector('[data-dropzone]').prepend(card);
+  if (from && !from.querySelector('.kanban-card')) {
+    from.querySelector('[data-dropzone]').append(el('li', { class: 'muted kanban-empty' }, 'No deals in this stage'));
+  }
+}
+
+function announce(text) {
+  const live = document.querySelector('[data-kanban-live]');
+  if (!live) return;
+  live.textContent = '';
+  setTimeout(() => { live.textContent = text; }, 50);
+}
+
+const stageName = (col) => col.dataset.label || col.querySelector('h2')?.textContent || col.dataset.stage;
+const dealName = (card) => card.querySelector('.kanban-name')?.textContent.trim() || 'The deal';
+
+/** Move `card` to `col` now, then persist; roll back on refusal. `undo` marks an Undo move. */
+async function moveCard(card, col, { undo = false } = {}) {
+  const from = card.closest('.kanban-col');
+  if (!from || from === col) return;
+  const hadFocus = card.contains(document.activeElement);
+  const select = card.querySelector('select[name=stage]');
+  const previous = select?.value;
+  placeCard(card, col);
+  shiftTotals(from, card, -1);
+  shiftTotals(col, card, +1);
+  if (select) select.value = col.dataset.stage;
+  if (hadFocus) card.querySelector('.kanban-name')?.focus();
+  card.classList.remove('moved');
+  void card.offsetWidth; // restart the short highlight
+  card.classList.add('moved');
+  const name = dealName(card);
+  try {
+    const csrf = document.querySelector('meta[name=csrf-token]')?.content || '';
+    const res = await fetch(`/api/deals/${card.dataset.deal}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ stage: col.dataset.stage }),
+    });
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(body.error || 'The server refused the move.');
+    }
+    card.dataset.stage = col.dataset.stage;
+    const message = `${undo ? 'Moved back' : 'Moved'}: ${name} → ${stageName(col)}`;
+    announce(message);
+    showToast(message, 'success', undo ? null : { label: 'Undo', run: () => moveCard(card, from, { undo: true }) });
+  } catch (err) {
+    placeCard(card, from);
+    shiftTotals(col, card, -1);
+    shiftTotals(from, card, +1);
+    if (select) select.value = previous;
+    if (hadFocus) card.querySelector('.kanban-name')?.focus();
+    announce(`Not moved: ${err.message}`);
+    showToast(`Not moved: ${err.message}`, 'error');
+  }
 }
 
 document.addEventListener('dragstart', (event) => {
@@ -673,39 +743,31 @@ document.addEventListener('dragover', (event) => {
   col.classList.add('drop-target');
 });
 
-document.addEventListener('drop', async (event) => {
+document.addEventListener('drop', (event) => {
   const col = event.target instanceof Element && event.target.closest('.kanban-col');
   if (!col) return;
   event.preventDefault();
   col.classList.remove('drop-target');
   const id = event.dataTransfer.getData('text/plain');
   const card = document.querySelector(`.kanban-card[data-deal="${CSS.escape(id)}"]`);
-  const from = card?.closest('.kanban-col');
-  if (!card || from === col) return;
-  const select = card.querySelector('select[name=stage]');
-  const previous = select?.value;
-  placeCard(card, col);
-  shiftTotals(from, card, -1);
-  shiftTotals(col, card, +1);
-  if (select) select.value = col.dataset.stage;
-  try {
-    const csrf = document.querySelector('meta[name=csrf-token]')?.content || '';
-    const res = await fetch(`/api/deals/${id}`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-      body: JSON.stringify({ stage: col.dataset.stage }),
-    });
-    if (!res.ok) {
-      const body = await res.json().catch(() => ({}));
-      throw new Error(body.error || 'The server refused the move.');
-    }
-    card.dataset.stage = col.dataset.stage;
-  } catch (err) {
-    placeCard(card, from);
-    shiftTotals(col, card, -1);
-    shiftTotals(from, card, +1);
-    if (select) select.value = previous;
-    showToast(`Not moved: ${err.message}`, 'error');
+  if (card) moveCard(card, col);
+});
+
+// Alt+←/→ moves the focused card one stage; the card keeps the focus.
+document.addEventListener('keydown', (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+  const card = event.target instanceof Element && event.target.closest('.kanban-card');
+  if (!card || event.target.matches('select')) return;
+  event.preventDefault(); // not the browser's Back / Forward
+  const cols = [...document.querySelectorAll('.kanban-col[data-stage]')];
+  const at = cols.indexOf(card.closest('.kanban-col'));
+  const next = cols[at + (event.key === 'ArrowRight' ? 1 : -1)];
+  if (next) {
+    moveCard(card, next);
+    next.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  } else {
+    announce(`${dealName(card)} is already in ${stageName(cols[at])}`);
   }
 });
 
@@ -757,9 +819,40 @@ async function pollImport(box) {
   }
 }
 
+// --- 10e. Scroll boxes -------------------------------------------------------------------
+// A table box (.table-wrap) that scrolls but holds nothing focusable gets a tab stop, the
+// region role and a name (its caption or its card's heading), so the keyboard can scroll it.
+
+function scrollBoxes() {
+  for (const box of document.querySelectorAll('.table-wrap')) {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    const inner = box.querySelector('a[href], button, input, select, textarea, [tabindex]');
+    if (scrolls && !inner && !box.hasAttribute('tabindex')) {
+      const heading = box.querySelector('caption')
+        || box.closest('section, .card, figure')?.querySelector('h2, h3, figcaption');
+      box.tabIndex = 0;
+      box.dataset.scrollBox = '';
+      if (!box.hasAttribute('role')) box.setAttribute('role', 'region');
+      if (!box.hasAttribute('aria-label')) box.setAttribute('aria-label', heading?.textContent.trim() || 'Table');
+    } else if (!scrolls && box.hasAttribute('data-scroll-box')) {
+      box.removeAttribute('tabindex');
+      box.removeAttribute('role');
+      box.removeAttribute('aria-label');
+      delete box.dataset.scrollBox;
+    }
+  }
+}
+
+let resizeTimer = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(scrollBoxes, 150);
+});
+
 // --- 11. Start-up -------------------------------------------------------------------
 
 function init() {
+  scrollBoxes();
   const forms = new Set();
   for (const box of document.querySelectorAll('input[type=checkbox][name=ids], input[type=checkbox][data-select-all]')) {
     if (box.form) forms.add(box.form);
@@ -796,6 +889,7 @@ if (live && live.id) {
       const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
       const fresh = doc.getElementById(live.id);
       if (fresh) live.replaceChildren(...fresh.childNodes);
+      scrollBoxes();
       last = Date.now();
       if (status) status.textContent = `Updated ${new Date(last).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
     } catch {

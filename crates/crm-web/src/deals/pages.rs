@@ -32,6 +32,17 @@ impl Fmt {
     pub fn stages(&self) -> &'static [&'static str] {
         &STAGES
     }
+    /// Whole dollars (`$184,500`): cards and column totals show no cents.
+    pub fn whole(&self, v: &f64) -> String {
+        money(v.round()).trim_end_matches(".00").to_string()
+    }
+    /// An open deal whose expected close date has passed.
+    pub fn overdue(&self, d: &DealView) -> bool {
+        d.status == "open"
+            && chrono::DateTime::parse_from_rfc3339(&d.expected_close_date)
+                .map(|t| t.date_naive() < chrono::Utc::now().date_naive())
+                .unwrap_or(false)
+    }
 }
 
 #[derive(Template)]

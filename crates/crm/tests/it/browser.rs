@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::support::{PASSWORD, TestApp};
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -21,7 +21,7 @@ impl Drop for Driver {
     }
 }
 
-async fn browser() -> (Driver, Client) {
+pub(crate) async fn browser() -> (Driver, Client) {
     // two rustls crypto back ends are linked in this test binary; pick one
     let _ = rustls::crypto::ring::default_provider().install_default();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -62,29 +62,29 @@ async fn browser() -> (Driver, Client) {
     panic!("chromedriver did not start");
 }
 
-fn shot_dir() -> std::path::PathBuf {
+pub(crate) fn shot_dir() -> std::path::PathBuf {
     let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.unwrap();
     std::fs::write(shot_dir().join(format!("{name}.png")), png).unwrap();
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(c: &Client, css: &str, text: &str) {
     let el = c.find(Locator::Css(css)).await.unwrap();
     el.clear().await.unwrap();
     el.send_keys(text).await.unwrap();
 }
 
 /// Wait (up to 10 s) until the page's path is `path` — navigation may still be running.
-async fn wait_path(c: &Client, path: &str) {
+pub(crate) async fn wait_path(c: &Client, path: &str) {
     for _ in 0..100 {
         if c.current_url().await.map(|u| u.path() == path).unwrap_or(false) {
             return;
@@ -95,7 +95,7 @@ async fn wait_path(c: &Client, path: &str) {
 }
 
 /// Wait (up to 10 s) until the page shows `text`.
-async fn wait_text(c: &Client, text: &str) {
+pub(crate) async fn wait_text(c: &Client, text: &str) {
     for _ in 0..100 {
         if text_of(c).await.contains(text) {
             return;
@@ -106,7 +106,7 @@ async fn wait_text(c: &Client, text: &str) {
 }
 
 /// Wait (up to 10 s) until a script returns `true`; panic with `what` otherwise.
-async fn wait_js(c: &Client, script: &str, what: &str) {
+pub(crate) async fn wait_js(c: &Client, script: &str, what: &str) {
     for _ in 0..100 {
         if c.execute(script, vec![]).await.unwrap() == json!(true) {
             return;
@@ -116,7 +116,7 @@ async fn wait_js(c: &Client, script: &str, what: &str) {
     panic!("never true: {what}");
 }
 
-async fn text_of(c: &Client) -> String {
+pub(crate) async fn text_of(c: &Client) -> String {
     // by script, not an element handle: a page still navigating has no stale handles to trip on
     match c
         .execute("return document.body ? document.body.innerText : ''", vec![])
@@ -390,7 +390,7 @@ async fn enable_two_factor_in_settings_then_sign_in_with_a_code() {
     app.finish().await;
 }
 
-async fn sign_in_as(c: &Client, base: &str, email: &str) {
+pub(crate) async fn sign_in_as(c: &Client, base: &str, email: &str) {
     c.goto(&format!("{base}/auth/signin")).await.unwrap();
     fill(c, "input[name=email]", email).await;
     fill(c, "input[name=password]", PASSWORD).await;
@@ -534,7 +534,11 @@ async fn kanban_moves_persist_and_tasks_complete_in_one_click() {
     shot(&c, "deal-profile").await;
     c.goto(&format!("{}/deals", app.base)).await.unwrap();
 
-    // the keyboard / no-JS path: the stage select on the card
+    // the no-JS path: the stage select on the card, shown only while <html> lacks the `js`
+    // class app.js adds (with JS, drag and Alt+arrows move cards)
+    c.execute("document.documentElement.classList.remove('js')", vec![])
+        .await
+        .unwrap();
     c.find(Locator::Css(&format!("#stage-{} option[value='closed_won']", ids[1])))
         .await
         .unwrap()

@@ -18,6 +18,7 @@ mod dashboard;
 mod errors;
 mod export;
 mod import;
+mod layout;
 mod original_import;
 mod pages;
 mod pipeline;
