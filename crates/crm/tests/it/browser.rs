@@ -249,7 +249,11 @@ async fn first_run_setup_in_the_browser() {
     click(&c, "form button[type=submit]").await;
     wait_path(&c, "/").await;
     let body = text_of(&c).await;
-    assert!(body.contains("Dashboard") && body.contains("Ada Admin"), "{body}");
+    assert!(body.contains("My day") && body.contains("Ada Admin"), "{body}");
+    assert!(body.contains("This CRM holds demo data"), "{body}");
+    shot(&c, "my-day-after-setup").await;
+    c.goto(&format!("{}/?tab=contacts", app.base)).await.unwrap();
+    let body = text_of(&c).await;
     assert!(body.contains("120"), "demo contacts are counted: {body}");
     shot(&c, "dashboard-after-setup").await;
     for tab in ["deals", "activities", "tasks"] {
