@@ -121,6 +121,9 @@ impl ShowPage {
     fn money(&self, v: &f64) -> String {
         crate::web::money(*v)
     }
+    fn whole(&self, v: &f64) -> String {
+        crate::web::money_whole(*v)
+    }
     fn label(&self, s: &str) -> &'static str {
         crm_core::deals::stage_label(s)
     }

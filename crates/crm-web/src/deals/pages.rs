@@ -34,7 +34,7 @@ impl Fmt {
     }
     /// Whole dollars (`$184,500`): cards and column totals show no cents.
     pub fn whole(&self, v: &f64) -> String {
-        money(v.round()).trim_end_matches(".00").to_string()
+        crate::web::money_whole(*v)
     }
     /// An open deal whose expected close date has passed.
     pub fn overdue(&self, d: &DealView) -> bool {

@@ -167,7 +167,7 @@ impl MyDayPage {
         short_date(s)
     }
     fn money(&self, v: &f64) -> String {
-        money(*v)
+        crate::web::money_whole(*v)
     }
     fn label(&self, s: &str) -> &'static str {
         crm_core::deals::stage_label(s)

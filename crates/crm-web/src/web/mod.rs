@@ -315,6 +315,11 @@ pub fn money(v: f64) -> String {
     )
 }
 
+/// Whole dollars (`$184,500`): cards, board totals and side columns show no cents.
+pub fn money_whole(v: f64) -> String {
+    money(v.round()).trim_end_matches(".00").to_string()
+}
+
 /// The pagination bar of every list.
 pub struct Pager {
     pub range: String,

@@ -244,8 +244,14 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
         )
         .await;
 
+    admin
+        .post(
+            "/api/admin/invites",
+            json!({"email": "pending.person@example.com", "role": "rep"}),
+        )
+        .await;
     let get = |p: &str| Visit::Get(p.to_string());
-    let mut pages: Vec<(String, Visit)> = vec![];
+    let mut pages: Vec<(String, Visit)> = vec![("my-day".into(), get("/"))];
     for tab in ["contacts", "companies", "deals", "tasks", "activities"] {
         pages.push((format!("dashboard-{tab}"), get(&format!("/?tab={tab}"))));
     }
@@ -255,6 +261,10 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     for tab in ["info", "company", "deals", "tasks", "activities"] {
         pages.push((format!("contact-{tab}"), get(&format!("/contacts/{contact}?tab={tab}"))));
     }
+    pages.push((
+        "contact-timeline-tasks".into(),
+        get(&format!("/contacts/{contact}?show=tasks")),
+    ));
     pages.push(("contact-edit".into(), get(&format!("/contacts/{contact}/edit"))));
     pages.push((
         "contact-delete".into(),
