@@ -230,13 +230,23 @@ impl Input {
     }
 
     /// An optional http(s) URL.
+    /// An optional web address; `example.com/path` (no scheme, as people type it) is taken
+    /// as `https://example.com/path`. Anything else than http(s) with a host is refused.
     pub fn opt_url(&mut self, key: &str, message: &str) -> Field<String> {
         match self.opt_text(key, "Website", 500) {
             Field::Value(v) => {
-                let ok = (v.starts_with("http://") || v.starts_with("https://"))
-                    && v.split("://")
-                        .nth(1)
-                        .is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace));
+                let v = if v.contains("://") {
+                    v
+                } else {
+                    format!("https://{}", v.trim_start_matches('/'))
+                };
+                let lower = v.to_ascii_lowercase();
+                let ok = (lower.starts_with("http://") || lower.starts_with("https://"))
+                    && v.split("://").nth(1).is_some_and(|rest| {
+                        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+                        host.contains('.') || host.starts_with("localhost")
+                    })
+                    && !v.contains(char::is_whitespace);
                 if ok {
                     Field::Value(v)
                 } else {
@@ -464,6 +474,22 @@ mod tests {
         assert_eq!(parse_cents("1.234"), None);
         assert_eq!(parse_cents("abc"), None);
         assert_eq!(cents_to_decimal(1250), "12.50");
+    }
+    #[test]
+    fn websites_without_a_scheme_are_normalised() {
+        let read = |v: &str| {
+            let mut map = serde_json::Map::new();
+            map.insert("website".into(), serde_json::Value::String(v.into()));
+            let mut i = Input::json(map, Mode::Create);
+            (i.opt_url("website", "Invalid website URL"), i.finish().is_ok())
+        };
+        assert_eq!(read("acme.com").0, Field::Value("https://acme.com".into()));
+        assert_eq!(read("www.acme.co.uk/about").0, Field::Value("https://www.acme.co.uk/about".into()));
+        assert_eq!(read("http://acme.com").0, Field::Value("http://acme.com".into()));
+        assert!(!read("ftp://acme.com").1);
+        assert!(!read("not a site").1);
+        assert!(!read("javascript:alert(1)").1);
+        assert!(!read("https://").1);
     }
     #[test]
     fn emails() {
