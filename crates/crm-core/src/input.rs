@@ -484,7 +484,10 @@ mod tests {
             (i.opt_url("website", "Invalid website URL"), i.finish().is_ok())
         };
         assert_eq!(read("acme.com").0, Field::Value("https://acme.com".into()));
-        assert_eq!(read("www.acme.co.uk/about").0, Field::Value("https://www.acme.co.uk/about".into()));
+        assert_eq!(
+            read("www.acme.co.uk/about").0,
+            Field::Value("https://www.acme.co.uk/about".into())
+        );
         assert_eq!(read("http://acme.com").0, Field::Value("http://acme.com".into()));
         assert!(!read("ftp://acme.com").1);
         assert!(!read("not a site").1);

@@ -21,6 +21,11 @@ pub struct Entry {
     pub action: String,
     pub entity_type: String,
     pub entity_id: Option<String>,
+    /// What the record is called now (or was, when it is gone and the entry kept a
+    /// snapshot); `None` when neither tells.
+    pub entity_name: Option<String>,
+    /// The record's page, while it exists.
+    pub entity_url: Option<String>,
     pub changes: Option<serde_json::Value>,
     pub created_at: String,
 }
@@ -105,21 +110,115 @@ pub async fn list(db: &Db, actor: &Actor, p: &Params) -> CoreResult<Page<Entry>>
             .map(|u| (u.id, u.name))
             .collect()
     };
+    let records = record_names(db, &rows).await?;
     let items = rows
         .into_iter()
-        .map(|r| Entry {
-            id: r.id,
-            actor_name: r.actor_id.and_then(|a| names.get(&a).cloned()),
-            actor_id: r.actor_id,
-            action: r.action,
-            entity_type: r.entity_type,
-            entity_id: r.entity_id,
-            changes: r.changes.and_then(|c| serde_json::from_str(&c).ok()),
-            created_at: clock::fmt(&r.created_at),
+        .map(|r| {
+            let changes: Option<serde_json::Value> = r.changes.and_then(|c| serde_json::from_str(&c).ok());
+            let live = r
+                .entity_id
+                .as_ref()
+                .and_then(|id| records.get(&(r.entity_type.clone(), id.clone())));
+            let (entity_name, entity_url) = match live {
+                Some((name, url)) => (Some(name.clone()), url.clone()),
+                None => (changes.as_ref().and_then(snapshot_name), None),
+            };
+            Entry {
+                id: r.id,
+                actor_name: r.actor_id.and_then(|a| names.get(&a).cloned()),
+                actor_id: r.actor_id,
+                action: r.action,
+                entity_type: r.entity_type,
+                entity_id: r.entity_id,
+                entity_name,
+                entity_url,
+                changes,
+                created_at: clock::fmt(&r.created_at),
+            }
         })
         .collect();
     Ok(Page {
         items,
         pagination: Pagination::new(p.page, total),
     })
+}
+
+/// The name of a record from the snapshot a create or delete entry keeps.
+fn snapshot_name(v: &serde_json::Value) -> Option<String> {
+    let s = |k: &str| v.get(k).and_then(|x| x.as_str());
+    match (s("firstName"), s("lastName")) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        _ => s("name")
+            .or(s("subject"))
+            .or(s("title"))
+            .or(s("email"))
+            .map(str::to_string),
+    }
+}
+
+/// (name, page) of each record a page of entries names, read per kind in one query each
+/// (the audit log is for admins, who see every record).
+async fn record_names(
+    db: &Db,
+    rows: &[audit_log::Model],
+) -> CoreResult<std::collections::HashMap<(String, String), (String, Option<String>)>> {
+    use crate::entities::{activity, company, contact, deal, task};
+    let ids = |kind: &str| -> Vec<Uuid> {
+        rows.iter()
+            .filter(|r| r.entity_type == kind)
+            .filter_map(|r| r.entity_id.as_deref().and_then(|i| Uuid::parse_str(i).ok()))
+            .collect()
+    };
+    let mut out = std::collections::HashMap::new();
+    let mut put = |kind: &str, id: Uuid, name: String, url: Option<String>| {
+        out.insert((kind.to_string(), id.to_string()), (name, url));
+    };
+    for c in contact::Entity::find()
+        .filter(contact::Column::Id.is_in(ids("contact")))
+        .all(&db.conn)
+        .await?
+    {
+        put(
+            "contact",
+            c.id,
+            format!("{} {}", c.first_name, c.last_name),
+            Some(format!("/contacts/{}", c.id)),
+        );
+    }
+    for c in company::Entity::find()
+        .filter(company::Column::Id.is_in(ids("company")))
+        .all(&db.conn)
+        .await?
+    {
+        put("company", c.id, c.name, Some(format!("/companies/{}", c.id)));
+    }
+    for d in deal::Entity::find()
+        .filter(deal::Column::Id.is_in(ids("deal")))
+        .all(&db.conn)
+        .await?
+    {
+        put("deal", d.id, d.name, Some(format!("/deals/{}", d.id)));
+    }
+    for t in task::Entity::find()
+        .filter(task::Column::Id.is_in(ids("task")))
+        .all(&db.conn)
+        .await?
+    {
+        put("task", t.id, t.title, Some(format!("/tasks/{}/edit", t.id)));
+    }
+    for a in activity::Entity::find()
+        .filter(activity::Column::Id.is_in(ids("activity")))
+        .all(&db.conn)
+        .await?
+    {
+        put("activity", a.id, a.subject, Some(format!("/activities/{}/edit", a.id)));
+    }
+    for u in user::Entity::find()
+        .filter(user::Column::Id.is_in(ids("user")))
+        .all(&db.conn)
+        .await?
+    {
+        put("user", u.id, u.name, Some(format!("/admin/users/{}", u.id)));
+    }
+    Ok(out)
 }

@@ -596,3 +596,23 @@ async fn team_invitations(app: &TestApp) {
     assert!(html.contains("expired"), "{html}");
 }
 both!(team_invitations);
+
+/// The audit log names records (linked while they exist), not only their ids.
+async fn audit_log_names_records(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let kept = admin.contact("Kept", "Around", json!({})).await;
+    let gone = admin.contact("Gone", "Away", json!({})).await;
+    admin.delete(&format!("/api/contacts/{gone}")).await;
+    let (_, html) = admin.page("/admin/audit?entityType=contact").await;
+    assert!(
+        html.contains(&format!("<a href=\"/contacts/{kept}\">Kept Around</a>")),
+        "{html}"
+    );
+    assert!(
+        html.contains("Gone Away <span class=\"muted\">(deleted)</span>"),
+        "{html}"
+    );
+    let (_, v) = admin.get("/api/admin/audit?entityType=contact&action=delete").await;
+    assert_eq!(v["data"][0]["entityName"], "Gone Away");
+}
+both!(audit_log_names_records);
