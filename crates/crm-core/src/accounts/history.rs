@@ -17,6 +17,37 @@ pub struct Attempt<'a> {
     pub failure: Option<&'a str>,
 }
 
+/// A past sign-in attempt, as its owner (settings) and admins (the user's page) see it.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PastAttempt {
+    pub ip_address: String,
+    pub user_agent: Option<String>,
+    pub success: bool,
+    pub failure_reason: Option<String>,
+    pub created_at: String,
+}
+
+/// The newest `limit` sign-in attempts on one account.
+pub async fn recent(db: &Db, user_id: Uuid, limit: u64) -> CoreResult<Vec<PastAttempt>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(h::Entity::find()
+        .filter(h::Column::UserId.eq(user_id))
+        .order_by_desc(h::Column::CreatedAt)
+        .limit(limit)
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|h| PastAttempt {
+            ip_address: h.ip_address,
+            user_agent: h.user_agent,
+            success: h.success,
+            failure_reason: h.failure_reason,
+            created_at: clock::fmt(&h.created_at),
+        })
+        .collect())
+}
+
 pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
     let now = clock::now();
     h::ActiveModel {

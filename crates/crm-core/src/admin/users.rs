@@ -18,7 +18,7 @@ use crate::actor::{Actor, Role};
 use crate::audit;
 use crate::clock;
 use crate::db::Db;
-use crate::entities::{activity, api_token, backup_code, contact, deal, session, sign_in_history, task, user};
+use crate::entities::{activity, api_token, backup_code, contact, deal, session, task, user};
 use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input};
 use crate::mail::{Mailer, templates};
@@ -132,45 +132,20 @@ async fn find(db: &Db, id: Uuid) -> CoreResult<user::Model> {
     users::find(db, id).await?.ok_or_else(|| CoreError::not_found("User"))
 }
 
-/// A sign-in attempt as shown on the user's admin page.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attempt {
-    pub ip_address: String,
-    pub user_agent: Option<String>,
-    pub success: bool,
-    pub failure_reason: Option<String>,
-    pub created_at: String,
-}
-
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDetail {
     #[serde(flatten)]
     pub user: UserView,
     pub active_sessions: u64,
-    pub sign_in_history: Vec<Attempt>,
+    pub sign_in_history: Vec<crate::accounts::history::PastAttempt>,
     pub owned: Owned,
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<UserDetail> {
     can(actor, UserAction::Read)?;
     let u = find(db, id).await?;
-    let history = sign_in_history::Entity::find()
-        .filter(sign_in_history::Column::UserId.eq(id))
-        .order_by_desc(sign_in_history::Column::CreatedAt)
-        .limit(20)
-        .all(&db.conn)
-        .await?
-        .into_iter()
-        .map(|h| Attempt {
-            ip_address: h.ip_address,
-            user_agent: h.user_agent,
-            success: h.success,
-            failure_reason: h.failure_reason,
-            created_at: clock::fmt(&h.created_at),
-        })
-        .collect();
+    let history = crate::accounts::history::recent(db, id, 20).await?;
     let active_sessions = session::Entity::find()
         .filter(session::Column::UserId.eq(id))
         .filter(session::Column::ExpiresAt.gt(clock::now()))

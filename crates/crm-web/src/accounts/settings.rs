@@ -128,6 +128,8 @@ struct SettingsPage {
     profile: FormState,
     password: FormState,
     sessions: Vec<session::Model>,
+    /// The user's own recent sign-in attempts.
+    history: Vec<crm_core::accounts::history::PastAttempt>,
     current: uuid::Uuid,
     tokens: Vec<TokenView>,
     token_form: FormState,
@@ -152,6 +154,9 @@ impl SettingsPage {
 }
 
 impl SettingsPage {
+    fn when(&self, s: &str) -> String {
+        crate::activities::pages::when(s)
+    }
     fn date(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         short_date(&crm_core::clock::fmt(t))
     }
@@ -195,6 +200,7 @@ pub(crate) async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: St
         profile,
         password: f.password,
         sessions: profile::sessions(&state.db, actor).await?,
+        history: crm_core::accounts::history::recent(&state.db, actor.id, 10).await?,
         current: ctx.session.session_id,
         tokens: api_tokens::list(&state.db, actor).await?,
         token_form: f.token_form,

@@ -315,6 +315,47 @@ pub fn money(v: f64) -> String {
     )
 }
 
+/// "Firefox on Windows" from a user agent: what a person recognises of a session or a
+/// sign-in (the raw string stays in the cell's tooltip).
+pub fn device(ua: Option<&str>) -> String {
+    let Some(ua) = ua.filter(|u| !u.trim().is_empty()) else {
+        return "Unknown device".into();
+    };
+    let has = |s: &str| ua.contains(s);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("OPR/") || has("Opera") {
+        "Opera"
+    } else if has("Firefox/") || has("FxiOS") {
+        "Firefox"
+    } else if has("Chrome/") || has("CriOS") || has("Chromium/") {
+        "Chrome"
+    } else if has("Safari/") {
+        "Safari"
+    } else if let Some((tool, _)) = ua.split_once('/') {
+        // curl/8.5, python-requests/2.31, reqwest …: the client's own name
+        return tool.chars().take(40).collect();
+    } else {
+        "Unknown browser"
+    };
+    let os = if has("iPhone") || has("iPad") {
+        "iOS"
+    } else if has("Android") {
+        "Android"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "macOS"
+    } else if has("CrOS") {
+        "ChromeOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        return browser.to_string();
+    };
+    format!("{browser} on {os}")
+}
+
 /// Whole dollars (`$184,500`): cards, board totals and side columns show no cents.
 pub fn money_whole(v: f64) -> String {
     money(v.round()).trim_end_matches(".00").to_string()
@@ -364,5 +405,23 @@ pub fn aria_sort(current: &str, dir: crm_core::query::SortDir, col: &str) -> &'s
         (false, _) => "none",
         (true, crm_core::query::SortDir::Asc) => "ascending",
         (true, crm_core::query::SortDir::Desc) => "descending",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device;
+    #[test]
+    fn devices_are_named_as_people_know_them() {
+        let chrome_mac = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+        assert_eq!(device(Some(chrome_mac)), "Chrome on macOS");
+        let ff_win = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(device(Some(ff_win)), "Firefox on Windows");
+        let safari_ios = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(device(Some(safari_ios)), "Safari on iOS");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 Edg/126.0";
+        assert_eq!(device(Some(edge)), "Edge on Windows");
+        assert_eq!(device(Some("curl/8.5.0")), "curl");
+        assert_eq!(device(None), "Unknown device");
     }
 }

@@ -512,3 +512,40 @@ async fn queued_mail_is_delivered_and_failures_are_kept(app: &TestApp) {
     );
 }
 both!(queued_mail_is_delivered_and_failures_are_kept);
+
+/// Settings name each session's browser and OS and list the user's own recent sign-ins.
+async fn settings_show_devices_and_own_sign_ins(app: &TestApp) {
+    let me = app.user(Role::Rep).await;
+    let c = app.anonymous();
+    let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let res = c
+        .http
+        .post(format!("{}/api/auth/signin", app.base))
+        .header("user-agent", firefox)
+        .json(&serde_json::json!({"email": me.email, "password": "wrong password here"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = c
+        .http
+        .post(format!("{}/api/auth/signin", app.base))
+        .header("user-agent", firefox)
+        .json(&serde_json::json!({"email": me.email, "password": crate::support::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, html) = me.page("/settings").await;
+    assert!(html.contains("Recent sign-ins"), "{html}");
+    assert!(
+        html.contains(">Firefox on Windows</span>"),
+        "sessions and history name the device: {html}"
+    );
+    assert!(
+        html.contains("Signed in") && html.contains("badge-danger"),
+        "the failed attempt shows too"
+    );
+    assert!(!html.contains(">Mozilla/5.0"), "no raw user agent in the text");
+}
+both!(settings_show_devices_and_own_sign_ins);
