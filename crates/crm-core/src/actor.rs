@@ -44,6 +44,16 @@ pub struct Actor {
     pub role: Role,
     pub name: String,
     pub email: String,
+    /// Where the request came from (set by the web layer): a refusal is audited with it.
+    pub origin: Option<Origin>,
+}
+
+/// The client address and the route of the request an actor is acting in.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: String,
+    /// `METHOD /path`.
+    pub route: String,
 }
 
 impl Actor {

@@ -48,11 +48,19 @@ where
     E: Owned,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
 {
-    E::find_by_id(id)
+    if let Some(m) = E::find_by_id(id)
         .filter(read_condition::<E>(actor))
         .one(&db.conn)
         .await?
-        .ok_or_else(|| crate::CoreError::not_found(what))
+    {
+        return Ok(m);
+    }
+    // the caller sees "not found" either way; a record that exists out of scope is a
+    // refusal, and audited as one
+    if !actor.reads_all() && E::find_by_id(id).one(&db.conn).await?.is_some() {
+        crate::audit::denied(db, actor, &what.to_lowercase(), Some(id.to_string())).await;
+    }
+    Err(crate::CoreError::not_found(what))
 }
 
 /// One record the actor may change. Visible but not theirs → forbidden; invisible → not found.
@@ -69,6 +77,7 @@ where
         return Ok(m);
     }
     get_visible::<E>(db, actor, id, what).await?;
+    crate::audit::denied(db, actor, &what.to_lowercase(), Some(id.to_string())).await;
     Err(crate::CoreError::Forbidden(
         "You can only change your own records".into(),
     ))

@@ -189,6 +189,7 @@ pub fn actor_of(u: &user::Model) -> Actor {
         role: Role::parse(&u.role).unwrap_or(Role::Rep),
         name: u.name.clone(),
         email: u.email.clone(),
+        origin: None,
     }
 }
 

@@ -27,6 +27,7 @@ pub struct Entry {
     /// The record's page, while it exists.
     pub entity_url: Option<String>,
     pub changes: Option<serde_json::Value>,
+    pub ip_address: Option<String>,
     pub created_at: String,
 }
 
@@ -133,6 +134,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &Params) -> CoreResult<Page<Entry>>
                 entity_name,
                 entity_url,
                 changes,
+                ip_address: r.ip_address,
                 created_at: clock::fmt(&r.created_at),
             }
         })

@@ -8,7 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{UserAction, can};
+use super::UserAction;
 use crate::accounts::tokens::{self, Purpose};
 use crate::accounts::users::{self, NewUser};
 use crate::accounts::{password, random_token};
@@ -32,9 +32,10 @@ pub struct InviteView {
 }
 
 /// Managers invite reps only; admins anyone.
-fn may_invite(actor: &Actor, role: Role) -> CoreResult<()> {
-    can(actor, UserAction::Create)?;
+async fn may_invite(db: &Db, actor: &Actor, role: Role) -> CoreResult<()> {
+    super::require(db, actor, UserAction::Create).await?;
     if actor.role == Role::Manager && role != Role::Rep {
+        crate::audit::denied(db, actor, "admin", Some("users:invite".into())).await;
         return Err(CoreError::Forbidden(
             "Managers can only invite sales representatives".into(),
         ));
@@ -59,14 +60,14 @@ async fn send(db: &Db, mailer: &Mailer, actor: &Actor, u: &user::Model) -> CoreR
 
 /// `{"email", "role"}` → a pending user and an e-mailed link.
 pub async fn invite(db: &Db, mailer: &Mailer, actor: &Actor, mut input: Input) -> CoreResult<InviteView> {
-    can(actor, UserAction::Create)?;
+    super::require(db, actor, UserAction::Create).await?;
     let email = input.req_email("email", "Email");
     let role = match input.req_enum("role", "Role", &Role::ALL) {
         Field::Value(r) => Role::parse(&r).unwrap_or(Role::Rep),
         _ => Role::Rep,
     };
     input.finish()?;
-    may_invite(actor, role)?;
+    may_invite(db, actor, role).await?;
     let email = email.value().unwrap_or_default();
     if let Some(u) = users::find_by_email(db, &email).await? {
         return Err(CoreError::field(
@@ -121,7 +122,7 @@ fn view(u: &user::Model, by: Option<String>) -> InviteView {
 
 /// Pending invitations, newest first.
 pub async fn pending(db: &Db, actor: &Actor) -> CoreResult<Vec<InviteView>> {
-    can(actor, UserAction::Read)?;
+    super::require(db, actor, UserAction::Read).await?;
     let rows = user::Entity::find()
         .filter(user::Column::InvitedAt.is_not_null())
         .order_by_desc(user::Column::InvitedAt)
@@ -147,7 +148,7 @@ async fn pending_one(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<user::Model
         .one(&db.conn)
         .await?
         .ok_or_else(|| CoreError::not_found("Invitation"))?;
-    may_invite(actor, Role::parse(&u.role).unwrap_or(Role::Admin))?;
+    may_invite(db, actor, Role::parse(&u.role).unwrap_or(Role::Admin)).await?;
     Ok(u)
 }
 

@@ -37,6 +37,17 @@ pub fn can(actor: &Actor, action: UserAction) -> CoreResult<()> {
     )))
 }
 
+/// [`can`], and a refusal audited (`denied`, kind `admin`, the action) — what every admin
+/// operation calls first.
+pub async fn require(db: &crate::Db, actor: &Actor, action: UserAction) -> CoreResult<()> {
+    let r = can(actor, action);
+    if r.is_err() {
+        let what = format!("{action:?}").to_lowercase();
+        crate::audit::denied(db, actor, "admin", Some(format!("users:{what}"))).await;
+    }
+    r
+}
+
 /// Remove every demo record and the demo users (administrators only).
 pub async fn remove_demo_data(db: &crate::Db, actor: &Actor) -> CoreResult<u64> {
     if actor.role != Role::Admin {

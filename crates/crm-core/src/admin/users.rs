@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{UserAction, can};
+use super::UserAction;
 use crate::accounts::password;
 use crate::accounts::users::{self, NewUser};
 use crate::actor::{Actor, Role};
@@ -93,7 +93,7 @@ impl ListParams {
 }
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<UserView>> {
-    can(actor, UserAction::Read)?;
+    super::require(db, actor, UserAction::Read).await?;
     // pending invitations are listed apart (`invites::pending`)
     let mut c = Condition::all().add(user::Column::InvitedAt.is_null());
     if let Some(s) = &p.search {
@@ -143,7 +143,7 @@ pub struct UserDetail {
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<UserDetail> {
-    can(actor, UserAction::Read)?;
+    super::require(db, actor, UserAction::Read).await?;
     let u = find(db, id).await?;
     let history = crate::accounts::history::recent(db, id, 20).await?;
     let active_sessions = session::Entity::find()
@@ -199,7 +199,7 @@ fn parse_role(input: &mut Input) -> Field<Role> {
 /// Create a user (admins: any role; managers: reps only). Admin-created accounts are
 /// active and verified: the admin vouches for the address.
 pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<user::Model> {
-    can(actor, UserAction::Create)?;
+    super::require(db, actor, UserAction::Create).await?;
     let name = input.req_text("name", "Name", 100);
     let email = input.req_email("email", "Email");
     let password_field = input.req_text("password", "Password", 128);
@@ -267,7 +267,7 @@ async fn cut_access(conn: &impl ConnectionTrait, id: Uuid) -> CoreResult<()> {
 
 /// Edit name, e-mail, role, bio, active and (optionally) password.
 pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<user::Model> {
-    can(actor, UserAction::Update)?;
+    super::require(db, actor, UserAction::Update).await?;
     let name = input.req_text("name", "Name", 100);
     let email = input.req_email("email", "Email");
     let role = if input.has("role") {
@@ -372,7 +372,7 @@ pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input
 
 /// Mark a user's e-mail as verified and tell them.
 pub async fn verify_email(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> CoreResult<user::Model> {
-    can(actor, UserAction::Update)?;
+    super::require(db, actor, UserAction::Update).await?;
     let u = find(db, id).await?;
     let mut am: user::ActiveModel = u.clone().into();
     am.email_verified_at = Set(Some(u.email_verified_at.unwrap_or_else(clock::now)));
@@ -397,7 +397,7 @@ pub async fn verify_email(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> 
 
 /// Turn off a user's 2FA (lost device): audited, the user is told, sessions end.
 pub async fn reset_two_factor(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    can(actor, UserAction::Update)?;
+    super::require(db, actor, UserAction::Update).await?;
     let u = find(db, id).await?;
     let txn = db.conn.begin().await?;
     let mut am: user::ActiveModel = u.clone().into();
@@ -436,7 +436,7 @@ pub enum Disposal {
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid, disposal: Disposal) -> CoreResult<Owned> {
-    can(actor, UserAction::Delete)?;
+    super::require(db, actor, UserAction::Delete).await?;
     let u = find(db, id).await?;
     let counts = owned(db, id).await?;
     let txn = db.conn.begin().await?;

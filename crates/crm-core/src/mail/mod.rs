@@ -78,6 +78,20 @@ impl Mailer {
     /// Queue a message: stored, then delivered by the worker. Never fails the caller (a
     /// message that cannot even be stored is logged).
     pub async fn send(&self, mail: Mail) {
+        queue(&self.db, mail).await;
+        self.wake.notify_one();
+    }
+
+    /// An absolute link into the app.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+/// Store a message for the workers (they look every few seconds); for code that has the
+/// database but no [`Mailer`]. Never fails the caller.
+pub async fn queue(db: &Db, mail: Mail) {
+    {
         let now = clock::now();
         let row = mail_queue::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
@@ -92,15 +106,9 @@ impl Mailer {
             last_error: Set(None),
             created_at: Set(now),
         };
-        if let Err(e) = row.insert(&self.db.conn).await {
+        if let Err(e) = row.insert(&db.conn).await {
             tracing::error!(to = %mail.to, subject = %mail.subject, "mail could not be queued: {e}");
         }
-        self.wake.notify_one();
-    }
-
-    /// An absolute link into the app.
-    pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
     }
 }
 

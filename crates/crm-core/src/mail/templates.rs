@@ -113,3 +113,18 @@ pub fn invitation(to: &str, inviter: &str, role: &str, link: &str) -> Mail {
         Some(("Accept the invitation", link)),
     )
 }
+
+pub fn denials_alert(to: &str, name: &str, who: &str, who_email: &str, n: u64) -> Mail {
+    mail(
+        to,
+        "Repeated permission denials",
+        name,
+        &[
+            &format!(
+                "{who} ({who_email}) was refused {n} times in the last five minutes: requests for records or admin actions outside their permissions."
+            ),
+            "It may be a mistake, a broken integration or someone probing. The audit log lists each refusal with its route and IP (filter the action \"denied\").",
+        ],
+        None,
+    )
+}

@@ -105,8 +105,8 @@ struct NewPage {
     admin: bool,
 }
 
-pub async fn new_form(ctx: PageCtx) -> PageResult {
-    crm_core::admin::can(&ctx.session.actor, crm_core::admin::UserAction::Create)?;
+pub async fn new_form(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
+    crm_core::admin::require(&state.db, &ctx.session.actor, crm_core::admin::UserAction::Create).await?;
     let admin = ctx.session.actor.role == Role::Admin;
     let form = FormState::from_pairs(&[("role".into(), "rep".into())]);
     Ok(html(&NewPage {

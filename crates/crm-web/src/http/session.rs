@@ -80,6 +80,18 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Where a request comes from, for the audit of refusals made while serving it.
+fn origin_of(state: &AppState, req: &Request) -> crm_core::actor::Origin {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    crm_core::actor::Origin {
+        ip: super::ratelimit::client_ip(req.headers(), peer, &state.config.trusted_proxies),
+        route: format!("{} {}", req.method(), req.uri().path()),
+    }
+}
+
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let bearer = req
         .headers()
@@ -89,7 +101,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .map(|t| t.trim().to_string());
     if let Some(secret) = bearer {
         return match crm_core::accounts::api_tokens::lookup(&state.db, &secret).await {
-            Ok(Some((id, actor))) => {
+            Ok(Some((id, mut actor))) => {
+                actor.origin = Some(origin_of(&state, &req));
                 let info = SessionInfo {
                     actor,
                     csrf_token: String::new(),
@@ -124,8 +137,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let Some(current) = current else {
         return next.run(req).await;
     };
+    let mut actor = current.actor;
+    actor.origin = Some(origin_of(&state, &req));
     let info = SessionInfo {
-        actor: current.actor,
+        actor,
         csrf_token: current.session.csrf_token,
         session_id: current.session.id,
         token: token.unwrap_or_default(),

@@ -616,3 +616,80 @@ async fn audit_log_names_records(app: &TestApp) {
     assert_eq!(v["data"][0]["entityName"], "Gone Away");
 }
 both!(audit_log_names_records);
+
+/// Refusals are audited: a rep reading another rep's contact (404 to them), a manager
+/// changing a rep's record (403), a rep calling an admin endpoint; with IP and route; one
+/// user cannot flood the log, and repeated refusals alert the admins once.
+async fn refusals_are_audited_and_alerted(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let manager = app.user(Role::Manager).await;
+    let theirs = other.contact("Not", "Yours", json!({})).await;
+    let (st, _) = rep.get(&format!("/api/contacts/{theirs}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = admin
+        .get(&format!("/api/admin/audit?action=denied&actorId={}", rep.id()))
+        .await;
+    assert_eq!(v["pagination"]["total"], 1, "{v}");
+    let e = &v["data"][0];
+    assert_eq!(e["entityType"], "contact");
+    assert_eq!(e["entityId"], theirs.as_str());
+    assert_eq!(e["changes"]["route"], format!("GET /api/contacts/{theirs}"));
+    assert_eq!(e["ipAddress"], "127.0.0.1");
+    // a missing record is not a refusal
+    let (st, _) = rep.get(&format!("/api/contacts/{}", uuid::Uuid::new_v4())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = admin
+        .get(&format!("/api/admin/audit?action=denied&actorId={}", rep.id()))
+        .await;
+    assert_eq!(v["pagination"]["total"], 1);
+    // a manager changing a rep's record, a rep at an admin endpoint, a page as well
+    let (st, _) = manager
+        .put(&format!("/api/contacts/{theirs}"), json!({"jobTitle": "x"}))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = admin
+        .get(&format!("/api/admin/audit?action=denied&actorId={}", manager.id()))
+        .await;
+    assert_eq!(v["pagination"]["total"], 1);
+    let (st, _) = rep.get("/api/admin/users").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, _) = rep.page(&format!("/contacts/{theirs}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = admin
+        .get(&format!("/api/admin/audit?action=denied&actorId={}", rep.id()))
+        .await;
+    assert_eq!(v["pagination"]["total"], 3, "{v}");
+    assert!(v["data"].as_array().unwrap().iter().any(|e| e["entityType"] == "admin"));
+    let (_, html) = admin.page("/admin/audit?action=denied").await;
+    assert!(html.contains("denied") && html.contains("Not Yours"), "{html}");
+
+    // a flood: written one by one up to the cap, then counted on the newest entry
+    for _ in 0..40 {
+        rep.get(&format!("/api/contacts/{theirs}")).await;
+    }
+    let (_, v) = admin
+        .get(&format!(
+            "/api/admin/audit?action=denied&actorId={}&limit=100",
+            rep.id()
+        ))
+        .await;
+    let total = v["pagination"]["total"].as_u64().unwrap();
+    assert_eq!(total, 30, "at most 30 a minute: {v}");
+    assert!(
+        v["data"][0]["changes"]["suppressed"].as_u64().unwrap() >= 13,
+        "{}",
+        v["data"][0]
+    );
+    // 20 in five minutes alerted the admins, once
+    let alert = app.mail(&admin.email, "Repeated permission denials").await;
+    assert!(alert.contains(&rep.email), "{alert}");
+    let alerts = app
+        .mails(&admin.email)
+        .into_iter()
+        .filter(|m| m.contains("Subject: Repeated permission denials"))
+        .count();
+    assert_eq!(alerts, 1);
+}
+both!(refusals_are_audited_and_alerted);
