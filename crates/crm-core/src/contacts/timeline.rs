@@ -1,6 +1,6 @@
-//! A contact's timeline: everything that happened to the contact, newest first — activities
-//! (when they happened), tasks created and completed, deals created and moved between stages,
-//! and edits of the contact from the audit log. Every kind is read through the actor's
+//! A record's timeline (a contact, a deal or a company): everything that happened to it,
+//! newest first — activities (when they happened), tasks created and completed, deals created
+//! and moved between stages, and edits of the record from the audit log. Every kind is read through the actor's
 //! scope: a record the actor may not see leaves no trace here, not even a count.
 
 use std::collections::HashMap;
@@ -58,16 +58,57 @@ fn raw(at: DateTime<Utc>, kind: &'static str, icon: &str, title: String, by: Opt
     }
 }
 
-/// The newest `limit` events of a contact the actor can see (404 otherwise), of one kind
+/// Whose timeline: a contact, a deal (its stage moves and the activities about it) or a
+/// company (everything on its contacts and deals).
+#[derive(Debug, Clone, Copy)]
+pub enum Subject {
+    Contact(Uuid),
+    Deal(Uuid),
+    Company(Uuid),
+}
+
+/// The newest `limit` events of a record the actor can see (404 otherwise), of one kind
 /// (`filter`, one of [`FILTERS`]) or all.
 pub async fn timeline(
     db: &Db,
     actor: &Actor,
-    contact_id: Uuid,
+    subject: Subject,
     filter: Option<&str>,
     limit: u64,
 ) -> CoreResult<Vec<Event>> {
-    let c = scope::get_visible::<contact::Entity>(db, actor, contact_id, "Contact").await?;
+    // the record itself: seen by the actor, and when it was added
+    let (entity, entity_id, added, added_at) = match subject {
+        Subject::Contact(id) => {
+            let c = scope::get_visible::<contact::Entity>(db, actor, id, "Contact").await?;
+            ("contact", id, "Contact added", c.created_at)
+        }
+        Subject::Deal(id) => {
+            let d = scope::get_visible::<deal::Entity>(db, actor, id, "Deal").await?;
+            ("deal", id, "Deal added", d.created_at)
+        }
+        Subject::Company(id) => {
+            let c = crate::entities::company::Entity::find_by_id(id)
+                .one(&db.conn)
+                .await?
+                .ok_or_else(|| CoreError::not_found("Company"))?;
+            ("company", id, "Company added", c.created_at)
+        }
+    };
+    let activities_of = match subject {
+        Subject::Contact(id) => activity::Column::ContactId.eq(id),
+        Subject::Deal(id) => activity::Column::DealId.eq(id),
+        Subject::Company(id) => crate::contacts::of_company(activity::Column::ContactId, id),
+    };
+    let tasks_of = match subject {
+        Subject::Contact(id) => Some(task::Column::ContactId.eq(id)),
+        Subject::Deal(_) => None,
+        Subject::Company(id) => Some(crate::contacts::of_company(task::Column::ContactId, id)),
+    };
+    let deals_of = match subject {
+        Subject::Contact(id) => deal::Column::ContactId.eq(id),
+        Subject::Deal(id) => deal::Column::Id.eq(id),
+        Subject::Company(id) => deal::Column::CompanyId.eq(id),
+    };
     if let Some(f) = filter
         && !FILTERS.contains(&f)
     {
@@ -80,7 +121,7 @@ pub async fn timeline(
     let mut out: Vec<Raw> = Vec::new();
     if wants("activities") {
         let rows = scope::visible::<activity::Entity>(actor)
-            .filter(activity::Column::ContactId.eq(contact_id))
+            .filter(activities_of)
             .order_by_desc(activity::Column::CreatedAt)
             .limit(limit)
             .all(&db.conn)
@@ -92,9 +133,9 @@ pub async fn timeline(
             out.push(r);
         }
     }
-    if wants("tasks") {
+    if let (true, Some(tasks_of)) = (wants("tasks"), tasks_of) {
         let rows = scope::visible::<task::Entity>(actor)
-            .filter(task::Column::ContactId.eq(contact_id))
+            .filter(tasks_of)
             .order_by_desc(task::Column::CreatedAt)
             .limit(limit)
             .all(&db.conn)
@@ -120,7 +161,7 @@ pub async fn timeline(
     }
     if wants("deals") {
         let deals = scope::visible::<deal::Entity>(actor)
-            .filter(deal::Column::ContactId.eq(contact_id))
+            .filter(deals_of)
             .order_by_desc(deal::Column::CreatedAt)
             .limit(limit)
             .all(&db.conn)
@@ -164,10 +205,13 @@ pub async fn timeline(
         }
     }
     if wants("changes") {
-        out.push(raw(c.created_at, "changes", "edit", "Contact added".into(), None));
+        if !matches!(subject, Subject::Deal(_)) {
+            // a deal's own "added" is already among the deal events
+            out.push(raw(added_at, "changes", "edit", added.into(), None));
+        }
         let edits = audit_log::Entity::find()
-            .filter(audit_log::Column::EntityType.eq("contact"))
-            .filter(audit_log::Column::EntityId.eq(contact_id.to_string()))
+            .filter(audit_log::Column::EntityType.eq(entity))
+            .filter(audit_log::Column::EntityId.eq(entity_id.to_string()))
             .filter(audit_log::Column::Action.is_in(["update", "assign"]))
             .order_by_desc(audit_log::Column::CreatedAt)
             .limit(limit)

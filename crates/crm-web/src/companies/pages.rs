@@ -120,6 +120,8 @@ struct ShowPage {
     tasks: Vec<crm_core::tasks::TaskView>,
     activities: Vec<crm_core::activities::ActivityView>,
     back: String,
+    /// Everything on the company's contacts and deals the viewer can see.
+    tl: crate::web::Timeline,
 }
 
 impl ShowPage {
@@ -162,6 +164,14 @@ pub async fn show(
             .await?
             .items;
     }
+    let show = crate::web::timeline_filter(&qp);
+    let events = if tab == "info" {
+        let filter = (!show.is_empty()).then_some(show.as_str());
+        let subject = crm_core::contacts::timeline::Subject::Company(id);
+        crm_core::contacts::timeline::timeline(&state.db, actor, subject, filter, 100).await?
+    } else {
+        vec![]
+    };
     let back = format!("/companies/{id}?tab={tab}");
     let chrome = Chrome::new(&ctx, d.company.name.clone(), "companies").with_notice(notice(qp.get("done"), None));
     Ok(html(&ShowPage {
@@ -171,6 +181,12 @@ pub async fn show(
         tasks,
         activities,
         back,
+        tl: crate::web::Timeline {
+            events,
+            show,
+            base: format!("/companies/{id}"),
+            empty: "Nothing has happened with this company's contacts and deals yet.",
+        },
     }))
 }
 

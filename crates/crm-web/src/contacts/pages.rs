@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use crm_core::accounts::users::{self, UserRef};
 use crm_core::companies::CompanyView;
-use crm_core::contacts::timeline::{self, Event};
+use crm_core::contacts::timeline;
 use crm_core::contacts::{ContactView, list, write};
 use crm_core::input::Mode;
 use crm_core::query::{QueryParams, SortDir};
@@ -106,12 +106,10 @@ struct ShowPage {
     tasks: Vec<crm_core::tasks::TaskView>,
     activities: Vec<crm_core::activities::ActivityView>,
     back: String,
-    /// The overview: the timeline (of one kind when `show` is set) and the side column.
-    events: Vec<Event>,
-    show: String,
+    /// The overview: the timeline and the side column.
+    tl: crate::web::Timeline,
     people: Vec<ContactView>,
-    /// The composer's default time: now, as a `datetime-local` value (UTC).
-    now: String,
+    cp: crate::web::Composer,
 }
 
 impl ShowPage {
@@ -126,29 +124,6 @@ impl ShowPage {
     }
     fn label(&self, s: &str) -> &'static str {
         crm_core::deals::stage_label(s)
-    }
-    fn when(&self, s: &str) -> String {
-        crate::activities::pages::when(s)
-    }
-    fn icon_of(&self, e: &Event) -> &'static str {
-        match e.icon.as_str() {
-            "call" => "phone",
-            "email" => "mail",
-            "meeting" => "calendar",
-            "note" => "note",
-            "done" => "check",
-            "task" => "check",
-            "deal" | "stage" => "dollar",
-            _ => "edit",
-        }
-    }
-    fn show_url(&self, kind: &str) -> String {
-        let id = self.c.id;
-        if kind.is_empty() {
-            format!("/contacts/{id}#timeline")
-        } else {
-            format!("/contacts/{id}?show={kind}#timeline")
-        }
     }
     fn open_deals(&self) -> Vec<&crm_core::deals::DealView> {
         self.deals.iter().filter(|d| d.status == "open").collect()
@@ -181,11 +156,7 @@ pub async fn show(
         QueryParams::new(p)
     };
     let (mut deals, mut tasks, mut activities, mut events, mut people) = (vec![], vec![], vec![], vec![], vec![]);
-    let show = qp
-        .get("show")
-        .filter(|s| timeline::FILTERS.contains(s))
-        .unwrap_or("")
-        .to_string();
+    let show = crate::web::timeline_filter(&qp);
     match tab.as_str() {
         "deals" => {
             deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related(&[]))?)
@@ -203,7 +174,7 @@ pub async fn show(
         }
         "info" => {
             let filter = (!show.is_empty()).then_some(show.as_str());
-            events = timeline::timeline(&state.db, actor, id, filter, 100).await?;
+            events = timeline::timeline(&state.db, actor, timeline::Subject::Contact(id), filter, 100).await?;
             deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related(&[]))?)
                 .await?
                 .items;
@@ -227,6 +198,12 @@ pub async fn show(
         _ => {}
     }
     let back = format!("/contacts/{id}?tab={tab}");
+    let mut cp = crate::web::Composer::new(id, format!("/contacts/{id}"));
+    cp.deals = deals
+        .iter()
+        .filter(|d| d.status == "open")
+        .map(|d| (d.id, d.name.clone()))
+        .collect();
     Ok(html(&ShowPage {
         chrome,
         c: d.contact,
@@ -237,10 +214,14 @@ pub async fn show(
         tasks,
         activities,
         back,
-        events,
-        show,
+        tl: crate::web::Timeline {
+            events,
+            show,
+            base: format!("/contacts/{id}"),
+            empty: "Nothing here yet. Log a call or add a task above.",
+        },
         people,
-        now: crm_core::clock::now().format("%Y-%m-%dT%H:%M").to_string(),
+        cp,
     }))
 }
 

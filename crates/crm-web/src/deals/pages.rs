@@ -144,6 +144,8 @@ struct ShowPage {
     chrome: Chrome,
     f: Fmt,
     d: DealDetail,
+    tl: crate::web::Timeline,
+    cp: crate::web::Composer,
 }
 
 pub async fn show(
@@ -153,11 +155,26 @@ pub async fn show(
     Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let qp = QueryParams::new(q);
-    let d = core::get(&state.db, &ctx.session.actor, parse_id(&id, "deal")?).await?;
+    let actor = &ctx.session.actor;
+    let id = parse_id(&id, "deal")?;
+    let d = core::get(&state.db, actor, id).await?;
+    let show = crate::web::timeline_filter(&qp);
+    let subject = crm_core::contacts::timeline::Subject::Deal(id);
+    let filter = (!show.is_empty()).then_some(show.as_str());
+    let events = crm_core::contacts::timeline::timeline(&state.db, actor, subject, filter, 100).await?;
+    let mut cp = crate::web::Composer::new(d.deal.contact_id, format!("/deals/{id}"));
+    cp.deal_id = Some(id);
     Ok(html(&ShowPage {
         chrome: Chrome::new(&ctx, d.deal.name.clone(), "deals").with_notice(notice(qp.get("done"), None)),
         f: Fmt,
         d,
+        tl: crate::web::Timeline {
+            events,
+            show,
+            base: format!("/deals/{id}"),
+            empty: "Nothing here yet. Log a call about this deal above.",
+        },
+        cp,
     }))
 }
 

@@ -315,6 +315,74 @@ pub fn money(v: f64) -> String {
     )
 }
 
+/// A record page's timeline (`web/timeline.html`): the events, the kind shown, where the
+/// filter links lead and what to say when there is nothing.
+pub struct Timeline {
+    pub events: Vec<crm_core::contacts::timeline::Event>,
+    /// One of `timeline::FILTERS`, or empty for all.
+    pub show: String,
+    /// The record page's path, e.g. `/deals/<id>`.
+    pub base: String,
+    pub empty: &'static str,
+}
+
+impl Timeline {
+    pub fn url(&self, kind: &str) -> String {
+        if kind.is_empty() {
+            format!("{}#timeline", self.base)
+        } else {
+            format!("{}?show={kind}#timeline", self.base)
+        }
+    }
+    pub fn icon(&self, e: &crm_core::contacts::timeline::Event) -> &'static str {
+        match e.icon.as_str() {
+            "call" => "phone",
+            "email" => "mail",
+            "meeting" => "calendar",
+            "note" => "note",
+            "done" | "task" => "check",
+            "deal" | "stage" => "dollar",
+            _ => "edit",
+        }
+    }
+    pub fn when(&self, s: &str) -> String {
+        crate::activities::pages::when(s)
+    }
+}
+
+/// The composer of a record page (`web/composer.html`): log an activity on a contact, or
+/// add a task, and come back to `back`.
+pub struct Composer {
+    pub contact_id: uuid::Uuid,
+    /// On a deal's page the activity is about that deal.
+    pub deal_id: Option<uuid::Uuid>,
+    /// Otherwise the contact's open deals to choose from.
+    pub deals: Vec<(uuid::Uuid, String)>,
+    pub back: String,
+    /// Now, as a `datetime-local` value (UTC): the default time of a new activity.
+    pub now: String,
+}
+
+impl Composer {
+    pub fn new(contact_id: uuid::Uuid, back: String) -> Self {
+        Composer {
+            contact_id,
+            deal_id: None,
+            deals: vec![],
+            back,
+            now: crm_core::clock::now().format("%Y-%m-%dT%H:%M").to_string(),
+        }
+    }
+}
+
+/// The `show=` filter of a timeline, if it names one of its kinds.
+pub fn timeline_filter(q: &crm_core::query::QueryParams) -> String {
+    q.get("show")
+        .filter(|s| crm_core::contacts::timeline::FILTERS.contains(s))
+        .unwrap_or("")
+        .to_string()
+}
+
 /// "Firefox on Windows" from a user agent: what a person recognises of a session or a
 /// sign-in (the raw string stays in the cell's tooltip).
 pub fn device(ua: Option<&str>) -> String {

@@ -263,3 +263,72 @@ async fn other_owners_records_leave_no_trace(app: &TestApp) {
     assert!(html.contains("Before the move") && !html.contains("Renamed") && !html.contains("Moving"));
 }
 both!(other_owners_records_leave_no_trace);
+
+/// Deal and company pages have the timeline too; the deal page logs activities about the
+/// deal; a company's timeline shows only what the viewer may see.
+async fn deal_and_company_pages_have_timelines(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let (_, co) = rep.post("/api/companies", json!({"name": "Timeline Co"})).await;
+    let co = co["data"]["id"].as_str().unwrap().to_string();
+    let c = rep.contact("Dee", "Buyer", json!({"companyId": co})).await;
+    let (_, d) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Fleet order", "value": 3000, "expectedCloseDate": "2030-01-01", "contactId": c}),
+        )
+        .await;
+    let deal = d["data"]["id"].as_str().unwrap().to_string();
+    rep.patch(&format!("/api/deals/{deal}"), json!({"stage": "proposal"}))
+        .await;
+    let (st, _, loc) = rep
+        .form(
+            "/activities/new",
+            &[
+                ("contactId", &c),
+                ("dealId", &deal),
+                ("back", &format!("/deals/{deal}")),
+                ("type", "meeting"),
+                ("subject", "Walked through the proposal"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (
+            StatusCode::SEE_OTHER,
+            Some(format!("/deals/{deal}?done=logged").as_str())
+        )
+    );
+    let (_, html) = rep.page(&format!("/deals/{deal}")).await;
+    for seen in [
+        "Log an activity",
+        "Walked through the proposal",
+        "Fleet order moved to Proposal",
+        "Deal added: Fleet order",
+    ] {
+        assert!(html.contains(seen), "{seen:?} on the deal page");
+    }
+    // an activity on the contact but not about the deal stays off the deal's timeline
+    rep.post("/api/activities", json!({"subject": "Unrelated note", "contactId": c}))
+        .await;
+    let (_, html) = rep.page(&format!("/deals/{deal}")).await;
+    assert!(!html.contains("Unrelated note"));
+    // the company's timeline: its contacts' activities and its deals
+    let (_, html) = rep.page(&format!("/companies/{co}")).await;
+    for seen in [
+        "Walked through the proposal",
+        "Unrelated note",
+        "Fleet order moved to Proposal",
+        "Company added",
+    ] {
+        assert!(html.contains(seen), "{seen:?} on the company page");
+    }
+    // another rep sees the shared company, but none of the first rep's records on it
+    let (st, html) = other.page(&format!("/companies/{co}")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(!html.contains("Walked through") && !html.contains("Fleet order") && !html.contains("Unrelated"));
+    let (st, _) = other.page(&format!("/deals/{deal}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+both!(deal_and_company_pages_have_timelines);
