@@ -85,6 +85,52 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     Ok(saved)
 }
 
+/// The company called `name` (case and inner spaces aside), created when there is none —
+/// for a contact's "new company" box. Runs in the caller's transaction, audited.
+pub(crate) async fn find_or_create(
+    conn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    name: &str,
+) -> CoreResult<Uuid> {
+    if let Some(c) = company::Entity::find()
+        .filter(company::Column::NameKey.eq(name_key(name)))
+        .one(conn)
+        .await?
+    {
+        return Ok(c.id);
+    }
+    let now = clock::now();
+    let saved = company::Model {
+        id: Uuid::now_v7(),
+        name_key: name_key(name),
+        name: name.to_string(),
+        industry: None,
+        website: None,
+        phone: None,
+        address: None,
+        employee_count: None,
+        revenue_cents: None,
+        is_demo: false,
+        created_at: now,
+        updated_at: now,
+    }
+    .into_active_model()
+    .reset_all()
+    .insert(conn)
+    .await
+    .map_err(unique_error)?;
+    audit::record(
+        conn,
+        Some(actor),
+        "create",
+        "company",
+        Some(saved.id.to_string()),
+        Some(snapshot(&saved)),
+    )
+    .await?;
+    Ok(saved.id)
+}
+
 /// A new company from validated fields.
 pub(crate) fn new_company(f: Fields, now: chrono::DateTime<chrono::Utc>) -> company::Model {
     let name = f.name.value().unwrap_or_default();

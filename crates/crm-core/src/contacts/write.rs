@@ -96,13 +96,27 @@ fn unique_error(e: sea_orm::DbErr) -> CoreError {
     }
 }
 
+/// `companyName`: a company to link by name, created when none has it (the contact
+/// form's "new company" box); not together with `companyId`.
+fn new_company(input: &mut Input, f: &Fields) -> Option<String> {
+    let name = input.opt_text("companyName", "Company name", 255).value()?;
+    if let Field::Value(_) = f.company {
+        input.error("companyName", "Choose an existing company or type a new one, not both");
+    }
+    Some(name)
+}
+
 pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<contact::Model> {
     let f = read(&mut input);
+    let company_name = new_company(&mut input, &f);
     input.finish()?;
     check_refs(db, &f, None).await?;
     let owner = scope::resolve_owner(db, actor, f.owner.clone(), None, true).await?;
-    let model = new_contact(f, owner, clock::now()).into_active_model().reset_all();
+    let mut model = new_contact(f, owner, clock::now()).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
+    if let Some(name) = company_name {
+        model.company_id = sea_orm::Set(Some(crate::companies::write::find_or_create(&txn, actor, &name).await?));
+    }
     let saved = model.insert(&txn).await.map_err(unique_error)?;
     audit::record(
         &txn,
@@ -165,13 +179,17 @@ pub(crate) fn apply(current: &contact::Model, f: Fields, owner: Option<Uuid>) ->
 /// PUT semantics: only fields present change; `null` clears an optional field.
 pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<contact::Model> {
     let f = read(&mut input);
+    let company_name = new_company(&mut input, &f);
     input.finish()?;
     let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
     check_refs(db, &f, Some(id)).await?;
     let owner = scope::resolve_owner(db, actor, f.owner.clone(), current.user_id, false).await?;
     let before = snapshot(&current);
-    let am = apply(&current, f, owner).into_active_model().reset_all();
+    let mut am = apply(&current, f, owner).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
+    if let Some(name) = company_name {
+        am.company_id = sea_orm::Set(Some(crate::companies::write::find_or_create(&txn, actor, &name).await?));
+    }
     let saved = am.update(&txn).await.map_err(unique_error)?;
     let changes = audit::diff(&before, &snapshot(&saved));
     let action = if saved.user_id != current.user_id {

@@ -308,3 +308,65 @@ async fn deleting_a_contact_cascades_to_its_records(app: &TestApp) {
     );
 }
 both!(deleting_a_contact_cascades_to_its_records);
+
+/// A contact's company can be typed as a new name (the form's "Or a new company" box):
+/// created once, then linked by name; never together with a chosen company.
+async fn a_contact_can_bring_a_new_company(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let (st, _, loc) = rep
+        .form(
+            "/contacts/new",
+            &[
+                ("firstName", "Nora"),
+                ("lastName", "Newco"),
+                ("email", "nora@newco.example"),
+                ("companyId", ""),
+                ("companyName", "Newco Ltd"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let id = loc
+        .unwrap()
+        .trim_start_matches("/contacts/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let (_, v) = rep.get(&format!("/api/contacts/{id}")).await;
+    let company = v["data"]["companyId"].as_str().expect("a company").to_string();
+    let (_, c) = rep.get(&format!("/api/companies/{company}")).await;
+    assert_eq!(c["data"]["name"], "Newco Ltd");
+    // the same name (case, spaces aside) links the same company
+    let (st, v) = rep
+        .post(
+            "/api/contacts",
+            json!({"firstName": "Ned", "lastName": "Newco", "email": "ned@newco.example", "companyName": "  newco   ltd "}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["companyId"], company.as_str());
+    let (_, list) = rep.get("/api/companies?search=newco").await;
+    assert_eq!(list["pagination"]["total"], 1, "no copy");
+    // both a chosen company and a new name: a clear 400, nothing written
+    let (st, v) = rep
+        .post(
+            "/api/contacts",
+            json!({"firstName": "Bo", "lastName": "Th", "email": "both@x.example", "companyId": company, "companyName": "Other Co"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        v["fieldErrors"]["companyName"],
+        "Choose an existing company or type a new one, not both"
+    );
+    let (_, list) = rep.get("/api/companies?search=other%20co").await;
+    assert_eq!(list["pagination"]["total"], 0);
+    // on edit, too
+    let (st, v) = rep
+        .put(&format!("/api/contacts/{id}"), json!({"companyName": "Moved Inc"}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_ne!(v["data"]["companyId"], company.as_str());
+}
+both!(a_contact_can_bring_a_new_company);
