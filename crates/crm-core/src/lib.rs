@@ -20,6 +20,7 @@ pub mod import;
 pub mod input;
 pub mod mail;
 pub mod migration;
+pub mod org;
 pub mod original;
 pub mod page;
 pub mod query;

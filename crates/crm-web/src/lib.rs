@@ -49,6 +49,8 @@ pub struct AppState {
     pub limiter: Arc<http::ratelimit::Limiter>,
     /// The server key: seals 2FA secrets, keys backup-code hashes.
     pub keys: Arc<crm_core::crypto::SecretBox>,
+    /// The organisation settings, re-read every few seconds.
+    pub org: web::org::OrgCache,
 }
 
 pub use http::router::router;

@@ -52,6 +52,7 @@ pub async fn start(
         &config.base_url(),
     )?;
     let state = AppState {
+        org: Default::default(),
         db: db.clone(),
         config: Arc::new(WebConfig {
             base_url: config.base_url(),

@@ -117,3 +117,19 @@ pub async fn audit(
     let page = audit_log::list(&state.db, &actor, &p).await?;
     Ok(page_envelope(page))
 }
+
+/// `GET /api/settings`: the organisation's name, currency and date format (any signed-in user).
+pub async fn settings(State(state): State<AppState>, ApiActor(_): ApiActor) -> ApiResult<Response> {
+    Ok(envelope(StatusCode::OK, crm_core::org::get(&state.db).await?))
+}
+
+/// `PUT /api/admin/settings {"name"?, "currency"?, "dateFormat"?}` (admins).
+pub async fn update_settings(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let s = crm_core::org::update(&state.db, &actor, body.input(Mode::Update)).await?;
+    state.org.get(&state.db, true).await;
+    Ok(envelope(StatusCode::OK, s))
+}

@@ -341,3 +341,51 @@ pub async fn audit(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         action,
     }))
 }
+
+#[derive(Template)]
+#[template(path = "admin/org.html")]
+struct OrgPage {
+    chrome: Chrome,
+    form: FormState,
+    currencies: &'static [(&'static str, &'static str, u32)],
+}
+
+fn org_page(ctx: &PageCtx, form: FormState, notice_code: Option<&str>) -> OrgPage {
+    OrgPage {
+        chrome: Chrome::new(ctx, "Organisation", "org").with_notice(notice(notice_code, None)),
+        form,
+        currencies: &crm_core::org::CURRENCIES,
+    }
+}
+
+/// `/admin/settings`: the organisation's name, currency and date format (admins).
+pub async fn org_settings(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Query(q): Query<Vec<(String, String)>>,
+) -> PageResult {
+    crm_core::admin::require(&state.db, &ctx.session.actor, crm_core::admin::UserAction::Update).await?;
+    let s = crm_core::org::get(&state.db).await?;
+    let form = FormState::from_pairs(&[
+        ("name".into(), s.name),
+        ("currency".into(), s.currency),
+        ("dateFormat".into(), s.date_format),
+    ]);
+    let qp = QueryParams::new(q);
+    Ok(html(&org_page(&ctx, form, qp.get("done"))))
+}
+
+pub async fn org_settings_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    match crm_core::org::update(&state.db, &ctx.session.actor, form.input(Mode::Update)).await {
+        Ok(_) => {
+            state.org.get(&state.db, true).await;
+            Ok(Redirect::to("/admin/settings?done=updated").into_response())
+        }
+        Err(e @ CoreError::Validation { .. }) => Ok((
+            StatusCode::BAD_REQUEST,
+            html(&org_page(&ctx, FormState::from_pairs(&form.0).with_error(e), None)),
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}

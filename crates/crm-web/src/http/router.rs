@@ -69,6 +69,8 @@ pub fn router(state: AppState) -> Router {
             "/admin/invites",
             get(admin::invites::api_list).post(admin::invites::api_create),
         )
+        .route("/settings", get(admin::settings))
+        .route("/admin/settings", axum::routing::put(admin::update_settings))
         .route("/admin/invites/{id}", axum::routing::delete(admin::invites::api_revoke))
         .route("/admin/invites/{id}/resend", post(admin::invites::api_resend))
         .route("/search", get(search::api))
@@ -244,6 +246,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users/{id}/reset-2fa", post(admin::pages::reset_2fa))
         .route("/admin/users/{id}/delete", post(admin::pages::delete))
         .route("/admin/audit", get(admin::pages::audit))
+        .route(
+            "/admin/settings",
+            get(admin::pages::org_settings).post(admin::pages::org_settings_submit),
+        )
         .route("/admin/invites", post(admin::invites::invite_submit))
         .route("/admin/invites/{id}/resend", post(admin::invites::resend_submit))
         .route("/admin/invites/{id}/revoke", post(admin::invites::revoke_submit))
@@ -290,6 +296,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), super::session::layer))
+        .layer(from_fn_with_state(state.clone(), crate::web::org::layer))
         .layer(from_fn_with_state(state.clone(), setup::gate))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

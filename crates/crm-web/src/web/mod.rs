@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod charts;
 pub mod icons;
+pub mod org;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -55,6 +56,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
 /// The app shell around a page: navigation, user menu, theme, CSRF token.
 pub struct Chrome {
     pub title: String,
+    /// The organisation's name (settings), shown as the app's brand.
+    pub org_name: String,
     pub nav: &'static str,
     pub user_name: String,
     pub user_email: String,
@@ -132,6 +135,7 @@ impl Chrome {
             .to_uppercase();
         Chrome {
             title: title.into(),
+            org_name: org::current().name.clone(),
             nav,
             user_name: a.name.clone(),
             user_email: a.email.clone(),
@@ -300,19 +304,26 @@ pub fn thousands(n: u64) -> String {
 
 /// `Jan 5, 2026` from an RFC 3339 timestamp.
 pub fn short_date(rfc3339: &str) -> String {
+    let pattern = match org::current().date_format.as_str() {
+        "dmy" => "%-d %b %Y",
+        "ymd" => "%Y-%m-%d",
+        _ => "%b %-d, %Y",
+    };
     chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format("%b %-d, %Y").to_string())
+        .map(|t| t.format(pattern).to_string())
         .unwrap_or_default()
 }
 
-/// `$1,234.56`.
+/// `$1,234.56` — in the organisation's currency (`€1,234.56`, `¥1,235`).
 pub fn money(v: f64) -> String {
-    let cents = (v * 100.0).round() as i64;
-    format!(
-        "${}.{:02}",
-        thousands((cents / 100).unsigned_abs()),
-        (cents % 100).abs()
-    )
+    let settings = org::current();
+    let (symbol, minor) = settings.money_style();
+    let sign = if v < 0.0 { "-" } else { "" };
+    if minor == 0 {
+        return format!("{sign}{symbol}{}", thousands(v.abs().round() as u64));
+    }
+    let cents = (v.abs() * 100.0).round() as u64;
+    format!("{sign}{symbol}{}.{:02}", thousands(cents / 100), cents % 100)
 }
 
 /// A record page's timeline (`web/timeline.html`): the events, the kind shown, where the
@@ -426,7 +437,8 @@ pub fn device(ua: Option<&str>) -> String {
 
 /// Whole dollars (`$184,500`): cards, board totals and side columns show no cents.
 pub fn money_whole(v: f64) -> String {
-    money(v.round()).trim_end_matches(".00").to_string()
+    let s = money(v.round());
+    s.strip_suffix(".00").map(str::to_string).unwrap_or(s)
 }
 
 /// The pagination bar of every list.

@@ -693,3 +693,87 @@ async fn refusals_are_audited_and_alerted(app: &TestApp) {
     assert_eq!(alerts, 1);
 }
 both!(refusals_are_audited_and_alerted);
+
+/// Organisation settings: admins set the name, currency and date format; every page then
+/// writes amounts and dates that way; others may read them, not change them.
+async fn organisation_settings_apply_everywhere(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    let (_, v) = rep.get("/api/settings").await;
+    assert_eq!(
+        v["data"],
+        json!({"name": "CRM", "currency": "USD", "dateFormat": "mdy"})
+    );
+    let c = rep.contact("Euro", "Buyer", json!({})).await;
+    let (_, d) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Big one", "value": 1234.5, "expectedCloseDate": "2030-03-04", "contactId": c}),
+        )
+        .await;
+    let deal = d["data"]["id"].as_str().unwrap().to_string();
+    let (_, html) = rep.page(&format!("/deals/{deal}")).await;
+    assert!(html.contains("$1,234.50") && html.contains("Mar 4, 2030"), "{html}");
+
+    let (st, _) = rep.put("/api/admin/settings", json!({"currency": "EUR"})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, v) = admin
+        .put("/api/admin/settings", json!({"currency": "XYZ", "dateFormat": "ddmm"}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        v["fieldErrors"]["currency"]
+            .as_str()
+            .unwrap()
+            .starts_with("Currency must be one of: USD, EUR")
+    );
+    assert!(v["fieldErrors"]["dateFormat"].is_string());
+    let (st, v) = admin
+        .put(
+            "/api/admin/settings",
+            json!({"name": "Acme Sales", "currency": "eur", "dateFormat": "dmy"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["data"],
+        json!({"name": "Acme Sales", "currency": "EUR", "dateFormat": "dmy"})
+    );
+    let (_, html) = rep.page(&format!("/deals/{deal}")).await;
+    assert!(html.contains("€1,234.50") && html.contains("4 Mar 2030"), "{html}");
+    assert!(
+        html.contains("<span>Acme Sales</span>") && !html.contains("$1,234"),
+        "the brand and no dollars"
+    );
+    // the page form: errors next to the field, a save comes back with a notice
+    let (st, html, _) = admin
+        .form(
+            "/admin/settings",
+            &[("name", ""), ("currency", "JPY"), ("dateFormat", "ymd")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(html.contains("Organisation name is required"), "{html}");
+    let (st, _, loc) = admin
+        .form(
+            "/admin/settings",
+            &[("name", "Acme Sales"), ("currency", "JPY"), ("dateFormat", "ymd")],
+        )
+        .await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/admin/settings?done=updated"))
+    );
+    let (_, html) = rep.page(&format!("/deals/{deal}")).await;
+    assert!(
+        html.contains("¥1,235") && html.contains("2030-03-04"),
+        "yen have no minor unit: {html}"
+    );
+    let (st, _, _) = admin.form("/admin/settings", &[("currency", "DOGE")]).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = rep.page("/admin/settings").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (_, v) = admin.get("/api/admin/audit?entityType=settings").await;
+    assert_eq!(v["pagination"]["total"], 2);
+}
+both!(organisation_settings_apply_everywhere);
