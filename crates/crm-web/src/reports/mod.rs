@@ -14,8 +14,10 @@ use crm_core::{CoreError, clock};
 use crate::AppState;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, DonutChart, FunnelChart, LineChart, StackedChart, capital, rows};
-use crate::web::{Chrome, PageCtx, html, money, query_string, render, thousands};
+use crate::web::charts::{
+    BarChart, DonutChart, FunnelChart, LineChart, StackedChart, capital, compact, compact_money, rows,
+};
+use crate::web::{Chrome, PageCtx, html, money, money_whole, query_string, render, thousands};
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
     let req = Request::parse(q, clock::now().date_naive())?;
@@ -245,25 +247,41 @@ fn panels(r: &Reports) -> Vec<Panel> {
             key: "sales",
             title: "Sales Performance",
             stats: vec![
-                Stat("Won".into(), money(s.won_value), deals(s.won_count)),
-                Stat("Lost".into(), money(s.lost_value), deals(s.lost_count)),
                 Stat(
-                    "Average deal size".into(),
-                    money(s.average_deal_size),
-                    "Of deals won".into(),
+                    "Won value".into(),
+                    money_whole(s.won_value),
+                    format!("{} closed won in this range", deals(s.won_count)),
                 ),
-                Stat("Win rate".into(), format!("{}%", s.win_rate), "Won of closed".into()),
+                Stat(
+                    "Lost value".into(),
+                    money_whole(s.lost_value),
+                    format!("{} closed lost in this range", deals(s.lost_count)),
+                ),
+                Stat(
+                    "Average value per won deal".into(),
+                    money_whole(s.average_deal_size),
+                    "Won value ÷ deals won".into(),
+                ),
+                Stat(
+                    "Win rate".into(),
+                    format!("{}%", s.win_rate),
+                    "Deals won of deals closed (by count)".into(),
+                ),
             ],
             charts: vec![
-                trend("Revenue over time", &s.revenue, money),
-                render(&DonutChart::new(
-                    "Deals won vs lost (value)",
-                    &[
-                        (format!("Won ({})", n(s.won_count)), s.won_value),
-                        (format!("Lost ({})", n(s.lost_count)), s.lost_value),
-                    ],
-                    money,
-                )),
+                trend("Revenue (won value) over time", &s.revenue, money_whole),
+                render(
+                    &DonutChart::new(
+                        "Deals won vs lost (value)",
+                        &[
+                            (format!("Won ({})", n(s.won_count)), s.won_value),
+                            (format!("Lost ({})", n(s.lost_count)), s.lost_value),
+                        ],
+                        money_whole,
+                    )
+                    .tones(&["won", "lost"])
+                    .short(compact_money),
+                ),
             ],
             tables: tables(&["won-lost"]),
         });
@@ -281,7 +299,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
                 Stat(
                     "Pipeline velocity".into(),
                     format!("{} days", p.pipeline_velocity),
-                    "Average time from creation to won".into(),
+                    "Average days from creation to won, deals won in this range".into(),
                 ),
             ],
             charts: vec![
@@ -308,7 +326,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
             title: "Activity Metrics",
             stats: vec![Stat("Activities".into(), n(a.total), "Logged in this range".into())],
             charts: vec![
-                render(&DonutChart::new("Activities by type", &pts(&a.by_type), count)),
+                render(&DonutChart::new("Activities by type", &pts(&a.by_type), count).short(compact)),
                 trend("Activities over time", &a.over_time, count),
             ],
             tables: tables(&["top-contacts-by-activity", "top-companies-by-activity"]),
@@ -334,15 +352,18 @@ fn panels(r: &Reports) -> Vec<Panel> {
             charts: vec![
                 trend("Tasks completed over time", &t.completed_over_time, count),
                 trend("Overdue tasks (end of each period)", &t.overdue_trend, count),
-                render(&StackedChart::new(
-                    "Tasks created, by priority",
-                    &["Open", "Completed"],
-                    &t.created_by_priority
-                        .iter()
-                        .map(|p| (capital(p.priority), vec![p.open as f64, p.completed as f64]))
-                        .collect::<Vec<_>>(),
-                    count,
-                )),
+                render(
+                    &StackedChart::new(
+                        "Tasks created, by priority",
+                        &["Open", "Completed"],
+                        &t.created_by_priority
+                            .iter()
+                            .map(|p| (capital(p.priority), vec![p.open as f64, p.completed as f64]))
+                            .collect::<Vec<_>>(),
+                        count,
+                    )
+                    .tones(&["open", "done"]),
+                ),
             ],
             tables: Vec::new(),
         });
