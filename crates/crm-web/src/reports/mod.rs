@@ -17,7 +17,7 @@ use crate::http::session::ApiActor;
 use crate::web::charts::{
     BarChart, DonutChart, FunnelChart, LineChart, StackedChart, capital, compact, compact_money, rows,
 };
-use crate::web::{Chrome, PageCtx, html, money, money_whole, query_string, render, thousands};
+use crate::web::{Chrome, PageCtx, html, money_whole, query_string, render, thousands};
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
     let req = Request::parse(q, clock::now().date_naive())?;
@@ -190,7 +190,7 @@ impl ReportsPage {
     fn cell(&self, column: &str, value: &str) -> String {
         let number = || value.parse::<f64>().unwrap_or(0.0);
         match column {
-            "wonValue" | "totalValue" | "value" | "revenue" => money(number()),
+            "wonValue" | "totalValue" | "value" | "revenue" => money_whole(number()),
             "conversionRate" | "dropOffRate" => format!("{value}%"),
             "count" | "activities" | "wonDeals" => thousands(number().max(0.0) as u64),
             "closedAt" => crate::web::short_date(value),
@@ -218,12 +218,13 @@ fn pts(points: &[crm_core::analytics::Point]) -> Vec<(String, f64)> {
     rows(points, str::to_string)
 }
 
-/// A time series: a line when it has several points, else bars.
-fn trend(title: &str, points: &[crm_core::analytics::Point], fmt: fn(f64) -> String) -> String {
+/// A time series: a line when it has several points, else bars; `tone` names what it
+/// counts for its colour (`won`), or is empty.
+fn trend(title: &str, points: &[crm_core::analytics::Point], fmt: fn(f64) -> String, tone: &str) -> String {
     if points.len() > 1 {
-        render(&LineChart::new(title, &pts(points), fmt))
+        render(&LineChart::new(title, &pts(points), fmt).tone(tone))
     } else {
-        render(&BarChart::new(title, &pts(points), fmt))
+        render(&BarChart::new(title, &pts(points), fmt).tone(tone))
     }
 }
 
@@ -269,7 +270,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
                 ),
             ],
             charts: vec![
-                trend("Revenue (won value) over time", &s.revenue, money_whole),
+                trend("Revenue (won value) over time", &s.revenue, money_whole, "won"),
                 render(
                     &DonutChart::new(
                         "Deals won vs lost (value)",
@@ -327,7 +328,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
             stats: vec![Stat("Activities".into(), n(a.total), "Logged in this range".into())],
             charts: vec![
                 render(&DonutChart::new("Activities by type", &pts(&a.by_type), count).short(compact)),
-                trend("Activities over time", &a.over_time, count),
+                trend("Activities over time", &a.over_time, count, ""),
             ],
             tables: tables(&["top-contacts-by-activity", "top-companies-by-activity"]),
         });
@@ -350,8 +351,8 @@ fn panels(r: &Reports) -> Vec<Panel> {
                 Stat("Overdue now".into(), n(t.overdue_now), "Open and due before now".into()),
             ],
             charts: vec![
-                trend("Tasks completed over time", &t.completed_over_time, count),
-                trend("Overdue tasks (end of each period)", &t.overdue_trend, count),
+                trend("Tasks completed over time", &t.completed_over_time, count, "done"),
+                trend("Overdue tasks (end of each period)", &t.overdue_trend, count, "overdue"),
                 render(
                     &StackedChart::new(
                         "Tasks created, by priority",

@@ -60,6 +60,8 @@ pub struct BarChart {
     pub title: String,
     pub bars: Vec<Bar>,
     pub height: u32,
+    /// A meaning for the bars' colour (`won`), or empty for the accent.
+    pub tone: String,
 }
 
 impl BarChart {
@@ -80,7 +82,14 @@ impl BarChart {
             title: title.to_string(),
             bars,
             height: 16 + rows.len() as u32 * 32,
+            tone: String::new(),
         }
+    }
+
+    /// Colour the bars by a meaning: `won` → the success green.
+    pub fn tone(mut self, tone: &str) -> Self {
+        self.tone = tone.to_string();
+        self
     }
 }
 
@@ -98,6 +107,8 @@ pub struct LineChart {
     pub max_text: String,
     /// Every point is zero: the chart says there is nothing yet.
     pub empty: bool,
+    /// A meaning for the line's colour (`won`), or empty for the accent.
+    pub tone: String,
 }
 
 impl LineChart {
@@ -137,7 +148,14 @@ impl LineChart {
             max_text: if empty { String::new() } else { fmt(max) },
             empty,
             marks,
+            tone: String::new(),
         }
+    }
+
+    /// Colour the line by a meaning: `won` → the success green.
+    pub fn tone(mut self, tone: &str) -> Self {
+        self.tone = tone.to_string();
+        self
     }
 }
 

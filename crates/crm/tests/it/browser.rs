@@ -648,14 +648,14 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
     let (driver, c) = browser().await;
     sign_in_as(&c, &app.base, &admin.email).await;
     let dashboard = [
-        ("contacts", "Total Contacts"),
-        ("companies", "Companies with Deals"),
-        ("deals", "Total Pipeline Value"),
-        ("tasks", "Due Today"),
-        ("activities", "Most Common"),
+        ("contacts", "Total contacts"),
+        ("companies", "Companies with deals"),
+        ("deals", "Open pipeline value"),
+        ("tasks", "Due today"),
+        ("activities", "Most common type"),
     ];
     let reports = [
-        ("sales", "Average deal size"),
+        ("sales", "Average value per won deal"),
         ("pipeline", "Pipeline velocity"),
         ("activity", "Activity heatmap"),
         ("tasks", "Overdue now"),
