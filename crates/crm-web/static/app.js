@@ -5,7 +5,7 @@
 //
 // Sections: 1 helpers · 2 theme · 3 sidebar & menus · 4 table rows · 5 selection
 //           6 dialogs & confirm · 7 keyboard shortcuts · 8 auto-submit filters
-//           9 busy submit buttons · 10 toasts · 11 start-up
+//           9 busy submit buttons · 10 toasts · 10f tasks & deletes in place · 11 start-up
 
 const root = document.documentElement;
 root.classList.add('js');
@@ -397,6 +397,10 @@ async function runConfirm(form, submitter) {
   const text = fill(confirmAttr(form, submitter, '') || '');
   const label = fill(confirmAttr(form, submitter, 'button') || 'Delete');
   if (!(await askConfirm(title, text, label))) return;
+  if (form.dataset.apiDelete && window.fetch) {
+    deleteInPlace(form);
+    return;
+  }
   if (!form.querySelector('input[type=hidden][name=confirm]')) {
     form.append(el('input', { type: 'hidden', name: 'confirm', value: 'yes', 'data-added-by': 'confirm' }));
   }
@@ -522,6 +526,11 @@ document.addEventListener('submit', (event) => {
   if (needsConfirm(form, submitter)) {
     event.preventDefault();
     runConfirm(form, submitter);
+    return;
+  }
+  if (form.matches('li.task > form.toggle') && window.fetch) {
+    event.preventDefault();
+    toggleTask(form);
     return;
   }
   // A second submit while the first request is on its way is dropped, except for GET forms:
@@ -819,6 +828,130 @@ async function pollImport(box) {
   }
 }
 
+// --- 10f. Tasks and deletes in place ------------------------------------------------------
+// The one-click task toggle (li.task > form.toggle) and a confirmed delete form carrying
+// data-api-delete="/api/…" (and data-record="Task “Call back”") run through the JSON API and
+// answer with a toast naming the record; completing offers Undo. A task that no longer belongs
+// to its list (an open list and a completed task) leaves it; <ul data-shows="all|open|completed">
+// says what a list shows (unmarked: all when it holds a done task, else open). Without JS the
+// forms post and the server redirects.
+
+const csrfToken = () => document.querySelector('meta[name=csrf-token]')?.content || '';
+
+async function api(method, url, body) {
+  const headers = { Accept: 'application/json', 'X-CSRF-Token': csrfToken() };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(url, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) {
+    const answer = await res.json().catch(() => ({}));
+    throw new Error(answer.error || `The server answered ${res.status}.`);
+  }
+  return res;
+}
+
+/** “Title” of the task row (curly quotes, the way toasts name records). */
+const taskTitle = (row) => row.querySelector('.task-title')?.textContent.trim() || '';
+
+function setTaskState(row, completed) {
+  const form = row.querySelector('form.toggle');
+  const button = form?.querySelector('.check-btn');
+  row.classList.toggle('done', completed);
+  if (completed) row.classList.remove('overdue');
+  const field = form?.querySelector('input[name=completed]');
+  if (field) field.value = completed ? 'false' : 'true';
+  if (button) {
+    button.setAttribute('aria-pressed', String(completed));
+    button.setAttribute('aria-label', `${completed ? 'Reopen' : 'Complete'} ${taskTitle(row)}`);
+  }
+}
+
+function listKeeps(list, row, completed) {
+  const shows = list.dataset.shows;
+  if (shows === 'all') return true;
+  if (shows === 'completed') return completed;
+  if (shows === 'open') return !completed;
+  return !completed || [...list.querySelectorAll('li.task.done')].some((other) => other !== row);
+}
+
+/** Takes `row` out of its list; returns where it was, to put it back. */
+function takeOut(row) {
+  const list = row.parentElement;
+  const place = { list, next: row.nextElementSibling };
+  const hadFocus = row.contains(document.activeElement);
+  const neighbour = row.nextElementSibling || row.previousElementSibling;
+  row.remove();
+  if (!list.querySelector('li.task:not(.task-empty)')) {
+    list.append(el('li', { class: 'task task-empty muted' }, 'No tasks left here.'));
+  }
+  if (hadFocus) neighbour?.querySelector('button, a')?.focus();
+  return place;
+}
+
+function putBack(row, place) {
+  place.list.querySelector('.task-empty')?.remove();
+  const next = place.next && place.next.parentElement === place.list ? place.next : null;
+  place.list.insertBefore(row, next);
+}
+
+/** Completes or reopens the task of `form` (what its hidden field says); `undo` marks an Undo. */
+async function toggleTask(form, { undo = false } = {}) {
+  const row = form.closest('li.task');
+  const id = form.getAttribute('action').split('/')[2];
+  if (!row || !id || form.dataset.busy === 'yes') return;
+  const completed = form.querySelector('input[name=completed]')?.value === 'true';
+  const title = taskTitle(row);
+  form.dataset.busy = 'yes';
+  try {
+    await api('PATCH', `/api/tasks/${encodeURIComponent(id)}`, { completed });
+  } catch (err) {
+    showToast(`Task “${title}” not ${completed ? 'completed' : 'reopened'}: ${err.message}`, 'error');
+    return;
+  } finally {
+    delete form.dataset.busy;
+  }
+  setTaskState(row, completed);
+  let place = null;
+  if (row.parentElement && !listKeeps(row.parentElement, row, completed)) place = takeOut(row);
+  const message = `Task “${title}” ${completed ? 'completed' : 'reopened'}`;
+  const toast = showToast(message, 'success', undo ? null : {
+    label: 'Undo',
+    run: () => {
+      if (place && !row.isConnected) putBack(row, place);
+      toggleTask(form, { undo: true }).then(() => row.querySelector('.check-btn')?.focus());
+    },
+  });
+  if (place && !row.isConnected && !place.list.querySelector('li.task:not(.task-empty)')) toast.querySelector('.toast-action')?.focus();
+}
+
+/** A confirmed delete through the API: the item leaves its list, a toast names it. No Undo:
+ *  deleting is final on the server (there is no restore endpoint), so none is offered. */
+async function deleteInPlace(form) {
+  const what = form.dataset.record || 'The record';
+  const button = form.querySelector('button[type=submit], button:not([type])');
+  if (button) button.disabled = true;
+  try {
+    await api('DELETE', form.dataset.apiDelete);
+  } catch (err) {
+    if (button) button.disabled = false;
+    showToast(`${what} not deleted: ${err.message}`, 'error');
+    return;
+  }
+  const message = `${what} deleted`;
+  if (form.dataset.then) {
+    try { sessionStorage.setItem('crm-flash', message); } catch { /* private mode: no toast */ }
+    window.location.assign(form.dataset.then);
+    return;
+  }
+  const item = form.closest('li, tr');
+  if (item?.matches('li.task')) takeOut(item);
+  else if (item) {
+    const neighbour = item.nextElementSibling || item.previousElementSibling;
+    item.remove();
+    neighbour?.querySelector('button, a')?.focus();
+  }
+  showToast(message, 'success');
+}
+
 // --- 10e. Scroll boxes -------------------------------------------------------------------
 // A table box (.table-wrap) that scrolls but holds nothing focusable gets a tab stop, the
 // region role and a name (its caption or its card's heading), so the keyboard can scroll it.
@@ -863,6 +996,36 @@ function init() {
 }
 
 init();
+
+// A toast handed over by the page before (a delete that then left the record's page).
+try {
+  const flash = sessionStorage.getItem('crm-flash');
+  if (flash) {
+    sessionStorage.removeItem('crm-flash');
+    showToast(flash, 'success');
+  }
+} catch { /* storage off */ }
+
+/* Forms: one that came back with errors puts the focus on its first invalid field (the
+   message is tied to it with aria-describedby); a new-record page (/…/new, where the `n`
+   shortcut leads) starts in its first field. Only when nothing else has the focus yet. */
+function focusForm() {
+  if (document.activeElement && document.activeElement !== document.body) return;
+  const visible = (node) => node && !node.disabled && node.type !== 'hidden' && node.getClientRects().length > 0;
+  const invalid = [...document.querySelectorAll('main form [aria-invalid=true], main form .field.invalid :is(input, select, textarea)')]
+    .filter(visible);
+  const forms = [...document.querySelectorAll('main form')].filter((form) => form.matches('.form, [data-focus-first]'));
+  let target = invalid.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1))[0];
+  if (!target && forms.length && document.querySelector('main .alert-error')) {
+    target = [...forms[0].elements].find((node) => node.matches('input, select, textarea') && visible(node));
+  }
+  if (!target && /\/new$/.test(window.location.pathname)) {
+    target = forms.flatMap((form) => [...form.elements]).find((node) => node.matches('input, select, textarea') && visible(node));
+  }
+  if (target) target.focus();
+}
+
+focusForm();
 
 // Back/forward cache: the page comes back as it was left, busy buttons included.
 window.addEventListener('pageshow', (event) => {

@@ -12,8 +12,8 @@ use crate::AppState;
 use crate::http::body::FormPairs;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, DonutChart, LineChart, capital, rows};
-use crate::web::{Chrome, ConfirmPage, PageCtx, html, money, notice, render, short_date, thousands};
+use crate::web::charts::{BarChart, DonutChart, LineChart, capital, compact, compact_money, rows};
+use crate::web::{Chrome, ConfirmPage, PageCtx, html, money_whole, notice, render, short_date, thousands};
 use crm_core::companies::list::industry_label;
 
 #[derive(Template)]
@@ -35,8 +35,13 @@ impl Dashboard {
     fn n(&self, v: &i64) -> String {
         thousands((*v).max(0) as u64)
     }
-    fn money(&self, v: &f64) -> String {
-        money(*v)
+    /// The dashboard's soonest open tasks, overdue (`true`) or not: shown as two lists.
+    fn split<'a>(&self, t: &'a analytics::TasksTab, overdue: bool) -> Vec<&'a crm_core::tasks::TaskView> {
+        t.upcoming.iter().filter(|x| x.overdue == overdue).collect()
+    }
+    /// Money in cards: whole dollars.
+    fn whole(&self, v: &f64) -> String {
+        money_whole(*v)
     }
     fn industry(&self, v: &str) -> String {
         industry_label(v)
@@ -70,14 +75,18 @@ fn charts(d: &Figures) -> Vec<String> {
     let count = |v: f64| thousands(v as u64);
     if let Some(c) = &d.contacts {
         return vec![
-            render(&DonutChart::new(
-                "Status distribution",
-                &[
-                    ("Leads".into(), c.leads as f64),
-                    ("Customers".into(), c.customers as f64),
-                ],
-                count,
-            )),
+            render(
+                &DonutChart::new(
+                    "Status distribution",
+                    &[
+                        ("Leads".into(), c.leads as f64),
+                        ("Customers".into(), c.customers as f64),
+                    ],
+                    count,
+                )
+                .tones(&["lead", "customer"])
+                .short(compact),
+            ),
             render(&LineChart::new(
                 "Contact growth (last 30 days)",
                 &rows(&c.growth, day_label),
@@ -93,43 +102,50 @@ fn charts(d: &Figures) -> Vec<String> {
                     .iter()
                     .map(|r| (r.name.clone(), r.value))
                     .collect::<Vec<_>>(),
-                money,
+                money_whole,
             )),
-            render(&DonutChart::new(
-                "Companies by industry",
-                &rows(&c.by_industry, industry_label),
-                count,
-            )),
+            render(
+                &DonutChart::new("Companies by industry", &rows(&c.by_industry, industry_label), count).short(compact),
+            ),
         ];
     }
     if let Some(x) = &d.deals {
+        let stage_tones: Vec<String> = x.by_stage.iter().map(|s| format!("stage-{}", s.stage)).collect();
         return vec![
-            render(&DonutChart::new(
-                "Open pipeline by stage (value)",
-                &x.by_stage
-                    .iter()
-                    .map(|s| (format!("{} ({})", s.label, thousands(s.count as u64)), s.value))
-                    .collect::<Vec<_>>(),
-                money,
-            )),
-            render(&DonutChart::new(
-                "Deals by status (value)",
-                &[
-                    (format!("Open ({})", thousands(x.open_count as u64)), x.pipeline_value),
-                    (format!("Won ({})", thousands(x.won_count as u64)), x.won_value),
-                    (format!("Lost ({})", thousands(x.lost_count as u64)), x.lost_value),
-                ],
-                money,
-            )),
+            render(
+                &DonutChart::new(
+                    "Open pipeline by stage (value)",
+                    &x.by_stage
+                        .iter()
+                        .map(|s| (format!("{} ({})", s.label, thousands(s.count as u64)), s.value))
+                        .collect::<Vec<_>>(),
+                    money_whole,
+                )
+                .tones(&stage_tones.iter().map(String::as_str).collect::<Vec<_>>())
+                .short(compact_money),
+            ),
+            render(
+                &DonutChart::new(
+                    "Deals by status (value)",
+                    &[
+                        (format!("Open ({})", thousands(x.open_count as u64)), x.pipeline_value),
+                        (format!("Won ({})", thousands(x.won_count as u64)), x.won_value),
+                        (format!("Lost ({})", thousands(x.lost_count as u64)), x.lost_value),
+                    ],
+                    money_whole,
+                )
+                .tones(&["open", "won", "lost"])
+                .short(compact_money),
+            ),
         ];
     }
     if let Some(t) = &d.tasks {
         return vec![
-            render(&DonutChart::new(
-                "Tasks by priority",
-                &rows(&t.by_priority, capital),
-                count,
-            )),
+            render(
+                &DonutChart::new("Tasks by priority", &rows(&t.by_priority, capital), count)
+                    .tones(&t.by_priority.iter().map(|p| p.label.as_str()).collect::<Vec<_>>())
+                    .short(compact),
+            ),
             render(&LineChart::new(
                 "Completion rate by day created (last 30 days)",
                 &rows(&t.completion_over_time, day_label),
@@ -139,7 +155,7 @@ fn charts(d: &Figures) -> Vec<String> {
     }
     if let Some(a) = &d.activities {
         return vec![
-            render(&DonutChart::new("Activity types", &rows(&a.by_type, capital), count)),
+            render(&DonutChart::new("Activity types", &rows(&a.by_type, capital), count).short(compact)),
             render(&LineChart::new(
                 "Activities per day (last 30 days)",
                 &rows(&a.over_time, day_label),

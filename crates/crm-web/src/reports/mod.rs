@@ -14,8 +14,10 @@ use crm_core::{CoreError, clock};
 use crate::AppState;
 use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::ApiActor;
-use crate::web::charts::{BarChart, DonutChart, FunnelChart, LineChart, StackedChart, capital, rows};
-use crate::web::{Chrome, PageCtx, html, money, query_string, render, thousands};
+use crate::web::charts::{
+    BarChart, DonutChart, FunnelChart, LineChart, StackedChart, capital, compact, compact_money, rows,
+};
+use crate::web::{Chrome, PageCtx, html, money_whole, query_string, render, thousands};
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
     let req = Request::parse(q, clock::now().date_naive())?;
@@ -188,7 +190,7 @@ impl ReportsPage {
     fn cell(&self, column: &str, value: &str) -> String {
         let number = || value.parse::<f64>().unwrap_or(0.0);
         match column {
-            "wonValue" | "totalValue" | "value" | "revenue" => money(number()),
+            "wonValue" | "totalValue" | "value" | "revenue" => money_whole(number()),
             "conversionRate" | "dropOffRate" => format!("{value}%"),
             "count" | "activities" | "wonDeals" => thousands(number().max(0.0) as u64),
             "closedAt" => crate::web::short_date(value),
@@ -216,12 +218,13 @@ fn pts(points: &[crm_core::analytics::Point]) -> Vec<(String, f64)> {
     rows(points, str::to_string)
 }
 
-/// A time series: a line when it has several points, else bars.
-fn trend(title: &str, points: &[crm_core::analytics::Point], fmt: fn(f64) -> String) -> String {
+/// A time series: a line when it has several points, else bars; `tone` names what it
+/// counts for its colour (`won`), or is empty.
+fn trend(title: &str, points: &[crm_core::analytics::Point], fmt: fn(f64) -> String, tone: &str) -> String {
     if points.len() > 1 {
-        render(&LineChart::new(title, &pts(points), fmt))
+        render(&LineChart::new(title, &pts(points), fmt).tone(tone))
     } else {
-        render(&BarChart::new(title, &pts(points), fmt))
+        render(&BarChart::new(title, &pts(points), fmt).tone(tone))
     }
 }
 
@@ -245,25 +248,41 @@ fn panels(r: &Reports) -> Vec<Panel> {
             key: "sales",
             title: "Sales Performance",
             stats: vec![
-                Stat("Won".into(), money(s.won_value), deals(s.won_count)),
-                Stat("Lost".into(), money(s.lost_value), deals(s.lost_count)),
                 Stat(
-                    "Average deal size".into(),
-                    money(s.average_deal_size),
-                    "Of deals won".into(),
+                    "Won value".into(),
+                    money_whole(s.won_value),
+                    format!("{} closed won in this range", deals(s.won_count)),
                 ),
-                Stat("Win rate".into(), format!("{}%", s.win_rate), "Won of closed".into()),
+                Stat(
+                    "Lost value".into(),
+                    money_whole(s.lost_value),
+                    format!("{} closed lost in this range", deals(s.lost_count)),
+                ),
+                Stat(
+                    "Average value per won deal".into(),
+                    money_whole(s.average_deal_size),
+                    "Won value ÷ deals won".into(),
+                ),
+                Stat(
+                    "Win rate".into(),
+                    format!("{}%", s.win_rate),
+                    "Deals won of deals closed (by count)".into(),
+                ),
             ],
             charts: vec![
-                trend("Revenue over time", &s.revenue, money),
-                render(&DonutChart::new(
-                    "Deals won vs lost (value)",
-                    &[
-                        (format!("Won ({})", n(s.won_count)), s.won_value),
-                        (format!("Lost ({})", n(s.lost_count)), s.lost_value),
-                    ],
-                    money,
-                )),
+                trend("Revenue (won value) over time", &s.revenue, money_whole, "won"),
+                render(
+                    &DonutChart::new(
+                        "Deals won vs lost (value)",
+                        &[
+                            (format!("Won ({})", n(s.won_count)), s.won_value),
+                            (format!("Lost ({})", n(s.lost_count)), s.lost_value),
+                        ],
+                        money_whole,
+                    )
+                    .tones(&["won", "lost"])
+                    .short(compact_money),
+                ),
             ],
             tables: tables(&["won-lost"]),
         });
@@ -281,7 +300,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
                 Stat(
                     "Pipeline velocity".into(),
                     format!("{} days", p.pipeline_velocity),
-                    "Average time from creation to won".into(),
+                    "Average days from creation to won, deals won in this range".into(),
                 ),
             ],
             charts: vec![
@@ -308,8 +327,8 @@ fn panels(r: &Reports) -> Vec<Panel> {
             title: "Activity Metrics",
             stats: vec![Stat("Activities".into(), n(a.total), "Logged in this range".into())],
             charts: vec![
-                render(&DonutChart::new("Activities by type", &pts(&a.by_type), count)),
-                trend("Activities over time", &a.over_time, count),
+                render(&DonutChart::new("Activities by type", &pts(&a.by_type), count).short(compact)),
+                trend("Activities over time", &a.over_time, count, ""),
             ],
             tables: tables(&["top-contacts-by-activity", "top-companies-by-activity"]),
         });
@@ -332,17 +351,20 @@ fn panels(r: &Reports) -> Vec<Panel> {
                 Stat("Overdue now".into(), n(t.overdue_now), "Open and due before now".into()),
             ],
             charts: vec![
-                trend("Tasks completed over time", &t.completed_over_time, count),
-                trend("Overdue tasks (end of each period)", &t.overdue_trend, count),
-                render(&StackedChart::new(
-                    "Tasks created, by priority",
-                    &["Open", "Completed"],
-                    &t.created_by_priority
-                        .iter()
-                        .map(|p| (capital(p.priority), vec![p.open as f64, p.completed as f64]))
-                        .collect::<Vec<_>>(),
-                    count,
-                )),
+                trend("Tasks completed over time", &t.completed_over_time, count, "done"),
+                trend("Overdue tasks (end of each period)", &t.overdue_trend, count, "overdue"),
+                render(
+                    &StackedChart::new(
+                        "Tasks created, by priority",
+                        &["Open", "Completed"],
+                        &t.created_by_priority
+                            .iter()
+                            .map(|p| (capital(p.priority), vec![p.open as f64, p.completed as f64]))
+                            .collect::<Vec<_>>(),
+                        count,
+                    )
+                    .tones(&["open", "done"]),
+                ),
             ],
             tables: Vec::new(),
         });

@@ -10,6 +10,37 @@ pub fn rows(points: &[Point], label: impl Fn(&str) -> String) -> Vec<(String, f6
     points.iter().map(|p| (label(&p.label), p.value)).collect()
 }
 
+/// A figure where space is short: `950`, `12.5k`, `1.2M`, `3B` (one decimal, none when it
+/// is zero; rounding never shows `1000k`). The full value goes in the tooltip and the table.
+pub fn compact(v: f64) -> String {
+    let sign = if v < 0.0 { "-" } else { "" };
+    let a = v.abs();
+    if a.round() < 1000.0 {
+        return format!("{sign}{}", a.round());
+    }
+    let units = [(1e3, "k"), (1e6, "M"), (1e9, "B"), (1e12, "T")];
+    let mut i = 0;
+    // move up a unit when rounding to one decimal would print 1000 of this one
+    while i + 1 < units.len() && (a / units[i].0 * 10.0).round() / 10.0 >= 1000.0 {
+        i += 1;
+    }
+    let (div, unit) = units[i];
+    let shown = (a / div * 10.0).round() / 10.0;
+    let text = format!("{shown:.1}");
+    format!("{sign}{}{unit}", text.trim_end_matches(".0"))
+}
+
+/// Money where space is short, in the organisation's currency: `$950`, `$12.5k`, `€1.2M`.
+pub fn compact_money(v: f64) -> String {
+    let settings = crate::web::org::current();
+    let (symbol, _) = settings.money_style();
+    let c = compact(v);
+    match c.strip_prefix('-') {
+        Some(rest) => format!("-{symbol}{rest}"),
+        None => format!("{symbol}{c}"),
+    }
+}
+
 /// `call` → `Call`.
 pub fn capital(s: &str) -> String {
     let mut c = s.chars();
@@ -31,6 +62,8 @@ pub struct BarChart {
     pub title: String,
     pub bars: Vec<Bar>,
     pub height: u32,
+    /// A meaning for the bars' colour (`won`), or empty for the accent.
+    pub tone: String,
 }
 
 impl BarChart {
@@ -51,7 +84,14 @@ impl BarChart {
             title: title.to_string(),
             bars,
             height: 16 + rows.len() as u32 * 32,
+            tone: String::new(),
         }
+    }
+
+    /// Colour the bars by a meaning: `won` → the success green.
+    pub fn tone(mut self, tone: &str) -> Self {
+        self.tone = tone.to_string();
+        self
     }
 }
 
@@ -69,6 +109,8 @@ pub struct LineChart {
     pub max_text: String,
     /// Every point is zero: the chart says there is nothing yet.
     pub empty: bool,
+    /// A meaning for the line's colour (`won`), or empty for the accent.
+    pub tone: String,
 }
 
 impl LineChart {
@@ -108,7 +150,14 @@ impl LineChart {
             max_text: if empty { String::new() } else { fmt(max) },
             empty,
             marks,
+            tone: String::new(),
         }
+    }
+
+    /// Colour the line by a meaning: `won` → the success green.
+    pub fn tone(mut self, tone: &str) -> Self {
+        self.tone = tone.to_string();
+        self
     }
 }
 
@@ -129,7 +178,10 @@ pub struct Slice {
     /// `stroke-dasharray` and `stroke-dashoffset` on a circle of circumference 100.
     pub dash: String,
     pub offset: f64,
-    pub color: usize,
+    /// The slice's row in the rows given to `DonutChart::new`.
+    pub index: usize,
+    /// The colour class: `chart-c0`… by position, or a meaning (`chart-won`, `chart-high`).
+    pub color: String,
 }
 
 /// A donut: shares of a whole, with a legend that names each slice, its value and share.
@@ -138,7 +190,11 @@ pub struct Slice {
 pub struct DonutChart {
     pub title: String,
     pub slices: Vec<Slice>,
+    pub total: f64,
+    /// The centre figure, compact (`$1.2M`).
     pub total_text: String,
+    /// The total in full, for the centre's tooltip and the table.
+    pub total_full: String,
     /// Font size of the centre text, so long totals stay inside the ring.
     pub total_size: f64,
 }
@@ -159,19 +215,48 @@ impl DonutChart {
                     percent: (percent * 10.0).round() / 10.0,
                     dash: format!("{percent:.3} {:.3}", 100.0 - percent),
                     offset: 25.0 - start,
-                    color: i % 7,
+                    index: i,
+                    color: format!("chart-c{}", i % 7),
                 };
                 start += percent;
                 s
             })
             .collect();
-        let total_text = fmt(total);
-        DonutChart {
+        let total_full = fmt(total);
+        let mut chart = DonutChart {
             title: title.to_string(),
             slices,
-            total_size: (44.0 / total_text.chars().count().max(1) as f64).clamp(2.2, 5.0),
-            total_text,
+            total,
+            total_text: total_full.clone(),
+            total_full,
+            total_size: 0.0,
+        };
+        chart.set_centre(chart.total_full.clone());
+        chart
+    }
+
+    /// The centre figure printed by `short` (e.g. `compact_money`); tooltip and table keep
+    /// the full value.
+    pub fn short(mut self, short: impl Fn(f64) -> String) -> Self {
+        let total = self.total;
+        self.set_centre(short(total));
+        self
+    }
+
+    /// One colour class per row, in the order of the rows given to `new` (rows with no value
+    /// have no slice): `won` → `chart-won`.
+    pub fn tones(mut self, tones: &[&str]) -> Self {
+        for s in &mut self.slices {
+            if let Some(t) = tones.get(s.index) {
+                s.color = format!("chart-{t}");
+            }
         }
+        self
+    }
+
+    fn set_centre(&mut self, text: String) {
+        self.total_size = (44.0 / text.chars().count().max(1) as f64).clamp(2.2, 5.0);
+        self.total_text = text;
     }
 }
 
@@ -191,6 +276,8 @@ pub struct StackRow {
 pub struct StackedChart {
     pub title: String,
     pub series: Vec<String>,
+    /// The colour class of each series (`chart-c0`… unless given a meaning with `tones`).
+    pub tones: Vec<String>,
     pub rows: Vec<StackRow>,
     pub height: u32,
 }
@@ -225,9 +312,20 @@ impl StackedChart {
         StackedChart {
             title: title.to_string(),
             series: series.iter().map(|s| s.to_string()).collect(),
+            tones: (0..series.len()).map(|i| format!("chart-c{}", i % 7)).collect(),
             height: 16 + rows.len() as u32 * 32,
             rows,
         }
+    }
+}
+
+impl StackedChart {
+    /// One colour class per series, by meaning: `open` → `chart-open`.
+    pub fn tones(mut self, tones: &[&str]) -> Self {
+        for (slot, t) in self.tones.iter_mut().zip(tones) {
+            *slot = format!("chart-{t}");
+        }
+        self
     }
 }
 
@@ -299,5 +397,51 @@ mod tests {
             format!("${v:.0}")
         });
         assert_eq!(some.max_text, "$1000");
+    }
+
+    #[test]
+    fn compact_figures_fit_a_donut_and_keep_the_full_value_in_the_tooltip() {
+        assert_eq!(compact(0.0), "0");
+        assert_eq!(compact(950.0), "950");
+        assert_eq!(compact(999.4), "999");
+        assert_eq!(compact(999.6), "1k");
+        assert_eq!(compact(1000.0), "1k");
+        assert_eq!(compact(12_500.0), "12.5k");
+        assert_eq!(compact(12_549.0), "12.5k");
+        assert_eq!(compact(999_949.0), "999.9k");
+        assert_eq!(compact(999_950.0), "1M", "never 1000k");
+        assert_eq!(compact(1_234_567.0), "1.2M");
+        assert_eq!(compact(3_000_000_000.0), "3B");
+        assert_eq!(compact(-12_500.0), "-12.5k");
+        assert_eq!(compact_money(1_234_567.89), "$1.2M");
+        assert_eq!(compact_money(740.0), "$740");
+        assert_eq!(compact_money(-2_500.0), "-$2.5k");
+
+        let donut = DonutChart::new(
+            "Deals by status (value)",
+            &[
+                ("Open".into(), 1_000_000.0),
+                ("Won".into(), 234_567.0),
+                ("Lost".into(), 0.0),
+            ],
+            crate::web::money_whole,
+        )
+        .tones(&["open", "won", "lost"])
+        .short(compact_money);
+        assert_eq!(donut.total_text, "$1.2M");
+        assert_eq!(donut.total_full, "$1,234,567");
+        let colours: Vec<&str> = donut.slices.iter().map(|s| s.color.as_str()).collect();
+        assert_eq!(
+            colours,
+            ["chart-open", "chart-won"],
+            "a colour per meaning; no slice for zero"
+        );
+        let html = donut.render().unwrap_or_default();
+        assert!(html.contains(">$1.2M</text>"), "{html}");
+        assert!(html.contains("<title>Total: $1,234,567</title>"), "{html}");
+        assert!(
+            html.contains("<td>$1,234,567</td>"),
+            "the table keeps the full total: {html}"
+        );
     }
 }
