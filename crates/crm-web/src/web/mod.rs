@@ -435,6 +435,11 @@ pub fn device(ua: Option<&str>) -> String {
     format!("{browser} on {os}")
 }
 
+/// `Deal Value (EUR)`: a money field's label names the organisation's currency.
+pub fn in_currency(label: &str) -> String {
+    format!("{label} ({})", org::current().currency)
+}
+
 /// Whole dollars (`$184,500`): cards, board totals and side columns show no cents.
 pub fn money_whole(v: f64) -> String {
     let s = money(v.round());
