@@ -170,7 +170,6 @@ async fn names(
     actor: &Actor,
     refs: &[[Option<Option<Uuid>>; 3]],
 ) -> CoreResult<[std::collections::HashMap<Uuid, String>; 3]> {
-    use crate::entities::user;
     let ids = |i: usize| -> Vec<Uuid> {
         let mut v: Vec<Uuid> = refs.iter().filter_map(|r| r[i].flatten()).collect();
         v.sort();
@@ -197,15 +196,7 @@ async fn names(
             out[1].insert(c.id, c.name);
         }
     }
-    if !owners.is_empty() {
-        for u in user::Entity::find()
-            .filter(user::Column::Id.is_in(owners))
-            .all(&db.conn)
-            .await?
-        {
-            out[2].insert(u.id, u.name);
-        }
-    }
+    out[2] = crate::accounts::users::names(db, owners).await?;
     Ok(out)
 }
 

@@ -110,6 +110,27 @@ pub async fn find_by_email(db: &Db, email: &str) -> CoreResult<Option<user::Mode
         .await?)
 }
 
+/// The names of users by id (one query; none for an empty list). User names are not
+/// scoped: every member of the team sees who owns or did what.
+pub async fn names(
+    db: &Db,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> CoreResult<std::collections::HashMap<Uuid, String>> {
+    let mut ids: Vec<Uuid> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(&db.conn)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
 pub async fn find(db: &Db, id: Uuid) -> CoreResult<Option<user::Model>> {
     Ok(user::Entity::find_by_id(id).one(&db.conn).await?)
 }

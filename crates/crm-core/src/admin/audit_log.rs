@@ -99,18 +99,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &Params) -> CoreResult<Page<Entry>>
         .limit(p.page.limit)
         .all(&db.conn)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().filter_map(|r| r.actor_id).collect();
-    let names: std::collections::HashMap<Uuid, String> = if ids.is_empty() {
-        Default::default()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect()
-    };
+    let names = crate::accounts::users::names(db, rows.iter().filter_map(|r| r.actor_id)).await?;
     let records = record_names(db, &rows).await?;
     let items = rows
         .into_iter()

@@ -128,14 +128,7 @@ pub async fn pending(db: &Db, actor: &Actor) -> CoreResult<Vec<InviteView>> {
         .order_by_desc(user::Column::InvitedAt)
         .all(&db.conn)
         .await?;
-    let by: Vec<Uuid> = rows.iter().filter_map(|u| u.invited_by).collect();
-    let names: std::collections::HashMap<Uuid, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(by))
-        .all(&db.conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = users::names(db, rows.iter().filter_map(|u| u.invited_by)).await?;
     Ok(rows
         .iter()
         .map(|u| view(u, u.invited_by.and_then(|b| names.get(&b).cloned())))

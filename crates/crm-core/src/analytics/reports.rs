@@ -18,7 +18,7 @@ use super::{
 };
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::entities::{activity, contact, deal, deal_stage_history, task, user};
+use crate::entities::{activity, contact, deal, deal_stage_history, task};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::query::QueryParams;
 use crate::{clock, scope};
@@ -778,13 +778,7 @@ async fn performers(
             p.activities = n;
         }
     }
-    let names: HashMap<Uuid, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(people.keys().copied().collect::<Vec<_>>()))
-        .all(&db.conn)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
+    let names = crate::accounts::users::names(db, people.keys().copied()).await?;
     let mut people: Vec<Performer> = people
         .into_values()
         .map(|mut p| {

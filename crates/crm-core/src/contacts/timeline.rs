@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::entities::{activity, audit_log, contact, deal, deal_stage_history, task, user};
+use crate::entities::{activity, audit_log, contact, deal, deal_stage_history, task};
 use crate::error::{CoreError, CoreResult};
 use crate::{clock, scope};
 
@@ -231,18 +231,7 @@ pub async fn timeline(
     }
     out.sort_by_key(|r| std::cmp::Reverse(r.at));
     out.truncate(limit as usize);
-    let ids: Vec<Uuid> = out.iter().filter_map(|r| r.by).collect();
-    let names: HashMap<Uuid, String> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Id.is_in(ids))
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.name))
-            .collect()
-    };
+    let names = crate::accounts::users::names(db, out.iter().filter_map(|r| r.by)).await?;
     Ok(out
         .into_iter()
         .map(|r| Event {

@@ -164,13 +164,13 @@ pub async fn show(
             .await?
             .items;
     }
-    let show = crate::web::timeline_filter(&qp);
-    let events = if tab == "info" {
-        let filter = (!show.is_empty()).then_some(show.as_str());
-        let subject = crm_core::contacts::timeline::Subject::Company(id);
-        crm_core::contacts::timeline::timeline(&state.db, actor, subject, filter, 100).await?
+    let subject = crm_core::contacts::timeline::Subject::Company(id);
+    let empty = "Nothing has happened with this company's contacts and deals yet.";
+    let base = format!("/companies/{id}");
+    let tl = if tab == "info" {
+        crate::web::Timeline::load(&state.db, actor, subject, &qp, base, empty).await?
     } else {
-        vec![]
+        crate::web::Timeline::none(base, empty)
     };
     let back = format!("/companies/{id}?tab={tab}");
     let chrome = Chrome::new(&ctx, d.company.name.clone(), "companies").with_notice(notice(qp.get("done"), None));
@@ -181,12 +181,7 @@ pub async fn show(
         tasks,
         activities,
         back,
-        tl: crate::web::Timeline {
-            events,
-            show,
-            base: format!("/companies/{id}"),
-            empty: "Nothing has happened with this company's contacts and deals yet.",
-        },
+        tl,
     }))
 }
 

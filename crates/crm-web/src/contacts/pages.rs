@@ -155,8 +155,9 @@ pub async fn show(
         p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         QueryParams::new(p)
     };
-    let (mut deals, mut tasks, mut activities, mut events, mut people) = (vec![], vec![], vec![], vec![], vec![]);
-    let show = crate::web::timeline_filter(&qp);
+    let (mut deals, mut tasks, mut activities, mut people) = (vec![], vec![], vec![], vec![]);
+    let empty = "Nothing here yet. Log a call or add a task above.";
+    let mut tl = crate::web::Timeline::none(format!("/contacts/{id}"), empty);
     match tab.as_str() {
         "deals" => {
             deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related(&[]))?)
@@ -173,8 +174,8 @@ pub async fn show(
             activities = crm_core::activities::list(&state.db, actor, &p).await?.items
         }
         "info" => {
-            let filter = (!show.is_empty()).then_some(show.as_str());
-            events = timeline::timeline(&state.db, actor, timeline::Subject::Contact(id), filter, 100).await?;
+            let subject = timeline::Subject::Contact(id);
+            tl = crate::web::Timeline::load(&state.db, actor, subject, &qp, tl.base, empty).await?;
             deals = crm_core::deals::list(&state.db, actor, &crm_core::deals::ListParams::parse(&related(&[]))?)
                 .await?
                 .items;
@@ -214,12 +215,7 @@ pub async fn show(
         tasks,
         activities,
         back,
-        tl: crate::web::Timeline {
-            events,
-            show,
-            base: format!("/contacts/{id}"),
-            empty: "Nothing here yet. Log a call or add a task above.",
-        },
+        tl,
         people,
         cp,
     }))

@@ -158,22 +158,16 @@ pub async fn show(
     let actor = &ctx.session.actor;
     let id = parse_id(&id, "deal")?;
     let d = core::get(&state.db, actor, id).await?;
-    let show = crate::web::timeline_filter(&qp);
     let subject = crm_core::contacts::timeline::Subject::Deal(id);
-    let filter = (!show.is_empty()).then_some(show.as_str());
-    let events = crm_core::contacts::timeline::timeline(&state.db, actor, subject, filter, 100).await?;
+    let empty = "Nothing here yet. Log a call about this deal above.";
+    let tl = crate::web::Timeline::load(&state.db, actor, subject, &qp, format!("/deals/{id}"), empty).await?;
     let mut cp = crate::web::Composer::new(d.deal.contact_id, format!("/deals/{id}"));
     cp.deal_id = Some(id);
     Ok(html(&ShowPage {
         chrome: Chrome::new(&ctx, d.deal.name.clone(), "deals").with_notice(notice(qp.get("done"), None)),
         f: Fmt,
         d,
-        tl: crate::web::Timeline {
-            events,
-            show,
-            base: format!("/deals/{id}"),
-            empty: "Nothing here yet. Log a call about this deal above.",
-        },
+        tl,
         cp,
     }))
 }

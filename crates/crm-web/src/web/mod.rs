@@ -338,6 +338,38 @@ pub struct Timeline {
 }
 
 impl Timeline {
+    /// The newest 100 events of `subject` the actor may see, of the kind `?show=` names.
+    pub async fn load(
+        db: &crm_core::Db,
+        actor: &crm_core::Actor,
+        subject: crm_core::contacts::timeline::Subject,
+        q: &crm_core::query::QueryParams,
+        base: String,
+        empty: &'static str,
+    ) -> crm_core::CoreResult<Timeline> {
+        let show = q
+            .get("show")
+            .filter(|s| crm_core::contacts::timeline::FILTERS.contains(s))
+            .unwrap_or("")
+            .to_string();
+        let filter = (!show.is_empty()).then_some(show.as_str());
+        let events = crm_core::contacts::timeline::timeline(db, actor, subject, filter, 100).await?;
+        Ok(Timeline {
+            events,
+            show,
+            base,
+            empty,
+        })
+    }
+    /// No events (a page's tab that does not show the timeline).
+    pub fn none(base: String, empty: &'static str) -> Timeline {
+        Timeline {
+            events: vec![],
+            show: String::new(),
+            base,
+            empty,
+        }
+    }
     pub fn url(&self, kind: &str) -> String {
         if kind.is_empty() {
             format!("{}#timeline", self.base)
@@ -384,14 +416,6 @@ impl Composer {
             now: crm_core::clock::now().format("%Y-%m-%dT%H:%M").to_string(),
         }
     }
-}
-
-/// The `show=` filter of a timeline, if it names one of its kinds.
-pub fn timeline_filter(q: &crm_core::query::QueryParams) -> String {
-    q.get("show")
-        .filter(|s| crm_core::contacts::timeline::FILTERS.contains(s))
-        .unwrap_or("")
-        .to_string()
 }
 
 /// "Firefox on Windows" from a user agent: what a person recognises of a session or a
