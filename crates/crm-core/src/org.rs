@@ -1,5 +1,6 @@
 //! Organisation settings, edited by admins: the organisation's name (shown in the app
-//! shell), its currency (ISO 4217: every amount is shown in it) and its date format. One
+//! shell), its currency (ISO 4217: every amount is shown in it), its date format and the
+//! day its weeks start ("this week" on the dashboard and in reports). One
 //! JSON row in `app_settings` under `org`; every instance reads it.
 
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
@@ -46,12 +47,16 @@ pub const CURRENCIES: [(&str, &str, u32); 24] = [
 /// Date formats: `mdy` (Nov 30, 2026), `dmy` (30 Nov 2026), `ymd` (2026-11-30).
 pub const DATE_FORMATS: [&str; 3] = ["mdy", "dmy", "ymd"];
 
+/// The day "this week" starts on.
+pub const WEEK_STARTS: [&str; 2] = ["monday", "sunday"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OrgSettings {
     pub name: String,
     pub currency: String,
     pub date_format: String,
+    pub week_start: String,
 }
 
 impl Default for OrgSettings {
@@ -60,11 +65,21 @@ impl Default for OrgSettings {
             name: "CRM".into(),
             currency: "USD".into(),
             date_format: "mdy".into(),
+            week_start: "monday".into(),
         }
     }
 }
 
 impl OrgSettings {
+    /// The first day of the week that holds `day`.
+    pub fn week_of(&self, day: chrono::NaiveDate) -> chrono::NaiveDate {
+        use chrono::Datelike;
+        let back = match self.week_start.as_str() {
+            "sunday" => day.weekday().num_days_from_sunday(),
+            _ => day.weekday().num_days_from_monday(),
+        };
+        day - chrono::Duration::days(back as i64)
+    }
     /// (symbol, minor units) of the currency.
     pub fn money_style(&self) -> (&'static str, u32) {
         CURRENCIES
@@ -83,7 +98,7 @@ pub async fn get(db: &Db) -> CoreResult<OrgSettings> {
         .unwrap_or_default())
 }
 
-/// Partial update by an admin (`name`, `currency`, `dateFormat`), audited with the change.
+/// Partial update by an admin (`name`, `currency`, `dateFormat`, `weekStart`), audited.
 pub async fn update(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<OrgSettings> {
     crate::admin::require(db, actor, crate::admin::UserAction::Update).await?;
     let name = match input.opt_text("name", "Organisation name", 100) {
@@ -108,6 +123,13 @@ pub async fn update(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<OrgS
         }
         other => other,
     };
+    let week = match input.opt_text("weekStart", "Week start", 6) {
+        Field::Value(w) if !WEEK_STARTS.contains(&w.to_lowercase().as_str()) => {
+            input.error("weekStart", "Week start must be monday or sunday");
+            Field::Absent
+        }
+        other => other,
+    };
     input.finish()?;
     let before = get(db).await?;
     let mut after = before.clone();
@@ -119,6 +141,9 @@ pub async fn update(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<OrgS
     }
     if let Field::Value(f) = format {
         after.date_format = f;
+    }
+    if let Field::Value(w) = week {
+        after.week_start = w.to_lowercase();
     }
     let txn = db.conn.begin().await?;
     app_setting::Entity::delete_by_id(KEY.to_string()).exec(&txn).await?;

@@ -399,7 +399,7 @@ async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<
         .map(|p| p.label.clone());
     let per_day = all.per_day(|_| true);
     let since = |from: NaiveDate| per_day.iter().filter(|(d, _)| **d >= from).map(|(_, n)| n).sum::<i64>();
-    let week_start = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let week_start = crate::org::get(db).await?.week_of(today);
     let month_start = today.with_day(1).unwrap_or(today);
     let from = today - Duration::days(SERIES_DAYS - 1);
     let rows = scope::visible::<activity::Entity>(actor)

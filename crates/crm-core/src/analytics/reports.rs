@@ -37,17 +37,14 @@ pub struct Range {
 impl Range {
     /// `preset` = today | week | month | quarter (each ending today) | custom (with `from`,
     /// `to` as dates, inclusive).
-    pub fn parse(q: &QueryParams, today: NaiveDate) -> CoreResult<(Range, String)> {
+    pub fn parse(q: &QueryParams, today: NaiveDate, week_start: NaiveDate) -> CoreResult<(Range, String)> {
         let preset = q
             .get("preset")
             .unwrap_or(if q.get("from").is_some() { "custom" } else { "month" })
             .to_string();
         let (from, to) = match preset.as_str() {
             "today" => (today, today),
-            "week" => (
-                today - Duration::days(today.weekday().num_days_from_monday() as i64),
-                today,
-            ),
+            "week" => (week_start, today),
             "month" => (today.with_day(1).unwrap_or(today), today),
             "quarter" => {
                 let m = (today.month0() / 3) * 3 + 1;
@@ -98,8 +95,9 @@ pub struct Request {
 impl Request {
     /// `preset`/`from`/`to` (see [`Range::parse`]), `groupBy` (day, week, month, quarter),
     /// `tab` (one of [`TABS`] or `all`; default all).
-    pub fn parse(q: &QueryParams, today: NaiveDate) -> CoreResult<Request> {
-        let (range, preset) = Range::parse(q, today)?;
+    /// `week_start`: the first day of the current week (organisation setting).
+    pub fn parse(q: &QueryParams, today: NaiveDate, week_start: NaiveDate) -> CoreResult<Request> {
+        let (range, preset) = Range::parse(q, today, week_start)?;
         let mut errs = FieldErrors::default();
         let group = q
             .opt_enum("groupBy", "Group", &GROUPS, &mut errs)

@@ -370,6 +370,7 @@ pub async fn org_settings(
         ("name".into(), s.name),
         ("currency".into(), s.currency),
         ("dateFormat".into(), s.date_format),
+        ("weekStart".into(), s.week_start),
     ]);
     let qp = QueryParams::new(q);
     Ok(html(&org_page(&ctx, form, qp.get("done"))))

@@ -29,6 +29,13 @@ struct Dashboard {
 }
 
 impl Dashboard {
+    fn week_start_day(&self) -> &'static str {
+        if crate::web::org::current().week_start == "sunday" {
+            "Sunday"
+        } else {
+            "Monday"
+        }
+    }
     fn date(&self, s: &str) -> String {
         short_date(s)
     }

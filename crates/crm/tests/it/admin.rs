@@ -702,7 +702,7 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     let (_, v) = rep.get("/api/settings").await;
     assert_eq!(
         v["data"],
-        json!({"name": "CRM", "currency": "USD", "dateFormat": "mdy"})
+        json!({"name": "CRM", "currency": "USD", "dateFormat": "mdy", "weekStart": "monday"})
     );
     let c = rep.contact("Euro", "Buyer", json!({})).await;
     let (_, d) = rep
@@ -737,7 +737,25 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         v["data"],
-        json!({"name": "Acme Sales", "currency": "EUR", "dateFormat": "dmy"})
+        json!({"name": "Acme Sales", "currency": "EUR", "dateFormat": "dmy", "weekStart": "monday"})
+    );
+    // weeks: "this week" in reports starts on the chosen day
+    use chrono::Datelike;
+    let today = chrono::Utc::now().date_naive();
+    let sunday = today - chrono::Duration::days(today.weekday().num_days_from_sunday() as i64);
+    let monday = today - chrono::Duration::days(today.weekday().num_days_from_monday() as i64);
+    let (_, v) = rep.get("/api/reports?tab=sales&preset=week").await;
+    assert_eq!(v["data"]["from"], monday.to_string(), "{v}");
+    let (st, _) = admin.put("/api/admin/settings", json!({"weekStart": "Sunday"})).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v) = rep.get("/api/reports?tab=sales&preset=week").await;
+    assert_eq!(v["data"]["from"], sunday.to_string(), "{v}");
+    let (_, html) = rep.page("/?tab=activities").await;
+    assert!(html.contains("Since Sunday"), "{html}");
+    let (st, v) = admin.put("/api/admin/settings", json!({"weekStart": "friday"})).await;
+    assert_eq!(
+        (st, v["fieldErrors"]["weekStart"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("Week start must be monday or sunday"))
     );
     let (_, html) = rep.page(&format!("/deals/{deal}")).await;
     assert!(html.contains("€1,234.50") && html.contains("4 Mar 2030"), "{html}");
@@ -774,6 +792,6 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     let (st, _) = rep.page("/admin/settings").await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (_, v) = admin.get("/api/admin/audit?entityType=settings").await;
-    assert_eq!(v["pagination"]["total"], 2);
+    assert_eq!(v["pagination"]["total"], 3);
 }
 both!(organisation_settings_apply_everywhere);
