@@ -201,7 +201,30 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         ("report funnel (quarter)", "/reports?tab=funnel&preset=quarter"),
         ("report performers (qtr)", "/reports?tab=performers&preset=quarter"),
         ("API reports all tabs (month)", "/api/reports?preset=month"),
+        ("My day page", "/"),
     ];
+    // record pages with their timelines: a contact with activities, its company, a deal
+    use crm_core::entities::{activity, contact, deal};
+    use sea_orm::EntityTrait;
+    let sample_contact = activity::Entity::find().one(&db.conn).await?.map(|a| a.contact_id);
+    let sample_company = match sample_contact {
+        Some(c) => contact::Entity::find_by_id(c)
+            .one(&db.conn)
+            .await?
+            .and_then(|c| c.company_id),
+        None => None,
+    };
+    let sample_deal = deal::Entity::find().one(&db.conn).await?.map(|d| d.id);
+    let mut cases: Vec<(&str, String)> = cases.iter().map(|(n, p)| (*n, p.to_string())).collect();
+    if let Some(id) = sample_contact {
+        cases.push(("contact page (timeline)", format!("/contacts/{id}")));
+    }
+    if let Some(id) = sample_company {
+        cases.push(("company page (timeline)", format!("/companies/{id}")));
+    }
+    if let Some(id) = sample_deal {
+        cases.push(("deal page (timeline)", format!("/deals/{id}")));
+    }
     println!(
         "{:<30} {:>9} {:>9} {:>9} {:>10}",
         "case", "median ms", "p95 ms", "max ms", "bytes"
@@ -211,7 +234,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         let mut bytes = 0;
         for _ in 0..o.runs {
             let t = Instant::now();
-            let (st, body) = http(addr, "GET", path, &[("Cookie", &cookie)], "").await?;
+            let (st, body) = http(addr, "GET", &path, &[("Cookie", &cookie)], "").await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             if st != 200 {
                 bail!("{path} answered {st}");
