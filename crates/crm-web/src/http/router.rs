@@ -123,7 +123,8 @@ pub fn router(state: AppState) -> Router {
         .route("/imports/{id}", get(import::api::show))
         .route("/imports/{id}/errors.csv", get(import::api::errors))
         .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) })
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));
     // Uploads: the import limit (CRM_IMPORT_MAX_BYTES) instead of the 2 MB of other bodies;
     // the handler answers a file over the limit with a 400 and a message.
     let upload_limit = DefaultBodyLimit::max(
@@ -135,7 +136,8 @@ pub fn router(state: AppState) -> Router {
             .route("/companies/import", post(import::api::companies))
             .route("/contacts/import/preview", post(import::api::contacts_preview))
             .route("/companies/import/preview", post(import::api::companies_preview))
-            .layer(upload_limit),
+            .layer(upload_limit)
+            .layer(from_fn_with_state(UPLOAD_TIMEOUT, timeout)),
     );
 
     let pages = Router::new()
@@ -268,7 +270,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/imports/{id}", get(import::pages::progress))
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));
     // addresses people type from habit: they lead to the real pages
     let mut pages = pages;
     for (from, to) in [
@@ -289,7 +292,8 @@ pub fn router(state: AppState) -> Router {
                 "/companies/import",
                 get(import::pages::companies_form).post(import::pages::companies_upload),
             )
-            .layer(upload_limit),
+            .layer(upload_limit)
+            .layer(from_fn_with_state(UPLOAD_TIMEOUT, timeout)),
     );
 
     let mut app = Router::new()
@@ -334,19 +338,20 @@ pub fn router(state: AppState) -> Router {
         tracing::error!("a request handler panicked");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     }))
-    .layer(axum::middleware::from_fn(timeout))
+    .layer(from_fn_with_state(UPLOAD_TIMEOUT, timeout))
     .layer(axum::middleware::from_fn(super::envelope::layer))
     .layer(CompressionLayer::new())
     .layer(TraceLayer::new_for_http())
 }
 
-/// Requests get 30 s; CSV uploads (up to `CRM_IMPORT_MAX_BYTES`) get 10 minutes, so a
-/// large file over a slow link is not cut off while it arrives.
-async fn timeout(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let path = req.uri().path();
-    let upload =
-        req.method() == axum::http::Method::POST && (path.ends_with("/import") || path.ends_with("/import/preview"));
-    let limit = Duration::from_secs(if upload { 600 } else { 30 });
+/// Routes answer within 30 s; the CSV upload routes (up to `CRM_IMPORT_MAX_BYTES`) within
+/// 10 minutes, so a large file over a slow link is not cut off while it arrives. Each
+/// sub-router carries its own limit; the whole app carries the longer one as a bound on
+/// the layers around the routes (session lookup, setup gate).
+const ROUTE_TIMEOUT: Duration = Duration::from_secs(30);
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
