@@ -180,7 +180,26 @@ async fn sign_in_create_contact_and_screenshot() {
     assert!(body.contains("Invalid email format"), "inline error shown: {body}");
     shot(&c, "contact-form-errors").await;
     fill(&c, "#email", "margaret@example.com").await;
-    click(&c, "#companyId option:nth-child(2)").await;
+    // the company is a combobox over the select's options: a click opens it, a click picks
+    click(&c, "#companyId-combo").await;
+    click(&c, "#companyId-listbox [role=option]").await;
+    wait_js(
+        &c,
+        "return document.getElementById('companyId').value !== '' && document.getElementById('companyId-combo').value === document.getElementById('companyId').selectedOptions[0].text",
+        "a company picked with the mouse",
+    )
+    .await;
+    // the company is optional: a clear button (×) undoes the pick
+    assert_eq!(
+        c.execute(
+            "return document.querySelector('#companyId-combo + .combo-clear')?.getClientRects().length > 0",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!(true)
+    );
+    shot(&c, "contact-company-picker").await;
     click(&c, "form.form button[type=submit]").await;
     wait_text(&c, "Margaret Hamilton").await;
     let body = text_of(&c).await;
@@ -722,11 +741,27 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
         before.as_u64().unwrap() > 100,
         "the newest contacts are listed without JS: {before}"
     );
-    fill(&c, ".picker-search", "Findme").await;
-    let picked = "const s = document.querySelector('#contactId'); \
-                  return s.options.length <= 3 && s.selectedOptions[0]?.textContent.includes('Zelda Findme')";
-    wait_js(&c, picked, "found and chosen by search").await;
+    fill(&c, "#contactId-combo", "Findme").await;
+    wait_js(
+        &c,
+        "return [...document.querySelectorAll('#contactId-listbox [role=option]')].some((o) => o.textContent.includes('Zelda Findme'))",
+        "found by search",
+    )
+    .await;
     shot(&c, "deal-contact-picker").await;
+    let keys = format!(
+        "{}{}",
+        char::from(fantoccini::key::Key::Down),
+        char::from(fantoccini::key::Key::Enter)
+    );
+    c.find(Locator::Css("#contactId-combo"))
+        .await
+        .unwrap()
+        .send_keys(&keys)
+        .await
+        .unwrap();
+    let picked = "return document.querySelector('#contactId').selectedOptions[0]?.textContent.includes('Zelda Findme')";
+    wait_js(&c, picked, "found and chosen by search").await;
 
     // ⌘K / Ctrl-K, part of the e-mail, Enter
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
@@ -1036,14 +1071,14 @@ async fn forms_focus_the_first_field_and_the_first_invalid_one() {
     assert_eq!(id, json!("dueDate"));
     let links = c
         .execute(
-            "return [...document.querySelectorAll('.field.invalid :is(input, select):not(.picker-search)')].map((f) => { const d = f.getAttribute('aria-describedby'); return `${f.id}:${f.getAttribute('aria-invalid')}:${!!(d && document.getElementById(d)?.textContent.trim())}`; })",
+            "return [...document.querySelectorAll('.field.invalid :is(input, select):not([aria-hidden=true])')].map((f) => { const d = f.getAttribute('aria-describedby'); return `${f.id}:${f.getAttribute('aria-invalid')}:${!!(d && document.getElementById(d)?.textContent.trim())}`; })",
             vec![],
         )
         .await
         .unwrap();
     assert_eq!(
         links,
-        json!(["dueDate:true:true", "contactId:true:true"]),
+        json!(["dueDate:true:true", "contactId-combo:true:true"]),
         "every invalid field is tied to its message"
     );
     assert_eq!(
