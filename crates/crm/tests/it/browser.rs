@@ -1110,6 +1110,27 @@ async fn retype(c: &Client, css: &str, text: &str) {
     c.find(Locator::Css(css)).await.unwrap().send_keys(text).await.unwrap();
 }
 
+/// axe-core's WCAG A/AA findings inside `.combo` (the open list included), when
+/// `AXE_CORE_JS` points at axe.min.js; nothing to check otherwise.
+async fn axe_combo(c: &Client) -> Vec<String> {
+    let Ok(path) = std::env::var("AXE_CORE_JS") else {
+        return vec![];
+    };
+    let src = std::fs::read_to_string(&path).unwrap();
+    c.execute(&format!("{src}\n;return !!window.axe;"), vec![])
+        .await
+        .unwrap();
+    let run = "const done = arguments[arguments.length - 1]; \
+               axe.run(document.querySelector('.combo'), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }) \
+                 .then((r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)), (e) => done([String(e)]));";
+    let v = c.execute_async(run, vec![]).await.unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// Keys typed into the element `css`.
 async fn keys(c: &Client, css: &str, keys: &[fantoccini::key::Key]) {
     let text: String = keys.iter().map(|k| char::from(*k)).collect();
@@ -1175,6 +1196,8 @@ async fn contact_picker_searches_the_whole_book_and_picks_by_keyboard() {
     )
     .await;
     shot(&c, "picker-open-1440-light").await;
+    let found = axe_combo(&c).await;
+    assert!(found.is_empty(), "axe on the open list (light): {found:?}");
     keys(&c, "#contactId-combo", &[Key::Down]).await;
     let active = c
         .execute(
@@ -1231,6 +1254,8 @@ async fn contact_picker_searches_the_whole_book_and_picks_by_keyboard() {
     let names = c.execute(COMBO_OPTIONS, vec![]).await.unwrap();
     assert!(names.as_array().unwrap().len() <= 20, "a page of results: {names}");
     shot(&c, "picker-open-375-dark").await;
+    let found = axe_combo(&c).await;
+    assert!(found.is_empty(), "axe on the open list (dark): {found:?}");
     c.execute("document.documentElement.dataset.theme = 'light'", vec![])
         .await
         .unwrap();
