@@ -1006,6 +1006,273 @@ try {
   }
 } catch { /* storage off */ }
 
+/* Pickers: a <select data-picker> becomes one search-as-you-type control, a WAI-ARIA 1.2
+   combobox (an input with a listbox popup). The select stays in the form, hidden, and holds
+   the value, so the form posts exactly what it posts without JavaScript — where the plain
+   select is used. data-picker="contacts" searches the whole book through
+   GET /api/contacts?search= (the server lists only the newest contacts in the select);
+   data-picker="options" filters the select's own options. */
+let pickerSeq = 0;
+
+/** The × of a clear button, drawn like the server's icons (24 box, stroked). */
+function crossIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('class', 'icon');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M6.5 6.5l11 11M17.5 6.5l-11 11');
+  svg.append(path);
+  return svg;
+}
+
+/** "Ada Lovelace (ada@example.com)", as the server labels a contact → name and e-mail. */
+function splitLabel(text) {
+  const match = /^(.*\S)\s+\(([^()]*@[^()]*)\)$/.exec(text.trim());
+  return match ? { name: match[1], detail: match[2] } : { name: text.trim(), detail: '' };
+}
+
+/** Lower case without accents, for matching what was typed. */
+const fold = (text) => text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+function enhancePicker(select) {
+  const remote = select.dataset.picker === 'contacts';
+  const base = select.id || `picker-${++pickerSeq}`;
+  const label = select.id ? document.querySelector(`label[for="${CSS.escape(select.id)}"]`) : null;
+  const optional = !select.required && !label?.querySelector('.req');
+  const blank = [...select.options].find((o) => o.value === '');
+  const name = (label?.textContent || 'value').replace('*', '').trim();
+
+  const input = el('input', {
+    type: 'text', id: `${base}-combo`, class: 'combo-input', role: 'combobox',
+    'aria-autocomplete': 'list', 'aria-expanded': 'false', 'aria-controls': `${base}-listbox`,
+    autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false',
+    placeholder: remote ? 'Search by name, e-mail or phone…' : (blank?.text || 'Type to filter…'),
+  });
+  for (const attr of ['aria-invalid', 'aria-describedby']) {
+    if (select.hasAttribute(attr)) input.setAttribute(attr, select.getAttribute(attr));
+  }
+  if (!optional) input.setAttribute('aria-required', 'true');
+  input.disabled = select.disabled;
+  const list = el('ul', { id: `${base}-listbox`, role: 'listbox', class: 'combo-list' });
+  if (label) {
+    label.id ||= `${base}-label`;
+    label.htmlFor = input.id;
+    list.setAttribute('aria-labelledby', label.id);
+  } else {
+    list.setAttribute('aria-label', name);
+  }
+  const status = el('p', { class: 'combo-status', 'aria-hidden': 'true' });
+  const popup = el('div', { class: 'combo-popup', hidden: '' }, status, list);
+  const live = el('span', { class: 'sr-only', role: 'status' });
+  const clear = el('button', { type: 'button', class: 'combo-clear', 'aria-label': `Clear ${name}`, hidden: '' }, crossIcon());
+  const box = el('div', { class: 'combo' }, input, clear, popup, live);
+  select.before(box);
+  select.hidden = true;
+  select.tabIndex = -1;
+  select.setAttribute('aria-hidden', 'true');
+
+  let items = [];     // what the list shows: { value, name, detail }
+  let active = -1;    // the option aria-activedescendant points at
+  let timer = 0;
+  let pending = null; // the AbortController of the search in flight
+
+  const pickedName = () => {
+    const option = select.selectedOptions[0];
+    return option && option.value ? splitLabel(option.text).name : '';
+  };
+  const sync = () => {
+    input.value = pickedName();
+    clear.hidden = !optional || !select.value || input.disabled;
+  };
+  const isOpen = () => !popup.hidden;
+  const cancel = () => {
+    clearTimeout(timer);
+    pending?.abort();
+    pending = null;
+  };
+  const show = (text) => {
+    status.textContent = text;
+    status.hidden = !text;
+  };
+  const open = () => {
+    popup.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+  };
+  const close = () => {
+    cancel();
+    popup.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    move(-1);
+  };
+
+  function move(index) {
+    list.querySelector('[aria-selected=true]')?.setAttribute('aria-selected', 'false');
+    active = index;
+    const option = list.children[index];
+    if (option) {
+      option.setAttribute('aria-selected', 'true');
+      input.setAttribute('aria-activedescendant', option.id);
+      option.scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  function render(found, none) {
+    items = found;
+    list.replaceChildren(...found.map((item, i) => {
+      const option = el('li', { id: `${base}-opt-${i}`, role: 'option', class: 'combo-option', 'aria-selected': 'false', 'data-index': String(i) },
+        el('span', { class: 'combo-name' }, item.name));
+      if (item.detail) option.append(el('span', { class: 'combo-detail' }, item.detail));
+      if (item.value === select.value) option.classList.add('is-picked');
+      return option;
+    }));
+    active = -1;
+    input.removeAttribute('aria-activedescendant');
+    show(found.length ? '' : none);
+    live.textContent = found.length ? `${found.length} ${found.length === 1 ? 'match' : 'matches'}, arrow keys to choose` : none;
+    open();
+  }
+
+  /** The select's own options, filtered by what was typed. */
+  const local = (query) => {
+    const wanted = fold(query.trim());
+    return [...select.options]
+      .filter((o) => o.value !== '' && !o.disabled)
+      .map((o) => ({ value: o.value, ...splitLabel(o.text) }))
+      .filter((item) => !wanted || fold(`${item.name} ${item.detail}`).includes(wanted));
+  };
+
+  function search() {
+    cancel();
+    const query = input.value.trim();
+    if (!remote || !query) {
+      render(local(query), remote ? 'No contacts yet' : 'No matches');
+      return;
+    }
+    // a new search: the old results go at once, so Enter cannot pick a stale one
+    items = [];
+    list.replaceChildren();
+    move(-1);
+    show('Searching…');
+    open();
+    timer = setTimeout(async () => {
+      const mine = new AbortController();
+      pending = mine;
+      try {
+        const res = await fetch(`/api/contacts?search=${encodeURIComponent(query)}&limit=20`, {
+          headers: { Accept: 'application/json' }, credentials: 'same-origin', signal: mine.signal,
+        });
+        if (!res.ok) throw new Error(String(res.status));
+        const body = await res.json();
+        if (pending !== mine) return;
+        pending = null;
+        render((body.data || []).map((c) => ({ value: c.id, name: `${c.firstName} ${c.lastName}`.trim(), detail: c.email || '' })), 'No contacts match');
+      } catch {
+        if (mine.signal.aborted || pending !== mine) return;
+        pending = null;
+        show('Could not search — try again');
+        live.textContent = 'Could not search';
+      }
+    }, 150);
+  }
+
+  /** Open on the whole list (what the server listed), the picked one active. */
+  function browse(last) {
+    render(local(''), remote ? 'No contacts yet' : 'No matches');
+    const picked = items.findIndex((item) => item.value === select.value);
+    if (items.length) move(picked >= 0 ? picked : last ? items.length - 1 : 0);
+  }
+
+  function choose(item) {
+    let option = [...select.options].find((o) => o.value === item.value);
+    if (!option) {
+      option = new Option(item.detail ? `${item.name} (${item.detail})` : item.name, item.value);
+      select.add(option);
+    }
+    const changed = select.value !== item.value;
+    select.value = item.value;
+    close();
+    sync();
+    if (changed) select.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+
+  input.addEventListener('input', search);
+  input.addEventListener('click', () => { if (!isOpen()) browse(false); });
+  input.addEventListener('keydown', (event) => {
+    if (event.isComposing) return;
+    switch (event.key) {
+      case 'ArrowDown':
+      case 'ArrowUp': {
+        event.preventDefault();
+        const down = event.key === 'ArrowDown';
+        if (!isOpen()) {
+          if (input.value !== pickedName()) search(); else browse(!down);
+          return;
+        }
+        if (event.altKey && !down) { close(); sync(); return; }
+        const last = items.length - 1;
+        if (last < 0) return;
+        if (active < 0) move(down ? 0 : last);
+        else if (down) move(active >= last ? 0 : active + 1);
+        else move(active <= 0 ? last : active - 1);
+        return;
+      }
+      case 'Enter':
+        // picks; never submits the half-filled form
+        event.preventDefault();
+        if (!isOpen()) return;
+        if (active >= 0) choose(items[active]);
+        else if (items.length === 1) choose(items[0]);
+        return;
+      case 'Escape':
+        if (isOpen() || input.value !== pickedName()) {
+          event.preventDefault();
+          close();
+          sync();
+        }
+        return;
+      default:
+    }
+  });
+
+  // mouse and touch: pressing an option does not take the focus from the input
+  popup.addEventListener('mousedown', (event) => event.preventDefault());
+  list.addEventListener('click', (event) => {
+    const option = event.target.closest('[role=option]');
+    if (!option) return;
+    choose(items[Number(option.dataset.index)]);
+    input.focus();
+  });
+  clear.addEventListener('click', () => {
+    select.value = '';
+    input.focus();
+    close();
+    sync();
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+  });
+  // leaving (Tab, a click elsewhere) keeps the last pick; an emptied optional field is cleared
+  box.addEventListener('focusout', (event) => {
+    if (box.contains(event.relatedTarget)) return;
+    if (optional && select.value && !input.value.trim()) {
+      select.value = '';
+      select.dispatchEvent(new Event('change', { bubbles: true }));
+    }
+    close();
+    sync();
+  });
+  select.addEventListener('change', sync);
+  select.form?.addEventListener('reset', () => setTimeout(sync));
+  window.addEventListener('pageshow', sync);
+  sync();
+}
+
+for (const select of document.querySelectorAll('select[data-picker="contacts"], select[data-picker="options"]')) {
+  enhancePicker(select);
+}
+
 /* Forms: one that came back with errors puts the focus on its first invalid field (the
    message is tied to it with aria-describedby); a new-record page (/…/new, where the `n`
    shortcut leads) starts in its first field. Only when nothing else has the focus yet. */
@@ -1066,36 +1333,4 @@ if (live && live.id) {
   window.addEventListener('focus', soon);
   window.addEventListener('online', refresh);
   document.addEventListener('visibilitychange', soon);
-}
-
-/* Contact pickers: the server lists the newest contacts in the <select> (enough without
-   JavaScript); a search box above it finds any contact by name, e-mail or phone through
-   GET /api/contacts?search=, so a book of a million contacts stays pickable. */
-for (const select of document.querySelectorAll('select[data-picker="contacts"]')) {
-  const box = document.createElement('input');
-  box.type = 'search';
-  box.className = 'picker-search';
-  box.placeholder = 'Search contacts by name, e-mail or phone…';
-  box.setAttribute('aria-label', 'Search contacts');
-  box.setAttribute('aria-controls', select.id);
-  select.before(box);
-  // Enter in the search box picks, it does not submit the half-filled form
-  box.addEventListener('keydown', (event) => { if (event.key === 'Enter') { event.preventDefault(); select.focus(); } });
-  let timer = 0;
-  let seq = 0;
-  box.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(async () => {
-      const q = box.value.trim();
-      if (q.length < 2) return;
-      const mine = ++seq;
-      const res = await fetch(`/api/contacts?search=${encodeURIComponent(q)}&limit=20`, { headers: { Accept: 'application/json' } });
-      if (mine !== seq || !res.ok) return;
-      const body = await res.json().catch(() => ({}));
-      const keep = [...select.options].filter((o) => o.value === '' || o.selected);
-      const found = (body.data || []).filter((c) => !keep.some((o) => o.value === c.id));
-      select.replaceChildren(...keep, ...found.map((c) => new Option(`${c.firstName} ${c.lastName} (${c.email})`, c.id)));
-      if (found.length && !select.value) select.value = found[0].id;
-    }, 200);
-  });
 }

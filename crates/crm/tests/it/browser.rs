@@ -180,7 +180,26 @@ async fn sign_in_create_contact_and_screenshot() {
     assert!(body.contains("Invalid email format"), "inline error shown: {body}");
     shot(&c, "contact-form-errors").await;
     fill(&c, "#email", "margaret@example.com").await;
-    click(&c, "#companyId option:nth-child(2)").await;
+    // the company is a combobox over the select's options: a click opens it, a click picks
+    click(&c, "#companyId-combo").await;
+    click(&c, "#companyId-listbox [role=option]").await;
+    wait_js(
+        &c,
+        "return document.getElementById('companyId').value !== '' && document.getElementById('companyId-combo').value === document.getElementById('companyId').selectedOptions[0].text",
+        "a company picked with the mouse",
+    )
+    .await;
+    // the company is optional: a clear button (×) undoes the pick
+    assert_eq!(
+        c.execute(
+            "return document.querySelector('#companyId-combo + .combo-clear')?.getClientRects().length > 0",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        json!(true)
+    );
+    shot(&c, "contact-company-picker").await;
     click(&c, "form.form button[type=submit]").await;
     wait_text(&c, "Margaret Hamilton").await;
     let body = text_of(&c).await;
@@ -722,11 +741,27 @@ async fn dashboard_and_report_tabs_in_both_themes_and_palette_by_email() {
         before.as_u64().unwrap() > 100,
         "the newest contacts are listed without JS: {before}"
     );
-    fill(&c, ".picker-search", "Findme").await;
-    let picked = "const s = document.querySelector('#contactId'); \
-                  return s.options.length <= 3 && s.selectedOptions[0]?.textContent.includes('Zelda Findme')";
-    wait_js(&c, picked, "found and chosen by search").await;
+    fill(&c, "#contactId-combo", "Findme").await;
+    wait_js(
+        &c,
+        "return [...document.querySelectorAll('#contactId-listbox [role=option]')].some((o) => o.textContent.includes('Zelda Findme'))",
+        "found by search",
+    )
+    .await;
     shot(&c, "deal-contact-picker").await;
+    let keys = format!(
+        "{}{}",
+        char::from(fantoccini::key::Key::Down),
+        char::from(fantoccini::key::Key::Enter)
+    );
+    c.find(Locator::Css("#contactId-combo"))
+        .await
+        .unwrap()
+        .send_keys(&keys)
+        .await
+        .unwrap();
+    let picked = "return document.querySelector('#contactId').selectedOptions[0]?.textContent.includes('Zelda Findme')";
+    wait_js(&c, picked, "found and chosen by search").await;
 
     // ⌘K / Ctrl-K, part of the e-mail, Enter
     c.goto(&format!("{}/contacts", app.base)).await.unwrap();
@@ -1036,14 +1071,14 @@ async fn forms_focus_the_first_field_and_the_first_invalid_one() {
     assert_eq!(id, json!("dueDate"));
     let links = c
         .execute(
-            "return [...document.querySelectorAll('.field.invalid :is(input, select):not(.picker-search)')].map((f) => { const d = f.getAttribute('aria-describedby'); return `${f.id}:${f.getAttribute('aria-invalid')}:${!!(d && document.getElementById(d)?.textContent.trim())}`; })",
+            "return [...document.querySelectorAll('.field.invalid :is(input, select):not([aria-hidden=true])')].map((f) => { const d = f.getAttribute('aria-describedby'); return `${f.id}:${f.getAttribute('aria-invalid')}:${!!(d && document.getElementById(d)?.textContent.trim())}`; })",
             vec![],
         )
         .await
         .unwrap();
     assert_eq!(
         links,
-        json!(["dueDate:true:true", "contactId:true:true"]),
+        json!(["dueDate:true:true", "contactId-combo:true:true"]),
         "every invalid field is tied to its message"
     );
     assert_eq!(
@@ -1056,6 +1091,284 @@ async fn forms_focus_the_first_field_and_the_first_invalid_one() {
             .as_deref(),
         Some("Focus me"),
         "what was typed is kept"
+    );
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}
+
+/// Replace what a focused combobox shows with `text`, as a user does: select it all, type.
+/// (`fill` clears through WebDriver, which blurs the field, and a combobox left empty puts
+/// its last pick back.)
+async fn retype(c: &Client, css: &str, text: &str) {
+    c.execute(
+        "const i = document.querySelector(arguments[0]); i.focus(); i.select();",
+        vec![json!(css)],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Css(css)).await.unwrap().send_keys(text).await.unwrap();
+}
+
+/// axe-core's WCAG A/AA findings inside `.combo` (the open list included), when
+/// `AXE_CORE_JS` points at axe.min.js; nothing to check otherwise.
+async fn axe_combo(c: &Client) -> Vec<String> {
+    let Ok(path) = std::env::var("AXE_CORE_JS") else {
+        return vec![];
+    };
+    let src = std::fs::read_to_string(&path).unwrap();
+    c.execute(&format!("{src}\n;return !!window.axe;"), vec![])
+        .await
+        .unwrap();
+    let run = "const done = arguments[arguments.length - 1]; \
+               axe.run(document.querySelector('.combo'), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }) \
+                 .then((r) => done(r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)), (e) => done([String(e)]));";
+    let v = c.execute_async(run, vec![]).await.unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Keys typed into the element `css`.
+async fn keys(c: &Client, css: &str, keys: &[fantoccini::key::Key]) {
+    let text: String = keys.iter().map(|k| char::from(*k)).collect();
+    c.find(Locator::Css(css)).await.unwrap().send_keys(&text).await.unwrap();
+}
+
+/// The options the open contact combobox lists.
+const COMBO_OPTIONS: &str =
+    "return [...document.querySelectorAll('#contactId-listbox [role=option]')].map((o) => o.textContent)";
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn contact_picker_searches_the_whole_book_and_picks_by_keyboard() {
+    use fantoccini::key::Key;
+    let app = TestApp::sqlite().await;
+    let admin = app.user(Role::Admin).await;
+    // the wanted contact first, then 60 newer ones: it is not among the first options
+    let wanted = admin
+        .contact("Quentin", "Zyxwarbler", json!({"email": "quentin@warbler.example"}))
+        .await;
+    for i in 0..60 {
+        admin.contact(&format!("Filler{i:02}"), "Bookfiller", json!({})).await;
+    }
+    let (driver, c) = browser().await;
+    c.set_window_size(1440, 900).await.unwrap();
+    sign_in_as(&c, &app.base, &admin.email).await;
+    c.goto(&format!("{}/tasks/new", app.base)).await.unwrap();
+
+    // one control: the label names the combobox, the select is hidden and out of reach
+    let shape = c
+        .execute(
+            "const s = document.getElementById('contactId'); const i = document.getElementById('contactId-combo'); \
+             return [i.getAttribute('role'), i.getAttribute('aria-expanded'), i.getAttribute('aria-autocomplete'), \
+                     document.querySelector('label[for=contactId-combo]')?.textContent.includes('Contact'), \
+                     s.getAttribute('aria-hidden'), s.tabIndex, s.getClientRects().length, \
+                     [...s.options].slice(0, 21).some((o) => o.value === arguments[0])]",
+            vec![json!(wanted)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(shape, json!(["combobox", "false", "list", true, "true", -1, 0, false]));
+
+    fill(&c, "#title", "Call Quentin about the roof").await;
+    c.execute("document.getElementById('dueDate').value = '2030-01-15'", vec![])
+        .await
+        .unwrap();
+
+    // nothing matches: the list says so
+    retype(&c, "#contactId-combo", "qqqzzz").await;
+    wait_js(
+        &c,
+        "return document.querySelector('.combo-status')?.textContent === 'No contacts match' && document.getElementById('contactId-combo').getAttribute('aria-expanded') === 'true'",
+        "no match shown",
+    )
+    .await;
+
+    // part of the surname finds the contact in the whole book
+    retype(&c, "#contactId-combo", "warbl").await;
+    wait_js(
+        &c,
+        "const o = [...document.querySelectorAll('#contactId-listbox [role=option]')]; return o.length === 1 && o[0].textContent.includes('Quentin Zyxwarbler')",
+        "the wanted contact listed",
+    )
+    .await;
+    shot(&c, "picker-open-1440-light").await;
+    let found = axe_combo(&c).await;
+    assert!(found.is_empty(), "axe on the open list (light): {found:?}");
+    keys(&c, "#contactId-combo", &[Key::Down]).await;
+    let active = c
+        .execute(
+            "const i = document.getElementById('contactId-combo'); return document.getElementById(i.getAttribute('aria-activedescendant'))?.getAttribute('aria-selected')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(active, json!("true"), "ArrowDown makes the option active");
+    keys(&c, "#contactId-combo", &[Key::Enter]).await;
+    wait_js(
+        &c,
+        "return document.getElementById('contactId-combo').getAttribute('aria-expanded') === 'false'",
+        "the list closes on Enter",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/tasks/new",
+        "Enter picks, it does not submit"
+    );
+    let state = c
+        .execute(
+            "return [document.getElementById('contactId').value, document.getElementById('contactId-combo').value, document.activeElement.id]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(state, json!([wanted, "Quentin Zyxwarbler", "contactId-combo"]));
+
+    // the open list on a phone, in the dark theme: nothing scrolls sideways
+    c.set_window_size(375, 812).await.unwrap();
+    c.execute("document.documentElement.dataset.theme = 'dark'", vec![])
+        .await
+        .unwrap();
+    retype(&c, "#contactId-combo", "Bookfiller").await;
+    wait_js(
+        &c,
+        "return document.querySelectorAll('#contactId-listbox [role=option]').length >= 10",
+        "fillers listed",
+    )
+    .await;
+    keys(&c, "#contactId-combo", &[Key::Down, Key::Down]).await;
+    let wide = c
+        .execute(
+            "const r = document.getElementById('contactId-listbox').getBoundingClientRect(); \
+             return [document.documentElement.scrollWidth <= window.innerWidth, r.right <= window.innerWidth, r.left >= 0]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, json!([true, true, true]), "no sideways scroll at 375 px");
+    let names = c.execute(COMBO_OPTIONS, vec![]).await.unwrap();
+    assert!(names.as_array().unwrap().len() <= 20, "a page of results: {names}");
+    shot(&c, "picker-open-375-dark").await;
+    let found = axe_combo(&c).await;
+    assert!(found.is_empty(), "axe on the open list (dark): {found:?}");
+    c.execute("document.documentElement.dataset.theme = 'light'", vec![])
+        .await
+        .unwrap();
+    c.set_window_size(1440, 900).await.unwrap();
+    // Escape closes and brings the pick back
+    keys(&c, "#contactId-combo", &[Key::Escape]).await;
+    let state = c
+        .execute(
+            "const i = document.getElementById('contactId-combo'); return [i.getAttribute('aria-expanded'), i.value, document.getElementById('contactId').value]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(state, json!(["false", "Quentin Zyxwarbler", wanted]));
+
+    // submitted, the task belongs to the picked contact
+    click(&c, "form.form button[type=submit]").await;
+    for _ in 0..100 {
+        if c.current_url().await.map(|u| u.path() != "/tasks/new").unwrap_or(false) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_text(&c, "Call Quentin about the roof").await;
+    let (_, v) = admin.get("/api/tasks").await;
+    let task = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["title"] == "Call Quentin about the roof")
+        .unwrap_or_else(|| panic!("the task was created: {v}"));
+    assert_eq!(task["contactId"], json!(wanted));
+    c.close().await.unwrap();
+    drop(driver);
+    app.finish().await;
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver: run with `cargo test -- --ignored`"]
+async fn contact_picker_escape_restores_and_tab_leaves() {
+    use fantoccini::key::Key;
+    let app = TestApp::sqlite().await;
+    let admin = app.user(Role::Admin).await;
+    let ada = admin
+        .contact("Ada", "Lovelace", json!({"email": "ada@engine.example"}))
+        .await;
+    admin.contact("Charles", "Babbage", json!({})).await;
+    let (driver, c) = browser().await;
+    sign_in_as(&c, &app.base, &admin.email).await;
+    c.goto(&format!("{}/activities/new", app.base)).await.unwrap();
+    let combo = "#contactId-combo";
+    let state = "const i = document.getElementById('contactId-combo'); \
+                 return [i.getAttribute('aria-expanded'), i.value, document.getElementById('contactId').value]";
+
+    // pick Ada by keyboard
+    retype(&c, combo, "lovel").await;
+    wait_js(
+        &c,
+        "return [...document.querySelectorAll('#contactId-listbox [role=option]')].some((o) => o.textContent.includes('Ada Lovelace'))",
+        "Ada listed",
+    )
+    .await;
+    keys(&c, combo, &[Key::Down, Key::Enter]).await;
+    wait_js(
+        &c,
+        &format!("return document.getElementById('contactId').value === '{ada}'"),
+        "Ada picked",
+    )
+    .await;
+
+    // type another name, move onto it, Escape: closed, Ada back in the field and the select
+    retype(&c, combo, "Babb").await;
+    wait_js(
+        &c,
+        "return [...document.querySelectorAll('#contactId-listbox [role=option]')].some((o) => o.textContent.includes('Charles Babbage'))",
+        "Charles listed",
+    )
+    .await;
+    keys(&c, combo, &[Key::Down]).await;
+    keys(&c, combo, &[Key::Escape]).await;
+    assert_eq!(
+        c.execute(state, vec![]).await.unwrap(),
+        json!(["false", "Ada Lovelace", ada])
+    );
+    assert_eq!(c.current_url().await.unwrap().path(), "/activities/new");
+
+    // ArrowDown on the closed field opens the list on the picked contact
+    keys(&c, combo, &[Key::Down]).await;
+    let opened = c
+        .execute(
+            "const i = document.getElementById('contactId-combo'); return [i.getAttribute('aria-expanded'), document.getElementById(i.getAttribute('aria-activedescendant'))?.textContent]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened[0], json!("true"));
+    assert!(
+        opened[1].as_str().unwrap_or_default().contains("Ada Lovelace"),
+        "{opened}"
+    );
+
+    // Tab leaves: the list closes, the pick stays, the focus moves on
+    retype(&c, combo, "Babb").await;
+    keys(&c, combo, &[Key::Tab]).await;
+    wait_js(
+        &c,
+        "return document.activeElement?.id !== 'contactId-combo'",
+        "the focus left",
+    )
+    .await;
+    assert_eq!(
+        c.execute(state, vec![]).await.unwrap(),
+        json!(["false", "Ada Lovelace", ada])
     );
     c.close().await.unwrap();
     drop(driver);
