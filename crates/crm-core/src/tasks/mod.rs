@@ -41,15 +41,19 @@ pub struct TaskView {
     /// Not completed and due before now.
     pub overdue: bool,
     pub contact: Option<ContactName>,
+    /// The owner's name.
+    pub owner: Option<String>,
 }
 
 pub async fn views(db: &Db, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
     let names = contact_names(db, actor, rows.iter().map(|t| t.contact_id).collect()).await?;
+    let owners = crate::accounts::users::names(db, rows.iter().filter_map(|t| t.user_id)).await?;
     let now = clock::now();
     Ok(rows
         .into_iter()
         .map(|t| TaskView {
             contact: names.get(&t.contact_id).cloned(),
+            owner: t.user_id.and_then(|u| owners.get(&u).cloned()),
             overdue: !t.completed && t.due_date < now,
             id: t.id,
             title: t.title,
@@ -75,6 +79,8 @@ pub struct ListParams {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
     pub search: Option<String>,
     pub contact_id: Option<Uuid>,
+    /// `userId`: tasks of one owner (within what the actor may see).
+    pub owner: Option<Uuid>,
     pub page: crate::page::PageReq,
 }
 
@@ -86,10 +92,12 @@ impl ListParams {
         let (from, to) = q.date_range("startDate", "endDate", &mut errs);
         let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
+        let owner = q.opt_uuid("userId", "Invalid user ID", &mut errs);
         let page = q.page(50, &mut errs);
         errs.finish()?;
         Ok(ListParams {
             company_id,
+            owner,
             status,
             priority,
             from,
@@ -126,6 +134,9 @@ pub fn condition(p: &ListParams) -> Condition {
     }
     if let Some(id) = p.contact_id {
         c = c.add(task::Column::ContactId.eq(id));
+    }
+    if let Some(id) = p.owner {
+        c = c.add(task::Column::UserId.eq(id));
     }
     if let Some(s) = &p.search {
         let pat = format!("%{}%", like_escape(&s.to_lowercase()));

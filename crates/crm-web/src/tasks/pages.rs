@@ -27,6 +27,10 @@ struct IndexPage {
     priority: String,
     search: String,
     back: String,
+    /// The owner filter (admins and managers choose among the team; reps see their own).
+    owner: String,
+    owners: Vec<crm_core::accounts::users::UserRef>,
+    me: uuid::Uuid,
 }
 
 impl IndexPage {
@@ -42,7 +46,8 @@ impl IndexPage {
             query_string(&[
                 ("status", s.to_string()),
                 ("priority", self.priority.clone()),
-                ("search", self.search.clone())
+                ("search", self.search.clone()),
+                ("userId", self.owner.clone())
             ])
         )
     }
@@ -59,7 +64,8 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
     let status = qp.get("status").unwrap_or("all").to_string();
     let priority = p.priority.clone().unwrap_or_default();
     let search = p.search.clone().unwrap_or_default();
-    let (s2, p2, q2) = (status.clone(), priority.clone(), search.clone());
+    let owner = p.owner.map(|o| o.to_string()).unwrap_or_default();
+    let (s2, p2, q2, o2) = (status.clone(), priority.clone(), search.clone(), owner.clone());
     let url = move |n: u64| {
         format!(
             "/tasks{}",
@@ -67,9 +73,16 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
                 ("status", s2.clone()),
                 ("priority", p2.clone()),
                 ("search", q2.clone()),
+                ("userId", o2.clone()),
                 ("page", n.to_string())
             ])
         )
+    };
+    let actor = &ctx.session.actor;
+    let owners = if actor.reads_all() {
+        crm_core::accounts::users::assignees(&state.db, actor).await?
+    } else {
+        vec![]
     };
     let back = url(p.page.page);
     Ok(html(&IndexPage {
@@ -80,6 +93,9 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         priority,
         search,
         back,
+        owner,
+        owners,
+        me: actor.id,
     }))
 }
 

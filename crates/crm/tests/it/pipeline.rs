@@ -438,3 +438,48 @@ async fn deal_form_takes_the_contacts_company(app: &TestApp) {
     assert_eq!(d["data"]["companyId"], co.as_str(), "{d}");
 }
 both!(deal_form_takes_the_contacts_company);
+
+/// Task lists show whose a task is and filter by owner (API and page); a rep's list is
+/// theirs whatever they ask for.
+async fn tasks_show_and_filter_their_owner(app: &TestApp) {
+    let manager = app.user(Role::Manager).await;
+    let rep = app.user(Role::Rep).await;
+    let c = rep.contact("Own", "Er", json!({})).await;
+    rep.post(
+        "/api/tasks",
+        json!({"title": "Rep's follow-up", "dueDate": "2030-01-01", "contactId": c}),
+    )
+    .await;
+    let mc = manager.contact("Mana", "Ger", json!({})).await;
+    manager
+        .post(
+            "/api/tasks",
+            json!({"title": "Manager's review", "dueDate": "2030-01-01", "contactId": mc}),
+        )
+        .await;
+    let (_, v) = manager.get(&format!("/api/tasks?userId={}", rep.id())).await;
+    assert_eq!(v["pagination"]["total"], 1);
+    assert_eq!(v["data"][0]["title"], "Rep's follow-up");
+    assert_eq!(v["data"][0]["owner"], "Test rep");
+    let (_, html) = manager.page("/tasks").await;
+    assert!(
+        html.contains("Everyone&#x27;s tasks") || html.contains("Everyone's tasks"),
+        "{html}"
+    );
+    assert!(
+        html.contains("My tasks") && html.contains("task-owner\">Test rep"),
+        "{html}"
+    );
+    let (_, html) = manager.page(&format!("/tasks?userId={}", rep.id())).await;
+    assert!(
+        html.contains("follow-up") && !html.contains("Manager&#x27;s review") && !html.contains("Manager's review")
+    );
+    // a rep filtering by someone else gets nothing of theirs, and no owner picker
+    let (_, v) = rep.get(&format!("/api/tasks?userId={}", manager.id())).await;
+    assert_eq!(v["pagination"]["total"], 0);
+    let (_, html) = rep.page("/tasks").await;
+    assert!(!html.contains("Everyone") && !html.contains("task-owner"), "{html}");
+    let (st, _) = rep.get("/api/tasks?userId=nope").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+both!(tasks_show_and_filter_their_owner);
