@@ -188,3 +188,166 @@ pub fn child_of_visible<P: Owned, C: ColumnTrait>(actor: &Actor, parent_id: P::C
         visible::<P>(actor).select_only().column(parent_id),
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The scope rules by role × own/other for every owned kind, on a real (temporary
+    //! SQLite) database, records made through the services as users make them.
+
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::actor::Role;
+    use crate::entities::{activity, contact, deal, task};
+    use crate::input::{Input, Mode};
+    use crate::{CoreError, Db};
+
+    fn input(v: serde_json::Value) -> Input {
+        Input::json(v.as_object().cloned().unwrap_or_default(), Mode::Create)
+    }
+
+    async fn user(db: &Db, role: Role) -> Actor {
+        let u = crate::accounts::users::create(
+            db,
+            crate::accounts::users::NewUser {
+                email: format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple()),
+                name: format!("Scope {}", role.as_str()),
+                role,
+                password: "a long enough test passphrase".into(),
+                verified: true,
+                is_demo: false,
+            },
+        )
+        .await
+        .expect("user");
+        crate::accounts::users::actor_of(&u)
+    }
+
+    /// (contact, activity, task, deal) owned by `a`.
+    async fn records(db: &Db, a: &Actor) -> [Uuid; 4] {
+        let email = format!("c-{}@example.com", Uuid::new_v4().simple());
+        let c =
+            crate::contacts::write::create(db, a, input(json!({"firstName": "S", "lastName": "C", "email": email})))
+                .await
+                .expect("contact");
+        let act = crate::activities::create(db, a, input(json!({"subject": "S", "contactId": c.id})))
+            .await
+            .expect("activity");
+        let t = crate::tasks::create(
+            db,
+            a,
+            input(json!({"title": "S", "dueDate": "2030-01-01", "contactId": c.id})),
+        )
+        .await
+        .expect("task");
+        let d = crate::deals::write::create(
+            db,
+            a,
+            input(json!({"name": "S", "value": 1, "expectedCloseDate": "2030-01-01", "contactId": c.id})),
+        )
+        .await
+        .expect("deal");
+        [c.id, act.id, t.id, d.id]
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Visible,
+        Hidden,
+    }
+    #[derive(Debug, PartialEq)]
+    enum Change {
+        Allowed,
+        Forbidden,
+        NotFound,
+    }
+
+    async fn check<E>(db: &Db, actor: &Actor, id: Uuid) -> (Seen, Change)
+    where
+        E: Owned,
+        <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        let seen = match get_visible::<E>(db, actor, id, "Record").await {
+            Ok(_) => Seen::Visible,
+            Err(CoreError::NotFound(_)) => Seen::Hidden,
+            Err(e) => panic!("{e}"),
+        };
+        let change = match get_writable::<E>(db, actor, id, "Record").await {
+            Ok(_) => Change::Allowed,
+            Err(CoreError::Forbidden(_)) => Change::Forbidden,
+            Err(CoreError::NotFound(_)) => Change::NotFound,
+            Err(e) => panic!("{e}"),
+        };
+        (seen, change)
+    }
+
+    #[tokio::test]
+    async fn scope_by_role_and_owner_for_every_owned_kind() {
+        let dir = std::env::temp_dir().join(format!("crm-scope-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let admin = user(&db, Role::Admin).await;
+        let manager = user(&db, Role::Manager).await;
+        let rep = user(&db, Role::Rep).await;
+        let other = user(&db, Role::Rep).await;
+        let mine = records(&db, &rep).await;
+        let managers = records(&db, &manager).await;
+        let others = records(&db, &other).await;
+        use Change::*;
+        use Seen::*;
+        // (actor, whose records, what they may do with them)
+        let cases: [(&Actor, [Uuid; 4], (Seen, Change)); 7] = [
+            (&admin, mine, (Visible, Allowed)),
+            (&admin, managers, (Visible, Allowed)),
+            (&manager, managers, (Visible, Allowed)),
+            (&manager, mine, (Visible, Forbidden)),
+            (&rep, mine, (Visible, Allowed)),
+            (&rep, others, (Hidden, NotFound)),
+            (&rep, managers, (Hidden, NotFound)),
+        ];
+        for (actor, ids, want) in cases {
+            let who = actor.role.as_str();
+            assert_eq!(
+                check::<contact::Entity>(&db, actor, ids[0]).await,
+                want,
+                "{who}: contact"
+            );
+            assert_eq!(
+                check::<activity::Entity>(&db, actor, ids[1]).await,
+                want,
+                "{who}: activity"
+            );
+            assert_eq!(check::<task::Entity>(&db, actor, ids[2]).await, want, "{who}: task");
+            assert_eq!(check::<deal::Entity>(&db, actor, ids[3]).await, want, "{who}: deal");
+        }
+        // lists: admins and managers read all three owners' records, a rep their own
+        for (actor, n) in [(&admin, 3), (&manager, 3), (&rep, 1), (&other, 1)] {
+            assert_eq!(visible::<contact::Entity>(actor).count(&db.conn).await.unwrap(), n);
+            assert_eq!(visible::<activity::Entity>(actor).count(&db.conn).await.unwrap(), n);
+            assert_eq!(visible::<task::Entity>(actor).count(&db.conn).await.unwrap(), n);
+            assert_eq!(visible::<deal::Entity>(actor).count(&db.conn).await.unwrap(), n);
+            // admins change everything; everyone else their own one
+            let w = if actor.role == Role::Admin { 3 } else { 1 };
+            assert_eq!(writable::<deal::Entity>(actor).count(&db.conn).await.unwrap(), w);
+        }
+        // every refusal above was audited as `denied` with the actor (rep: 2 owners × 4 kinds
+        // × read and write; manager: 4 refused changes)
+        let denied = crate::entities::audit_log::Entity::find().all(&db.conn).await.unwrap();
+        let count = |a: &Actor| {
+            denied
+                .iter()
+                .filter(|e| e.action == "denied" && e.actor_id == Some(a.id))
+                .count()
+        };
+        assert_eq!(count(&rep), 16);
+        assert_eq!(count(&manager), 4);
+        assert_eq!(count(&admin), 0);
+        db.conn.close().await.ok();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
