@@ -32,6 +32,11 @@ pub fn write_condition<E: Owned>(actor: &Actor) -> Condition {
     }
 }
 
+/// The write rule of [`write_condition`] for a record already in memory (owned by `owner`).
+pub fn may_write(actor: &Actor, owner: Option<uuid::Uuid>) -> bool {
+    actor.writes_all() || owner == Some(actor.id)
+}
+
 /// Records the actor may see.
 pub fn visible<E: Owned>(actor: &Actor) -> Select<E> {
     E::find().filter(read_condition::<E>(actor))

@@ -32,3 +32,9 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl crate::scope::Owned for Entity {
+    fn owner_column() -> Column {
+        Column::UserId
+    }
+}

@@ -372,7 +372,7 @@ async fn contacts_batch(
             Target::New(i) => new[i].clone(),
             Target::Old(i) => old[i].0.clone(),
         };
-        let may_change = matches!(target, Target::New(_)) || actor.writes_all() || current.user_id == Some(actor.id);
+        let may_change = matches!(target, Target::New(_)) || crate::scope::may_write(actor, current.user_id);
         if !may_change {
             let why = if via_email {
                 "Email already exists"

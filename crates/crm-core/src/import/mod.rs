@@ -194,23 +194,12 @@ impl Status {
     }
 }
 
-/// Jobs the actor may see: their own; admins and managers see every job.
-fn visible(actor: &Actor) -> sea_orm::Select<import::Entity> {
-    let q = import::Entity::find();
-    if actor.reads_all() {
-        q
-    } else {
-        q.filter(import::Column::UserId.eq(actor.id))
-    }
-}
-
+/// A job the actor may see (their own; admins and managers see every job): import jobs
+/// are owned records like the others, read through the same scope.
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Status> {
-    visible(actor)
-        .filter(import::Column::Id.eq(id))
-        .one(&db.conn)
-        .await?
+    crate::scope::get_visible::<import::Entity>(db, actor, id, "Import")
+        .await
         .map(Status::new)
-        .ok_or_else(|| CoreError::not_found("Import"))
 }
 
 /// The actor's latest jobs of a kind (newest first).
@@ -230,7 +219,7 @@ pub async fn recent(db: &Db, actor: &Actor, kind: Kind, limit: u64) -> CoreResul
 /// errors.csv: every rejected row with its line number and reason, then its own cells under
 /// the file's header, in line order.
 pub async fn errors_csv(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
-    let job = visible(actor)
+    let job = crate::scope::visible::<import::Entity>(actor)
         .filter(import::Column::Id.eq(id))
         .one(&db.conn)
         .await?
