@@ -109,6 +109,8 @@ pub struct LineChart {
     pub max_text: String,
     /// Every point is zero: the chart says there is nothing yet.
     pub empty: bool,
+    /// The axis' bottom value (0 unless the series sits far above zero).
+    pub base_text: String,
     /// A meaning for the line's colour (`won`), or empty for the accent.
     pub tone: String,
 }
@@ -116,9 +118,18 @@ pub struct LineChart {
 impl LineChart {
     pub fn new(title: &str, rows: &[(String, f64)], fmt: impl Fn(f64) -> String) -> Self {
         let top = rows.iter().map(|(_, v)| *v).fold(0.0, f64::max);
+        let low = rows.iter().map(|(_, v)| *v).fold(f64::INFINITY, f64::min);
         let empty = top <= 0.0;
         // the axis ends on a round value above the highest point; a flat zero line says so
         let max = if empty { 1.0 } else { nice_ceiling(top) };
+        // a series that moves little far above zero (a running total) starts its axis at a
+        // round value below its lowest point, so the change shows instead of a flat line
+        let base = if !empty && low > 0.0 && top - low < top * 0.5 {
+            nice_floor(low, top)
+        } else {
+            0.0
+        };
+        let max = if base > 0.0 { nice_ceiling_above(top, base) } else { max };
         let n = rows.len().max(2) as f64 - 1.0;
         let marks: Vec<(f64, f64, String, String)> = rows
             .iter()
@@ -126,7 +137,7 @@ impl LineChart {
             .map(|(i, (label, v))| {
                 (
                     76.0 + i as f64 * 404.0 / n,
-                    170.0 - v / max * 150.0,
+                    170.0 - (v - base) / (max - base) * 150.0,
                     label.clone(),
                     fmt(*v),
                 )
@@ -148,6 +159,7 @@ impl LineChart {
             first: rows.first().map(|r| r.0.clone()).unwrap_or_default(),
             last: rows.last().map(|r| r.0.clone()).unwrap_or_default(),
             max_text: if empty { String::new() } else { fmt(max) },
+            base_text: fmt(base),
             empty,
             marks,
             tone: String::new(),
@@ -159,6 +171,18 @@ impl LineChart {
         self.tone = tone.to_string();
         self
     }
+}
+
+/// A round value at or below `low`, in steps of the range's order of magnitude: the bottom
+/// of an axis for a series between `low` and `top`.
+pub fn nice_floor(low: f64, top: f64) -> f64 {
+    let step = 10f64.powf((top - low).max(1.0).log10().floor());
+    ((low / step).floor() * step).max(0.0)
+}
+
+/// A round top above `top` for an axis starting at `base`.
+fn nice_ceiling_above(top: f64, base: f64) -> f64 {
+    base + nice_ceiling((top - base).max(1.0))
 }
 
 /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at or above `v` (> 0): a round top for an axis.
@@ -397,6 +421,15 @@ mod tests {
             format!("${v:.0}")
         });
         assert_eq!(some.max_text, "$1000");
+        assert_eq!(some.base_text, "$0");
+        // a running total from 1,000 to 1,030 shows its climb: the axis starts at 1,000
+        let growth = LineChart::new("Contacts", &[("a".into(), 1000.0), ("b".into(), 1030.0)], |v| {
+            format!("{v:.0}")
+        });
+        assert_eq!(growth.base_text, "1000");
+        assert_eq!(growth.max_text, "1050");
+        let ys: Vec<f64> = growth.marks.iter().map(|m| m.1).collect();
+        assert!(ys[0] - ys[1] > 50.0, "the change is drawn visibly: {ys:?}");
     }
 
     #[test]
