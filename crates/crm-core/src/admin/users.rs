@@ -189,6 +189,19 @@ pub async fn owned(db: &Db, id: Uuid) -> CoreResult<Owned> {
     })
 }
 
+/// `isActive`: `None` when absent; a value that is not a boolean is an error (create and
+/// update read it alike).
+fn active_field(input: &mut Input) -> Option<bool> {
+    if !input.has("isActive") {
+        return None;
+    }
+    let b = input.bool_value("isActive");
+    if b.is_none() {
+        input.error("isActive", "isActive must be true or false");
+    }
+    b
+}
+
 fn parse_role(input: &mut Input) -> Field<Role> {
     match input.req_enum("role", "Role", &Role::ALL) {
         Field::Value(r) => Role::parse(&r).map(Field::Value).unwrap_or(Field::Absent),
@@ -205,6 +218,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<user
     let password_field = input.req_text("password", "Password", 128);
     let role = parse_role(&mut input);
     let bio = input.opt_text("bio", "Bio", 500);
+    let active = active_field(&mut input).unwrap_or(true);
     input.finish()?;
     let role = role.value().unwrap_or(Role::Rep);
     if actor.role == Role::Manager && role != Role::Rep {
@@ -226,6 +240,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<user
     })
     .await?;
     model.bio = Set(bio.into_option());
+    model.is_active = Set(active);
     let txn = db.conn.begin().await?;
     let u = users::insert(&txn, model).await?;
     audit::record(
@@ -276,15 +291,7 @@ pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input
         Field::Absent
     };
     let bio = input.opt_text("bio", "Bio", 500);
-    let active = if input.has("isActive") {
-        let b = input.bool_value("isActive");
-        if b.is_none() {
-            input.error("isActive", "isActive must be true or false");
-        }
-        b
-    } else {
-        None
-    };
+    let active = active_field(&mut input);
     let new_password = input.opt_text("password", "Password", 128);
     input.finish()?;
     let u = find(db, id).await?;

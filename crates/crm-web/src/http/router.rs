@@ -297,6 +297,8 @@ pub fn router(state: AppState) -> Router {
     );
 
     let mut app = Router::new()
+        // `/api/v1` is the stable prefix; `/api` stays its alias for existing clients
+        .nest("/api/v1", api.clone())
         .nest("/api", api)
         .merge(pages)
         .layer(from_fn_with_state(state.clone(), super::session::layer))

@@ -795,3 +795,41 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     assert_eq!(v["pagination"]["total"], 3);
 }
 both!(organisation_settings_apply_everywhere);
+
+/// `POST /api/admin/users` honours `isActive` like `PUT` does; `/api/v1` is the same API.
+async fn created_users_may_start_inactive_and_v1_is_the_api(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let (st, v) = admin
+        .post(
+            "/api/v1/admin/users",
+            json!({"name": "Later", "email": "later@example.com", "password": "a long enough passphrase", "role": "rep", "isActive": false}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["isActive"], false);
+    let (st, v) = admin
+        .post(
+            "/api/admin/users",
+            json!({"name": "Bad", "email": "bad@example.com", "password": "a long enough passphrase", "role": "rep", "isActive": "maybe"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["fieldErrors"]["isActive"], "isActive must be true or false");
+    let (st, _) = app
+        .anonymous()
+        .post(
+            "/api/auth/signin",
+            json!({"email": "later@example.com", "password": "a long enough passphrase"}),
+        )
+        .await;
+    assert!(st.is_client_error(), "an inactive user cannot sign in");
+    let (_, a) = admin.get("/api/v1/admin/users?search=later").await;
+    let (_, b) = admin.get("/api/admin/users?search=later").await;
+    assert_eq!(a, b);
+    let (st, v) = admin.get("/api/v1/nope").await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("No such API endpoint"))
+    );
+}
+both!(created_users_may_start_inactive_and_v1_is_the_api);
