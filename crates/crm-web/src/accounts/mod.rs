@@ -364,3 +364,63 @@ pub async fn theme_submit(headers: HeaderMap) -> Response {
     }
     res
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/auth/signin", post(api_signin))
+        .route("/auth/session", get(api_session))
+        .route("/auth/signout", post(api_signout))
+        .route("/auth/signup", post(flows::api_signup))
+        .route("/auth/profile", axum::routing::put(settings::api_profile))
+        .route("/auth/2fa/enable", post(twofactor::api_enable))
+        .route("/auth/2fa/verify-setup", post(twofactor::api_verify_setup))
+        .route("/auth/2fa/verify", post(twofactor::api_verify))
+        .route("/auth/2fa/disable", post(twofactor::api_disable))
+        .route("/auth/2fa/regenerate-codes", post(twofactor::api_regenerate))
+        .route("/auth/password", post(settings::api_password))
+        .route("/auth/sessions", get(settings::api_sessions))
+        .route("/auth/sessions/{id}", axum::routing::delete(settings::api_end_session))
+        .route(
+            "/auth/tokens",
+            get(settings::api_tokens_list).post(settings::api_tokens_create),
+        )
+        .route("/auth/tokens/{id}", axum::routing::delete(settings::api_tokens_delete))
+        .route("/auth/verify-email", get(flows::api_verify))
+        .route("/auth/resend-verification", post(flows::api_resend))
+        .route("/auth/forgot-password", post(flows::api_forgot))
+        .route("/auth/reset-password", post(flows::api_reset))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/auth/signin", get(signin_page).post(signin_submit))
+        .route("/auth/signout", post(signout_submit))
+        .route("/auth/signup", get(flows::signup_page).post(flows::signup_submit))
+        .route("/auth/verify-email", get(flows::verify_page))
+        .route("/auth/resend-verification", post(flows::resend_submit))
+        .route(
+            "/auth/forgot-password",
+            get(flows::forgot_page).post(flows::forgot_submit),
+        )
+        .route("/auth/reset-password", get(flows::reset_page).post(flows::reset_submit))
+        .route("/theme", post(theme_submit))
+        .route("/settings", get(settings::page))
+        .route("/settings/2fa/enable", post(twofactor::enable_submit))
+        .route("/settings/2fa/verify", post(twofactor::verify_setup_submit))
+        .route("/settings/2fa/regenerate", post(twofactor::regenerate_submit))
+        .route("/settings/2fa/disable", post(twofactor::disable_submit))
+        .route(
+            "/auth/verify-2fa",
+            get(twofactor::verify_page).post(twofactor::verify_submit),
+        )
+        .route("/settings/profile", post(settings::profile_submit))
+        .route("/settings/password", post(settings::password_submit))
+        .route("/settings/sessions/end-others", post(settings::end_others_submit))
+        .route("/settings/sessions/{id}/end", post(settings::end_session_submit))
+        .route("/settings/tokens", post(settings::token_submit))
+        .route("/settings/tokens/{id}/revoke", post(settings::token_revoke_submit))
+}

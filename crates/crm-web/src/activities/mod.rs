@@ -61,3 +61,21 @@ pub async fn delete(
     core::delete(&state.db, &actor, parse_id(&id, "activity")?).await?;
     Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/activities", get(index).post(create))
+        .route("/activities/{id}", get(show).put(update).delete(delete))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/activities", get(pages::index))
+        .route("/activities/new", get(pages::new_form).post(pages::create))
+        .route("/activities/{id}/edit", get(pages::edit_form).post(pages::update))
+        .route("/activities/{id}/delete", post(pages::delete))
+}

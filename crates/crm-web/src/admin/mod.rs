@@ -133,3 +133,41 @@ pub async fn update_settings(
     state.org.get(&state.db, true).await;
     Ok(envelope(StatusCode::OK, s))
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/admin/users", get(list).post(create))
+        .route("/admin/users/{id}", get(show).put(update).delete(delete))
+        .route("/admin/users/{id}/verify-email", post(verify_email))
+        .route("/admin/users/{id}/reset-2fa", post(reset_2fa))
+        .route("/admin/audit", get(audit))
+        .route("/admin/invites", get(invites::api_list).post(invites::api_create))
+        .route("/settings", get(settings))
+        .route("/admin/settings", axum::routing::put(update_settings))
+        .route("/admin/invites/{id}", axum::routing::delete(invites::api_revoke))
+        .route("/admin/invites/{id}/resend", post(invites::api_resend))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/admin/users", get(pages::index))
+        .route("/admin/users/new", get(pages::new_form).post(pages::create))
+        .route("/admin/users/{id}", get(pages::show))
+        .route("/admin/users/{id}/edit", post(pages::update))
+        .route("/admin/users/{id}/verify-email", post(pages::verify_email))
+        .route("/admin/users/{id}/reset-2fa", post(pages::reset_2fa))
+        .route("/admin/users/{id}/delete", post(pages::delete))
+        .route("/admin/audit", get(pages::audit))
+        .route(
+            "/admin/settings",
+            get(pages::org_settings).post(pages::org_settings_submit),
+        )
+        .route("/admin/invites", post(invites::invite_submit))
+        .route("/admin/invites/{id}/resend", post(invites::resend_submit))
+        .route("/admin/invites/{id}/revoke", post(invites::revoke_submit))
+        .route("/invite", get(invites::accept_page).post(invites::accept_submit))
+}

@@ -84,3 +84,24 @@ pub async fn delete(
     write::delete(&state.db, &actor, parse_id(&id, "deal")?).await?;
     Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/deals", get(index).post(create))
+        .route("/deals/board", get(board))
+        .route("/deals/{id}", get(show).put(update).patch(move_stage).delete(delete))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/deals", get(pages::index))
+        .route("/deals/new", get(pages::new_form).post(pages::create))
+        .route("/deals/{id}", get(pages::show))
+        .route("/deals/{id}/edit", get(pages::edit_form).post(pages::update))
+        .route("/deals/{id}/move", post(pages::move_submit))
+        .route("/deals/{id}/delete", post(pages::delete))
+}

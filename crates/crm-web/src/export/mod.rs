@@ -79,3 +79,14 @@ export_handler!(companies, Kind::Companies);
 export_handler!(deals, Kind::Deals);
 export_handler!(tasks, Kind::Tasks);
 export_handler!(activities, Kind::Activities);
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/contacts/export", get(contacts))
+        .route("/companies/export", get(companies))
+        .route("/deals/export", get(deals))
+        .route("/tasks/export", get(tasks))
+        .route("/activities/export", get(activities))
+}

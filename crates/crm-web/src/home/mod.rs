@@ -258,3 +258,17 @@ pub async fn remove_demo(State(state): State<AppState>, ctx: PageCtx, form: Form
         hidden: vec![],
     }))
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/dashboard", get(api))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(dashboard))
+        .route("/admin/demo/remove", post(remove_demo))
+}

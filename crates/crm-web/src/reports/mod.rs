@@ -472,3 +472,17 @@ pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<V
     })
     .into_response())
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/reports", get(api))
+        .route("/reports/export", get(export))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/reports", get(page))
+}

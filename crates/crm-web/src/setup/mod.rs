@@ -151,3 +151,9 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, form: For
         }
     }
 }
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new().route("/setup", get(page).post(submit))
+}

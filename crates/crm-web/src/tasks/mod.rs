@@ -74,3 +74,22 @@ pub async fn delete(
     core::delete(&state.db, &actor, parse_id(&id, "task")?).await?;
     Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
+
+/// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
+pub fn api_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/tasks", get(index).post(create))
+        .route("/tasks/{id}", get(show).put(update).patch(toggle).delete(delete))
+}
+
+/// This domain's pages.
+pub fn page_routes() -> axum::Router<crate::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/tasks", get(pages::index))
+        .route("/tasks/new", get(pages::new_form).post(pages::create))
+        .route("/tasks/{id}/edit", get(pages::edit_form).post(pages::update))
+        .route("/tasks/{id}/toggle", post(pages::toggle_submit))
+        .route("/tasks/{id}/delete", post(pages::delete))
+}
