@@ -1097,6 +1097,11 @@ function enhancePicker(select) {
     status.hidden = !text;
   };
   const open = () => {
+    // near the bottom of the window (a phone's form), the list opens upwards if there is
+    // more room above
+    const r = input.getBoundingClientRect();
+    const below = window.innerHeight - r.bottom;
+    box.classList.toggle('combo-up', below < 240 && r.top > below);
     popup.hidden = false;
     input.setAttribute('aria-expanded', 'true');
   };
