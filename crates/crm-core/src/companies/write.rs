@@ -69,11 +69,26 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     let f = read(&mut input);
     input.finish()?;
     check_name(db, &f.name, None).await?;
-    let model = new_company(f, clock::now()).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
-    let saved = model.insert(&txn).await.map_err(unique_error)?;
+    let saved = insert(&txn, actor, new_company(f, clock::now())).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// Insert a new company with its audit entry, in the caller's transaction.
+async fn insert(
+    conn: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    model: company::Model,
+) -> CoreResult<company::Model> {
+    let saved = model
+        .into_active_model()
+        .reset_all()
+        .insert(conn)
+        .await
+        .map_err(unique_error)?;
     audit::record(
-        &txn,
+        conn,
         Some(actor),
         "create",
         "company",
@@ -81,7 +96,6 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
         Some(snapshot(&saved)),
     )
     .await?;
-    txn.commit().await?;
     Ok(saved)
 }
 
@@ -99,35 +113,16 @@ pub(crate) async fn find_or_create(
     {
         return Ok(c.id);
     }
-    let now = clock::now();
-    let saved = company::Model {
-        id: Uuid::now_v7(),
-        name_key: name_key(name),
-        name: name.to_string(),
-        industry: None,
-        website: None,
-        phone: None,
-        address: None,
-        employee_count: None,
-        revenue_cents: None,
-        is_demo: false,
-        created_at: now,
-        updated_at: now,
-    }
-    .into_active_model()
-    .reset_all()
-    .insert(conn)
-    .await
-    .map_err(unique_error)?;
-    audit::record(
-        conn,
-        Some(actor),
-        "create",
-        "company",
-        Some(saved.id.to_string()),
-        Some(snapshot(&saved)),
-    )
-    .await?;
+    let named = Fields {
+        name: Field::Value(name.to_string()),
+        industry: Field::Absent,
+        website: Field::Absent,
+        phone: Field::Absent,
+        address: Field::Absent,
+        employees: Field::Absent,
+        revenue: Field::Absent,
+    };
+    let saved = insert(conn, actor, new_company(named, clock::now())).await?;
     Ok(saved.id)
 }
 
