@@ -32,6 +32,18 @@ pub fn write_condition<E: Owned>(actor: &Actor) -> Condition {
     }
 }
 
+/// The records [`write_condition`] leaves out: not the actor's (or nobody's), unless the
+/// actor changes everything (then a condition that never holds).
+pub fn outside_write_scope<E: Owned>(actor: &Actor) -> Condition {
+    if actor.writes_all() {
+        Condition::any()
+    } else {
+        Condition::any()
+            .add(E::owner_column().ne(actor.id))
+            .add(E::owner_column().is_null())
+    }
+}
+
 /// The write rule of [`write_condition`] for a record already in memory (owned by `owner`).
 pub fn may_write(actor: &Actor, owner: Option<uuid::Uuid>) -> bool {
     actor.writes_all() || owner == Some(actor.id)

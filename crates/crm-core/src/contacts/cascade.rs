@@ -5,26 +5,13 @@
 //! delete is refused, naming how many such records there are; and every record that does
 //! go is written to the audit log, not only the contact.
 
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::actor::Actor;
 use crate::entities::{activity, deal, task};
 use crate::error::{CoreError, CoreResult};
 use crate::{audit, scope};
-
-/// Records of a kind the actor may not delete: not theirs (or nobody's) unless they change
-/// everything.
-fn not_writable<E: scope::Owned>(actor: &Actor) -> Condition {
-    if actor.writes_all() {
-        // nothing is out of reach: a condition that never holds
-        Condition::any()
-    } else {
-        Condition::any()
-            .add(E::owner_column().ne(actor.id))
-            .add(E::owner_column().is_null())
-    }
-}
 
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -37,17 +24,17 @@ pub async fn guard_and_audit(conn: &impl ConnectionTrait, actor: &Actor, contact
     let foreign = (
         activity::Entity::find()
             .filter(activity::Column::ContactId.is_in(ids.clone()))
-            .filter(not_writable::<activity::Entity>(actor))
+            .filter(scope::outside_write_scope::<activity::Entity>(actor))
             .count(conn)
             .await?,
         task::Entity::find()
             .filter(task::Column::ContactId.is_in(ids.clone()))
-            .filter(not_writable::<task::Entity>(actor))
+            .filter(scope::outside_write_scope::<task::Entity>(actor))
             .count(conn)
             .await?,
         deal::Entity::find()
             .filter(deal::Column::ContactId.is_in(ids.clone()))
-            .filter(not_writable::<deal::Entity>(actor))
+            .filter(scope::outside_write_scope::<deal::Entity>(actor))
             .count(conn)
             .await?,
     );
