@@ -17,10 +17,8 @@ use crate::mail::{Mailer, templates};
 pub async fn sign_up(db: &Db, mailer: &Mailer, name: &str, email: &str, password_plain: &str) -> CoreResult<String> {
     let mut errs = FieldErrors::default();
     let name = name.trim();
-    if name.is_empty() {
-        errs.add("name", "Name is required");
-    } else if name.chars().count() > 100 {
-        errs.add("name", "Name must be less than 100 characters");
+    if let Err(m) = users::check_name(name) {
+        errs.add("name", m);
     }
     let email_key = crate::text::email_key(email);
     if email_key.is_empty() {

@@ -48,6 +48,20 @@ pub async fn create(db: &Db, new: NewUser) -> CoreResult<user::Model> {
     insert(&db.conn, model).await
 }
 
+/// A user's name (trimmed): required, at most 100 characters, no control characters — the
+/// rule of sign-up, setup, admin-created users and accepted invitations.
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        Err("Name is required")
+    } else if name.chars().count() > 100 {
+        Err("Name must be less than 100 characters")
+    } else if name.chars().any(char::is_control) {
+        Err("Name contains a control character")
+    } else {
+        Ok(())
+    }
+}
+
 /// Validate a new user and hash the password (slow: done before any transaction).
 pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
     let email = email_key(&new.email);
@@ -55,14 +69,8 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
         return Err(CoreError::field("email", "Invalid email format"));
     }
     let name = new.name.trim().to_string();
-    if name.is_empty() {
-        return Err(CoreError::field("name", "Name is required"));
-    }
-    if name.chars().count() > 100 {
-        return Err(CoreError::field("name", "Name must be less than 100 characters"));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(CoreError::field("name", "Name contains a control character"));
+    if let Err(m) = check_name(&name) {
+        return Err(CoreError::field("name", m));
     }
     password::check_policy(&new.password, &email).map_err(|m| CoreError::field("password", m))?;
     let hash = password::hash(new.password).await?;

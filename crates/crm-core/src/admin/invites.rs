@@ -198,12 +198,8 @@ pub async fn accept(db: &Db, token: &str, name: &str, password_plain: &str) -> C
     let u = invitee(db, token).await?;
     let name = name.trim();
     let mut errs = crate::error::FieldErrors::default();
-    if name.is_empty() {
-        errs.add("name", "Name is required");
-    } else if name.chars().count() > 100 {
-        errs.add("name", "Name must be less than 100 characters");
-    } else if name.chars().any(char::is_control) {
-        errs.add("name", "Name contains a control character");
+    if let Err(m) = users::check_name(name) {
+        errs.add("name", m);
     }
     if let Err(m) = password::check_policy(password_plain, &u.email) {
         errs.add("password", m);
