@@ -138,8 +138,8 @@ pub struct ActivitiesTab {
 }
 
 /// The dashboard, one tab (`Some`) or all of them (computed side by side on pooled
-/// connections).
-pub async fn dashboard(db: &Db, actor: &Actor, tab: Option<&str>) -> CoreResult<Dashboard> {
+/// connections). `week_start`: the first day of this week (organisation setting).
+pub async fn dashboard(db: &Db, actor: &Actor, tab: Option<&str>, week_start: NaiveDate) -> CoreResult<Dashboard> {
     let want = |t: &str| tab.is_none_or(|x| x == t);
     let today = clock::now().date_naive();
     let (contacts, companies, deals, tasks, activities) = tokio::try_join!(
@@ -173,7 +173,7 @@ pub async fn dashboard(db: &Db, actor: &Actor, tab: Option<&str>) -> CoreResult<
         },
         async {
             if want("activities") {
-                activities_tab(db, actor, today).await.map(Some)
+                activities_tab(db, actor, today, week_start).await.map(Some)
             } else {
                 Ok(None)
             }
@@ -381,7 +381,7 @@ async fn tasks_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Tasks
     })
 }
 
-async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<ActivitiesTab> {
+async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate, week_start: NaiveDate) -> CoreResult<ActivitiesTab> {
     let all = Tallies::read(db, actor, "activities", None).await?;
     let by_key = all.by_key();
     let by_type: Vec<Point> = crate::activities::TYPES
@@ -399,7 +399,6 @@ async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<
         .map(|p| p.label.clone());
     let per_day = all.per_day(|_| true);
     let since = |from: NaiveDate| per_day.iter().filter(|(d, _)| **d >= from).map(|(_, n)| n).sum::<i64>();
-    let week_start = crate::org::get(db).await?.week_of(today);
     let month_start = today.with_day(1).unwrap_or(today);
     let from = today - Duration::days(SERIES_DAYS - 1);
     let rows = scope::visible::<activity::Entity>(actor)

@@ -20,8 +20,7 @@ use crate::web::charts::{
 use crate::web::{Chrome, PageCtx, html, money_whole, query_string, render, thousands};
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
-    let today = clock::now().date_naive();
-    let req = Request::parse(q, today, crate::web::org::current().week_of(today))?;
+    let req = Request::parse(q, clock::now().date_naive(), crate::web::org::week_start())?;
     Ok((reports::reports(&state.db, actor, &req).await?, req))
 }
 

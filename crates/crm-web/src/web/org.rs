@@ -58,6 +58,11 @@ pub async fn scope<F: std::future::Future>(settings: Arc<OrgSettings>, f: F) -> 
     CURRENT.scope(settings, f).await
 }
 
+/// The first day of the current week, by the organisation's week start.
+pub fn week_start() -> chrono::NaiveDate {
+    current().week_of(crm_core::clock::now().date_naive())
+}
+
 /// The settings of the request being served (defaults outside one, e.g. in unit tests).
 pub fn current() -> Arc<OrgSettings> {
     CURRENT.try_with(|s| s.clone()).unwrap_or_default()
