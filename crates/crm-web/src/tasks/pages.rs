@@ -79,11 +79,8 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         )
     };
     let actor = &ctx.session.actor;
-    let owners = if actor.reads_all() {
-        crm_core::accounts::users::assignees(&state.db, actor).await?
-    } else {
-        vec![]
-    };
+    // the team for those who may see it (admins and managers); nobody to pick for a rep
+    let owners = crm_core::accounts::users::assignees(&state.db, actor).await?;
     let back = url(p.page.page);
     Ok(html(&IndexPage {
         chrome: Chrome::new(&ctx, "Tasks", "tasks").with_notice(notice(qp.get("done"), None)),
