@@ -6,20 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both;
-use crate::support::TestApp;
-
-/// (status, content type, body) of a raw request.
-async fn raw(rb: reqwest::RequestBuilder) -> (StatusCode, String, String) {
-    let res = rb.send().await.expect("request");
-    let st = res.status();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (st, ct, res.text().await.unwrap_or_default())
-}
+use crate::support::{TestApp, raw};
 
 fn envelope(st: StatusCode, ct: &str, body: &str, what: &str) -> String {
     assert!(ct.starts_with("application/json"), "{what}: {st} {ct} {body}");

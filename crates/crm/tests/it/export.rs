@@ -5,18 +5,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both;
-use crate::support::{Client, TestApp};
+use crate::support::{Client, TestApp, raw};
 
 async fn csv(c: &Client, path: &str) -> (StatusCode, String, String) {
-    let res = c.http.get(format!("{}{path}", c.base)).send().await.unwrap();
-    let st = res.status();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (st, ct, res.text().await.unwrap())
+    raw(c.http.get(format!("{}{path}", c.base))).await
 }
 
 async fn exports_follow_filters_and_scope(app: &TestApp) {

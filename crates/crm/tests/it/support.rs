@@ -417,3 +417,17 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (Strin
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// (status, content type, body) of a request sent as built (headers of the caller's choice).
+pub async fn raw(rb: reqwest::RequestBuilder) -> (StatusCode, String, String) {
+    let res = rb.send().await.expect("request");
+    let st = res.status();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    // a body cut short (a broken compressed stream) fails here, not as a shorter text
+    (st, ct, res.text().await.expect("a whole body"))
+}
