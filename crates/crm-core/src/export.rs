@@ -1,7 +1,8 @@
 //! CSV export of every list, honouring the list's filters and the actor's scope. Rows come
 //! in id order (UUID v7: creation order) in batches after a cursor, so an export of a
 //! million rows runs in constant memory. Cells that a spreadsheet would run as a formula
-//! are neutralised.
+//! are neutralised (phone numbers stay as they are: they can name no function). Times are
+//! written on the organisation's wall clock with its offset (`2026-11-30T09:15:00.000-05:00`).
 
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use uuid::Uuid;
@@ -114,6 +115,8 @@ impl Kind {
 pub struct Export {
     pub kind: Kind,
     condition: Condition,
+    /// The zone the export was asked in (it streams outside the request).
+    zone: clock::Tz,
 }
 
 impl Export {
@@ -129,7 +132,11 @@ impl Export {
             Kind::Tasks => crate::tasks::condition(&crate::tasks::ListParams::parse(q)?),
             Kind::Activities => crate::activities::condition(&crate::activities::ListParams::parse(q)?),
         };
-        Ok(Export { kind, condition })
+        Ok(Export {
+            kind,
+            condition,
+            zone: clock::zone(),
+        })
     }
 
     /// The next batch of rows after `after` (exclusive), with the last id for the cursor.
@@ -140,12 +147,13 @@ impl Export {
         after: Option<Uuid>,
     ) -> CoreResult<(Vec<Vec<String>>, Option<Uuid>)> {
         let c = &self.condition;
+        let z = self.zone;
         let rows = match self.kind {
-            Kind::Contacts => rows(db, actor, scope::visible::<contact::Entity>(actor), c, after).await?,
-            Kind::Companies => rows(db, actor, company::Entity::find(), c, after).await?,
-            Kind::Deals => rows(db, actor, scope::visible::<deal::Entity>(actor), c, after).await?,
-            Kind::Tasks => rows(db, actor, scope::visible::<task::Entity>(actor), c, after).await?,
-            Kind::Activities => rows(db, actor, scope::visible::<activity::Entity>(actor), c, after).await?,
+            Kind::Contacts => rows(db, actor, scope::visible::<contact::Entity>(actor), c, after, z).await?,
+            Kind::Companies => rows(db, actor, company::Entity::find(), c, after, z).await?,
+            Kind::Deals => rows(db, actor, scope::visible::<deal::Entity>(actor), c, after, z).await?,
+            Kind::Tasks => rows(db, actor, scope::visible::<task::Entity>(actor), c, after, z).await?,
+            Kind::Activities => rows(db, actor, scope::visible::<activity::Entity>(actor), c, after, z).await?,
         };
         let last = rows.last().map(|(id, _)| *id);
         Ok((rows.into_iter().map(|(_, r)| r).collect(), last))
@@ -160,7 +168,21 @@ trait Rows: EntityTrait {
     /// The records it names, whose names follow its own cells: (contact, company, owner),
     /// `None` for a column the kind does not have.
     fn refs(m: &Self::Model) -> [Option<Option<Uuid>>; 3];
-    fn cells(m: Self::Model) -> Vec<String>;
+    fn cells(m: Self::Model, t: &Times) -> Vec<String>;
+}
+
+/// Writes times in the export's zone.
+struct Times(clock::Tz);
+impl Times {
+    fn at(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        if self.0 == clock::Tz::UTC {
+            return clock::fmt(t);
+        }
+        t.with_timezone(&self.0).format("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+    }
+    fn opt(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        t.as_ref().map(|t| self.at(t)).unwrap_or_default()
+    }
 }
 
 /// Names of the records a batch refers to: companies and owners by id, contacts only
@@ -207,7 +229,9 @@ async fn rows<E: Rows>(
     base: Select<E>,
     condition: &Condition,
     after: Option<Uuid>,
+    zone: clock::Tz,
 ) -> CoreResult<Vec<(Uuid, Vec<String>)>> {
+    let times = Times(zone);
     let mut q = base.filter(condition.clone());
     if let Some(a) = after {
         q = q.filter(E::id_col().gt(a));
@@ -220,7 +244,7 @@ async fn rows<E: Rows>(
         .zip(refs)
         .map(|(m, r)| {
             let id = E::id_of(&m);
-            let mut cells = E::cells(m);
+            let mut cells = E::cells(m, &times);
             for (i, which) in r.iter().enumerate() {
                 if let Some(which) = which {
                     cells.push(which.and_then(|x| names[i].get(&x).cloned()).unwrap_or_default());
@@ -249,7 +273,7 @@ impl Rows for contact::Entity {
     fn refs(m: &contact::Model) -> [Option<Option<Uuid>>; 3] {
         [None, Some(m.company_id), Some(m.user_id)]
     }
-    fn cells(c: contact::Model) -> Vec<String> {
+    fn cells(c: contact::Model, t: &Times) -> Vec<String> {
         vec![
             c.id.to_string(),
             c.first_name,
@@ -260,7 +284,7 @@ impl Rows for contact::Entity {
             opt(c.job_title),
             id_s(c.company_id),
             id_s(c.user_id),
-            clock::fmt(&c.created_at),
+            t.at(&c.created_at),
         ]
     }
 }
@@ -275,7 +299,7 @@ impl Rows for company::Entity {
     fn refs(_: &company::Model) -> [Option<Option<Uuid>>; 3] {
         [None, None, None]
     }
-    fn cells(c: company::Model) -> Vec<String> {
+    fn cells(c: company::Model, t: &Times) -> Vec<String> {
         let employees = c.employee_count.map(|n| n.to_string()).unwrap_or_default();
         let revenue = c.revenue_cents.map(cents_to_decimal).unwrap_or_default();
         vec![
@@ -287,7 +311,7 @@ impl Rows for company::Entity {
             opt(c.address),
             employees,
             revenue,
-            clock::fmt(&c.created_at),
+            t.at(&c.created_at),
         ]
     }
 }
@@ -302,7 +326,7 @@ impl Rows for deal::Entity {
     fn refs(m: &deal::Model) -> [Option<Option<Uuid>>; 3] {
         [Some(Some(m.contact_id)), Some(m.company_id), Some(m.user_id)]
     }
-    fn cells(d: deal::Model) -> Vec<String> {
+    fn cells(d: deal::Model, t: &Times) -> Vec<String> {
         vec![
             d.id.to_string(),
             d.name,
@@ -310,12 +334,12 @@ impl Rows for deal::Entity {
             d.stage,
             d.status,
             d.probability.to_string(),
-            clock::fmt(&d.expected_close_date),
-            clock::fmt_opt(&d.actual_close_date).unwrap_or_default(),
+            t.at(&d.expected_close_date),
+            t.opt(&d.actual_close_date),
             d.contact_id.to_string(),
             id_s(d.company_id),
             id_s(d.user_id),
-            clock::fmt(&d.created_at),
+            t.at(&d.created_at),
         ]
     }
 }
@@ -330,18 +354,18 @@ impl Rows for task::Entity {
     fn refs(m: &task::Model) -> [Option<Option<Uuid>>; 3] {
         [Some(Some(m.contact_id)), None, Some(m.user_id)]
     }
-    fn cells(t: task::Model) -> Vec<String> {
+    fn cells(k: task::Model, t: &Times) -> Vec<String> {
         vec![
-            t.id.to_string(),
-            t.title,
-            opt(t.description),
-            clock::fmt(&t.due_date),
-            t.priority,
-            t.completed.to_string(),
-            clock::fmt_opt(&t.completed_at).unwrap_or_default(),
-            t.contact_id.to_string(),
-            id_s(t.user_id),
-            clock::fmt(&t.created_at),
+            k.id.to_string(),
+            k.title,
+            opt(k.description),
+            t.at(&k.due_date),
+            k.priority,
+            k.completed.to_string(),
+            t.opt(&k.completed_at),
+            k.contact_id.to_string(),
+            id_s(k.user_id),
+            t.at(&k.created_at),
         ]
     }
 }
@@ -356,7 +380,7 @@ impl Rows for activity::Entity {
     fn refs(m: &activity::Model) -> [Option<Option<Uuid>>; 3] {
         [Some(Some(m.contact_id)), None, Some(m.user_id)]
     }
-    fn cells(a: activity::Model) -> Vec<String> {
+    fn cells(a: activity::Model, t: &Times) -> Vec<String> {
         vec![
             a.id.to_string(),
             a.kind,
@@ -364,7 +388,7 @@ impl Rows for activity::Entity {
             opt(a.description),
             a.contact_id.to_string(),
             id_s(a.user_id),
-            clock::fmt(&a.created_at),
+            t.at(&a.created_at),
         ]
     }
 }
@@ -377,7 +401,7 @@ pub fn line(cells: &[String]) -> String {
             out.push(',');
         }
         let mut v = cell.clone();
-        if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        if v.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_phone(&v) {
             v.insert(0, '\'');
         }
         if v.contains([',', '"', '\n', '\r']) || v.starts_with(' ') || v.ends_with(' ') {
@@ -390,6 +414,17 @@ pub fn line(cells: &[String]) -> String {
     }
     out.push_str("\r\n");
     out
+}
+
+/// `+1 (555) 010-0100`: a plus, then digits and the marks phone numbers are written with.
+/// No spreadsheet can call anything from it, so it is written as it is (an apostrophe in
+/// front would show in the cell).
+fn is_phone(v: &str) -> bool {
+    let rest = v.strip_prefix('+').unwrap_or(v);
+    v.starts_with('+')
+        && rest.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+        && rest.chars().any(|c| c.is_ascii_digit())
+        && rest.chars().all(|c| c.is_ascii_digit() || " ()-./".contains(c))
 }
 
 pub fn unknown(kind: &str) -> CoreError {
@@ -409,5 +444,15 @@ mod tests {
             "plain".into(),
         ]);
         assert_eq!(l, "'=1+1,\"a,b\",\"say \"\"hi\"\"\",'-5,plain\r\n");
+        let phones = line(&[
+            "+1 (555) 010-0100".into(),
+            "+44 20 7946 0958".into(),
+            "+1+cmd|' /C calc'!A0".into(),
+            "+".into(),
+        ]);
+        assert_eq!(
+            phones,
+            "+1 (555) 010-0100,+44 20 7946 0958,'+1+cmd|' /C calc'!A0,'+\r\n"
+        );
     }
 }

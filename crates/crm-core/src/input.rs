@@ -441,20 +441,20 @@ pub fn parse_cents(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// An instant from RFC 3339; a time without an offset (a form's `datetime-local`) or a date
+/// alone is read on the organisation's wall clock (a date: the start of that day).
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    // a form's `datetime-local` (no zone): read as UTC, the zone every page shows
     for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s, f) {
-            return Some(n.and_utc());
+            return Some(crate::clock::from_local(n));
         }
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| n.and_utc())
+        .map(crate::clock::day_start)
 }
 
 /// Cents → "1234.50" (for form values and JSON numbers).

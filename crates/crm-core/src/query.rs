@@ -89,7 +89,7 @@ impl QueryParams {
         }
     }
 
-    /// A date range: `from` at its start, `to` through the end of its day (UTC, or the exact
+    /// A date range: `from` at its start, `to` through the end of its day (of the organisation's zone, or the exact
     /// instant when a time is given). `from` after `to` is an error.
     pub fn date_range(
         &self,
@@ -103,7 +103,9 @@ impl QueryParams {
         let mut read = |key: &str, end: bool| {
             let v = self.get(key)?;
             match crate::input::parse_datetime(v) {
-                Some(t) if end && v.len() == 10 => Some(t + chrono::Duration::days(1)),
+                Some(t) if end && v.len() == 10 => Some(crate::clock::day_start(
+                    crate::clock::local(&t).date_naive() + chrono::Duration::days(1),
+                )),
                 Some(t) => Some(t),
                 None => {
                     errs.add(key, "Invalid date format (use YYYY-MM-DD)");

@@ -48,6 +48,10 @@ pub struct Config {
     /// Largest CSV file accepted for import, in bytes (default 50 MB).
     #[arg(long, env = "CRM_IMPORT_MAX_BYTES", default_value_t = crm_core::import::DEFAULT_MAX_BYTES, global = true)]
     pub import_max_bytes: u64,
+    /// The organisation's time zone (IANA) until an admin sets one in the settings: what a
+    /// day is for due dates, "today", dashboards and reports (default UTC).
+    #[arg(long, env = "CRM_TIMEZONE", global = true)]
+    pub timezone: Option<String>,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -88,6 +92,7 @@ impl Config {
             secret_key: None,
             redis_prefix: "crm".into(),
             log_format: "pretty".into(),
+            timezone: None,
             import_max_bytes: crm_core::import::DEFAULT_MAX_BYTES,
         }
     }

@@ -21,6 +21,7 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
     let db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
+    crm_core::org::adopt_initial_zone(&db, config.timezone.as_deref()).await?;
     Ok(db)
 }
 

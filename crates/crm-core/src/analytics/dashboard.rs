@@ -110,7 +110,7 @@ pub struct TasksTab {
     pub completed: i64,
     /// Not completed and due before now.
     pub overdue: i64,
-    /// Not completed and due today (UTC).
+    /// Not completed and due today (the organisation's day).
     pub due_today: i64,
     pub completion_rate: f64,
     /// Tasks per priority: low, medium, high.
@@ -125,9 +125,9 @@ pub struct TasksTab {
 #[serde(rename_all = "camelCase")]
 pub struct ActivitiesTab {
     pub total: i64,
-    /// Since Monday 00:00 UTC.
+    /// Since the week's first day, 00:00 in the organisation's zone.
     pub this_week: i64,
-    /// Since the 1st of the month 00:00 UTC.
+    /// Since the 1st of the month, 00:00 in the organisation's zone.
     pub this_month: i64,
     /// The most frequent type; `None` when there are no activities.
     pub most_common: Option<String>,
@@ -141,7 +141,7 @@ pub struct ActivitiesTab {
 /// connections). `week_start`: the first day of this week (organisation setting).
 pub async fn dashboard(db: &Db, actor: &Actor, tab: Option<&str>, week_start: NaiveDate) -> CoreResult<Dashboard> {
     let want = |t: &str| tab.is_none_or(|x| x == t);
-    let today = clock::now().date_naive();
+    let today = clock::today();
     let (contacts, companies, deals, tasks, activities) = tokio::try_join!(
         async {
             if want("contacts") {

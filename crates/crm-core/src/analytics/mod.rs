@@ -1,6 +1,6 @@
 //! The dashboard and reports. Every figure is scoped to the actor (a rep's numbers count
-//! only their records) and every time bucket is a UTC day (or a week/month/quarter of UTC
-//! days). Totals and per-day series come from `record_counts` — tallies per owner, day and
+//! only their records) and every time bucket is a day of the organisation's time zone (or
+//! a week/month/quarter of such days). Totals and per-day series come from `record_counts` — tallies per owner, day and
 //! key that database triggers keep exact — so they cost the same at a million rows as at
 //! ten; the rest are range reads on indexed columns.
 
@@ -10,7 +10,7 @@ pub mod reports;
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, DbBackend, QueryFilter, QuerySelect};
 use serde::Serialize;
@@ -69,9 +69,7 @@ pub(crate) fn dollars(cents: i64) -> f64 {
     cents as f64 / 100.0
 }
 
-pub(crate) fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-}
+pub(crate) use crate::clock::day_start;
 
 /// The days `from..=to`.
 pub(crate) fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
@@ -102,12 +100,9 @@ pub(crate) fn series(
     out
 }
 
-/// `YYYY-MM-DD` (UTC) of a timestamp column, per backend (SQLite stores RFC 3339 text).
+/// `YYYY-MM-DD` of a timestamp column in the organisation's zone (the tallies' days).
 pub(crate) fn day_expr(db: &Db, col: &str) -> Expr {
-    match db.backend() {
-        DbBackend::Postgres => Expr::cust(format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD')")),
-        _ => Expr::cust(format!("substr({col}, 1, 10)")),
-    }
+    Expr::cust(crate::migration::local_day(db.backend(), col))
 }
 
 /// `count(*)`: counts rows from an index alone (`count(id)` would read every table row).

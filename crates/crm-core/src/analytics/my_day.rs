@@ -38,7 +38,7 @@ pub struct MyDay {
 
 pub async fn my_day(db: &Db, actor: &Actor) -> CoreResult<MyDay> {
     let now = clock::now();
-    let today = now.date_naive();
+    let today = clock::local(&now).date_naive();
     let tomorrow = day_start(today + Duration::days(1));
     let month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     let next_month = (month + Duration::days(32)).with_day(1).unwrap_or(month);

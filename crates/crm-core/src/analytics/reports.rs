@@ -1,4 +1,4 @@
-//! Reports over a date range of whole UTC days, one tab at a time (or all for print and
+//! Reports over a date range of whole days (of the organisation's zone), one tab at a time (or all for print and
 //! the API), every figure scoped to the actor. Time series are zero-filled and grouped
 //! by day, ISO week, month or quarter. Each tab also yields its tables ([`Section`]s), which
 //! the page shows and the CSV export writes, so both always agree.
@@ -77,8 +77,8 @@ impl Range {
     /// First and last day (inclusive).
     pub fn days(&self) -> (NaiveDate, NaiveDate) {
         (
-            self.from.date_naive(),
-            (self.to - Duration::milliseconds(1)).date_naive(),
+            clock::local(&self.from).date_naive(),
+            clock::local(&(self.to - Duration::milliseconds(1))).date_naive(),
         )
     }
 }
@@ -249,7 +249,7 @@ pub struct ActivityMetrics {
     pub total: i64,
     pub by_type: Vec<Point>,
     pub over_time: Vec<Point>,
-    /// 7 rows (Monday first) × 24 hours (UTC).
+    /// 7 rows (Monday first) × 24 hours, in the organisation's zone.
     pub heatmap: Vec<Vec<i64>>,
     /// Top ten by number of activities in the range.
     pub top_contacts: Vec<Ranked>,
@@ -415,7 +415,7 @@ async fn sales(db: &Db, actor: &Actor, r: Range, g: &str, won: &[Won]) -> CoreRe
     let won_count = won.len() as i64;
     let mut per_day: HashMap<NaiveDate, i64> = HashMap::new();
     for w in won {
-        *per_day.entry(w.0.date_naive()).or_default() += w.2;
+        *per_day.entry(clock::local(&w.0).date_naive()).or_default() += w.2;
     }
     let (first, last) = r.days();
     Ok(Sales {
@@ -692,7 +692,7 @@ async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnal
     );
     let mut level: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut running = base;
-    for d in days(first, Ord::min(last, end.date_naive())) {
+    for d in days(first, Ord::min(last, clock::local(&end).date_naive())) {
         running += fell_due.get(&d).copied().unwrap_or(0) - resolved.get(&d).copied().unwrap_or(0);
         level.insert(d, running);
     }
@@ -890,7 +890,7 @@ impl Reports {
             columns.extend(HOURS);
             out.push(Section {
                 key: "activity-heatmap",
-                title: "Activities by weekday and hour (UTC)",
+                title: "Activities by weekday and hour",
                 columns,
                 rows: a
                     .heatmap

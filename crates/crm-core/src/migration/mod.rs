@@ -3,7 +3,7 @@
 
 mod counts;
 
-pub use counts::rebuild as rebuild_tallies;
+pub use counts::{local_day, rebuild as rebuild_tallies, rebuild_in as rebuild_tallies_in};
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use sea_orm_migration::async_trait::async_trait;
@@ -31,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(Script("m0009_activity_deal", include_str!("m0009_activity_deal.sql"))),
             // pending team invitations
             Box::new(Script("m0010_invites", include_str!("m0010_invites.sql"))),
+            Box::new(LocalDays),
         ]
     }
 }
@@ -149,6 +150,22 @@ impl MigrationTrait for RecordCounts {
              CREATE INDEX tasks_user_completed_at_idx ON tasks (user_id, completed_at);",
         )
         .await?;
+        Ok(())
+    }
+}
+
+/// The organisation's time zone: `tz_offsets` and tallies by its days (`counts.rs`).
+struct LocalDays;
+impl MigrationName for LocalDays {
+    fn name(&self) -> &str {
+        "m0011_local_days"
+    }
+}
+#[async_trait]
+impl MigrationTrait for LocalDays {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let sql = counts::local_days_sql(manager.get_database_backend());
+        manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())
     }
 }

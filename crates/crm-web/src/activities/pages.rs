@@ -17,9 +17,7 @@ use crate::http::error::{PageError, PageResult};
 use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string};
 
 pub fn when(s: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.format("%b %-d, %Y %H:%M").to_string())
-        .unwrap_or_default()
+    crate::web::date_time(s, false)
 }
 
 /// The drawn icon of an activity type (no emoji: a machine without an emoji font shows boxes).

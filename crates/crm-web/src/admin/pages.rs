@@ -307,9 +307,7 @@ struct AuditPage {
 
 impl AuditPage {
     fn when(&self, s: &str) -> String {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| t.format("%b %-d, %Y %H:%M:%S").to_string())
-            .unwrap_or_default()
+        crate::web::date_time(s, true)
     }
     fn changes(&self, e: &audit_log::Entry) -> String {
         e.changes.as_ref().map(|c| c.to_string()).unwrap_or_default()
@@ -348,6 +346,8 @@ struct OrgPage {
     chrome: Chrome,
     form: FormState,
     currencies: &'static [(&'static str, &'static str, u32)],
+    /// Every IANA zone name, for the time zone field's suggestions.
+    zones: Vec<&'static str>,
 }
 
 fn org_page(ctx: &PageCtx, form: FormState, notice_code: Option<&str>) -> OrgPage {
@@ -355,10 +355,11 @@ fn org_page(ctx: &PageCtx, form: FormState, notice_code: Option<&str>) -> OrgPag
         chrome: Chrome::new(ctx, "Organisation", "org").with_notice(notice(notice_code, None)),
         form,
         currencies: &crm_core::org::CURRENCIES,
+        zones: crm_core::clock::zone_names(),
     }
 }
 
-/// `/admin/settings`: the organisation's name, currency and date format (admins).
+/// `/admin/settings`: the organisation's name, currency, time zone, date format and week start (admins).
 pub async fn org_settings(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -369,6 +370,7 @@ pub async fn org_settings(
     let form = FormState::from_pairs(&[
         ("name".into(), s.name),
         ("currency".into(), s.currency),
+        ("timeZone".into(), s.time_zone),
         ("dateFormat".into(), s.date_format),
         ("weekStart".into(), s.week_start),
     ]);

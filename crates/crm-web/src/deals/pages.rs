@@ -39,9 +39,7 @@ impl Fmt {
     /// An open deal whose expected close date has passed.
     pub fn overdue(&self, d: &DealView) -> bool {
         d.status == "open"
-            && chrono::DateTime::parse_from_rfc3339(&d.expected_close_date)
-                .map(|t| t.date_naive() < chrono::Utc::now().date_naive())
-                .unwrap_or(false)
+            && crate::web::local(&d.expected_close_date).is_some_and(|t| t.date_naive() < crm_core::clock::today())
     }
 }
 
@@ -266,7 +264,7 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "deal")?;
     let d = core::get(&state.db, &ctx.session.actor, id).await?.deal;
-    let date = |s: &str| s.get(..10).unwrap_or("").to_string();
+    let date = crate::web::date_value;
     let pairs = vec![
         ("name".to_string(), d.name),
         ("value".to_string(), cents_to_decimal((d.value * 100.0).round() as i64)),

@@ -212,7 +212,7 @@ pub async fn dashboard(
     let offer_demo_removal = actor.role == crm_core::Role::Admin && crm_core::seed::has_demo_data(db).await?;
     let tab = q.get("tab").and_then(|t| analytics::parse_tab(t).ok());
     let Some(tab) = tab else {
-        let hour = crm_core::clock::now()
+        let hour = crm_core::clock::local(&crm_core::clock::now())
             .format("%H")
             .to_string()
             .parse::<u32>()

@@ -181,7 +181,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
     let pairs = vec![
         ("title".to_string(), t.title),
         ("description".to_string(), t.description.unwrap_or_default()),
-        ("dueDate".to_string(), t.due_date.get(..10).unwrap_or("").to_string()),
+        ("dueDate".to_string(), crate::web::date_value(&t.due_date)),
         ("priority".to_string(), t.priority),
         ("contactId".to_string(), t.contact_id.to_string()),
         (

@@ -302,15 +302,41 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// `Jan 5, 2026` from an RFC 3339 timestamp.
-pub fn short_date(rfc3339: &str) -> String {
-    let pattern = match org::current().date_format.as_str() {
+/// An RFC 3339 timestamp on the organisation's wall clock.
+pub fn local(rfc3339: &str) -> Option<chrono::DateTime<crm_core::clock::Tz>> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .ok()
+        .map(|t| crm_core::clock::local(&t.to_utc()))
+}
+
+/// The date pattern of the organisation's format.
+fn date_pattern() -> &'static str {
+    match org::current().date_format.as_str() {
         "dmy" => "%-d %b %Y",
         "ymd" => "%Y-%m-%d",
         _ => "%b %-d, %Y",
-    };
-    chrono::DateTime::parse_from_rfc3339(rfc3339)
-        .map(|t| t.format(pattern).to_string())
+    }
+}
+
+/// `Jan 5, 2026` from an RFC 3339 timestamp: its day in the organisation's zone.
+pub fn short_date(rfc3339: &str) -> String {
+    local(rfc3339)
+        .map(|t| t.format(date_pattern()).to_string())
+        .unwrap_or_default()
+}
+
+/// `Jan 5, 2026 14:30` (`:ss` with `seconds`): a moment on the organisation's wall clock.
+pub fn date_time(rfc3339: &str, seconds: bool) -> String {
+    let time = if seconds { "%H:%M:%S" } else { "%H:%M" };
+    local(rfc3339)
+        .map(|t| t.format(&format!("{} {time}", date_pattern())).to_string())
+        .unwrap_or_default()
+}
+
+/// `2026-01-05`: a timestamp's day in the organisation's zone, as a date field's value.
+pub fn date_value(rfc3339: &str) -> String {
+    local(rfc3339)
+        .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
 }
 
@@ -402,7 +428,8 @@ pub struct Composer {
     /// Otherwise the contact's open deals to choose from.
     pub deals: Vec<(uuid::Uuid, String)>,
     pub back: String,
-    /// Now, as a `datetime-local` value (UTC): the default time of a new activity.
+    /// Now, as a `datetime-local` value on the organisation's wall clock: the default time
+    /// of a new activity.
     pub now: String,
 }
 
@@ -413,7 +440,9 @@ impl Composer {
             deal_id: None,
             deals: vec![],
             back,
-            now: crm_core::clock::now().format("%Y-%m-%dT%H:%M").to_string(),
+            now: crm_core::clock::local(&crm_core::clock::now())
+                .format("%Y-%m-%dT%H:%M")
+                .to_string(),
         }
     }
 }

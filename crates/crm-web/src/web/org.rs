@@ -53,14 +53,21 @@ impl OrgCache {
     }
 }
 
-/// Run a request with the organisation's settings in reach of the template helpers.
+/// Run a request with the organisation's settings in reach of the template helpers, and
+/// its time zone deciding what a day is (`crm_core::clock`).
 pub async fn scope<F: std::future::Future>(settings: Arc<OrgSettings>, f: F) -> F::Output {
-    CURRENT.scope(settings, f).await
+    let zone = settings.zone();
+    CURRENT.scope(settings, crm_core::clock::in_zone(zone, f)).await
 }
 
-/// The first day of the current week, by the organisation's week start.
+/// The first day of the current week, by the organisation's week start and time zone.
 pub fn week_start() -> chrono::NaiveDate {
-    current().week_of(crm_core::clock::now().date_naive())
+    current().week_of(crm_core::clock::today())
+}
+
+/// The organisation's time zone, as people read it: `UTC`, `America/New_York`.
+pub fn zone_name() -> String {
+    current().zone().name().to_string()
 }
 
 /// The settings of the request being served (defaults outside one, e.g. in unit tests).

@@ -702,7 +702,7 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     let (_, v) = rep.get("/api/settings").await;
     assert_eq!(
         v["data"],
-        json!({"name": "CRM", "currency": "USD", "dateFormat": "mdy", "weekStart": "monday"})
+        json!({"name": "CRM", "currency": "USD", "timeZone": "UTC", "dateFormat": "mdy", "weekStart": "monday"})
     );
     let c = rep.contact("Euro", "Buyer", json!({})).await;
     let (_, d) = rep
@@ -737,7 +737,7 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(
         v["data"],
-        json!({"name": "Acme Sales", "currency": "EUR", "dateFormat": "dmy", "weekStart": "monday"})
+        json!({"name": "Acme Sales", "currency": "EUR", "timeZone": "UTC", "dateFormat": "dmy", "weekStart": "monday"})
     );
     // weeks: "this week" in reports starts on the chosen day
     use chrono::Datelike;
@@ -795,6 +795,101 @@ async fn organisation_settings_apply_everywhere(app: &TestApp) {
     assert_eq!(v["pagination"]["total"], 3);
 }
 both!(organisation_settings_apply_everywhere);
+
+/// The organisation's time zone decides what a day is: report buckets (tallies written by
+/// the triggers and rebuilt when the zone changes), dates given without a time, the
+/// heatmap's hours, CSV times and the pages' dates.
+async fn the_time_zone_decides_what_a_day_is(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let c = admin.contact("Late", "Caller", json!({})).await;
+    // 22:30 on Feb 28 in New York is 03:30 on Mar 1 in UTC
+    let late = json!({"type": "call", "subject": "Late call", "contactId": c, "createdAt": "2026-03-01T03:30:00Z"});
+    let (st, v) = admin.post("/api/activities", late).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let per_day = |v: &serde_json::Value| -> Vec<(String, f64)> {
+        v["data"]["activity"]["overTime"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["label"].as_str().unwrap().to_string(), p["value"].as_f64().unwrap()))
+            .collect()
+    };
+    let report = "/api/reports?tab=activity&preset=custom&from=2026-02-28&to=2026-03-01&groupBy=day";
+    let (_, v) = admin.get(report).await;
+    assert_eq!(
+        per_day(&v),
+        vec![("2026-02-28".into(), 0.0), ("2026-03-01".into(), 1.0)],
+        "{v}"
+    );
+
+    let (st, v) = admin
+        .put("/api/admin/settings", json!({"timeZone": "Mars/Olympus_Mons"}))
+        .await;
+    assert_eq!(
+        (st, v["fieldErrors"]["timeZone"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("Time zone must be an IANA name such as Europe/Berlin or America/New_York")
+        )
+    );
+    let (st, v) = admin
+        .put("/api/admin/settings", json!({"timeZone": "America/New_York"}))
+        .await;
+    assert_eq!(
+        (st, v["data"]["timeZone"].as_str()),
+        (StatusCode::OK, Some("America/New_York")),
+        "{v}"
+    );
+    // the tallies were rebuilt by New York's days: the call was on Feb 28, at 22:00
+    let (_, v) = admin.get(report).await;
+    assert_eq!(
+        per_day(&v),
+        vec![("2026-02-28".into(), 1.0), ("2026-03-01".into(), 0.0)],
+        "{v}"
+    );
+    let heat = &v["data"]["activity"]["heatmap"];
+    assert_eq!(heat[5][22], 1, "Saturday 22:00 in New York: {heat}");
+    // and the triggers write new records by New York's days too
+    let early = json!({"type": "note", "subject": "Early note", "contactId": c, "createdAt": "2026-03-01T04:59:00Z"});
+    admin.post("/api/activities", early).await;
+    let (_, v) = admin.get(report).await;
+    assert_eq!(
+        per_day(&v),
+        vec![("2026-02-28".into(), 2.0), ("2026-03-01".into(), 0.0)],
+        "{v}"
+    );
+
+    // a date without a time is the start of that day in New York (EST, UTC-5)
+    let (_, t) = admin
+        .post(
+            "/api/tasks",
+            json!({"title": "Call back", "dueDate": "2026-12-01", "contactId": c}),
+        )
+        .await;
+    assert_eq!(t["data"]["dueDate"], "2026-12-01T05:00:00.000Z", "{t}");
+    let task = t["data"]["id"].as_str().unwrap().to_string();
+    let (_, html) = admin.page(&format!("/tasks/{task}/edit")).await;
+    assert!(
+        html.contains("value=\"2026-12-01\""),
+        "the form shows the day it was given: {html}"
+    );
+    // CSV times are New York's wall clock with its offset
+    let (_, csv) = admin.page("/api/activities/export").await;
+    assert!(csv.contains("2026-02-28T22:30:00.000-05:00"), "{csv}");
+    // pages say which zone their days are in
+    let (_, html) = admin.page("/reports").await;
+    assert!(html.contains("America/New_York days"), "{html}");
+
+    // back to UTC: the call returns to Mar 1
+    admin.put("/api/admin/settings", json!({"timeZone": "UTC"})).await;
+    let (_, v) = admin.get(report).await;
+    assert_eq!(
+        per_day(&v),
+        vec![("2026-02-28".into(), 0.0), ("2026-03-01".into(), 2.0)],
+        "{v}"
+    );
+}
+both!(the_time_zone_decides_what_a_day_is);
 
 /// `POST /api/admin/users` honours `isActive` like `PUT` does; `/api/v1` is the same API.
 async fn created_users_may_start_inactive_and_v1_is_the_api(app: &TestApp) {
