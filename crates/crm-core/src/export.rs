@@ -352,7 +352,7 @@ impl Rows for task::Entity {
         m.id
     }
     fn refs(m: &task::Model) -> [Option<Option<Uuid>>; 3] {
-        [Some(Some(m.contact_id)), None, Some(m.user_id)]
+        [Some(m.contact_id), None, Some(m.user_id)]
     }
     fn cells(k: task::Model, t: &Times) -> Vec<String> {
         vec![
@@ -363,7 +363,7 @@ impl Rows for task::Entity {
             k.priority,
             k.completed.to_string(),
             t.opt(&k.completed_at),
-            k.contact_id.to_string(),
+            id_s(k.contact_id),
             id_s(k.user_id),
             t.at(&k.created_at),
         ]

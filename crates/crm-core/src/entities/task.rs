@@ -11,7 +11,7 @@ pub struct Model {
     pub priority: String,
     pub completed: bool,
     pub completed_at: Option<DateTimeUtc>,
-    pub contact_id: Uuid,
+    pub contact_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
     pub is_demo: bool,
     pub created_at: DateTimeUtc,

@@ -32,6 +32,7 @@ impl MigratorTrait for Migrator {
             // pending team invitations
             Box::new(Script("m0010_invites", include_str!("m0010_invites.sql"))),
             Box::new(LocalDays),
+            Box::new(PersonalTasks),
         ]
     }
 }
@@ -166,6 +167,64 @@ impl MigrationTrait for LocalDays {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let sql = counts::local_days_sql(manager.get_database_backend());
         manager.get_connection().execute_unprepared(&sql).await?;
+        Ok(())
+    }
+}
+
+/// Tasks without a contact (personal to-dos): `tasks.contact_id` may be null. PostgreSQL
+/// drops the constraint; SQLite, which cannot, rebuilds the table keeping every row's
+/// `rowid` (the full-text index points at it) and then recreates the table's own indexes
+/// and triggers exactly as they were.
+struct PersonalTasks;
+impl MigrationName for PersonalTasks {
+    fn name(&self) -> &str {
+        "m0012_personal_tasks"
+    }
+}
+#[async_trait]
+impl MigrationTrait for PersonalTasks {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        if manager.get_database_backend() == DbBackend::Postgres {
+            db.execute_unprepared("ALTER TABLE tasks ALTER COLUMN contact_id DROP NOT NULL")
+                .await?;
+            return Ok(());
+        }
+        let sql_of = |kind: &str| {
+            Statement::from_string(
+                DbBackend::Sqlite,
+                format!(
+                    "SELECT sql FROM sqlite_master WHERE tbl_name = 'tasks' AND type = '{kind}' AND sql IS NOT NULL"
+                ),
+            )
+        };
+        let read = |rows: Vec<sea_orm::QueryResult>| -> Vec<String> {
+            rows.iter()
+                .filter_map(|r| r.try_get::<String>("", "sql").ok())
+                .collect()
+        };
+        let table = read(db.query_all_raw(sql_of("table")).await?);
+        let table = table
+            .first()
+            .ok_or_else(|| DbErr::Migration("the tasks table is missing".into()))?;
+        let nullable = table.replace("contact_id BLOB NOT NULL REFERENCES", "contact_id BLOB REFERENCES");
+        if &nullable == table {
+            return Err(DbErr::Migration(format!("unexpected tasks table: {table}")));
+        }
+        let indexes = read(db.query_all_raw(sql_of("index")).await?);
+        let triggers = read(db.query_all_raw(sql_of("trigger")).await?);
+        let columns = "rowid, id, title, description, due_date, priority, completed, completed_at, contact_id, \
+                       user_id, is_demo, created_at, updated_at";
+        let mut script = format!(
+            "{};\nINSERT INTO tasks_new ({columns}) SELECT {columns} FROM tasks;\nDROP TABLE tasks;\n\
+             ALTER TABLE tasks_new RENAME TO tasks;\n",
+            nullable.replacen("CREATE TABLE tasks", "CREATE TABLE tasks_new", 1)
+        );
+        for s in indexes.iter().chain(triggers.iter()) {
+            script.push_str(s);
+            script.push_str(";\n");
+        }
+        db.execute_unprepared(&script).await?;
         Ok(())
     }
 }

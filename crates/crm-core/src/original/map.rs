@@ -287,7 +287,7 @@ pub(crate) fn task(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<task::Mode
         priority: cx.one_of(&label, "priority", &r.text("priority")?, &tasks::PRIORITIES, "medium"),
         completed: r.boolean("completed")?,
         completed_at: r.opt_time("completedAt")?,
-        contact_id,
+        contact_id: Some(contact_id),
         user_id: cx.link("owner", Refs::Users, &label, r.opt_text("userId")?),
         is_demo: false,
         created_at: r.time("createdAt")?,

@@ -186,7 +186,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             priority: Set(["low", "medium", "high"][n % 3].into()),
             completed: Set(done),
             completed_at: Set(done.then_some(due)),
-            contact_id: Set(*contact_id),
+            contact_id: Set(Some(*contact_id)),
             user_id: Set(Some(*owner)),
             is_demo: Set(true),
             created_at: Set(due - Duration::days(7)),

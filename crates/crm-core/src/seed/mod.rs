@@ -316,7 +316,7 @@ pub async fn bulk_related(db: &Db, n: Related) -> anyhow::Result<f64> {
             priority: Set(["low", "medium", "high"][(k % 3) as usize].into()),
             completed: Set(done),
             completed_at: Set(done.then_some(due)),
-            contact_id: Set(cid),
+            contact_id: Set(Some(cid)),
             user_id: Set(owner),
             is_demo: Set(true),
             created_at: Set(due - Duration::days(3)),

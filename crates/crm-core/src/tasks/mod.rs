@@ -1,5 +1,5 @@
-//! Tasks: to-dos with a due date and priority against a contact. "Overdue" means not
-//! completed and due before now — everywhere.
+//! Tasks: to-dos with a due date and priority, about a contact or personal (no contact).
+//! "Overdue" means not completed and due before now — everywhere.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
@@ -34,7 +34,8 @@ pub struct TaskView {
     pub priority: String,
     pub completed: bool,
     pub completed_at: Option<String>,
-    pub contact_id: Uuid,
+    /// `None`: a personal to-do.
+    pub contact_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
     pub created_at: String,
     pub updated_at: String,
@@ -46,13 +47,13 @@ pub struct TaskView {
 }
 
 pub async fn views(db: &Db, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
-    let names = contact_names(db, actor, rows.iter().map(|t| t.contact_id).collect()).await?;
+    let names = contact_names(db, actor, rows.iter().filter_map(|t| t.contact_id).collect()).await?;
     let owners = crate::accounts::users::names(db, rows.iter().filter_map(|t| t.user_id)).await?;
     let now = clock::now();
     Ok(rows
         .into_iter()
         .map(|t| TaskView {
-            contact: names.get(&t.contact_id).cloned(),
+            contact: t.contact_id.and_then(|c| names.get(&c).cloned()),
             owner: t.user_id.and_then(|u| owners.get(&u).cloned()),
             overdue: !t.completed && t.due_date < now,
             id: t.id,
@@ -195,17 +196,6 @@ fn read(input: &mut Input) -> Fields {
         other => other,
     };
     let contact = input.opt_uuid("contactId", "Invalid contact ID");
-    let contact = match contact {
-        Field::Absent if creating && !input.has_error("contactId") => {
-            input.error("contactId", "Contact is required");
-            Field::Absent
-        }
-        Field::Null => {
-            input.error("contactId", "Contact is required");
-            Field::Absent
-        }
-        other => other,
-    };
     Fields {
         title: input.req_text("title", "Title", 200),
         description: input.opt_text("description", "Description", 1000),
@@ -223,8 +213,15 @@ fn read(input: &mut Input) -> Fields {
 pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task::Model> {
     let f = read(&mut input);
     input.finish()?;
-    let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
-    let owner = scope::owner_for_new(db, actor, f.owner, &contact).await?;
+    let (contact, owner) = match f.contact {
+        Field::Value(id) => {
+            let contact = scope::attachable_contact(db, actor, id).await?;
+            let owner = scope::owner_for_new(db, actor, f.owner, &contact).await?;
+            (Some(contact.id), owner)
+        }
+        // a personal to-do: the actor's own unless assigned
+        _ => (None, scope::resolve_owner(db, actor, f.owner, None, true).await?),
+    };
     let now = clock::now();
     let txn = db.conn.begin().await?;
     let saved = task::ActiveModel {
@@ -235,7 +232,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task
         priority: Set(f.priority.value().unwrap_or_else(|| "medium".into())),
         completed: Set(false),
         completed_at: Set(None),
-        contact_id: Set(contact.id),
+        contact_id: Set(contact),
         user_id: Set(owner),
         is_demo: Set(false),
         created_at: Set(now),
@@ -275,9 +272,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     if let Field::Value(p) = f.priority {
         am.priority = Set(p);
     }
-    if let Field::Value(c) = f.contact {
-        am.contact_id = Set(c);
-    }
+    am.contact_id = Set(f.contact.apply(current.contact_id));
     am.user_id = Set(owner);
     am.updated_at = Set(clock::now());
     let txn = db.conn.begin().await?;

@@ -165,7 +165,11 @@ pub async fn new_form(
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
         Ok(t) => {
-            let to = form.back_or(&format!("/contacts/{}?tab=tasks", t.contact_id), "task-added");
+            let home = match t.contact_id {
+                Some(c) => format!("/contacts/{c}?tab=tasks"),
+                None => "/tasks".to_string(),
+            };
+            let to = form.back_or(&home, "task-added");
             Ok(Redirect::to(&to).into_response())
         }
         Err(e) => {
@@ -183,7 +187,10 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
         ("description".to_string(), t.description.unwrap_or_default()),
         ("dueDate".to_string(), crate::web::date_value(&t.due_date)),
         ("priority".to_string(), t.priority),
-        ("contactId".to_string(), t.contact_id.to_string()),
+        (
+            "contactId".to_string(),
+            t.contact_id.map(|c| c.to_string()).unwrap_or_default(),
+        ),
         (
             "userId".to_string(),
             t.user_id.map(|u| u.to_string()).unwrap_or_default(),

@@ -483,3 +483,72 @@ async fn tasks_show_and_filter_their_owner(app: &TestApp) {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 both!(tasks_show_and_filter_their_owner);
+
+/// A task may have no contact: a personal to-do, from the API and from the page's form
+/// (whose empty option means the same), visible to its owner only, kept when contacts go.
+async fn personal_tasks_have_no_contact(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let (st, v) = rep
+        .post(
+            "/api/tasks",
+            json!({"title": "Renew my licence", "dueDate": "2030-01-01"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert!(
+        v["data"]["contactId"].is_null() && v["data"]["contact"].is_null(),
+        "{v}"
+    );
+    assert_eq!(v["data"]["userId"], rep.id().to_string());
+    let api_task = v["data"]["id"].as_str().unwrap().to_string();
+    // the form, as the page renders it: the contact select left on its empty option
+    let (st, _, loc) = rep
+        .form(
+            "/tasks/new",
+            &[
+                ("title", "Book travel"),
+                ("dueDate", "2030-02-01"),
+                ("priority", "low"),
+                ("contactId", ""),
+                ("userId", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (st, loc.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/tasks?done=task-added"))
+    );
+    let (_, v) = rep.get("/api/tasks?search=book").await;
+    assert!(v["data"][0]["contactId"].is_null(), "{v}");
+    let (_, html) = rep.page("/tasks").await;
+    assert!(
+        html.contains("Renew my licence") && html.contains("Book travel"),
+        "{html}"
+    );
+    let (_, html) = rep.page(&format!("/tasks/{api_task}/edit")).await;
+    assert!(html.contains("None (a personal to-do)"), "{html}");
+    // someone else's personal to-do is theirs alone
+    let (st, _) = other.get(&format!("/api/tasks/{api_task}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (_, v) = other.get("/api/tasks").await;
+    assert_eq!(v["pagination"]["total"], 0);
+    // attached later, detached again with null
+    let c = rep.contact("Later", "Attached", json!({})).await;
+    let (_, v) = rep
+        .put(&format!("/api/tasks/{api_task}"), json!({"contactId": c}))
+        .await;
+    assert_eq!(v["data"]["contactId"], c.as_str());
+    let (_, v) = rep
+        .put(&format!("/api/tasks/{api_task}"), json!({"contactId": null}))
+        .await;
+    assert!(v["data"]["contactId"].is_null(), "{v}");
+    // deleting a contact leaves personal to-dos alone; the export has an empty contact
+    let (st, _) = rep.delete(&format!("/api/contacts/{c}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = rep.get(&format!("/api/tasks/{api_task}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, csv) = rep.page("/api/tasks/export").await;
+    assert!(csv.contains(&format!("{api_task},Renew my licence,,")), "{csv}");
+}
+both!(personal_tasks_have_no_contact);
