@@ -9,9 +9,12 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
 
+/// The database. Its connection is private to crm-core: every query on owned records starts
+/// from the actor's scope (`scope`). The CLI, seeding, benchmarks and tests reach the raw
+/// connection through the one deliberately named escape hatch, [`Db::unscoped`].
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub conn: DatabaseConnection,
+    pub(crate) conn: DatabaseConnection,
 }
 
 impl Db {
@@ -21,14 +24,19 @@ impl Db {
         let mut opts = ConnectOptions::new(url.to_string());
         opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
         if url.starts_with("sqlite:") {
-            opts.max_connections(8).min_connections(1);
+            // WAL: readers never wait for the writer; one connection per core and two more
+            // (a writer and a long read, such as an export) is what the machine can use
+            let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u32;
+            opts.max_connections(cores + 2).min_connections(1);
             opts.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
                 o.create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
-                    .pragma("cache_size", "-65536")
+                    // 16 MB of page cache per connection (the OS caches the file too):
+                    // the server's memory stays bounded whatever the database's size
+                    .pragma("cache_size", "-16384")
                     .pragma("temp_store", "memory")
             });
         } else {
@@ -38,6 +46,12 @@ impl Db {
             .await
             .with_context(|| format!("cannot connect to the database {}", redact(url)))?;
         Ok(Db { conn })
+    }
+
+    /// The raw connection, outside every scope: for the CLI (backups, imports acting for a
+    /// named owner), seeding, benchmarks and tests — never for serving a request.
+    pub fn unscoped(&self) -> &DatabaseConnection {
+        &self.conn
     }
 
     pub fn backend(&self) -> DbBackend {

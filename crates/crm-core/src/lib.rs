@@ -13,7 +13,7 @@ pub mod contacts;
 pub mod crypto;
 pub mod db;
 pub mod deals;
-pub mod entities;
+mod entities;
 pub mod error;
 pub mod export;
 pub mod import;
@@ -29,6 +29,12 @@ pub mod search;
 pub mod seed;
 pub mod tasks;
 pub mod text;
+
+/// The tables, outside every scope: for the CLI, seeding, benchmarks and tests only (the
+/// web layer reads and writes through the domain modules, which apply the actor's scope).
+pub mod unscoped {
+    pub use crate::entities::*;
+}
 
 pub use actor::{Actor, Role};
 pub use db::Db;

@@ -51,6 +51,8 @@ pub struct AppState {
     pub keys: Arc<crm_core::crypto::SecretBox>,
     /// The organisation settings, re-read every few seconds.
     pub org: web::org::OrgCache,
+    /// Bearer tokens seen in the last seconds and whom they act as.
+    pub tokens: http::session::TokenCache,
 }
 
 pub use http::router::router;

@@ -95,8 +95,8 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let config = Config::for_tests(o.data_dir.clone(), o.database_url.clone());
     let db = crate::open_db(&config).await?;
     let have = sea_orm::PaginatorTrait::count(
-        <crm_core::entities::contact::Entity as sea_orm::EntityTrait>::find(),
-        &db.conn,
+        <crm_core::unscoped::contact::Entity as sea_orm::EntityTrait>::find(),
+        db.unscoped(),
     )
     .await?;
     if have < o.contacts {
@@ -112,12 +112,12 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         println!("using the existing {have} contacts in {}", config.database_url());
     }
     {
-        use crm_core::entities::{activity, deal, task};
+        use crm_core::unscoped::{activity, deal, task};
         use sea_orm::{EntityTrait, PaginatorTrait};
         let have = crm_core::seed::Related {
-            activities: activity::Entity::find().count(&db.conn).await?,
-            tasks: task::Entity::find().count(&db.conn).await?,
-            deals: deal::Entity::find().count(&db.conn).await?,
+            activities: activity::Entity::find().count(db.unscoped()).await?,
+            tasks: task::Entity::find().count(db.unscoped()).await?,
+            deals: deal::Entity::find().count(db.unscoped()).await?,
         };
         let need = crm_core::seed::Related {
             activities: o.related.activities.saturating_sub(have.activities),
@@ -204,17 +204,17 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         ("My day page", "/"),
     ];
     // record pages with their timelines: a contact with activities, its company, a deal
-    use crm_core::entities::{activity, contact, deal};
+    use crm_core::unscoped::{activity, contact, deal};
     use sea_orm::EntityTrait;
-    let sample_contact = activity::Entity::find().one(&db.conn).await?.map(|a| a.contact_id);
+    let sample_contact = activity::Entity::find().one(db.unscoped()).await?.map(|a| a.contact_id);
     let sample_company = match sample_contact {
         Some(c) => contact::Entity::find_by_id(c)
-            .one(&db.conn)
+            .one(db.unscoped())
             .await?
             .and_then(|c| c.company_id),
         None => None,
     };
-    let sample_deal = deal::Entity::find().one(&db.conn).await?.map(|d| d.id);
+    let sample_deal = deal::Entity::find().one(db.unscoped()).await?.map(|d| d.id);
     let mut cases: Vec<(&str, String)> = cases.iter().map(|(n, p)| (*n, p.to_string())).collect();
     if let Some(id) = sample_contact {
         cases.push(("contact page (timeline)", format!("/contacts/{id}")));
@@ -399,7 +399,7 @@ pub async fn import(rows: u64, layout: &str, bench_dir: &std::path::Path) -> any
     for line in errors.lines().take(4) {
         println!("  {line}");
     }
-    db.conn.close().await.ok();
+    db.unscoped().clone().close().await.ok();
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use crm_core::accounts::users;
-use crm_core::entities::user;
 use crm_core::import::{self, Encoding, Kind, OnDuplicate, Request};
 use crm_core::input::Field;
+use crm_core::unscoped::user;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::config::Config;
@@ -58,7 +58,7 @@ pub async fn run(config: &Config, kind: Kind, a: ImportArgs) -> anyhow::Result<(
             .filter(user::Column::Role.eq("admin"))
             .filter(user::Column::IsActive.eq(true))
             .order_by_asc(user::Column::CreatedAt)
-            .one(&db.conn)
+            .one(db.unscoped())
             .await?
             .context("there is no active admin; name the importing user with --as EMAIL")?,
     };

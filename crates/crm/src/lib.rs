@@ -54,6 +54,7 @@ pub async fn start(
     )?;
     let state = AppState {
         org: Default::default(),
+        tokens: Default::default(),
         db: db.clone(),
         config: Arc::new(WebConfig {
             base_url: config.base_url(),

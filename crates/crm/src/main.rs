@@ -235,7 +235,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .to_str()
                 .context("the backup path must be valid UTF-8")?
                 .replace('\'', "''");
-            sea_orm::ConnectionTrait::execute_unprepared(&db.conn, &format!("VACUUM INTO '{target}'")).await?;
+            sea_orm::ConnectionTrait::execute_unprepared(db.unscoped(), &format!("VACUUM INTO '{target}'")).await?;
             let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
             println!("backup written to {} ({size} bytes)", out.display());
         }

@@ -11,6 +11,11 @@ pub mod tokens;
 pub mod twofactor;
 pub mod users;
 
+/// A user account as stored (the web layer reads, never queries, these).
+pub type User = crate::entities::user::Model;
+/// A signed-in session as stored.
+pub type Session = crate::entities::session::Model;
+
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};

@@ -4,6 +4,9 @@
 pub mod list;
 pub mod write;
 
+/// A company as stored.
+pub type Company = crate::entities::company::Model;
+
 use serde::Serialize;
 use uuid::Uuid;
 

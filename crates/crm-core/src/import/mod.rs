@@ -31,6 +31,9 @@ use crate::{clock, scope};
 
 pub use read::Encoding;
 
+/// An upload awaiting confirmation, as stored.
+pub type Upload = crate::entities::import_upload::Model;
+
 /// Rows per transaction.
 pub const BATCH: usize = 1000;
 

@@ -76,7 +76,7 @@ pub async fn sign_in(
     password: &str,
     headers: &HeaderMap,
     ip: &str,
-) -> Result<(crm_core::entities::user::Model, String, bool), SignInFail> {
+) -> Result<(crm_core::accounts::User, String, bool), SignInFail> {
     if email.trim().is_empty() || password.is_empty() {
         return Err(CoreError::bad_request("Email and password are required").into());
     }

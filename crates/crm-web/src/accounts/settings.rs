@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crm_core::CoreError;
 use crm_core::accounts::api_tokens::{self, TokenView};
 use crm_core::accounts::{profile, twofactor, users};
-use crm_core::entities::session;
 use crm_core::input::Mode;
 use serde_json::json;
 
@@ -19,7 +18,7 @@ use crate::http::error::{ApiResult, PageResult, envelope};
 use crate::http::session::{ApiActor, MaybeSession};
 use crate::web::{Chrome, FormState, PageCtx, html, short_date};
 
-fn profile_json(u: &crm_core::entities::user::Model) -> serde_json::Value {
+fn profile_json(u: &crm_core::accounts::User) -> serde_json::Value {
     json!({
         "id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar": u.avatar, "bio": u.bio,
         "emailVerified": crm_core::clock::fmt_opt(&u.email_verified_at), "twoFactorEnabled": u.two_factor_enabled,
@@ -61,7 +60,7 @@ pub async fn api_password(
     ))
 }
 
-fn session_json(s: &session::Model, current: Option<uuid::Uuid>) -> serde_json::Value {
+fn session_json(s: &crm_core::accounts::Session, current: Option<uuid::Uuid>) -> serde_json::Value {
     json!({
         "id": s.id, "ip": s.ip, "userAgent": s.user_agent, "createdAt": crm_core::clock::fmt(&s.created_at),
         "lastSeenAt": crm_core::clock::fmt(&s.last_seen_at), "current": Some(s.id) == current,
@@ -127,7 +126,7 @@ struct SettingsPage {
     verified: bool,
     profile: FormState,
     password: FormState,
-    sessions: Vec<session::Model>,
+    sessions: Vec<crm_core::accounts::Session>,
     /// The user's own recent sign-in attempts.
     history: Vec<crm_core::accounts::history::PastAttempt>,
     current: uuid::Uuid,

@@ -34,11 +34,7 @@ pub async fn show(
     Ok(envelope(StatusCode::OK, list::get(&state.db, &actor, id).await?))
 }
 
-async fn view(
-    state: &AppState,
-    actor: &crm_core::Actor,
-    m: crm_core::entities::company::Model,
-) -> ApiResult<CompanyView> {
+async fn view(state: &AppState, actor: &crm_core::Actor, m: crm_core::companies::Company) -> ApiResult<CompanyView> {
     let counts = list::counts(&state.db, actor, &[m.id]).await?;
     let n = counts.get(&m.id).copied().unwrap_or_default();
     Ok(CompanyView::new(m, n))

@@ -9,6 +9,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use crm_core::accounts::sessions;
 use crm_core::{Actor, CoreError};
 use uuid::Uuid;
@@ -92,7 +96,76 @@ fn origin_of(state: &AppState, req: &Request) -> crm_core::actor::Origin {
     }
 }
 
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Bearer tokens recently looked up, and whom they act as, for [`TOKEN_TTL`]: an API client
+/// making many requests costs no token and user query per request. A revocation, sign-out,
+/// password or 2FA change, or an admin's change to users made on this instance empties it
+/// at once (see [`layer`]); on other instances a revoked token or deactivated user stops
+/// working within the TTL. Cookie sessions are never cached (their 2FA step and CSRF token
+/// change between requests).
+#[derive(Clone, Default)]
+pub struct TokenCache(Arc<Mutex<HashMap<String, (Instant, Uuid, Actor)>>>);
+
+pub const TOKEN_TTL: Duration = Duration::from_secs(5);
+/// More live tokens than this: the cache starts over rather than grow.
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+impl TokenCache {
+    async fn lookup(&self, db: &crm_core::Db, secret: &str) -> crm_core::CoreResult<Option<(Uuid, Actor)>> {
+        // the token's hash, never the token itself, stays in memory
+        let key = crm_core::accounts::hash_token(secret);
+        if let Ok(map) = self.0.lock()
+            && let Some((at, id, actor)) = map.get(&key)
+            && at.elapsed() < TOKEN_TTL
+        {
+            return Ok(Some((*id, actor.clone())));
+        }
+        let found = crm_core::accounts::api_tokens::lookup(db, secret).await?;
+        if let (Some((id, actor)), Ok(mut map)) = (&found, self.0.lock()) {
+            if map.len() >= TOKEN_CACHE_MAX {
+                map.clear();
+            }
+            map.insert(key, (Instant::now(), *id, actor.clone()));
+        }
+        Ok(found)
+    }
+    /// Forget every token (after a change that may revoke one).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
+/// A change after which a cached token may no longer be valid: revocations, sign-outs,
+/// password, 2FA and user changes.
+fn may_revoke(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && [
+            "/api/auth",
+            "/auth",
+            "/api/admin",
+            "/admin",
+            "/api/tokens",
+            "/settings",
+            "/api/v1/auth",
+            "/api/v1/admin",
+            "/api/v1/tokens",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let revoking = may_revoke(req.method(), req.uri().path());
+    let res = serve(&state, req, next).await;
+    if revoking {
+        state.tokens.clear();
+    }
+    res
+}
+
+async fn serve(state: &AppState, mut req: Request, next: Next) -> Response {
+    let state = state.clone();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -100,7 +173,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
     if let Some(secret) = bearer {
-        return match crm_core::accounts::api_tokens::lookup(&state.db, &secret).await {
+        return match state.tokens.lookup(&state.db, &secret).await {
             Ok(Some((id, mut actor))) => {
                 actor.origin = Some(origin_of(&state, &req));
                 let info = SessionInfo {

@@ -180,7 +180,7 @@ async fn prepared(
     state: &AppState,
     ctx: &PageCtx,
     kind: Kind,
-    upload: &crm_core::entities::import_upload::Model,
+    upload: &crm_core::import::Upload,
     pairs: &[(String, String)],
 ) -> Result<(import::Prepared, Choices), CoreError> {
     let first = choices(pairs, None)?;
@@ -208,7 +208,7 @@ async fn preview_page(
     state: &AppState,
     ctx: &PageCtx,
     kind: Kind,
-    upload: &crm_core::entities::import_upload::Model,
+    upload: &crm_core::import::Upload,
     pairs: &[(String, String)],
 ) -> Result<(PreviewPage, bool), CoreError> {
     let (p, c, error) = match prepared(state, ctx, kind, upload, pairs).await {

@@ -459,7 +459,7 @@ async fn two_instances_share_the_sign_in_limit_through_redis() {
 /// Mail is stored before it is sent: a message left in the queue by an earlier run (or
 /// queued by another instance) is delivered, and one that cannot be sent keeps its error.
 async fn queued_mail_is_delivered_and_failures_are_kept(app: &TestApp) {
-    use crm_core::entities::mail_queue;
+    use crm_core::unscoped::mail_queue;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
     let now = crm_core::clock::now();
     let row = |to: &str| mail_queue::ActiveModel {
@@ -475,11 +475,11 @@ async fn queued_mail_is_delivered_and_failures_are_kept(app: &TestApp) {
         last_error: Set(None),
         created_at: Set(now),
     };
-    let ok = row("queued@example.com").insert(&app.db.conn).await.unwrap();
-    let bad = row("not an address").insert(&app.db.conn).await.unwrap();
+    let ok = row("queued@example.com").insert(app.db.unscoped()).await.unwrap();
+    let bad = row("not an address").insert(app.db.unscoped()).await.unwrap();
     let get = |id| async move {
         mail_queue::Entity::find_by_id(id)
-            .one(&app.db.conn)
+            .one(app.db.unscoped())
             .await
             .unwrap()
             .unwrap()

@@ -160,7 +160,7 @@ async fn last_admin_and_access_cut(app: &TestApp) {
 both!(last_admin_and_access_cut);
 
 async fn deleting_a_user_keeps_the_teams_data(app: &TestApp) {
-    use crm_core::entities::deal;
+    use crm_core::unscoped::deal;
     use sea_orm::{ActiveModelTrait, Set};
     let admin = app.user(Role::Admin).await;
     let leaver = app.user(Role::Rep).await;
@@ -199,7 +199,7 @@ async fn deleting_a_user_keeps_the_teams_data(app: &TestApp) {
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&app.db.conn)
+    .insert(app.db.unscoped())
     .await
     .unwrap();
     let (st, _) = admin
@@ -579,16 +579,16 @@ async fn team_invitations(app: &TestApp) {
     let late = app.mail("late@example.com", "You are invited").await;
     let ltoken = TestApp::token_in(&late, "/invite");
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    crm_core::entities::verification_token::Entity::update_many()
+    crm_core::unscoped::verification_token::Entity::update_many()
         .col_expr(
-            crm_core::entities::verification_token::Column::ExpiresAt,
+            crm_core::unscoped::verification_token::Column::ExpiresAt,
             Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
         )
         .filter(
-            crm_core::entities::verification_token::Column::UserId
+            crm_core::unscoped::verification_token::Column::UserId
                 .eq(uuid::Uuid::parse_str(v["data"]["id"].as_str().unwrap()).unwrap()),
         )
-        .exec(&app.db.conn)
+        .exec(app.db.unscoped())
         .await
         .unwrap();
     let (st, html) = anon.page(&format!("/invite?token={ltoken}")).await;

@@ -1057,18 +1057,22 @@ async fn forms_focus_the_first_field_and_the_first_invalid_one() {
     c.execute("document.getElementById('dueDate').value = ''", vec![])
         .await
         .unwrap();
-    c.execute("document.getElementById('contactId').value = ''", vec![])
-        .await
-        .unwrap();
+    // a description over its 1,000 characters (typed past the limit by script)
+    c.execute(
+        "document.getElementById('description').value = 'x'.repeat(1001)",
+        vec![],
+    )
+    .await
+    .unwrap();
     click(&c, "form.form button[type=submit]").await;
     wait_js(
         &c,
-        "return !!document.querySelector('.field.invalid') && document.activeElement?.id === 'dueDate'",
-        "the first invalid field (Due Date) has the focus",
+        "return !!document.querySelector('.field.invalid') && document.activeElement?.id === 'description'",
+        "the first invalid field (Description) has the focus",
     )
     .await;
     let id = c.execute(active, vec![]).await.unwrap();
-    assert_eq!(id, json!("dueDate"));
+    assert_eq!(id, json!("description"));
     let links = c
         .execute(
             "return [...document.querySelectorAll('.field.invalid :is(input, select):not([aria-hidden=true])')].map((f) => { const d = f.getAttribute('aria-describedby'); return `${f.id}:${f.getAttribute('aria-invalid')}:${!!(d && document.getElementById(d)?.textContent.trim())}`; })",
@@ -1078,7 +1082,7 @@ async fn forms_focus_the_first_field_and_the_first_invalid_one() {
         .unwrap();
     assert_eq!(
         links,
-        json!(["dueDate:true:true", "contactId-combo:true:true"]),
+        json!(["description:true:true", "dueDate:true:true"]),
         "every invalid field is tied to its message"
     );
     assert_eq!(

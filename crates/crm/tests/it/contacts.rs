@@ -272,7 +272,7 @@ async fn anonymous_and_csrf_less_calls_are_refused(app: &TestApp) {
 both!(anonymous_and_csrf_less_calls_are_refused);
 
 async fn deleting_a_contact_cascades_to_its_records(app: &TestApp) {
-    use crm_core::entities::deal;
+    use crm_core::unscoped::deal;
     use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
     let rep = app.user(Role::Rep).await;
     let id = rep.contact("Casc", "Ade", json!({})).await;
@@ -295,14 +295,14 @@ async fn deleting_a_contact_cascades_to_its_records(app: &TestApp) {
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&app.db.conn)
+    .insert(app.db.unscoped())
     .await
     .unwrap();
-    assert_eq!(deal::Entity::find().count(&app.db.conn).await.unwrap(), 1);
+    assert_eq!(deal::Entity::find().count(app.db.unscoped()).await.unwrap(), 1);
     let (st, _) = rep.delete(&format!("/api/contacts/{id}")).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(
-        deal::Entity::find().count(&app.db.conn).await.unwrap(),
+        deal::Entity::find().count(app.db.unscoped()).await.unwrap(),
         0,
         "deals go with their contact"
     );

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use crm_core::Role;
-use crm_core::entities::{activity, contact, deal, deal_stage_history};
+use crm_core::unscoped::{activity, contact, deal, deal_stage_history};
 use reqwest::StatusCode;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -25,7 +25,7 @@ where
     E::update_many()
         .col_expr(col, Expr::value(t))
         .filter(id_col.eq(id))
-        .exec(&app.db.conn)
+        .exec(app.db.unscoped())
         .await
         .expect("set a timestamp");
 }
@@ -116,7 +116,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             Expr::value(now - Duration::hours(96)),
         )
         .filter(deal_stage_history::Column::DealId.eq(d2))
-        .exec(&app.db.conn)
+        .exec(app.db.unscoped())
         .await
         .unwrap();
     let (st, v) = me.put(&format!("/api/deals/{d2}"), json!({"stage": "proposal"})).await;
@@ -374,7 +374,7 @@ async fn dashboard_metrics_match_hand_computed_values(app: &TestApp) {
     let before = f.admin.get("/api/dashboard").await.1;
     use sea_orm::ConnectionTrait;
     app.db
-        .conn
+        .unscoped()
         .execute_unprepared("UPDATE record_counts SET n = n + 7")
         .await
         .unwrap();

@@ -372,7 +372,7 @@ async fn formula_cells_are_stored_as_text(app: &TestApp) {
 both!(formula_cells_are_stored_as_text);
 
 async fn bad_files_are_refused_and_nothing_is_written(app: &TestApp) {
-    use crm_core::entities::import;
+    use crm_core::unscoped::import;
     use sea_orm::{EntityTrait, PaginatorTrait};
     let rep = app.user(Role::Rep).await;
     let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
@@ -453,7 +453,7 @@ async fn bad_files_are_refused_and_nothing_is_written(app: &TestApp) {
     );
     assert_eq!(rep.get("/api/contacts").await.1["pagination"]["total"], 0);
     assert_eq!(
-        import::Entity::find().count(&app.db.conn).await.unwrap(),
+        import::Entity::find().count(app.db.unscoped()).await.unwrap(),
         0,
         "no job row either"
     );
@@ -467,7 +467,7 @@ both!(bad_files_are_refused_and_nothing_is_written);
 
 /// Each running job holds its file in memory: one import at a time per user.
 async fn one_running_import_per_user(app: &TestApp) {
-    use crm_core::entities::import;
+    use crm_core::unscoped::import;
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let rep = app.user(Role::Rep).await;
@@ -486,7 +486,7 @@ async fn one_running_import_per_user(app: &TestApp) {
     import::Entity::update_many()
         .col_expr(import::Column::Status, Expr::value("running"))
         .filter(import::Column::Id.eq(id))
-        .exec(&app.db.conn)
+        .exec(app.db.unscoped())
         .await
         .unwrap();
     let (st, v) = rep.upload("/api/contacts/import", &[], Some(("b.csv", file))).await;
@@ -751,7 +751,7 @@ async fn page_flow_upload_preview_confirm_progress(app: &TestApp) {
 both!(page_flow_upload_preview_confirm_progress);
 
 async fn an_interrupted_job_is_reported_truthfully(app: &TestApp) {
-    use crm_core::entities::import;
+    use crm_core::unscoped::import;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
     let rep = app.user(Role::Rep).await;
     // a job that a stopped process left running after its first committed batch
@@ -768,7 +768,7 @@ async fn an_interrupted_job_is_reported_truthfully(app: &TestApp) {
         .col_expr(import::Column::Created, Expr::value(1000))
         .col_expr(import::Column::LastLine, Expr::value(1001))
         .filter(import::Column::Id.eq(id))
-        .exec(&app.db.conn)
+        .exec(app.db.unscoped())
         .await
         .unwrap();
     // the next start of the server (a second instance on the same database) reports it

@@ -12,8 +12,8 @@
 
 use crm_core::Role;
 use crm_core::accounts::users::{self, NewUser};
-use crm_core::entities::{audit_log, backup_code, contact, deal, deal_stage_history, sign_in_history, user};
 use crm_core::original::{self, Report};
+use crm_core::unscoped::{audit_log, backup_code, contact, deal, deal_stage_history, sign_in_history, user};
 use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -180,7 +180,7 @@ async fn get(c: &Client, path: &str) -> Value {
 
 /// Rows of every table the import writes, read straight from the target.
 async fn row_counts(app: &TestApp) -> [u64; 6] {
-    let c = &app.db.conn;
+    let c = app.db.unscoped();
     [
         user::Entity::find().count(c).await.unwrap(),
         contact::Entity::find().count(c).await.unwrap(),
@@ -330,7 +330,7 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
         let id = Uuid::parse_str(id).unwrap();
         async move {
             deal::Entity::find_by_id(id)
-                .one(&app.db.conn)
+                .one(app.db.unscoped())
                 .await
                 .unwrap()
                 .expect("the deal")
@@ -361,7 +361,7 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
     // sign-in history kept, linked to the user
     let history = sign_in_history::Entity::find()
         .filter(sign_in_history::Column::IpAddress.eq("198.51.100.7"))
-        .one(&app.db.conn)
+        .one(app.db.unscoped())
         .await
         .unwrap()
         .expect("the failed attempt");
@@ -371,7 +371,7 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
 
     // a second run changes nothing
     let counts = row_counts(app).await;
-    let audits = audit_log::Entity::find().count(&app.db.conn).await.unwrap();
+    let audits = audit_log::Entity::find().count(app.db.unscoped()).await.unwrap();
     let again = import(app, source, false).await;
     assert!(again.unchanged(), "{again}");
     assert_eq!(
@@ -385,7 +385,7 @@ async fn imports_every_table(app: &TestApp, source: &Source) {
     );
     assert_eq!(row_counts(app).await, counts);
     assert_eq!(
-        audit_log::Entity::find().count(&app.db.conn).await.unwrap(),
+        audit_log::Entity::find().count(app.db.unscoped()).await.unwrap(),
         audits,
         "not even an audit entry"
     );
@@ -469,7 +469,7 @@ async fn two_factor_survives_the_move(app: &TestApp, source: &Source) {
     assert_eq!(app.keys().open(&sealed).unwrap(), TOTP_SECRET);
     let codes = backup_code::Entity::find()
         .filter(backup_code::Column::UserId.eq(stored.id))
-        .all(&app.db.conn)
+        .all(app.db.unscoped())
         .await
         .unwrap();
     assert_eq!(codes.len(), 3);
@@ -517,7 +517,7 @@ async fn a_rerun_never_undoes_what_was_done_here(app: &TestApp, source: &Source)
     let mfa = find("mfa@orig.example").await.unwrap();
     backup_code::Entity::delete_many()
         .filter(backup_code::Column::UserId.eq(mfa.id))
-        .exec(&app.db.conn)
+        .exec(app.db.unscoped())
         .await
         .unwrap();
     // an admin made the rep a manager, then deactivated them; and deleted another account
@@ -563,7 +563,7 @@ async fn a_rerun_never_undoes_what_was_done_here(app: &TestApp, source: &Source)
     );
     let codes = backup_code::Entity::find()
         .filter(backup_code::Column::UserId.eq(mfa.id))
-        .all(&app.db.conn)
+        .all(app.db.unscoped())
         .await
         .unwrap();
     assert!(
@@ -587,7 +587,7 @@ async fn dry_run_writes_nothing(app: &TestApp, source: &Source) {
     assert_eq!(line(&dry, "users"), "users: 6 created, 0 updated, 0 unchanged");
     assert_eq!(line(&dry, "deals"), "deals: 5 created, 0 updated, 0 unchanged");
     assert_eq!(row_counts(app).await, [0; 6]);
-    assert_eq!(audit_log::Entity::find().count(&app.db.conn).await.unwrap(), 0);
+    assert_eq!(audit_log::Entity::find().count(app.db.unscoped()).await.unwrap(), 0);
 
     let real = import(app, source, false).await;
     assert_eq!(real.tables, dry.tables, "the dry run told the truth");

@@ -89,7 +89,7 @@ both!(first_run_creates_one_admin_with_the_token);
 
 async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     use crm_core::Role;
-    use crm_core::entities::{activity, deal, deal_stage_history, task};
+    use crm_core::unscoped::{activity, deal, deal_stage_history, task};
     use sea_orm::{EntityTrait, PaginatorTrait};
     let admin = app.user(Role::Admin).await;
     let rep = app.user(Role::Rep).await;
@@ -98,7 +98,7 @@ async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     assert!(!crm_core::seed::demo(&app.db).await.unwrap(), "idempotent");
     let (_, v) = admin.get("/api/contacts?limit=1").await;
     assert_eq!(v["pagination"]["total"], 121);
-    let stages = deal::Entity::find().all(&app.db.conn).await.unwrap();
+    let stages = deal::Entity::find().all(app.db.unscoped()).await.unwrap();
     for s in [
         "lead",
         "qualified",
@@ -109,9 +109,15 @@ async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     ] {
         assert!(stages.iter().any(|d| d.stage == s), "a deal in stage {s}");
     }
-    assert!(deal_stage_history::Entity::find().count(&app.db.conn).await.unwrap() > 40);
-    assert!(task::Entity::find().count(&app.db.conn).await.unwrap() > 0);
-    assert!(activity::Entity::find().count(&app.db.conn).await.unwrap() > 100);
+    assert!(
+        deal_stage_history::Entity::find()
+            .count(app.db.unscoped())
+            .await
+            .unwrap()
+            > 40
+    );
+    assert!(task::Entity::find().count(app.db.unscoped()).await.unwrap() > 0);
+    assert!(activity::Entity::find().count(app.db.unscoped()).await.unwrap() > 100);
 
     let (_, html) = admin.page("/").await;
     assert!(html.contains("Remove demo data"));
@@ -125,6 +131,6 @@ async fn demo_data_loads_once_and_admins_remove_it_alone(app: &TestApp) {
     let (_, v) = admin.get("/api/contacts").await;
     assert_eq!(v["pagination"]["total"], 1, "only the real contact is left");
     assert_eq!(v["data"][0]["id"], own.as_str());
-    assert_eq!(deal::Entity::find().count(&app.db.conn).await.unwrap(), 0);
+    assert_eq!(deal::Entity::find().count(app.db.unscoped()).await.unwrap(), 0);
 }
 both!(demo_data_loads_once_and_admins_remove_it_alone);

@@ -142,7 +142,7 @@ impl TestApp {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        self.db.conn.clone().close().await.ok();
+        self.db.unscoped().clone().close().await.ok();
         if let Some((admin_url, name)) = self.pg.take()
             && let Ok(admin) = Database::connect(&admin_url).await
         {
