@@ -1,4 +1,5 @@
-//! Pagination shared by every list: `page` from 1, `limit` 1..=200.
+//! Pagination shared by every list: `page` from 1, `limit` 1..=200; totals counted
+//! exactly up to [`COUNT_CAP`].
 
 use serde::Serialize;
 
@@ -23,6 +24,9 @@ pub struct Pagination {
     pub limit: u64,
     pub total: u64,
     pub total_pages: u64,
+    /// True when `total` is a floor: there are more than [`COUNT_CAP`] rows and they were
+    /// not counted (pages say "10,000+").
+    pub total_is_estimate: bool,
 }
 
 impl Pagination {
@@ -32,7 +36,17 @@ impl Pagination {
             limit: req.limit,
             total,
             total_pages: total.div_ceil(req.limit),
+            total_is_estimate: false,
         }
+    }
+    /// A total counted by [`capped_count`]; past the cap there is always a next page.
+    pub fn capped(req: PageReq, (total, capped): (u64, bool)) -> Self {
+        let mut p = Pagination::new(req, total);
+        if capped {
+            p.total_is_estimate = true;
+            p.total_pages = p.total_pages.max(req.page + 1);
+        }
+        p
     }
     /// First and last row number shown (1-based), for "1–50 of 12,345".
     pub fn range(&self) -> (u64, u64) {
@@ -47,4 +61,34 @@ impl Pagination {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub pagination: Pagination,
+}
+
+/// Beyond this many rows a list's total is not counted: the pagination says "10,000+"
+/// (`totalIsEstimate`), so drawing page 1 never counts a hundred thousand matches.
+pub const COUNT_CAP: u64 = 10_000;
+
+/// The number of rows `select` yields, counted up to [`COUNT_CAP`] + 1: `(n, capped)`.
+pub async fn capped_count<E: sea_orm::EntityTrait>(
+    db: &crate::Db,
+    select: sea_orm::Select<E>,
+) -> crate::CoreResult<(u64, bool)> {
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    use sea_orm::{ConnectionTrait, QuerySelect, QueryTrait};
+    let inner = select
+        .select_only()
+        .expr(Expr::val(1))
+        .limit(COUNT_CAP + 1)
+        .into_query();
+    let outer = Query::select()
+        .expr_as(Expr::cust("count(*)"), Alias::new("n"))
+        .from_subquery(inner, Alias::new("capped"))
+        .to_owned();
+    let n = db
+        .conn
+        .query_one(&outer)
+        .await?
+        .and_then(|r| r.try_get::<i64>("", "n").ok())
+        .unwrap_or(0)
+        .max(0) as u64;
+    Ok(if n > COUNT_CAP { (COUNT_CAP, true) } else { (n, false) })
 }

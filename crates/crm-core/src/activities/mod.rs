@@ -3,10 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -159,7 +156,7 @@ pub fn condition(p: &ListParams) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ActivityView>> {
     let c = condition(p);
     let base = scope::visible::<activity::Entity>(actor).filter(c);
-    let total = base.clone().count(&db.conn).await?;
+    let total = crate::page::capped_count(db, base.clone()).await?;
     let rows = base
         .order_by_desc(activity::Column::CreatedAt)
         .order_by_desc(activity::Column::Id)
@@ -169,7 +166,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Act
         .await?;
     Ok(Page {
         items: views(db, actor, rows).await?,
-        pagination: Pagination::new(p.page, total),
+        pagination: Pagination::capped(p.page, total),
     })
 }
 

@@ -3,9 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -109,7 +107,7 @@ pub fn condition(p: &ListParams, actor: &Actor) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<CompanyView>> {
     let cond = condition(p, actor);
     let base = company::Entity::find().filter(cond);
-    let total = base.clone().count(&db.conn).await?;
+    let total = crate::page::capped_count(db, base.clone()).await?;
     let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };
     let q = match p.sort.as_str() {
         "name" => base.order_by(company::Column::NameKey, order.clone()),
@@ -133,7 +131,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
         .collect();
     Ok(Page {
         items,
-        pagination: Pagination::new(p.page, total),
+        pagination: Pagination::capped(p.page, total),
     })
 }
 

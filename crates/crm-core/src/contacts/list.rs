@@ -11,7 +11,7 @@ use crate::accounts::users::UserRef;
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, company, contact, deal, task, user};
-use crate::error::{CoreError, CoreResult};
+use crate::error::CoreResult;
 use crate::page::{Page, PageReq, Pagination};
 use crate::query::{QueryParams, SortDir};
 use crate::scope;
@@ -96,9 +96,12 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
     // without a search or company filter the tallies hold the exact total (no count scan)
     let total = if p.search.is_none() && p.company_id.is_none() {
-        crate::analytics::tally_count(db, actor, "contacts", p.status.as_deref(), p.owner_id).await?
+        (
+            crate::analytics::tally_count(db, actor, "contacts", p.status.as_deref(), p.owner_id).await?,
+            false,
+        )
     } else {
-        base.clone().count(&db.conn).await?
+        crate::page::capped_count(db, base.clone()).await?
     };
     let order = match p.dir {
         SortDir::Asc => Order::Asc,
@@ -126,7 +129,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     let items = with_refs(db, rows).await?;
     Ok(Page {
         items,
-        pagination: Pagination::new(p.page, total),
+        pagination: Pagination::capped(p.page, total),
     })
 }
 
@@ -174,12 +177,25 @@ pub struct ContactDetail {
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ContactDetail> {
     let c = scope::get_visible::<contact::Entity>(db, actor, id, "Contact").await?;
-    let company = match c.company_id {
-        Some(cid) => company::Entity::find_by_id(cid).one(&db.conn).await?,
-        None => None,
+    // its company and owner at once (one round trip each, in parallel)
+    let company = async {
+        match c.company_id {
+            Some(cid) => company::Entity::find_by_id(cid).one(&db.conn).await,
+            None => Ok(None),
+        }
     };
-    let mut views = with_refs(db, vec![c]).await?;
-    let contact = views.pop().ok_or_else(|| CoreError::not_found("Contact"))?;
+    let owner = async {
+        match c.user_id {
+            Some(uid) => user::Entity::find_by_id(uid).one(&db.conn).await,
+            None => Ok(None),
+        }
+    };
+    let (company, owner) = tokio::try_join!(company, owner)?;
+    let company_ref = company.as_ref().map(|co| CompanyRef {
+        id: co.id,
+        name: co.name.clone(),
+    });
+    let contact = ContactView::new(c, owner.as_ref().map(UserRef::from), company_ref);
     Ok(ContactDetail { contact, company })
 }
 

@@ -223,7 +223,7 @@ pub fn condition(p: &ListParams) -> Condition {
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<DealView>> {
     let base = scope::visible::<deal::Entity>(actor).filter(condition(p));
-    let total = base.clone().count(&db.conn).await?;
+    let total = crate::page::capped_count(db, base.clone()).await?;
     let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };
     let col = match p.sort.as_str() {
         "name" => deal::Column::Name,
@@ -241,7 +241,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Dea
         .await?;
     Ok(Page {
         items: views(db, actor, rows).await?,
-        pagination: Pagination::new(p.page, total),
+        pagination: Pagination::capped(p.page, total),
     })
 }
 

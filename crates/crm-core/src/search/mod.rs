@@ -2,7 +2,7 @@
 //! group scoped to what the actor may see, with the true match count per group.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -24,7 +24,10 @@ pub struct Hit {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Group {
+    /// Counted up to `page::COUNT_CAP`; past it, `totalIsEstimate` is true.
     pub total: u64,
+    #[serde(rename = "totalIsEstimate")]
+    pub total_is_estimate: bool,
     pub results: Vec<Hit>,
 }
 
@@ -70,6 +73,7 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
     let contacts = crate::contacts::list::list(db, actor, &cp).await?;
     let contacts = Group {
         total: contacts.pagination.total,
+        total_is_estimate: contacts.pagination.total_is_estimate,
         results: contacts
             .items
             .into_iter()
@@ -87,8 +91,10 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         .add(like(company::Column::Industry, &pat))
         .add(like(company::Column::Website, &pat));
     let base = company::Entity::find().filter(cond);
+    let counted = crate::page::capped_count(db, base.clone()).await?;
     let companies = Group {
-        total: base.clone().count(&db.conn).await?,
+        total: counted.0,
+        total_is_estimate: counted.1,
         results: base
             .order_by_asc(company::Column::NameKey)
             .limit(limit)
@@ -111,8 +117,10 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         q,
     );
     let base = scope::visible::<deal::Entity>(actor).filter(cond);
+    let counted = crate::page::capped_count(db, base.clone()).await?;
     let deals = Group {
-        total: base.clone().count(&db.conn).await?,
+        total: counted.0,
+        total_is_estimate: counted.1,
         results: base
             .order_by_desc(deal::Column::CreatedAt)
             .limit(limit)
@@ -139,8 +147,10 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         q,
     );
     let base = scope::visible::<task::Entity>(actor).filter(cond);
+    let counted = crate::page::capped_count(db, base.clone()).await?;
     let tasks = Group {
-        total: base.clone().count(&db.conn).await?,
+        total: counted.0,
+        total_is_estimate: counted.1,
         results: base
             .order_by_asc(task::Column::Completed)
             .order_by_asc(task::Column::DueDate)
@@ -154,7 +164,7 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
                 subtitle: format!(
                     "{} · due {}",
                     if t.completed { "done" } else { "open" },
-                    clock::fmt(&t.due_date).get(..10).unwrap_or("")
+                    clock::local(&t.due_date).format("%Y-%m-%d")
                 ),
                 url: format!("/tasks/{}/edit", t.id),
             })
@@ -171,8 +181,10 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         q,
     );
     let base = scope::visible::<activity::Entity>(actor).filter(cond);
+    let counted = crate::page::capped_count(db, base.clone()).await?;
     let activities = Group {
-        total: base.clone().count(&db.conn).await?,
+        total: counted.0,
+        total_is_estimate: counted.1,
         results: base
             .order_by_desc(activity::Column::CreatedAt)
             .limit(limit)

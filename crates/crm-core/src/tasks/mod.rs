@@ -3,8 +3,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, Order, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -152,7 +151,7 @@ pub fn condition(p: &ListParams) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<TaskView>> {
     let c = condition(p);
     let base = scope::visible::<task::Entity>(actor).filter(c);
-    let total = base.clone().count(&db.conn).await?;
+    let total = crate::page::capped_count(db, base.clone()).await?;
     let rows = base
         .order_by(task::Column::Completed, Order::Asc)
         .order_by(task::Column::DueDate, Order::Asc)
@@ -163,7 +162,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
         .await?;
     Ok(Page {
         items: views(db, actor, rows).await?,
-        pagination: Pagination::new(p.page, total),
+        pagination: Pagination::capped(p.page, total),
     })
 }
 

@@ -257,7 +257,12 @@ impl FormState {
     pub fn with_error(mut self, e: crm_core::CoreError) -> Self {
         match e {
             crm_core::CoreError::Validation { message, fields } => {
-                self.message = Some(message);
+                // one error reads as itself; several point to the fields
+                self.message = Some(if fields.len() > 1 {
+                    format!("Check the {} fields marked below", fields.len())
+                } else {
+                    message
+                });
                 self.errors = fields;
             }
             other => self.message = Some(crate::http::error::public_message(&other)),
@@ -515,7 +520,8 @@ impl Pager {
             range: if p.total == 0 {
                 "No results".into()
             } else {
-                format!("{}–{} of {}", thousands(a), thousands(b), thousands(p.total))
+                let more = if p.total_is_estimate { "+" } else { "" };
+                format!("{}–{} of {}{more}", thousands(a), thousands(b), thousands(p.total))
             },
             prev: (p.page > 1).then(|| url(p.page - 1)),
             next: (p.page < p.total_pages).then(|| url(p.page + 1)),

@@ -89,7 +89,7 @@ async fn company_list_filters_and_pages(app: &TestApp) {
     let (_, v) = admin.get("/api/companies").await;
     assert_eq!(
         v["pagination"],
-        json!({"page": 1, "limit": 10, "total": 12, "totalPages": 2})
+        json!({"page": 1, "limit": 10, "total": 12, "totalPages": 2, "totalIsEstimate": false})
     );
     let (_, v) = admin.get("/api/companies?industry=finance&sort=name&order=asc").await;
     assert_eq!(v["pagination"]["total"], 6);

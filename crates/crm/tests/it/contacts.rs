@@ -161,7 +161,7 @@ async fn search_filter_sort_and_paginate_on_the_server(app: &TestApp) {
     let (_, v) = admin.get("/api/contacts?sort=name&order=asc&limit=2&page=2").await;
     assert_eq!(
         v["pagination"],
-        json!({"page": 2, "limit": 2, "total": 4, "totalPages": 2})
+        json!({"page": 2, "limit": 2, "total": 4, "totalPages": 2, "totalIsEstimate": false})
     );
     assert_eq!(v["data"][0]["firstName"], "Mary");
     assert_eq!(v["data"][1]["firstName"], "Zoe");
@@ -370,3 +370,46 @@ async fn a_contact_can_bring_a_new_company(app: &TestApp) {
     assert_ne!(v["data"]["companyId"], company.as_str());
 }
 both!(a_contact_can_bring_a_new_company);
+
+/// Past 10,000 matches a list stops counting: the total is a floor ("10,000+",
+/// `totalIsEstimate`), and the next page is still offered; below it the count is exact.
+async fn big_totals_are_capped_not_counted(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    crm_core::seed::bulk(&app.db, 0, 10_050).await.unwrap();
+    let (_, v) = admin.get("/api/contacts?search=example.com&limit=50").await;
+    let p = &v["pagination"];
+    assert_eq!(
+        (p["total"].as_u64(), p["totalIsEstimate"].as_bool()),
+        (Some(10_000), Some(true)),
+        "{p}"
+    );
+    assert_eq!(v["data"].as_array().unwrap().len(), 50);
+    let (_, html) = admin.page("/contacts?search=example.com").await;
+    assert!(html.contains("1–50 of 10,000+"), "the page says there are more");
+    let (_, v) = admin.get("/api/contacts?search=example.com&page=200&limit=50").await;
+    assert!(
+        v["pagination"]["totalPages"].as_u64().unwrap() > 200,
+        "page 200 has a next page: {}",
+        v["pagination"]
+    );
+    // without a search the tallies give the exact total
+    let (_, v) = admin.get("/api/contacts?status=lead").await;
+    assert_eq!(v["pagination"]["totalIsEstimate"], false);
+    assert_eq!(v["pagination"]["total"], 6_700);
+    // few matches: exact
+    let (_, v) = admin.get("/api/contacts?search=nobody-by-this-name").await;
+    assert_eq!(
+        (
+            v["pagination"]["total"].as_u64(),
+            v["pagination"]["totalIsEstimate"].as_bool()
+        ),
+        (Some(0), Some(false))
+    );
+    let (_, v) = admin.get("/api/search?q=example.com").await;
+    assert_eq!(
+        v["data"]["contacts"]["totalIsEstimate"], true,
+        "{}",
+        v["data"]["contacts"]
+    );
+}
+both!(big_totals_are_capped_not_counted);

@@ -278,6 +278,8 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("deals-list".into(), get("/deals?view=list")));
     pages.push(("deal".into(), get(&format!("/deals/{deal}"))));
     pages.push(("tasks".into(), get("/tasks")));
+    pages.push(("task-new".into(), get("/tasks/new")));
+    pages.push(("task-new-errors".into(), Visit::EmptyForm("/tasks/new".into())));
     pages.push(("activities".into(), get("/activities")));
     for tab in ["sales", "pipeline", "activity", "tasks", "funnel", "performers", "all"] {
         pages.push((
@@ -290,6 +292,7 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("admin-users".into(), get("/admin/users")));
     pages.push(("admin-user".into(), get(&format!("/admin/users/{}", rep.id()))));
     pages.push(("admin-audit".into(), get("/admin/audit")));
+    pages.push(("admin-settings".into(), get("/admin/settings")));
     pages.push(("import".into(), get("/contacts/import")));
     pages.push((
         "not-found".into(),
