@@ -163,6 +163,17 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         bail!("bench sign-in failed with {st}");
     }
     let cookie = String::from_utf8(cookie)?;
+    let admin = users::find_by_email(&db, email).await?.context("the bench admin")?;
+    let token = crm_core::accounts::api_tokens::create(
+        &db,
+        &users::actor_of(&admin),
+        crm_core::input::Input::form(&[("name".into(), "bench".into())], crm_core::input::Mode::Create),
+    )
+    .await?
+    .token
+    .context("a new token shows its secret")?;
+    let bearer = format!("Bearer {token}");
+    issue19(addr, &bearer, o.runs).await?;
     let cases = [
         (
             "API search+status page 1",
@@ -263,6 +274,137 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     let _ = tx.send(());
     running.task.await??;
     Ok(())
+}
+
+/// The table of issue 19 (a million rows on either database): single requests with an API
+/// token, then throughput under concurrent keep-alive connections, then the memory.
+async fn issue19(addr: std::net::SocketAddr, bearer: &str, runs: usize) -> anyhow::Result<()> {
+    let auth = [("Authorization", bearer)];
+    let one = |path: &'static str| async move {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t = Instant::now();
+            let (st, _) = http(addr, "GET", path, &auth, "").await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if st != 200 {
+                bail!("{path} answered {st}");
+            }
+        }
+        anyhow::Ok(stats(times))
+    };
+    let year_ago = (chrono::Utc::now() - chrono::Duration::days(365))
+        .format("%Y-%m-%d")
+        .to_string();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let activity_year: &'static str =
+        Box::leak(format!("/api/reports?tab=activity&preset=custom&from={year_ago}&to={today}").into_boxed_str());
+    println!(
+        "{:<52} {:>9} {:>9} {:>9}",
+        "issue 19 (bearer token, sequential)", "p50 ms", "p95 ms", "max ms"
+    );
+    for path in [
+        "/api/contacts?search=son&status=lead&page=1&limit=50",
+        "/api/contacts?page=10000&limit=50",
+        "/api/search?q=son",
+        "/api/dashboard",
+        "/api/reports",
+        activity_year,
+    ] {
+        let (p50, p95, max) = one(path).await?;
+        println!("{path:<52} {p50:>9.2} {p95:>9.2} {max:>9.2}");
+    }
+    let (_, body) = http(addr, "GET", "/api/contacts?limit=1", &auth, "").await?;
+    let v: serde_json::Value = serde_json::from_slice(&body)?;
+    let id = v["data"][0]["id"].as_str().unwrap_or_default().to_string();
+    let by_id: &'static str = Box::leak(format!("/api/contacts/{id}").into_boxed_str());
+    for (path, conns) in [
+        (by_id, 64),
+        ("/api/contacts?search=smith&limit=50", 16),
+        ("/healthz", 64),
+    ] {
+        // five seconds of load each (one in the smoke run)
+        let secs = if runs >= 10 { 5 } else { 1 };
+        let (rps, p50, errors) = load(addr, path, bearer, conns, std::time::Duration::from_secs(secs)).await?;
+        println!("{path:<52} {conns:>3} connections: {rps:>8.0} req/s, p50 {p50:.2} ms, {errors} errors");
+    }
+    println!("server resident memory after these loads: {} KiB", rss_kib());
+    Ok(())
+}
+
+/// `conns` keep-alive connections sending GET `path` back to back for `for_`:
+/// (requests per second, median latency ms, non-200 answers).
+async fn load(
+    addr: std::net::SocketAddr,
+    path: &'static str,
+    bearer: &str,
+    conns: usize,
+    for_: std::time::Duration,
+) -> anyhow::Result<(f64, f64, u64)> {
+    let deadline = Instant::now() + for_;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {bearer}\r\n\r\n");
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let req = req.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = TcpStream::connect(addr).await?;
+            let mut times = Vec::new();
+            let mut errors = 0u64;
+            let mut buf = Vec::with_capacity(64 * 1024);
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                s.write_all(req.as_bytes()).await?;
+                let status = read_response(&mut s, &mut buf).await?;
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                if status != 200 {
+                    errors += 1;
+                }
+            }
+            anyhow::Ok((times, errors))
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (times, e) = t.await??;
+        all.extend(times);
+        errors += e;
+    }
+    let secs = started.elapsed().as_secs_f64().max(for_.as_secs_f64());
+    let n = all.len();
+    let (p50, _, _) = if all.is_empty() { (0.0, 0.0, 0.0) } else { stats(all) };
+    Ok((n as f64 / secs, p50, errors))
+}
+
+/// Read one HTTP/1.1 response with a `Content-Length` off a keep-alive connection.
+async fn read_response(s: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<u16> {
+    buf.clear();
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("connection closed");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let status: u16 = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .context("a keep-alive answer without Content-Length")?;
+    while buf.len() < head_end + 4 + len {
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("connection closed mid-body");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(status)
 }
 
 /// Resident memory of this process (Linux), KiB.
