@@ -272,6 +272,17 @@ async fn calendar_feed_reset_and_revoke(app: &TestApp) {
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert!(loc.unwrap_or_default().starts_with("/settings?done=calendar-off"));
     assert_eq!(fetch(app, &url).await.0, StatusCode::NOT_FOUND);
+
+    // deactivation ends the feed like sessions and tokens: reactivating does not revive it
+    let admin = app.user(Role::Admin).await;
+    let url = make_feed(&rep).await;
+    let user = format!("/api/admin/users/{}", rep.id());
+    let (st, v) = admin.put(&user, json!({"isActive": false})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(fetch(app, &url).await.0, StatusCode::NOT_FOUND);
+    let (st, v) = admin.put(&user, json!({"isActive": true})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(fetch(app, &url).await.0, StatusCode::NOT_FOUND);
 }
 both!(calendar_feed_reset_and_revoke);
 
