@@ -7,6 +7,7 @@ pub mod actor;
 pub mod admin;
 pub mod analytics;
 pub mod audit;
+pub mod calendar;
 pub mod clock;
 pub mod companies;
 pub mod contacts;
@@ -16,6 +17,7 @@ pub mod deals;
 mod entities;
 pub mod error;
 pub mod export;
+pub mod ical;
 pub mod import;
 pub mod input;
 pub mod mail;
@@ -29,6 +31,7 @@ pub mod search;
 pub mod seed;
 pub mod tasks;
 pub mod text;
+pub mod vcard;
 
 /// The tables, outside every scope: for the CLI, seeding, benchmarks and tests only (the
 /// web layer reads and writes through the domain modules, which apply the actor's scope).

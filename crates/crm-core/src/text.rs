@@ -52,6 +52,19 @@ pub fn without_controls(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A file name made of a record's name: ASCII letters and digits joined by `-`, at most 60
+/// characters; `fallback` when nothing is left ("Réunion, Q3" → `R-union-Q3`).
+pub fn file_slug(s: &str, fallback: &str) -> String {
+    let words: Vec<String> = s
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect();
+    let slug: String = words.join("-").chars().take(60).collect();
+    let slug = slug.trim_end_matches('-').to_string();
+    if slug.is_empty() { fallback.to_string() } else { slug }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activities;
 pub mod admin;
+pub mod calendar;
 pub mod companies;
 pub mod contacts;
 pub mod deals;

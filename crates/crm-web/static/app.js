@@ -596,6 +596,22 @@ function armToast(toast) {
   setTimeout(tick, delay);
 }
 
+// --- 10a. Copy to clipboard ----------------------------------------------------------
+// <button data-copy="ID" hidden> copies the value (or text) of element ID; shown only where
+// the clipboard API exists (the field stays selectable by hand without it).
+
+function armCopy(button) {
+  const target = document.getElementById(button.dataset.copy);
+  if (!target || !navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener('click', () => {
+    navigator.clipboard.writeText(target.value ?? target.textContent).then(
+      () => showToast('Copied to the clipboard', 'success'),
+      () => { target.select?.(); showToast('Could not copy: select the text and copy it by hand', 'error'); },
+    );
+  });
+}
+
 // --- 10b. Password strength ----------------------------------------------------------
 // <input type="password" data-strength> gets a meter under it. Informational only: the
 // server's rules (length ≥ 10, not the e-mail, not a common password) decide.
@@ -993,6 +1009,7 @@ function init() {
   forms.forEach(updateSelection);
   document.querySelectorAll('.toast[data-autohide]').forEach(armToast);
   document.querySelectorAll('[data-import-poll]').forEach((box) => { pollImport(box); });
+  document.querySelectorAll('button[data-copy]').forEach(armCopy);
 }
 
 init();

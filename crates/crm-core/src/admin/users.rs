@@ -267,8 +267,13 @@ async fn other_active_admins(conn: &impl ConnectionTrait, except: Uuid) -> CoreR
 
 const LAST_ADMIN: &str = "There must be at least one active administrator";
 
-/// End every session and API token of a user (privilege change, deactivation).
+/// End every session, API token and calendar feed of a user (privilege change,
+/// deactivation): each is a credential, and none survives a reactivation.
 async fn cut_access(conn: &impl ConnectionTrait, id: Uuid) -> CoreResult<()> {
+    crate::entities::calendar_feed::Entity::delete_many()
+        .filter(crate::entities::calendar_feed::Column::UserId.eq(id))
+        .exec(conn)
+        .await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(id))
         .exec(conn)

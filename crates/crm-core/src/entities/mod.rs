@@ -6,6 +6,7 @@ pub mod api_token;
 pub mod app_setting;
 pub mod audit_log;
 pub mod backup_code;
+pub mod calendar_feed;
 pub mod company;
 pub mod contact;
 pub mod deal;

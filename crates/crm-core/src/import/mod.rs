@@ -290,6 +290,8 @@ pub struct PreviewRow {
 pub struct Preview {
     pub kind: Kind,
     pub file_name: String,
+    /// `csv` or `vcard` (sniffed from the content).
+    pub format: read::Format,
     pub encoding: &'static str,
     pub delimiter: &'static str,
     pub headers: Vec<String>,
@@ -374,6 +376,7 @@ pub async fn preview(db: &Db, p: &Prepared, shown: usize) -> CoreResult<Preview>
     Ok(Preview {
         kind: p.kind,
         file_name: p.file_name.clone(),
+        format: p.table.format,
         encoding: p.table.encoding,
         delimiter: p.table.delimiter_name(),
         headers: p.table.headers.clone(),

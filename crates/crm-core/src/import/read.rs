@@ -44,6 +44,15 @@ pub struct Table {
     pub records: Vec<Record>,
     pub delimiter: u8,
     pub encoding: &'static str,
+    pub format: Format,
+}
+
+/// What kind of file a table was read from: the upload is sniffed, not trusted by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Vcard,
 }
 
 impl Table {
@@ -161,6 +170,9 @@ pub fn parse(bytes: &[u8], encoding: Encoding, max: u64) -> CoreResult<Table> {
     if text.trim().is_empty() {
         return Err(bad("The file is empty"));
     }
+    if crate::vcard::looks_like(&text) {
+        return vcards(&text, encoding);
+    }
     let delimiter = sniff(&text);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -220,6 +232,57 @@ pub fn parse(bytes: &[u8], encoding: Encoding, max: u64) -> CoreResult<Table> {
         records,
         delimiter,
         encoding,
+        format: Format::Csv,
+    })
+}
+
+/// The columns a vCard file is read into: the cells of a CSV file under headers the mapping
+/// knows, so that the rest of the import (mapping, validation, duplicates, errors.csv) is the
+/// same for both.
+pub const VCARD_HEADERS: [&str; 7] = [
+    "First Name",
+    "Last Name",
+    "Full Name",
+    "Email",
+    "Phone",
+    "Job Title",
+    "Company",
+];
+
+/// A `.vcf` file (one or many cards) as a table: one record per card, on the line of its
+/// `BEGIN:VCARD`. A card without a name fails its row like a CSV row without one.
+fn vcards(text: &str, encoding: &'static str) -> CoreResult<Table> {
+    let cards = crate::vcard::parse(text);
+    if cards.is_empty() {
+        return Err(bad("The file has no complete vCard (BEGIN:VCARD … END:VCARD)"));
+    }
+    if cards.len() * VCARD_HEADERS.len() > MAX_CELLS {
+        return Err(bad(format!(
+            "The file has more than {} cards; split it into smaller files",
+            MAX_CELLS / VCARD_HEADERS.len()
+        )));
+    }
+    let records = cards
+        .into_iter()
+        .map(|c| Record {
+            line: c.line,
+            cells: vec![
+                c.first_name,
+                c.last_name,
+                c.full_name,
+                c.email.unwrap_or_default(),
+                c.phone.unwrap_or_default(),
+                c.title.unwrap_or_default(),
+                c.org.unwrap_or_default(),
+            ],
+        })
+        .collect();
+    Ok(Table {
+        headers: VCARD_HEADERS.iter().map(|h| h.to_string()).collect(),
+        records,
+        delimiter: b',',
+        encoding,
+        format: Format::Vcard,
     })
 }
 

@@ -33,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(Script("m0010_invites", include_str!("m0010_invites.sql"))),
             Box::new(LocalDays),
             Box::new(PersonalTasks),
+            // personal calendar feeds (the URL's secret stored hashed)
+            Box::new(Script("m0013_calendar_feeds", include_str!("m0013_calendar_feeds.sql"))),
         ]
     }
 }

@@ -139,6 +139,10 @@ struct SettingsPage {
     enrollment: Option<twofactor::Enrollment>,
     backup_codes: Option<Vec<String>>,
     tfa: FormState,
+    /// The calendar feed's address, right after it was made (only its hash is kept).
+    calendar_url: Option<String>,
+    /// When the feed was made, if there is one.
+    calendar_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl SettingsPage {
@@ -176,6 +180,8 @@ pub(crate) struct Forms {
     /// Fresh backup codes, shown once.
     pub backup_codes: Option<Vec<String>>,
     pub tfa: FormState,
+    /// A calendar feed address just made, shown this once.
+    pub calendar_url: Option<String>,
 }
 
 pub(crate) async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: StatusCode) -> PageResult {
@@ -210,6 +216,8 @@ pub(crate) async fn render(state: &AppState, ctx: &PageCtx, f: Forms, status: St
         enrollment: f.enrollment,
         backup_codes: f.backup_codes,
         tfa: f.tfa,
+        calendar_url: f.calendar_url,
+        calendar_since: crm_core::calendar::since(&state.db, actor).await?,
     };
     Ok((status, html(&page)).into_response())
 }
@@ -227,6 +235,7 @@ pub async fn page(
         Some("sessions") => Some("Signed out everywhere else.".to_string()),
         Some("token-revoked") => Some("Token revoked.".to_string()),
         Some("2fa-off") => Some("Two-factor authentication is off.".to_string()),
+        Some("calendar-off") => Some("Calendar feed turned off: its address no longer works.".to_string()),
         _ => None,
     };
     render(

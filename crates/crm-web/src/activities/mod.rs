@@ -1,5 +1,5 @@
 //! `/api/activities`: list (type, date range, search, contact, pagination), create, get,
-//! partial update, delete. Pages in [`pages`].
+//! partial update, delete; a meeting as an `.ics` file. Pages in [`pages`].
 
 pub mod pages;
 
@@ -62,12 +62,24 @@ pub async fn delete(
     Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
 
+/// `GET /api/activities/{id}/ics`: a meeting as an invitation to add to a calendar.
+pub async fn ics(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "activity")?;
+    let (file, body) = crm_core::calendar::meeting(&state.db, &actor, id, &state.config.base_url).await?;
+    Ok(crate::calendar::download("text/calendar; charset=utf-8", &file, body))
+}
+
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> axum::Router<crate::AppState> {
     use axum::routing::get;
     axum::Router::new()
         .route("/activities", get(index).post(create))
         .route("/activities/{id}", get(show).put(update).delete(delete))
+        .route("/activities/{id}/ics", get(ics))
 }
 
 /// This domain's pages.

@@ -1,5 +1,5 @@
 //! `/api/contacts`: list (server-side search, filters, sort, pagination), create, get,
-//! partial update, delete and bulk delete. Every call acts as the signed-in actor.
+//! partial update, delete and bulk delete, a vCard download. Every call acts as the signed-in actor.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -47,6 +47,17 @@ pub async fn show(
 ) -> ApiResult<Response> {
     let id = parse_id(&id, "contact")?;
     Ok(envelope(StatusCode::OK, view(&state, &actor, id).await?))
+}
+
+/// `GET /api/contacts/{id}/vcard`: the contact as a vCard 4.0 file.
+pub async fn vcard(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, "contact")?;
+    let (file, body) = crm_core::vcard::of_contact(&state.db, &actor, id).await?;
+    Ok(crate::calendar::download("text/vcard; charset=utf-8", &file, body))
 }
 
 pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {

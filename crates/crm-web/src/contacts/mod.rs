@@ -19,6 +19,7 @@ pub fn api_routes() -> axum::Router<crate::AppState> {
         .route("/contacts/bulk-delete", post(api::bulk_delete))
         .route("/contacts/bulk-assign", post(api::bulk_assign))
         .route("/contacts/{id}", get(api::show).put(api::update).delete(api::delete))
+        .route("/contacts/{id}/vcard", get(api::vcard))
 }
 
 /// This domain's pages.

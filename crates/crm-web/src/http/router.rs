@@ -17,8 +17,8 @@ use tower_http::trace::TraceLayer;
 
 use super::error::{ApiError, PageError};
 use crate::{
-    AppState, accounts, activities, admin, companies, contacts, deals, export, home, import, reports, search, setup,
-    tasks, web,
+    AppState, accounts, activities, admin, calendar, companies, contacts, deals, export, home, import, reports, search,
+    setup, tasks, web,
 };
 
 /// The largest request body outside uploads.
@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(deals::api_routes())
         .merge(companies::api_routes())
         .merge(import::api_routes())
+        .merge(calendar::api_routes())
         .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(companies::page_routes())
         .merge(import::page_routes())
         .merge(setup::page_routes())
+        .merge(calendar::page_routes())
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));

@@ -9,7 +9,7 @@ use crate::both;
 use crate::support::{Client, TestApp};
 
 /// Wait for a job to finish; returns its final status object.
-async fn wait(c: &Client, id: &str) -> Value {
+pub(crate) async fn wait(c: &Client, id: &str) -> Value {
     for _ in 0..400 {
         let (st, v) = c.get(&format!("/api/imports/{id}")).await;
         assert_eq!(st, StatusCode::OK, "{v}");
@@ -23,7 +23,7 @@ async fn wait(c: &Client, id: &str) -> Value {
 }
 
 /// Upload a file to `/api/{kind}/import`, expect 202, wait for the end.
-async fn import(c: &Client, kind: &str, file: &[u8], fields: &[(&str, &str)]) -> Value {
+pub(crate) async fn import(c: &Client, kind: &str, file: &[u8], fields: &[(&str, &str)]) -> Value {
     let (st, v) = c
         .upload(&format!("/api/{kind}/import"), fields, Some(("people.csv", file)))
         .await;
@@ -32,13 +32,13 @@ async fn import(c: &Client, kind: &str, file: &[u8], fields: &[(&str, &str)]) ->
     wait(c, &id).await
 }
 
-fn counts(v: &Value) -> (i64, i64, i64, i64, i64) {
+pub(crate) fn counts(v: &Value) -> (i64, i64, i64, i64, i64) {
     let n = |k: &str| v[k].as_i64().unwrap_or(-1);
     (n("total"), n("created"), n("updated"), n("skipped"), n("failed"))
 }
 
 /// The one contact the caller sees with this search text.
-async fn find(c: &Client, q: &str) -> Value {
+pub(crate) async fn find(c: &Client, q: &str) -> Value {
     let (st, v) = c.get(&format!("/api/contacts?search={}", q.replace('@', "%40"))).await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v["pagination"]["total"], 1, "one contact matching {q}: {v}");
