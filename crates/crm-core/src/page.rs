@@ -72,13 +72,29 @@ pub async fn capped_count<E: sea_orm::EntityTrait>(
     db: &crate::Db,
     select: sea_orm::Select<E>,
 ) -> crate::CoreResult<(u64, bool)> {
+    capped_count_to(db, select, COUNT_CAP).await
+}
+
+/// [`capped_count`] with another cap.
+pub async fn capped_count_to<E: sea_orm::EntityTrait>(
+    db: &crate::Db,
+    select: sea_orm::Select<E>,
+    cap: u64,
+) -> crate::CoreResult<(u64, bool)> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{QuerySelect, QueryTrait};
+    capped_count_of(db, select.select_only().expr(Expr::val(1)).into_query(), cap).await
+}
+
+/// The rows a statement yields, counted up to `cap` + 1: `(n, capped)`.
+pub async fn capped_count_of(
+    db: &crate::Db,
+    mut inner: sea_orm::sea_query::SelectStatement,
+    cap: u64,
+) -> crate::CoreResult<(u64, bool)> {
+    use sea_orm::ConnectionTrait;
     use sea_orm::sea_query::{Alias, Expr, Query};
-    use sea_orm::{ConnectionTrait, QuerySelect, QueryTrait};
-    let inner = select
-        .select_only()
-        .expr(Expr::val(1))
-        .limit(COUNT_CAP + 1)
-        .into_query();
+    inner.limit(cap + 1);
     let outer = Query::select()
         .expr_as(Expr::cust("count(*)"), Alias::new("n"))
         .from_subquery(inner, Alias::new("capped"))
@@ -90,5 +106,5 @@ pub async fn capped_count<E: sea_orm::EntityTrait>(
         .and_then(|r| r.try_get::<i64>("", "n").ok())
         .unwrap_or(0)
         .max(0) as u64;
-    Ok(if n > COUNT_CAP { (COUNT_CAP, true) } else { (n, false) })
+    Ok(if n > cap { (cap, true) } else { (n, false) })
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -62,23 +62,121 @@ impl ListParams {
 
 /// The search condition: the trigram index where the backend has one, else a scan.
 fn search_condition(db: &Db, q: &str) -> Condition {
-    let q = q.to_lowercase();
-    if !db.is_postgres() && q.chars().count() >= 3 {
-        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+    if let Some(phrase) = fts_phrase(db, q) {
         Condition::all().add(Expr::cust_with_values(
             "contacts.rowid IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)",
             [phrase],
         ))
     } else {
-        let pattern = format!("%{}%", like_escape(&q));
+        let pattern = format!("%{}%", like_escape(&q.to_lowercase()));
         Condition::all().add(Expr::col(contact::Column::SearchText).like(LikeExpr::new(pattern).escape('\\')))
     }
 }
 
+/// The search as a test of each row (`instr`/`strpos` on the lowercased text): no index
+/// can serve it, so the database reads the list in its order and stops at the page's end.
+fn scan_condition(db: &Db, q: &str) -> Condition {
+    let f = if db.is_postgres() { "strpos" } else { "instr" };
+    Condition::all().add(
+        Expr::expr(
+            Func::cust(Alias::new(f))
+                .arg(Expr::col((contact::Entity, contact::Column::SearchText)))
+                .arg(q.to_lowercase()),
+        )
+        .gt(0),
+    )
+}
+
+/// More full-text matches than this and a search term is common: its page is read in the
+/// list's order, row by row, which finds 50 matches within a few thousand rows; fewer, and
+/// the matches come from the index and are sorted (there are at most this many).
+const COMMON: u64 = 2_000;
+
+/// Sorts that an index serves in order (the others sort what the index finds).
+const ORDERED: [&str; 4] = ["createdAt", "name", "email", "status"];
+
+/// How many contacts the term matches in the full-text index, counted up to `COMMON` + 1
+/// (reads at most that many index entries).
+async fn matches_up_to_common(db: &Db, q: &str) -> CoreResult<u64> {
+    let (n, _) = match fts_phrase(db, q) {
+        Some(phrase) => {
+            let stmt = sea_orm::sea_query::Query::select()
+                .expr(Expr::val(1))
+                .from(Alias::new("contacts_fts"))
+                .and_where(Expr::cust_with_values("contacts_fts MATCH ?", [phrase]))
+                .to_owned();
+            crate::page::capped_count_of(db, stmt, COMMON + 1).await?
+        }
+        None => {
+            let select = contact::Entity::find().filter(search_condition(db, q));
+            crate::page::capped_count_to(db, select, COMMON + 1).await?
+        }
+    };
+    Ok(n)
+}
+
+/// Whether a page of this list is read in order with the search tested per row.
+async fn scan_in_order(db: &Db, p: &ListParams) -> CoreResult<bool> {
+    let Some(q) = &p.search else { return Ok(false) };
+    if !ORDERED.contains(&p.sort.as_str()) || p.page.offset() + p.page.limit > COMMON {
+        return Ok(false);
+    }
+    Ok(matches_up_to_common(db, q).await? > COMMON)
+}
+
 pub fn filter_condition(db: &Db, p: &ListParams) -> Condition {
+    filters(db, p, Search::Index)
+}
+
+/// SQLite's FTS5 phrase for a term of three or more characters (the trigram index needs
+/// three); `None` where the index is not full-text.
+fn fts_phrase(db: &Db, q: &str) -> Option<String> {
+    let q = q.to_lowercase();
+    (!db.is_postgres() && q.chars().count() >= 3).then(|| format!("\"{}\"", q.replace('"', "\"\"")))
+}
+
+/// The capped total of a search. On SQLite the full-text index drives a join (it streams
+/// matches and stops at the cap); as `rowid IN (…)` it would first collect every match.
+async fn search_total(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<(u64, bool)> {
+    use sea_orm::QueryTrait;
+    let q = p.search.as_deref().unwrap_or_default();
+    let Some(phrase) = fts_phrase(db, q) else {
+        let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
+        return crate::page::capped_count(db, base).await;
+    };
+    let mut stmt = scope::visible::<contact::Entity>(actor)
+        .filter(filters(db, p, Search::Joined))
+        .select_only()
+        .expr(Expr::val(1))
+        .into_query();
+    stmt.join(
+        sea_orm::JoinType::InnerJoin,
+        Alias::new("contacts_fts"),
+        Expr::cust("contacts_fts.rowid = contacts.rowid"),
+    )
+    .and_where(Expr::cust_with_values("contacts_fts MATCH ?", [phrase]));
+    crate::page::capped_count_of(db, stmt, crate::page::COUNT_CAP).await
+}
+
+/// How the search enters a query.
+#[derive(Clone, Copy, PartialEq)]
+enum Search {
+    /// Through the index (trigram full-text on SQLite, pg_trgm on PostgreSQL).
+    Index,
+    /// Tested per row, in the list's order.
+    Scan,
+    /// Left out (the caller joins the full-text index itself).
+    Joined,
+}
+
+fn filters(db: &Db, p: &ListParams, search: Search) -> Condition {
     let mut c = Condition::all();
     if let Some(s) = &p.search {
-        c = c.add(search_condition(db, s));
+        match search {
+            Search::Index => c = c.add(search_condition(db, s)),
+            Search::Scan => c = c.add(scan_condition(db, s)),
+            Search::Joined => {}
+        }
     }
     if let Some(s) = &p.status {
         c = c.add(contact::Column::Status.eq(s.as_str()));
@@ -93,21 +191,26 @@ pub fn filter_condition(db: &Db, p: &ListParams) -> Condition {
 }
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ContactView>> {
-    let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
+    let scan = scan_in_order(db, p).await?;
+    let how = if scan { Search::Scan } else { Search::Index };
+    let rows_base = scope::visible::<contact::Entity>(actor).filter(filters(db, p, how));
     // without a search or company filter the tallies hold the exact total (no count scan)
     let total = if p.search.is_none() && p.company_id.is_none() {
         (
             crate::analytics::tally_count(db, actor, "contacts", p.status.as_deref(), p.owner_id).await?,
             false,
         )
+    } else if p.search.is_some() {
+        search_total(db, actor, p).await?
     } else {
-        crate::page::capped_count(db, base.clone()).await?
+        let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
+        crate::page::capped_count(db, base).await?
     };
     let order = match p.dir {
         SortDir::Asc => Order::Asc,
         SortDir::Desc => Order::Desc,
     };
-    let mut q = base;
+    let mut q = rows_base;
     q = match p.sort.as_str() {
         "name" => q
             .order_by(contact::Column::FirstName, order.clone())
