@@ -92,6 +92,9 @@ fn scan_condition(db: &Db, q: &str) -> Condition {
 /// the matches come from the index and are sorted (there are at most this many).
 const COMMON: u64 = 2_000;
 
+/// From this offset on a page is found in the index first (a deferred join).
+const DEFERRED_FROM: u64 = 1_000;
+
 /// Sorts that an index serves in order (the others sort what the index finds).
 const ORDERED: [&str; 4] = ["createdAt", "name", "email", "status"];
 
@@ -223,12 +226,22 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
         "jobTitle" => q.order_by(contact::Column::JobTitle, order.clone()),
         _ => q.order_by(contact::Column::CreatedAt, order.clone()),
     };
-    let rows = q
-        .order_by(contact::Column::Id, order)
-        .offset(p.page.offset())
-        .limit(p.page.limit)
-        .all(&db.conn)
-        .await?;
+    let q = q.order_by(contact::Column::Id, order);
+    let rows = if p.page.offset() >= DEFERRED_FROM {
+        // a deep page: find its ids in the order's index (skipped rows are never read),
+        // then read those rows
+        let ids = q
+            .clone()
+            .select_only()
+            .column(contact::Column::Id)
+            .offset(p.page.offset())
+            .limit(p.page.limit);
+        q.filter(contact::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(ids)))
+            .all(&db.conn)
+            .await?
+    } else {
+        q.offset(p.page.offset()).limit(p.page.limit).all(&db.conn).await?
+    };
     let items = with_refs(db, rows).await?;
     Ok(Page {
         items,

@@ -35,6 +35,11 @@ impl MigratorTrait for Migrator {
             Box::new(PersonalTasks),
             // personal calendar feeds (the URL's secret stored hashed)
             Box::new(Script("m0013_calendar_feeds", include_str!("m0013_calendar_feeds.sql"))),
+            // list order with the tie-breaking id: deep pages walk an index alone
+            Box::new(Script(
+                "m0015_list_order_indexes",
+                include_str!("m0015_list_order_indexes.sql"),
+            )),
         ]
     }
 }

@@ -403,6 +403,23 @@ async fn big_totals_are_capped_not_counted(app: &TestApp) {
     assert_eq!(ids(&by_name), ids(&all));
     let (_, html) = admin.page("/contacts?search=example.com").await;
     assert!(html.contains("1–50 of 10,000+"), "the page says there are more");
+    // deep pages (found in the index first) continue the shallow ones: every contact once,
+    // newest first
+    let mut seen: Vec<(String, String)> = vec![];
+    for page in 1..=51 {
+        let (_, v) = admin.get(&format!("/api/contacts?limit=200&page={page}")).await;
+        for c in v["data"].as_array().unwrap() {
+            seen.push((
+                c["createdAt"].as_str().unwrap().into(),
+                c["id"].as_str().unwrap().into(),
+            ));
+        }
+    }
+    assert_eq!(seen.len(), 10_050);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, ties by id, no repeats"
+    );
     let (_, v) = admin.get("/api/contacts?search=example.com&page=200&limit=50").await;
     assert!(
         v["pagination"]["totalPages"].as_u64().unwrap() > 200,
