@@ -37,7 +37,9 @@ impl Db {
                     // 16 MB of page cache per connection (the OS caches the file too):
                     // the server's memory stays bounded whatever the database's size
                     .pragma("cache_size", "-16384")
-                    .pragma("temp_store", "memory")
+                    // sorts and groupings too big for the cache spill to temporary files
+                    // (kept by the OS's cache) rather than grow the process
+                    .pragma("temp_store", "file")
             });
         } else {
             opts.max_connections(20).min_connections(1);
