@@ -24,11 +24,13 @@ pub mod org;
 pub mod original;
 pub mod page;
 pub mod query;
+pub mod queue;
 pub mod scope;
 pub mod search;
 pub mod seed;
 pub mod tasks;
 pub mod text;
+pub mod webhooks;
 
 pub use actor::{Actor, Role};
 pub use db::Db;

@@ -16,6 +16,7 @@ pub mod search;
 pub mod setup;
 pub mod tasks;
 pub mod web;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -30,6 +31,12 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<http::ratelimit::Cidr>,
     /// Largest CSV file accepted for import (`CRM_IMPORT_MAX_BYTES`).
     pub import_max_bytes: u64,
+    /// `CRM_WEBHOOK_ALLOW_PRIVATE`: webhook URLs may point at internal addresses.
+    pub webhook_allow_private: bool,
+    /// Who may read `/metrics` without the token (`CRM_METRICS_ALLOW`).
+    pub metrics_allow: Vec<http::ratelimit::Cidr>,
+    /// `CRM_METRICS_TOKEN`: a bearer token that also opens `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl WebConfig {
@@ -51,6 +58,8 @@ pub struct AppState {
     pub keys: Arc<crm_core::crypto::SecretBox>,
     /// The organisation settings, re-read every few seconds.
     pub org: web::org::OrgCache,
+    /// Request counters and latencies for `/metrics`.
+    pub metrics: Arc<http::metrics::Metrics>,
 }
 
 pub use http::router::router;

@@ -285,6 +285,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
         Some(json!({"subject": saved.subject})),
     )
     .await?;
+    crate::webhooks::created(&txn, db, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -326,6 +327,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await?;
     audit::record(&txn, Some(actor), "update", "activity", Some(id.to_string()), None).await?;
+    crate::webhooks::updated(&txn, db, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -209,3 +209,31 @@ pub async fn dependents(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<Depe
             .await?,
     })
 }
+
+/// A contact as the API returns it: the view with `company` as the full company (without
+/// its counts).
+pub fn detail_json(d: ContactDetail) -> CoreResult<serde_json::Value> {
+    let mut v = serde_json::to_value(&d.contact).map_err(anyhow::Error::from)?;
+    v["company"] = match d.company {
+        Some(c) => serde_json::to_value(crate::companies::CompanyView::new(c, Default::default()))
+            .map_err(anyhow::Error::from)?,
+        None => serde_json::Value::Null,
+    };
+    if let Some(o) = v["company"].as_object_mut() {
+        o.remove("_count");
+    }
+    Ok(v)
+}
+
+/// [`detail_json`] of a contact in memory (a webhook's payload).
+pub async fn json_of(db: &Db, c: contact::Model) -> CoreResult<serde_json::Value> {
+    let company = match c.company_id {
+        Some(cid) => company::Entity::find_by_id(cid).one(&db.conn).await?,
+        None => None,
+    };
+    let contact = with_refs(db, vec![c])
+        .await?
+        .pop()
+        .ok_or_else(|| CoreError::not_found("Contact"))?;
+    detail_json(ContactDetail { contact, company })
+}

@@ -33,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(Script("m0010_invites", include_str!("m0010_invites.sql"))),
             Box::new(LocalDays),
             Box::new(PersonalTasks),
+            // outbound webhooks: endpoints, events and their deliveries
+            Box::new(Script("m0014_webhooks", include_str!("m0014_webhooks.sql"))),
         ]
     }
 }
