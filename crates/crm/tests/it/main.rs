@@ -26,3 +26,4 @@ mod record;
 mod search;
 mod setup;
 mod twofactor;
+mod webhooks;
