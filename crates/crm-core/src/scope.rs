@@ -182,7 +182,7 @@ where
     use sea_orm::TransactionTrait;
     let current = get_writable::<E>(db, actor, id, what).await?;
     let txn = db.conn.begin().await?;
-    crate::webhooks::deleted(&txn, db, actor, current.clone()).await?;
+    crate::webhooks::deleted(&txn, actor, current.clone()).await?;
     E::delete_by_id(id).exec(&txn).await?;
     crate::audit::record(
         &txn,

@@ -64,6 +64,15 @@ pub struct Config {
         hide = true
     )]
     pub webhook_retry_base_ms: u64,
+    /// How long a webhook delivery is retried and an endpoint may fail before it is disabled, in seconds; tests shorten it.
+    #[arg(
+        long,
+        env = "CRM_WEBHOOK_GIVE_UP_SECS",
+        default_value_t = 86_400,
+        global = true,
+        hide = true
+    )]
+    pub webhook_give_up_secs: u64,
     /// Comma-separated CIDRs that may read /metrics without the token.
     #[arg(
         long,
@@ -119,6 +128,7 @@ impl Config {
             import_max_bytes: crm_core::import::DEFAULT_MAX_BYTES,
             webhook_allow_private: true,
             webhook_retry_base_ms: 200,
+            webhook_give_up_secs: 86_400,
             metrics_allow: "127.0.0.1/8,::1/128".into(),
             metrics_token: None,
         }

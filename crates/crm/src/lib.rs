@@ -63,11 +63,14 @@ pub async fn start(
     crm_core::webhooks::worker::start(
         db.clone(),
         keys.clone(),
-        crm_core::webhooks::worker::Settings::new(
-            config.webhook_allow_private,
-            std::time::Duration::from_millis(config.webhook_retry_base_ms),
-            &config.base_url(),
-        ),
+        crm_core::webhooks::worker::Settings {
+            give_up_after: chrono::Duration::seconds(i64::try_from(config.webhook_give_up_secs).unwrap_or(86_400)),
+            ..crm_core::webhooks::worker::Settings::new(
+                config.webhook_allow_private,
+                std::time::Duration::from_millis(config.webhook_retry_base_ms),
+                &config.base_url(),
+            )
+        },
         stop_rx,
     );
     let shutdown = async move {

@@ -71,7 +71,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     check_name(db, &f.name, None).await?;
     let txn = db.conn.begin().await?;
     let saved = insert(&txn, actor, new_company(f, clock::now())).await?;
-    crate::webhooks::created(&txn, db, actor, saved.clone()).await?;
+    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -184,7 +184,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
         Some(audit::diff(&before, &snapshot(&saved))),
     )
     .await?;
-    crate::webhooks::updated(&txn, db, actor, current, saved.clone()).await?;
+    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -195,7 +195,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
         .await?
         .ok_or_else(|| CoreError::not_found("Company"))?;
     let txn = db.conn.begin().await?;
-    crate::webhooks::deleted(&txn, db, actor, current.clone()).await?;
+    crate::webhooks::deleted(&txn, actor, current.clone()).await?;
     company::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,

@@ -131,7 +131,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
 }
 
 /// Attach owner and company references to a batch of contacts (two queries in all).
-pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<ContactView>> {
+pub async fn with_refs(db: &impl crate::db::Conn, rows: Vec<contact::Model>) -> CoreResult<Vec<ContactView>> {
     let user_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.user_id).collect();
     let company_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.company_id).collect();
     let users: HashMap<Uuid, UserRef> = if user_ids.is_empty() {
@@ -139,7 +139,7 @@ pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<Con
     } else {
         user::Entity::find()
             .filter(user::Column::Id.is_in(user_ids))
-            .all(&db.conn)
+            .all(db.conn())
             .await?
             .iter()
             .map(|u| (u.id, UserRef::from(u)))
@@ -150,7 +150,7 @@ pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<Con
     } else {
         company::Entity::find()
             .filter(company::Column::Id.is_in(company_ids))
-            .all(&db.conn)
+            .all(db.conn())
             .await?
             .into_iter()
             .map(|c| (c.id, CompanyRef { id: c.id, name: c.name }))
@@ -226,9 +226,9 @@ pub fn detail_json(d: ContactDetail) -> CoreResult<serde_json::Value> {
 }
 
 /// [`detail_json`] of a contact in memory (a webhook's payload).
-pub async fn json_of(db: &Db, c: contact::Model) -> CoreResult<serde_json::Value> {
+pub async fn json_of(db: &impl crate::db::Conn, c: contact::Model) -> CoreResult<serde_json::Value> {
     let company = match c.company_id {
-        Some(cid) => company::Entity::find_by_id(cid).one(&db.conn).await?,
+        Some(cid) => company::Entity::find_by_id(cid).one(db.conn()).await?,
         None => None,
     };
     let contact = with_refs(db, vec![c])

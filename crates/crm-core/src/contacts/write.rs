@@ -127,7 +127,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<cont
         Some(snapshot(&saved)),
     )
     .await?;
-    webhooks::created(&txn, db, actor, saved.clone()).await?;
+    webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -207,7 +207,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
         Some(changes),
     )
     .await?;
-    webhooks::updated(&txn, db, actor, current, saved.clone()).await?;
+    webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -216,7 +216,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
     let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
     let txn = db.conn.begin().await?;
     super::cascade::guard_and_audit(&txn, actor, &[id]).await?;
-    webhooks::deleted(&txn, db, actor, current.clone()).await?;
+    webhooks::deleted(&txn, actor, current.clone()).await?;
     contact::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
@@ -253,7 +253,7 @@ pub async fn bulk_delete(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<u64
         .all(&txn)
         .await?
     {
-        webhooks::deleted(&txn, db, actor, gone).await?;
+        webhooks::deleted(&txn, actor, gone).await?;
     }
     let res = contact::Entity::delete_many()
         .filter(contact::Column::Id.is_in(mine))

@@ -186,7 +186,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal
         Some(json!({"name": saved.name, "stage": stage})),
     )
     .await?;
-    crate::webhooks::created(&txn, db, actor, saved.clone()).await?;
+    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -290,7 +290,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     apply_stage(&txn, actor, &mut am, &current, &target, f.actual.value()).await?;
     let saved = am.update(&txn).await?;
     audit::record(&txn, Some(actor), "update", "deal", Some(id.to_string()), None).await?;
-    changed(&txn, db, actor, &current, &saved).await?;
+    changed(&txn, actor, &current, &saved).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -331,7 +331,7 @@ pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> C
         Some(json!({"stage": [current.stage, target]})),
     )
     .await?;
-    changed(&txn, db, actor, &current, &saved).await?;
+    changed(&txn, actor, &current, &saved).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -339,15 +339,14 @@ pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> C
 /// The events of a deal change: `deal.updated`, and `deal.stage_changed` when it moved.
 async fn changed(
     txn: &sea_orm::DatabaseTransaction,
-    db: &Db,
     actor: &Actor,
     before: &deal::Model,
     after: &deal::Model,
 ) -> CoreResult<()> {
-    crate::webhooks::updated(txn, db, actor, before.clone(), after.clone()).await?;
+    crate::webhooks::updated(txn, actor, before.clone(), after.clone()).await?;
     if before.stage != after.stage {
         let (b, a) = (before.clone().into(), after.clone().into());
-        crate::webhooks::changed(txn, db, actor, "deal.stage_changed", b, a).await?;
+        crate::webhooks::changed(txn, actor, "deal.stage_changed", b, a).await?;
     }
     Ok(())
 }

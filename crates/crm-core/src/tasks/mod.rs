@@ -46,7 +46,7 @@ pub struct TaskView {
     pub owner: Option<String>,
 }
 
-pub async fn views(db: &Db, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
+pub async fn views(db: &impl crate::db::Conn, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
     let names = contact_names(db, actor, rows.iter().filter_map(|t| t.contact_id).collect()).await?;
     let owners = crate::accounts::users::names(db, rows.iter().filter_map(|t| t.user_id)).await?;
     let now = clock::now();
@@ -249,7 +249,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task
         Some(json!({"title": saved.title})),
     )
     .await?;
-    crate::webhooks::created(&txn, db, actor, saved.clone()).await?;
+    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -279,7 +279,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await?;
     audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), None).await?;
-    crate::webhooks::updated(&txn, db, actor, current, saved.clone()).await?;
+    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -298,10 +298,10 @@ pub async fn set_completed(db: &Db, actor: &Actor, id: Uuid, completed: Option<b
     if saved.completed != current.completed {
         let changes = json!({"completed": [current.completed, saved.completed]});
         audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), Some(changes)).await?;
-        crate::webhooks::updated(&txn, db, actor, current.clone(), saved.clone()).await?;
+        crate::webhooks::updated(&txn, actor, current.clone(), saved.clone()).await?;
         if saved.completed {
             let (b, a) = (current.into(), saved.clone().into());
-            crate::webhooks::changed(&txn, db, actor, "task.completed", b, a).await?;
+            crate::webhooks::changed(&txn, actor, "task.completed", b, a).await?;
         }
     }
     txn.commit().await?;

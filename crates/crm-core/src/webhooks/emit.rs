@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::db::Db;
+use crate::db::Conn;
 use crate::entities::{activity, company, contact, deal, task, webhook_delivery, webhook_endpoint, webhook_event};
 use crate::error::CoreResult;
 use crate::{clock, companies, contacts};
+use sea_orm::DatabaseTransaction;
 
 /// A record as the API shows it, built when an event needs it.
 #[derive(Clone)]
@@ -48,7 +49,7 @@ impl Record {
     }
 
     /// The record as the API returns it to `actor` (the same view functions).
-    pub async fn json(&self, db: &Db, actor: &Actor) -> CoreResult<Value> {
+    pub async fn json(&self, db: &impl Conn, actor: &Actor) -> CoreResult<Value> {
         let one = |mut v: Vec<Value>| v.pop().unwrap_or(Value::Null);
         Ok(match self.clone() {
             Record::Contact(m) => contacts::list::json_of(db, m).await?,
@@ -165,11 +166,11 @@ pub(crate) async fn queue(
 }
 
 /// `<kind>.created`.
-pub async fn created(conn: &impl ConnectionTrait, db: &Db, actor: &Actor, r: impl Into<Record>) -> CoreResult<()> {
+pub async fn created(txn: &DatabaseTransaction, actor: &Actor, r: impl Into<Record>) -> CoreResult<()> {
     let r = r.into();
-    emit(conn, &format!("{}.created", r.kind()), async {
+    emit(txn, &format!("{}.created", r.kind()), async {
         Ok(Change {
-            data: r.json(db, actor).await?,
+            data: r.json(txn, actor).await?,
             previous: None,
         })
     })
@@ -178,27 +179,25 @@ pub async fn created(conn: &impl ConnectionTrait, db: &Db, actor: &Actor, r: imp
 
 /// `<kind>.updated`, with the old values of what changed.
 pub async fn updated(
-    conn: &impl ConnectionTrait,
-    db: &Db,
+    txn: &DatabaseTransaction,
     actor: &Actor,
     before: impl Into<Record>,
     after: impl Into<Record>,
 ) -> CoreResult<()> {
     let (before, after) = (before.into(), after.into());
-    changed(conn, db, actor, &format!("{}.updated", after.kind()), before, after).await
+    changed(txn, actor, &format!("{}.updated", after.kind()), before, after).await
 }
 
 /// An event about a change from `before` to `after` (e.g. `deal.stage_changed`).
 pub async fn changed(
-    conn: &impl ConnectionTrait,
-    db: &Db,
+    txn: &DatabaseTransaction,
     actor: &Actor,
     event: &str,
     before: Record,
     after: Record,
 ) -> CoreResult<()> {
-    emit(conn, event, async {
-        let (b, a) = (before.json(db, actor).await?, after.json(db, actor).await?);
+    emit(txn, event, async {
+        let (b, a) = (before.json(txn, actor).await?, after.json(txn, actor).await?);
         Ok(Change {
             previous: Some(previous(&b, &a)),
             data: a,
@@ -208,11 +207,11 @@ pub async fn changed(
 }
 
 /// `<kind>.deleted`, with the record's last state.
-pub async fn deleted(conn: &impl ConnectionTrait, db: &Db, actor: &Actor, r: impl Into<Record>) -> CoreResult<()> {
+pub async fn deleted(txn: &DatabaseTransaction, actor: &Actor, r: impl Into<Record>) -> CoreResult<()> {
     let r = r.into();
-    emit(conn, &format!("{}.deleted", r.kind()), async {
+    emit(txn, &format!("{}.deleted", r.kind()), async {
         Ok(Change {
-            data: r.json(db, actor).await?,
+            data: r.json(txn, actor).await?,
             previous: None,
         })
     })

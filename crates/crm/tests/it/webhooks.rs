@@ -190,6 +190,19 @@ async fn webhook_events_are_signed(app: &TestApp) {
     assert_eq!(v["pagination"]["total"], 1, "{v}");
     assert_eq!(v["data"][0]["type"], "company.created");
 
+    // the payload is built inside the write's transaction: a company created with the
+    // contact is already there
+    admin
+        .contact("Linked", "Person", json!({"companyName": "Fresh Webhook Co"}))
+        .await;
+    let all = rx.wait_for("contact.created", 2).await;
+    let linked = all
+        .iter()
+        .map(|g| verified(g, &secret))
+        .find(|b| b["data"]["firstName"] == "Linked")
+        .unwrap();
+    assert_eq!(linked["data"]["company"]["name"], "Fresh Webhook Co", "{linked}");
+
     // validation in the API envelope
     let (st, v) = admin
         .post("/api/webhooks", json!({"url": "ftp://x", "events": ["nope"]}))
@@ -417,3 +430,104 @@ both!(metrics_need_allowed_address_or_token, |c| {
     c.metrics_allow = "10.0.0.0/8".into();
     c.metrics_token = Some("scrape-token".into());
 });
+
+/// An endpoint that keeps failing is given up: its deliveries fail for good, it is
+/// disabled and the admins are e-mailed (the 24 hours shortened to 2 s here).
+async fn webhook_failing_endpoint_disabled(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let (rx, url) = Receiver::start(vec![500; 1000]).await;
+    let (id, _) = endpoint(&admin, &url, json!(["*"])).await;
+    admin.post(&format!("/api/webhooks/{id}/test"), json!({})).await;
+    rx.wait_for("ping", 2).await;
+    let mut v = Value::Null;
+    for _ in 0..200 {
+        v = admin.get(&format!("/api/webhooks/{id}")).await.1;
+        if v["data"]["enabled"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(v["data"]["enabled"], false, "{v}");
+    assert!(v["data"]["disabledReason"].is_string());
+    let mail = app.mail(&admin.email, "A webhook endpoint was disabled").await;
+    assert!(mail.contains(&url), "{mail}");
+    // a disabled endpoint gets no new events; enabling it again clears the failure
+    admin.contact("After", "Disable", json!({})).await;
+    let (_, d) = admin.get(&format!("/api/webhooks/{id}/deliveries")).await;
+    assert!(d["data"].as_array().unwrap().iter().all(|x| x["type"] == "ping"), "{d}");
+    let (st, v) = admin
+        .put(&format!("/api/webhooks/{id}"), json!({"enabled": true}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["data"]["enabled"], true);
+    assert!(v["data"]["disabledReason"].is_null());
+}
+both!(webhook_failing_endpoint_disabled, |c| c.webhook_give_up_secs = 2);
+
+/// The admin page: create (the secret once), edit, send test, deliveries, delete after a confirmation.
+async fn webhook_admin_page(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let (rx, url) = Receiver::start(vec![]).await;
+    let (st, page, _) = admin
+        .form(
+            "/admin/webhooks",
+            &[
+                ("url", &url),
+                ("description", "Billing"),
+                ("events", "contact.created"),
+                ("events", "deal.stage_changed"),
+            ],
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{page}");
+    assert!(page.contains("whsec_"), "the secret is shown once");
+    let (_, v) = admin.get("/api/webhooks").await;
+    let id = v["data"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(v["data"][0]["events"], json!(["contact.created", "deal.stage_changed"]));
+    let (_, show) = admin.page(&format!("/admin/webhooks/{id}")).await;
+    assert!(!show.contains("whsec_"), "never again");
+    // errors come back on the form
+    let (st, page, _) = admin
+        .form(
+            &format!("/admin/webhooks/{id}"),
+            &[("url", "not a url"), ("enabled", "true")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(page.contains("Choose at least one event"), "{page}");
+    let (st, _, loc) = admin
+        .form(
+            &format!("/admin/webhooks/{id}"),
+            &[("url", &url), ("events", "*"), ("enabled", "true")],
+        )
+        .await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(
+        loc.as_deref(),
+        Some(format!("/admin/webhooks/{id}?done=updated").as_str())
+    );
+    let (st, _, _) = admin.form(&format!("/admin/webhooks/{id}/test"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    rx.wait_for("ping", 1).await;
+    let mut show = String::new();
+    for _ in 0..100 {
+        show = admin.page(&format!("/admin/webhooks/{id}")).await.1;
+        if show.contains("delivered") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        show.contains("delivered") && show.contains("received") && show.contains(" ms"),
+        "{show}"
+    );
+    let (st, confirm) = admin.page(&format!("/admin/webhooks/{id}/delete")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(confirm.contains("Delete webhook"));
+    let (st, _, loc) = admin.form(&format!("/admin/webhooks/{id}/delete"), &[]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    assert_eq!(loc.as_deref(), Some("/admin/webhooks"));
+    let (_, v) = admin.get("/api/webhooks").await;
+    assert_eq!(v["data"], json!([]));
+}
+both!(webhook_admin_page);
