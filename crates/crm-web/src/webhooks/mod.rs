@@ -21,10 +21,7 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
     axum::Router::new()
         .route("/admin/webhooks", get(pages::index).post(pages::create))
         .route("/admin/webhooks/{id}", get(pages::show).post(pages::update))
-        .route(
-            "/admin/webhooks/{id}/delete",
-            get(pages::confirm_delete).post(pages::delete),
-        )
+        .route("/admin/webhooks/{id}/delete", post(pages::delete))
         .route("/admin/webhooks/{id}/test", post(pages::test))
         .route("/admin/webhooks/{id}/deliveries/{delivery}/retry", post(pages::retry))
 }

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::contacts::parse_id;
 use crate::http::body::FormPairs;
 use crate::http::error::PageResult;
-use crate::web::{Chrome, FormState, PageCtx, Pager, html, query_string, short_date};
+use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string, short_date};
 
 #[derive(Template)]
 #[template(path = "webhooks/list.html")]
@@ -57,13 +57,6 @@ impl ListPage {
     }
 }
 
-#[derive(Template)]
-#[template(path = "webhooks/delete.html")]
-struct DeletePage {
-    chrome: Chrome,
-    e: EndpointView,
-}
-
 /// The form as an `Input`: checked events become one comma-separated value; the enabled
 /// box is explicit (an unchecked box sends nothing).
 fn input(form: &FormPairs, mode: Mode, with_enabled: bool) -> Input {
@@ -80,8 +73,17 @@ fn input(form: &FormPairs, mode: Mode, with_enabled: bool) -> Input {
     Input::form(&pairs, mode)
 }
 
-pub async fn index(State(state): State<AppState>, ctx: PageCtx) -> PageResult {
-    list_page(&state, &ctx, FormState::default(), vec![], None).await
+pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<Vec<(String, String)>>) -> PageResult {
+    let done = QueryParams::new(q).get("done").map(str::to_string);
+    list_page(
+        &state,
+        &ctx,
+        FormState::default(),
+        vec![],
+        None,
+        notice(done.as_deref(), None),
+    )
+    .await
 }
 
 async fn list_page(
@@ -90,10 +92,11 @@ async fn list_page(
     form: FormState,
     chosen: Vec<String>,
     created: Option<EndpointView>,
+    note: Option<String>,
 ) -> PageResult {
     let items = core::list(&state.db, &ctx.session.actor).await?;
     Ok(html(&ListPage {
-        chrome: Chrome::new(ctx, "Webhooks", "webhooks"),
+        chrome: Chrome::new(ctx, "Webhooks", "webhooks").with_notice(note),
         items,
         form,
         chosen,
@@ -114,9 +117,10 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
     )
     .await
     {
-        Ok(v) => list_page(&state, &ctx, FormState::default(), vec![], Some(v)).await,
+        Ok(v) => list_page(&state, &ctx, FormState::default(), vec![], Some(v), None).await,
         Err(e @ CoreError::Validation { .. }) => {
-            let res = list_page(&state, &ctx, FormState::from_pairs(&form.0).with_error(e), chosen, None).await?;
+            let f = FormState::from_pairs(&form.0).with_error(e);
+            let res = list_page(&state, &ctx, f, chosen, None, None).await?;
             Ok((StatusCode::BAD_REQUEST, res).into_response())
         }
         Err(e) => Err(e.into()),
@@ -200,17 +204,32 @@ pub async fn update(
     }
 }
 
-pub async fn confirm_delete(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
-    let e = core::get(&state.db, &ctx.session.actor, parse_id(&id, "webhook")?).await?;
-    Ok(html(&DeletePage {
+/// Deletes with `confirm=yes` (added by the JS dialog or the confirmation page);
+/// otherwise answers the confirmation page.
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    form: FormPairs,
+) -> PageResult {
+    let id = parse_id(&id, "webhook")?;
+    if form.get("confirm") == Some("yes") {
+        core::delete(&state.db, &ctx.session.actor, id).await?;
+        return Ok(Redirect::to("/admin/webhooks?done=deleted").into_response());
+    }
+    let e = core::get(&state.db, &ctx.session.actor, id).await?;
+    Ok(html(&ConfirmPage {
         chrome: Chrome::new(&ctx, "Delete webhook", "webhooks"),
-        e,
+        heading: "Delete webhook".into(),
+        text: format!(
+            "Delete the endpoint {}? Its queued and past deliveries are deleted with it and it receives no more events.",
+            e.url
+        ),
+        action: format!("/admin/webhooks/{id}/delete"),
+        button: "Delete".into(),
+        cancel: format!("/admin/webhooks/{id}"),
+        hidden: vec![],
     }))
-}
-
-pub async fn delete(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
-    core::delete(&state.db, &ctx.session.actor, parse_id(&id, "webhook")?).await?;
-    Ok(Redirect::to("/admin/webhooks").into_response())
 }
 
 pub async fn test(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {

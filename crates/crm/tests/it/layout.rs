@@ -290,6 +290,7 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("admin-users".into(), get("/admin/users")));
     pages.push(("admin-user".into(), get(&format!("/admin/users/{}", rep.id()))));
     pages.push(("admin-audit".into(), get("/admin/audit")));
+    pages.push(("admin-webhooks".into(), get("/admin/webhooks")));
     pages.push(("import".into(), get("/contacts/import")));
     pages.push((
         "not-found".into(),

@@ -521,12 +521,20 @@ async fn webhook_admin_page(app: &TestApp) {
         show.contains("delivered") && show.contains("received") && show.contains(" ms"),
         "{show}"
     );
-    let (st, confirm) = admin.page(&format!("/admin/webhooks/{id}/delete")).await;
+    // without JavaScript the delete asks first
+    let (st, confirm, _) = admin.form(&format!("/admin/webhooks/{id}/delete"), &[]).await;
     assert_eq!(st, StatusCode::OK);
-    assert!(confirm.contains("Delete webhook"));
-    let (st, _, loc) = admin.form(&format!("/admin/webhooks/{id}/delete"), &[]).await;
+    assert!(
+        confirm.contains("Delete webhook") && confirm.contains(&url),
+        "{confirm}"
+    );
+    let (_, v) = admin.get("/api/webhooks").await;
+    assert_eq!(v["data"].as_array().unwrap().len(), 1, "nothing deleted yet");
+    let (st, _, loc) = admin
+        .form(&format!("/admin/webhooks/{id}/delete"), &[("confirm", "yes")])
+        .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
-    assert_eq!(loc.as_deref(), Some("/admin/webhooks"));
+    assert_eq!(loc.as_deref(), Some("/admin/webhooks?done=deleted"));
     let (_, v) = admin.get("/api/webhooks").await;
     assert_eq!(v["data"], json!([]));
 }
