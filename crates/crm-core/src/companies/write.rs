@@ -71,14 +71,13 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     check_name(db, &f.name, None).await?;
     let txn = db.conn.begin().await?;
     let saved = insert(&txn, actor, new_company(f, clock::now())).await?;
-    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
 
-/// Insert a new company with its audit entry, in the caller's transaction.
+/// Insert a new company with its audit entry and webhook event, in the caller's transaction.
 async fn insert(
-    conn: &impl sea_orm::ConnectionTrait,
+    conn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     model: company::Model,
 ) -> CoreResult<company::Model> {
@@ -97,16 +96,13 @@ async fn insert(
         Some(snapshot(&saved)),
     )
     .await?;
+    crate::webhooks::created(conn, actor, saved.clone()).await?;
     Ok(saved)
 }
 
 /// The company called `name` (case and inner spaces aside), created when there is none —
 /// for a contact's "new company" box. Runs in the caller's transaction, audited.
-pub(crate) async fn find_or_create(
-    conn: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    name: &str,
-) -> CoreResult<Uuid> {
+pub(crate) async fn find_or_create(conn: &sea_orm::DatabaseTransaction, actor: &Actor, name: &str) -> CoreResult<Uuid> {
     if let Some(c) = company::Entity::find()
         .filter(company::Column::NameKey.eq(name_key(name)))
         .one(conn)

@@ -279,6 +279,10 @@ pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> C
     }
     let owner = scope::resolve_owner(db, actor, Field::Value(owner), None, false).await?;
     let txn = db.conn.begin().await?;
+    let before = scope::writable::<contact::Entity>(actor)
+        .filter(contact::Column::Id.is_in(ids.to_vec()))
+        .all(&txn)
+        .await?;
     let res = contact::Entity::update_many()
         .col_expr(contact::Column::UserId, sea_orm::sea_query::Expr::value(owner))
         .col_expr(
@@ -291,6 +295,18 @@ pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> C
         .await?;
     let changes = json!({ "requested": ids.len(), "assigned": res.rows_affected, "userId": owner });
     audit::record(&txn, Some(actor), "assign", "contact", None, Some(changes)).await?;
+    let after: std::collections::HashMap<Uuid, contact::Model> = contact::Entity::find()
+        .filter(contact::Column::Id.is_in(before.iter().map(|c| c.id).collect::<Vec<_>>()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    for b in before {
+        if let Some(a) = after.get(&b.id).filter(|a| a.user_id != b.user_id) {
+            webhooks::updated(&txn, actor, b, a.clone()).await?;
+        }
+    }
     txn.commit().await?;
     Ok(res.rows_affected)
 }

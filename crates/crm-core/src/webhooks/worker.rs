@@ -19,6 +19,9 @@ use crate::{clock, mail, queue};
 
 static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
 
+/// Events (with their deliveries) are kept this long, then pruned unless still pending.
+pub const RETENTION_DAYS: i64 = 30;
+
 /// Look for due deliveries now (after a ping or a manual retry).
 pub fn wake() {
     WAKE.notify_one();
@@ -69,9 +72,16 @@ pub fn start(db: Db, keys: Arc<SecretBox>, settings: Settings, mut stop: tokio::
         let poll = settings
             .retry_base
             .clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let mut pruned: Option<Instant> = None;
         loop {
             if *stop.borrow() {
                 return;
+            }
+            if pruned.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                pruned = Some(Instant::now());
+                if let Err(e) = prune(&db).await {
+                    tracing::error!("webhook history: {e:#}");
+                }
             }
             if let Err(e) = deliver_due(&db, &keys, &client, &settings).await {
                 tracing::error!("webhook queue: {e:#}");
@@ -83,6 +93,30 @@ pub fn start(db: Db, keys: Arc<SecretBox>, settings: Settings, mut stop: tokio::
             }
         }
     });
+}
+
+/// Delete events older than [`RETENTION_DAYS`] (their deliveries go with them) unless a
+/// delivery of theirs is still pending.
+async fn prune(db: &Db) -> anyhow::Result<()> {
+    use sea_orm::QueryTrait;
+    let cutoff = clock::now() - chrono::Duration::days(RETENTION_DAYS);
+    let pending = webhook_delivery::Entity::find()
+        .select_only()
+        .column(webhook_delivery::Column::EventId)
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .into_query();
+    let res = webhook_event::Entity::delete_many()
+        .filter(webhook_event::Column::CreatedAt.lt(cutoff))
+        .filter(webhook_event::Column::Id.not_in_subquery(pending))
+        .exec(&db.conn)
+        .await?;
+    if res.rows_affected > 0 {
+        tracing::info!(
+            "webhooks: pruned {} events older than {RETENTION_DAYS} days",
+            res.rows_affected
+        );
+    }
+    Ok(())
 }
 
 async fn deliver_due(db: &Db, keys: &Arc<SecretBox>, client: &reqwest::Client, s: &Settings) -> anyhow::Result<()> {

@@ -203,6 +203,29 @@ async fn webhook_events_are_signed(app: &TestApp) {
         .unwrap();
     assert_eq!(linked["data"]["company"]["name"], "Fresh Webhook Co", "{linked}");
 
+    let fresh = rx.wait_for("company.created", 2).await;
+    assert!(
+        fresh
+            .iter()
+            .any(|g| verified(g, &secret)["data"]["name"] == "Fresh Webhook Co")
+    );
+
+    // a bulk assignment tells about each contact it moved
+    let manager = app.user(Role::Manager).await;
+    let linked_id = linked["data"]["id"].as_str().unwrap();
+    let (st, v) = admin
+        .post(
+            "/api/contacts/bulk-assign",
+            json!({"ids": [linked_id], "userId": manager.id()}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let moved = rx.wait_for("contact.updated", 2).await;
+    let moved = verified(&moved[1], &secret);
+    assert_eq!(moved["data"]["id"], linked_id);
+    assert_eq!(moved["data"]["userId"], manager.id().to_string());
+    assert_eq!(moved["previous"]["userId"], admin.id().to_string());
+
     // validation in the API envelope
     let (st, v) = admin
         .post("/api/webhooks", json!({"url": "ftp://x", "events": ["nope"]}))
