@@ -118,16 +118,17 @@ where
         return Ok(());
     }
     let change = change.await?;
-    queue(conn, event, change, &targets).await
+    queue(conn, event, change, &targets).await?;
+    Ok(())
 }
 
-/// Write the event and one delivery per endpoint.
+/// Write the event and one delivery per endpoint; the deliveries' ids.
 pub(crate) async fn queue(
     conn: &impl ConnectionTrait,
     event: &str,
     change: Change,
     targets: &[Uuid],
-) -> CoreResult<()> {
+) -> CoreResult<Vec<Uuid>> {
     let now = clock::now();
     let id = Uuid::now_v7();
     let mut body = json!({"id": id, "type": event, "createdAt": clock::fmt(&now), "data": change.data});
@@ -142,9 +143,12 @@ pub(crate) async fn queue(
     }
     .insert(conn)
     .await?;
+    let mut deliveries = vec![];
     for endpoint in targets {
+        let delivery = Uuid::now_v7();
+        deliveries.push(delivery);
         webhook_delivery::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(delivery),
             endpoint_id: Set(*endpoint),
             event_id: Set(id),
             event_type: Set(event.to_string()),
@@ -162,7 +166,7 @@ pub(crate) async fn queue(
         .insert(conn)
         .await?;
     }
-    Ok(())
+    Ok(deliveries)
 }
 
 /// `<kind>.created`.

@@ -87,6 +87,8 @@ pub fn client(allow_private: bool, timeout: std::time::Duration) -> reqwest::Res
     reqwest::Client::builder()
         .dns_resolver(Arc::new(Resolver { allow_private }))
         .redirect(reqwest::redirect::Policy::none())
+        // a proxy would resolve the target itself, past the resolver's check
+        .no_proxy()
         .timeout(timeout)
         .user_agent("CRM-Webhooks/1")
         .build()

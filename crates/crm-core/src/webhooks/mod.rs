@@ -304,16 +304,13 @@ pub async fn ping(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Uuid> {
         data: json!({"webhookId": e.id, "url": e.url}),
         previous: None,
     };
-    emit::queue(&txn, "ping", change, &[e.id]).await?;
+    let delivery = emit::queue(&txn, "ping", change, &[e.id]).await?;
     txn.commit().await?;
-    let newest = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::EndpointId.eq(id))
-        .order_by_desc(webhook_delivery::Column::Id)
-        .one(&db.conn)
-        .await?
-        .ok_or_else(|| CoreError::not_found("Delivery"))?;
     worker::wake();
-    Ok(newest.id)
+    delivery
+        .first()
+        .copied()
+        .ok_or_else(|| CoreError::not_found("Delivery"))
 }
 
 /// An endpoint's deliveries, newest first, paginated like other lists.

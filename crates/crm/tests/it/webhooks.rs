@@ -243,6 +243,7 @@ async fn webhook_retry_keeps_delivery_id(app: &TestApp) {
     let (st, v) = admin.post(&format!("/api/webhooks/{id}/test"), json!({})).await;
     assert_eq!(st, StatusCode::ACCEPTED, "{v}");
     let pings = rx.wait_for("ping", 2).await;
+    assert_eq!(v["data"]["deliveryId"], pings[0].delivery.as_str());
     assert_eq!(pings[0].delivery, pings[1].delivery, "one delivery id on every attempt");
     assert_eq!(pings[0].body, pings[1].body);
     verified(&pings[1], &secret);
