@@ -86,6 +86,27 @@ impl Db {
     }
 }
 
+/// What read helpers run on: the pool ([`Db`]) or a transaction, so a write can build the
+/// API view of what it changed inside its own transaction (webhook payloads).
+pub trait Conn: Sync {
+    type C: ConnectionTrait + Sync;
+    fn conn(&self) -> &Self::C;
+}
+
+impl Conn for Db {
+    type C = DatabaseConnection;
+    fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+impl Conn for sea_orm::DatabaseTransaction {
+    type C = sea_orm::DatabaseTransaction;
+    fn conn(&self) -> &sea_orm::DatabaseTransaction {
+        self
+    }
+}
+
 /// A database URL without its password, for logs and errors.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

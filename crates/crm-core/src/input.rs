@@ -114,6 +114,25 @@ impl Input {
         }
     }
 
+    /// A list of strings: a JSON array of strings, or (from a form) one comma-separated
+    /// value. `None` when absent or not such a list.
+    pub fn str_list(&self, key: &str) -> Option<Vec<String>> {
+        match self.map.get(key)? {
+            Value::Array(a) => a
+                .iter()
+                .map(|v| v.as_str().map(|s| s.trim().to_string()))
+                .collect::<Option<Vec<String>>>()
+                .map(|l| l.into_iter().filter(|s| !s.is_empty()).collect()),
+            Value::String(s) if self.form => Some(
+                s.split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }

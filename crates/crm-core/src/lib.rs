@@ -26,12 +26,14 @@ pub mod org;
 pub mod original;
 pub mod page;
 pub mod query;
+pub mod queue;
 pub mod scope;
 pub mod search;
 pub mod seed;
 pub mod tasks;
 pub mod text;
 pub mod vcard;
+pub mod webhooks;
 
 /// The tables, outside every scope: for the CLI, seeding, benchmarks and tests only (the
 /// web layer reads and writes through the domain modules, which apply the actor's scope).

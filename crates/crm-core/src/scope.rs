@@ -166,7 +166,8 @@ pub async fn owner_for_new(
     resolve_owner(db, actor, crate::input::Field::Value(requested), None, true).await
 }
 
-/// Delete one record the actor may change, with its audit entry, in one transaction.
+/// Delete one record the actor may change, with its audit entry and webhook event, in one
+/// transaction.
 pub async fn delete_writable<E>(
     db: &crate::Db,
     actor: &Actor,
@@ -175,11 +176,13 @@ pub async fn delete_writable<E>(
 ) -> crate::CoreResult<E::Model>
 where
     E: Owned,
+    E::Model: Into<crate::webhooks::Record> + Clone,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
 {
     use sea_orm::TransactionTrait;
     let current = get_writable::<E>(db, actor, id, what).await?;
     let txn = db.conn.begin().await?;
+    crate::webhooks::deleted(&txn, actor, current.clone()).await?;
     E::delete_by_id(id).exec(&txn).await?;
     crate::audit::record(
         &txn,

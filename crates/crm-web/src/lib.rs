@@ -17,6 +17,7 @@ pub mod search;
 pub mod setup;
 pub mod tasks;
 pub mod web;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -31,6 +32,12 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<http::ratelimit::Cidr>,
     /// Largest CSV file accepted for import (`CRM_IMPORT_MAX_BYTES`).
     pub import_max_bytes: u64,
+    /// `CRM_WEBHOOK_ALLOW_PRIVATE`: webhook URLs may point at internal addresses.
+    pub webhook_allow_private: bool,
+    /// Who may read `/metrics` without the token (`CRM_METRICS_ALLOW`).
+    pub metrics_allow: Vec<http::ratelimit::Cidr>,
+    /// `CRM_METRICS_TOKEN`: a bearer token that also opens `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl WebConfig {
@@ -54,6 +61,8 @@ pub struct AppState {
     pub org: web::org::OrgCache,
     /// Bearer tokens seen in the last seconds and whom they act as.
     pub tokens: http::session::TokenCache,
+    /// Request counters and latencies for `/metrics`.
+    pub metrics: Arc<http::metrics::Metrics>,
 }
 
 pub use http::router::router;

@@ -52,6 +52,38 @@ pub struct Config {
     /// day is for due dates, "today", dashboards and reports (default UTC).
     #[arg(long, env = "CRM_TIMEZONE", global = true)]
     pub timezone: Option<String>,
+    /// Allow webhook URLs on loopback, private and link-local addresses.
+    #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhook_allow_private: bool,
+    /// First webhook retry delay in milliseconds (doubling up to an hour); tests shorten it.
+    #[arg(
+        long,
+        env = "CRM_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 10_000,
+        global = true,
+        hide = true
+    )]
+    pub webhook_retry_base_ms: u64,
+    /// How long a webhook delivery is retried and an endpoint may fail before it is disabled, in seconds; tests shorten it.
+    #[arg(
+        long,
+        env = "CRM_WEBHOOK_GIVE_UP_SECS",
+        default_value_t = 86_400,
+        global = true,
+        hide = true
+    )]
+    pub webhook_give_up_secs: u64,
+    /// Comma-separated CIDRs that may read /metrics without the token.
+    #[arg(
+        long,
+        env = "CRM_METRICS_ALLOW",
+        default_value = "127.0.0.1/8,::1/128",
+        global = true
+    )]
+    pub metrics_allow: String,
+    /// Bearer token that opens /metrics from anywhere.
+    #[arg(long, env = "CRM_METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -94,6 +126,11 @@ impl Config {
             log_format: "pretty".into(),
             timezone: None,
             import_max_bytes: crm_core::import::DEFAULT_MAX_BYTES,
+            webhook_allow_private: true,
+            webhook_retry_base_ms: 200,
+            webhook_give_up_secs: 86_400,
+            metrics_allow: "127.0.0.1/8,::1/128".into(),
+            metrics_token: None,
         }
     }
 }

@@ -52,7 +52,33 @@ pub async fn start(
         &config.mail_from,
         &config.base_url(),
     )?;
+    let metrics_allow = crm_web::http::ratelimit::parse_cidrs(&config.metrics_allow)
+        .map_err(|e| anyhow::anyhow!("CRM_METRICS_ALLOW: {e}"))?;
+    let keys = Arc::new(crm_core::crypto::SecretBox::load(
+        config.secret_key.as_deref(),
+        &config.data_dir,
+    )?);
+    // the webhook worker stops with the server (a restart picks up what is left)
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    crm_core::webhooks::worker::start(
+        db.clone(),
+        keys.clone(),
+        crm_core::webhooks::worker::Settings {
+            give_up_after: chrono::Duration::seconds(i64::try_from(config.webhook_give_up_secs).unwrap_or(86_400)),
+            ..crm_core::webhooks::worker::Settings::new(
+                config.webhook_allow_private,
+                std::time::Duration::from_millis(config.webhook_retry_base_ms),
+                &config.base_url(),
+            )
+        },
+        stop_rx,
+    );
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
     let state = AppState {
+        metrics: Default::default(),
         org: Default::default(),
         tokens: Default::default(),
         db: db.clone(),
@@ -61,12 +87,12 @@ pub async fn start(
             allow_signup: config.allow_signup,
             trusted_proxies,
             import_max_bytes: config.import_max_bytes,
+            webhook_allow_private: config.webhook_allow_private,
+            metrics_allow,
+            metrics_token: config.metrics_token.clone(),
         }),
         mailer,
-        keys: Arc::new(crm_core::crypto::SecretBox::load(
-            config.secret_key.as_deref(),
-            &config.data_dir,
-        )?),
+        keys,
         limiter: Arc::new(
             crm_web::http::ratelimit::Limiter::new(config.redis_url.as_deref(), &config.redis_prefix)
                 .await

@@ -48,8 +48,14 @@ pub async fn recent(db: &Db, user_id: Uuid, limit: u64) -> CoreResult<Vec<PastAt
         .collect())
 }
 
+/// Failed sign-in attempts since start (for `/metrics`).
+pub static FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
     let now = clock::now();
+    if a.failure.is_some() {
+        FAILURES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     h::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(a.user_id),

@@ -121,7 +121,7 @@ pub async fn find_by_email(db: &Db, email: &str) -> CoreResult<Option<user::Mode
 /// The names of users by id (one query; none for an empty list). User names are not
 /// scoped: every member of the team sees who owns or did what.
 pub async fn names(
-    db: &Db,
+    db: &impl crate::db::Conn,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> CoreResult<std::collections::HashMap<Uuid, String>> {
     let mut ids: Vec<Uuid> = ids.into_iter().collect();
@@ -132,7 +132,7 @@ pub async fn names(
     }
     Ok(user::Entity::find()
         .filter(user::Column::Id.is_in(ids))
-        .all(&db.conn)
+        .all(db.conn())
         .await?
         .into_iter()
         .map(|u| (u.id, u.name))

@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::actor::Actor;
-use crate::db::Db;
+use crate::db::{Conn, Db};
 use crate::entities::{activity, contact, deal};
 use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input, Mode};
@@ -49,13 +49,13 @@ pub struct ActivityView {
 }
 
 /// Names of the contacts of a batch of rows (one query), only those the actor may see.
-pub async fn contact_names(db: &Db, actor: &Actor, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, ContactName>> {
+pub async fn contact_names(db: &impl Conn, actor: &Actor, ids: Vec<Uuid>) -> CoreResult<HashMap<Uuid, ContactName>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     Ok(scope::visible::<contact::Entity>(actor)
         .filter(contact::Column::Id.is_in(ids))
-        .all(&db.conn)
+        .all(db.conn())
         .await?
         .into_iter()
         .map(|c| {
@@ -71,7 +71,7 @@ pub async fn contact_names(db: &Db, actor: &Actor, ids: Vec<Uuid>) -> CoreResult
         .collect())
 }
 
-pub async fn views(db: &Db, actor: &Actor, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
+pub async fn views(db: &impl Conn, actor: &Actor, rows: Vec<activity::Model>) -> CoreResult<Vec<ActivityView>> {
     let names = contact_names(db, actor, rows.iter().map(|a| a.contact_id).collect()).await?;
     Ok(rows
         .into_iter()
@@ -282,6 +282,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
         Some(json!({"subject": saved.subject})),
     )
     .await?;
+    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -323,6 +324,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await?;
     audit::record(&txn, Some(actor), "update", "activity", Some(id.to_string()), None).await?;
+    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }

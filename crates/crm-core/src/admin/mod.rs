@@ -15,6 +15,8 @@ pub enum UserAction {
     Create,
     Update,
     Delete,
+    /// Webhook endpoints and their deliveries (admins only).
+    Webhooks,
 }
 
 pub fn can(actor: &Actor, action: UserAction) -> CoreResult<()> {
@@ -26,11 +28,14 @@ pub fn can(actor: &Actor, action: UserAction) -> CoreResult<()> {
     if ok {
         return Ok(());
     }
+    if action == UserAction::Webhooks {
+        return Err(CoreError::Forbidden("Only administrators can manage webhooks".into()));
+    }
     let verb = match action {
         UserAction::Read => "read",
         UserAction::Create => "create",
         UserAction::Update => "update",
-        UserAction::Delete => "delete",
+        UserAction::Delete | UserAction::Webhooks => "delete",
     };
     Err(CoreError::Forbidden(format!(
         "You don't have permission to {verb} users"
@@ -42,8 +47,11 @@ pub fn can(actor: &Actor, action: UserAction) -> CoreResult<()> {
 pub async fn require(db: &crate::Db, actor: &Actor, action: UserAction) -> CoreResult<()> {
     let r = can(actor, action);
     if r.is_err() {
-        let what = format!("{action:?}").to_lowercase();
-        crate::audit::denied(db, actor, "admin", Some(format!("users:{what}"))).await;
+        let what = match action {
+            UserAction::Webhooks => "webhooks".to_string(),
+            other => format!("users:{}", format!("{other:?}").to_lowercase()),
+        };
+        crate::audit::denied(db, actor, "admin", Some(what)).await;
     }
     r
 }

@@ -136,7 +136,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
 }
 
 /// Contacts and deals per company, counting only records the actor may see.
-pub async fn counts(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<HashMap<Uuid, Counts>> {
+pub async fn counts(db: &impl crate::db::Conn, actor: &Actor, ids: &[Uuid]) -> CoreResult<HashMap<Uuid, Counts>> {
     let mut out: HashMap<Uuid, Counts> = HashMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -148,7 +148,7 @@ pub async fn counts(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<HashMap<
         .filter(contact::Column::CompanyId.is_in(ids.to_vec()))
         .group_by(contact::Column::CompanyId)
         .into_tuple()
-        .all(&db.conn)
+        .all(db.conn())
         .await?;
     for (id, n) in contacts.into_iter().filter_map(|(id, n)| id.map(|i| (i, n))) {
         out.entry(id).or_default().contacts = n as u64;
@@ -160,7 +160,7 @@ pub async fn counts(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<HashMap<
         .filter(deal::Column::CompanyId.is_in(ids.to_vec()))
         .group_by(deal::Column::CompanyId)
         .into_tuple()
-        .all(&db.conn)
+        .all(db.conn())
         .await?;
     for (id, n) in deals.into_iter().filter_map(|(id, n)| id.map(|i| (i, n))) {
         out.entry(id).or_default().deals = n as u64;

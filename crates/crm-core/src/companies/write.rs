@@ -75,9 +75,9 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<comp
     Ok(saved)
 }
 
-/// Insert a new company with its audit entry, in the caller's transaction.
+/// Insert a new company with its audit entry and webhook event, in the caller's transaction.
 async fn insert(
-    conn: &impl sea_orm::ConnectionTrait,
+    conn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     model: company::Model,
 ) -> CoreResult<company::Model> {
@@ -96,16 +96,13 @@ async fn insert(
         Some(snapshot(&saved)),
     )
     .await?;
+    crate::webhooks::created(conn, actor, saved.clone()).await?;
     Ok(saved)
 }
 
 /// The company called `name` (case and inner spaces aside), created when there is none —
 /// for a contact's "new company" box. Runs in the caller's transaction, audited.
-pub(crate) async fn find_or_create(
-    conn: &impl sea_orm::ConnectionTrait,
-    actor: &Actor,
-    name: &str,
-) -> CoreResult<Uuid> {
+pub(crate) async fn find_or_create(conn: &sea_orm::DatabaseTransaction, actor: &Actor, name: &str) -> CoreResult<Uuid> {
     if let Some(c) = company::Entity::find()
         .filter(company::Column::NameKey.eq(name_key(name)))
         .one(conn)
@@ -183,6 +180,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
         Some(audit::diff(&before, &snapshot(&saved))),
     )
     .await?;
+    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -193,6 +191,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
         .await?
         .ok_or_else(|| CoreError::not_found("Company"))?;
     let txn = db.conn.begin().await?;
+    crate::webhooks::deleted(&txn, actor, current.clone()).await?;
     company::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,

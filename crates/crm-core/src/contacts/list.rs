@@ -11,7 +11,7 @@ use crate::accounts::users::UserRef;
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, company, contact, deal, task, user};
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 use crate::page::{Page, PageReq, Pagination};
 use crate::query::{QueryParams, SortDir};
 use crate::scope;
@@ -250,7 +250,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
 }
 
 /// Attach owner and company references to a batch of contacts (two queries in all).
-pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<ContactView>> {
+pub async fn with_refs(db: &impl crate::db::Conn, rows: Vec<contact::Model>) -> CoreResult<Vec<ContactView>> {
     let user_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.user_id).collect();
     let company_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.company_id).collect();
     let users: HashMap<Uuid, UserRef> = if user_ids.is_empty() {
@@ -258,7 +258,7 @@ pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<Con
     } else {
         user::Entity::find()
             .filter(user::Column::Id.is_in(user_ids))
-            .all(&db.conn)
+            .all(db.conn())
             .await?
             .iter()
             .map(|u| (u.id, UserRef::from(u)))
@@ -269,7 +269,7 @@ pub async fn with_refs(db: &Db, rows: Vec<contact::Model>) -> CoreResult<Vec<Con
     } else {
         company::Entity::find()
             .filter(company::Column::Id.is_in(company_ids))
-            .all(&db.conn)
+            .all(db.conn())
             .await?
             .into_iter()
             .map(|c| (c.id, CompanyRef { id: c.id, name: c.name }))
@@ -340,4 +340,32 @@ pub async fn dependents(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<Depe
             .count(&db.conn)
             .await?,
     })
+}
+
+/// A contact as the API returns it: the view with `company` as the full company (without
+/// its counts).
+pub fn detail_json(d: ContactDetail) -> CoreResult<serde_json::Value> {
+    let mut v = serde_json::to_value(&d.contact).map_err(anyhow::Error::from)?;
+    v["company"] = match d.company {
+        Some(c) => serde_json::to_value(crate::companies::CompanyView::new(c, Default::default()))
+            .map_err(anyhow::Error::from)?,
+        None => serde_json::Value::Null,
+    };
+    if let Some(o) = v["company"].as_object_mut() {
+        o.remove("_count");
+    }
+    Ok(v)
+}
+
+/// [`detail_json`] of a contact in memory (a webhook's payload).
+pub async fn json_of(db: &impl crate::db::Conn, c: contact::Model) -> CoreResult<serde_json::Value> {
+    let company = match c.company_id {
+        Some(cid) => company::Entity::find_by_id(cid).one(db.conn()).await?,
+        None => None,
+    };
+    let contact = with_refs(db, vec![c])
+        .await?
+        .pop()
+        .ok_or_else(|| CoreError::not_found("Contact"))?;
+    detail_json(ContactDetail { contact, company })
 }

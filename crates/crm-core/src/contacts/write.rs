@@ -15,8 +15,8 @@ use crate::db::Db;
 use crate::entities::{company, contact};
 use crate::error::{CoreError, CoreResult, is_unique_violation};
 use crate::input::{Field, Input, Mode};
-use crate::scope;
 use crate::text::phone_key;
+use crate::{scope, webhooks};
 
 /// Validated fields of a contact body (absent fields stay absent on update).
 pub(crate) struct Fields {
@@ -127,6 +127,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<cont
         Some(snapshot(&saved)),
     )
     .await?;
+    webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -206,6 +207,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
         Some(changes),
     )
     .await?;
+    webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -214,6 +216,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
     let current = scope::get_writable::<contact::Entity>(db, actor, id, "Contact").await?;
     let txn = db.conn.begin().await?;
     super::cascade::guard_and_audit(&txn, actor, &[id]).await?;
+    webhooks::deleted(&txn, actor, current.clone()).await?;
     contact::Entity::delete_by_id(id).exec(&txn).await?;
     audit::record(
         &txn,
@@ -245,6 +248,13 @@ pub async fn bulk_delete(db: &Db, actor: &Actor, ids: &[Uuid]) -> CoreResult<u64
         .all(&txn)
         .await?;
     super::cascade::guard_and_audit(&txn, actor, &mine).await?;
+    for gone in contact::Entity::find()
+        .filter(contact::Column::Id.is_in(mine.clone()))
+        .all(&txn)
+        .await?
+    {
+        webhooks::deleted(&txn, actor, gone).await?;
+    }
     let res = contact::Entity::delete_many()
         .filter(contact::Column::Id.is_in(mine))
         .exec(&txn)
@@ -269,6 +279,10 @@ pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> C
     }
     let owner = scope::resolve_owner(db, actor, Field::Value(owner), None, false).await?;
     let txn = db.conn.begin().await?;
+    let before = scope::writable::<contact::Entity>(actor)
+        .filter(contact::Column::Id.is_in(ids.to_vec()))
+        .all(&txn)
+        .await?;
     let res = contact::Entity::update_many()
         .col_expr(contact::Column::UserId, sea_orm::sea_query::Expr::value(owner))
         .col_expr(
@@ -281,6 +295,18 @@ pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> C
         .await?;
     let changes = json!({ "requested": ids.len(), "assigned": res.rows_affected, "userId": owner });
     audit::record(&txn, Some(actor), "assign", "contact", None, Some(changes)).await?;
+    let after: std::collections::HashMap<Uuid, contact::Model> = contact::Entity::find()
+        .filter(contact::Column::Id.is_in(before.iter().map(|c| c.id).collect::<Vec<_>>()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    for b in before {
+        if let Some(a) = after.get(&b.id).filter(|a| a.user_id != b.user_id) {
+            webhooks::updated(&txn, actor, b, a.clone()).await?;
+        }
+    }
     txn.commit().await?;
     Ok(res.rows_affected)
 }

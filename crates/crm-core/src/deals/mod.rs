@@ -91,7 +91,7 @@ pub struct DealView {
     pub company: Option<CompanyName>,
 }
 
-pub async fn views(db: &Db, actor: &Actor, rows: Vec<deal::Model>) -> CoreResult<Vec<DealView>> {
+pub async fn views(db: &impl crate::db::Conn, actor: &Actor, rows: Vec<deal::Model>) -> CoreResult<Vec<DealView>> {
     let names = contact_names(db, actor, rows.iter().map(|d| d.contact_id).collect()).await?;
     let company_ids: Vec<Uuid> = rows.iter().filter_map(|d| d.company_id).collect();
     let companies: std::collections::HashMap<Uuid, String> = if company_ids.is_empty() {
@@ -99,7 +99,7 @@ pub async fn views(db: &Db, actor: &Actor, rows: Vec<deal::Model>) -> CoreResult
     } else {
         company::Entity::find()
             .filter(company::Column::Id.is_in(company_ids))
-            .all(&db.conn)
+            .all(db.conn())
             .await?
             .into_iter()
             .map(|c| (c.id, c.name))

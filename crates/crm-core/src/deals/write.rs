@@ -186,6 +186,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal
         Some(json!({"name": saved.name, "stage": stage})),
     )
     .await?;
+    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -289,6 +290,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     apply_stage(&txn, actor, &mut am, &current, &target, f.actual.value()).await?;
     let saved = am.update(&txn).await?;
     audit::record(&txn, Some(actor), "update", "deal", Some(id.to_string()), None).await?;
+    changed(&txn, actor, &current, &saved).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -329,8 +331,24 @@ pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> C
         Some(json!({"stage": [current.stage, target]})),
     )
     .await?;
+    changed(&txn, actor, &current, &saved).await?;
     txn.commit().await?;
     Ok(saved)
+}
+
+/// The events of a deal change: `deal.updated`, and `deal.stage_changed` when it moved.
+async fn changed(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    before: &deal::Model,
+    after: &deal::Model,
+) -> CoreResult<()> {
+    crate::webhooks::updated(txn, actor, before.clone(), after.clone()).await?;
+    if before.stage != after.stage {
+        let (b, a) = (before.clone().into(), after.clone().into());
+        crate::webhooks::changed(txn, actor, "deal.stage_changed", b, a).await?;
+    }
+    Ok(())
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {

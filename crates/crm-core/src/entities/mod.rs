@@ -21,3 +21,6 @@ pub mod sign_in_history;
 pub mod task;
 pub mod user;
 pub mod verification_token;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use tokio::sync::Notify;
 
@@ -167,18 +166,16 @@ async fn deliver_due(db: &Db, transport: &Transport, from: &Mailbox) -> anyhow::
         .await?;
     for row in due {
         // claim it: only the instance whose update lands sends it
-        let claimed = mail_queue::Entity::update_many()
-            .col_expr(
-                mail_queue::Column::NextAttemptAt,
-                Expr::value(clock::now() + chrono::Duration::minutes(5)),
-            )
-            .filter(mail_queue::Column::Id.eq(row.id))
-            .filter(mail_queue::Column::NextAttemptAt.eq(row.next_attempt_at))
-            .filter(mail_queue::Column::SentAt.is_null())
-            .exec(&db.conn)
-            .await?
-            .rows_affected
-            == 1;
+        let claimed = crate::queue::claim::<mail_queue::Entity>(
+            &db.conn,
+            mail_queue::Column::Id,
+            mail_queue::Column::NextAttemptAt,
+            row.id,
+            row.next_attempt_at,
+            chrono::Duration::minutes(5),
+            sea_orm::Condition::all().add(mail_queue::Column::SentAt.is_null()),
+        )
+        .await?;
         if !claimed {
             continue;
         }

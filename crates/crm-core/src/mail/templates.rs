@@ -128,3 +128,18 @@ pub fn denials_alert(to: &str, name: &str, who: &str, who_email: &str, n: u64) -
         None,
     )
 }
+
+pub fn webhook_disabled(to: &str, name: &str, url: &str, link: &str) -> Mail {
+    mail(
+        to,
+        "A webhook endpoint was disabled",
+        name,
+        &[
+            &format!(
+                "Every delivery to the webhook endpoint {url} has failed for 24 hours, so it was disabled and no more events are queued for it."
+            ),
+            "Fix the receiver, then enable the endpoint again and retry the failed deliveries from the webhooks page.",
+        ],
+        Some(("Open the webhooks page", link)),
+    )
+}

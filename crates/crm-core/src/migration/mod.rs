@@ -35,6 +35,8 @@ impl MigratorTrait for Migrator {
             Box::new(PersonalTasks),
             // personal calendar feeds (the URL's secret stored hashed)
             Box::new(Script("m0013_calendar_feeds", include_str!("m0013_calendar_feeds.sql"))),
+            // outbound webhooks: endpoints, events and their deliveries
+            Box::new(Script("m0014_webhooks", include_str!("m0014_webhooks.sql"))),
             // list order with the tie-breaking id: deep pages walk an index alone
             Box::new(Script(
                 "m0015_list_order_indexes",

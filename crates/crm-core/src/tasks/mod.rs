@@ -45,7 +45,7 @@ pub struct TaskView {
     pub owner: Option<String>,
 }
 
-pub async fn views(db: &Db, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
+pub async fn views(db: &impl crate::db::Conn, actor: &Actor, rows: Vec<task::Model>) -> CoreResult<Vec<TaskView>> {
     let names = contact_names(db, actor, rows.iter().filter_map(|t| t.contact_id).collect()).await?;
     let owners = crate::accounts::users::names(db, rows.iter().filter_map(|t| t.user_id)).await?;
     let now = clock::now();
@@ -248,6 +248,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task
         Some(json!({"title": saved.title})),
     )
     .await?;
+    crate::webhooks::created(&txn, actor, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -277,6 +278,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await?;
     audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), None).await?;
+    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -285,12 +287,24 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
 pub async fn set_completed(db: &Db, actor: &Actor, id: Uuid, completed: Option<bool>) -> CoreResult<task::Model> {
     let completed = completed.ok_or_else(|| CoreError::field("completed", "completed must be a boolean"))?;
     let current = scope::get_writable::<task::Entity>(db, actor, id, "Task").await?;
-    let mut am: task::ActiveModel = current.into();
+    let mut am: task::ActiveModel = current.clone().into();
     let now = clock::now();
     am.completed = Set(completed);
     am.completed_at = Set(completed.then_some(now));
     am.updated_at = Set(now);
-    Ok(am.update(&db.conn).await?)
+    let txn = db.conn.begin().await?;
+    let saved = am.update(&txn).await?;
+    if saved.completed != current.completed {
+        let changes = json!({"completed": [current.completed, saved.completed]});
+        audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), Some(changes)).await?;
+        crate::webhooks::updated(&txn, actor, current.clone(), saved.clone()).await?;
+        if saved.completed {
+            let (b, a) = (current.into(), saved.clone().into());
+            crate::webhooks::changed(&txn, actor, "task.completed", b, a).await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(saved)
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {

@@ -27,17 +27,7 @@ pub async fn index(
 }
 
 async fn view(state: &AppState, actor: &crm_core::Actor, id: Uuid) -> ApiResult<serde_json::Value> {
-    let d = list::get(&state.db, actor, id).await?;
-    let mut v = serde_json::to_value(&d.contact).map_err(anyhow::Error::from)?;
-    v["company"] = match d.company {
-        Some(c) => serde_json::to_value(crm_core::companies::CompanyView::new(c, Default::default()))
-            .map_err(anyhow::Error::from)?,
-        None => serde_json::Value::Null,
-    };
-    if let Some(o) = v["company"].as_object_mut() {
-        o.remove("_count");
-    }
-    Ok(v)
+    Ok(list::detail_json(list::get(&state.db, actor, id).await?)?)
 }
 
 pub async fn show(

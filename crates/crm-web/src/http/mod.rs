@@ -3,6 +3,7 @@
 pub mod body;
 pub mod envelope;
 pub mod error;
+pub mod metrics;
 pub mod ratelimit;
 pub mod router;
 pub mod session;

@@ -221,6 +221,7 @@ impl Decision {
 
     /// The 429 answer: a JSON envelope with `retryAfter`, `Retry-After` and `RateLimit-*`.
     pub fn too_many(&self, message: &str) -> Response {
+        REJECTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let secs = self.reset.as_secs().max(1);
         let mut res = (
             StatusCode::TOO_MANY_REQUESTS,
@@ -231,6 +232,9 @@ impl Decision {
         res
     }
 }
+
+/// Requests refused by a rate limit since start (for `/metrics`).
+pub static REJECTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 pub const TOO_MANY: &str = "Too many requests. Please try again later.";
 
@@ -258,7 +262,7 @@ pub fn parse_cidrs(s: &str) -> Result<Vec<Cidr>, String> {
         .collect()
 }
 
-fn contains(net: &Cidr, ip: &IpAddr) -> bool {
+pub fn contains(net: &Cidr, ip: &IpAddr) -> bool {
     match (net.0, ip) {
         (IpAddr::V4(n), IpAddr::V4(a)) => {
             let mask = if net.1 == 0 { 0 } else { u32::MAX << (32 - net.1) };

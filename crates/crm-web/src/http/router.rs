@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 use super::error::{ApiError, PageError};
 use crate::{
     AppState, accounts, activities, admin, calendar, companies, contacts, deals, export, home, import, reports, search,
-    setup, tasks, web,
+    setup, tasks, web, webhooks,
 };
 
 /// The largest request body outside uploads.
@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(companies::api_routes())
         .merge(import::api_routes())
         .merge(calendar::api_routes())
+        .merge(webhooks::api_routes())
         .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(deals::page_routes())
         .merge(companies::page_routes())
         .merge(import::page_routes())
+        .merge(webhooks::page_routes())
         .merge(setup::page_routes())
         .merge(calendar::page_routes())
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
@@ -100,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/static/{file}", get(web::assets::serve))
+        .layer(from_fn_with_state(state.clone(), super::metrics::track))
+        .route("/metrics", get(super::metrics::scrape))
         .with_state(state.clone())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -204,6 +204,14 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     crm_core::seed::demo(&app.db).await.expect("demo data");
     let admin = app.user(Role::Admin).await;
     let rep = app.user(Role::Rep).await;
+    // a webhook endpoint that cannot be reached, so its page lists failed deliveries
+    let (_, v) = admin
+        .post(
+            "/api/webhooks",
+            json!({"url": "http://127.0.0.1:9/a-rather-long-path/for-the-crm-events-receiver", "events": ["*"], "description": "Billing system"}),
+        )
+        .await;
+    let webhook = v["data"]["id"].as_str().expect("webhook").to_string();
 
     // one record of each kind with everything attached, so every tab has rows
     let (_, v) = admin
@@ -293,6 +301,8 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("admin-user".into(), get(&format!("/admin/users/{}", rep.id()))));
     pages.push(("admin-audit".into(), get("/admin/audit")));
     pages.push(("admin-settings".into(), get("/admin/settings")));
+    pages.push(("admin-webhooks".into(), get("/admin/webhooks")));
+    pages.push(("admin-webhook".into(), get(&format!("/admin/webhooks/{webhook}"))));
     pages.push(("import".into(), get("/contacts/import")));
     pages.push((
         "not-found".into(),

@@ -28,3 +28,4 @@ mod search;
 mod setup;
 mod twofactor;
 mod vcard;
+mod webhooks;

@@ -114,6 +114,22 @@ impl TestApp {
         (a, b)
     }
 
+    /// Stop this instance and start a new one on the same database and data directory.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.db.unscoped().clone().close().await.ok();
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let pg = self.pg.take();
+        Self::start_config(self.config.clone(), pg).await
+    }
+
+    /// A second instance on this one's database (finish it before this one).
+    pub async fn sibling(&self) -> TestApp {
+        Self::start_config(self.config.clone(), None).await
+    }
+
     async fn start_config(config: Config, pg: Option<(String, String)>) -> TestApp {
         let dir = config.data_dir.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
