@@ -216,41 +216,50 @@ async fn contacts_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Co
 }
 
 async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
-    let total = company::Entity::find().count(&db.conn).await? as i64;
-    let industries: Vec<(String, i64)> = company::Entity::find()
-        .filter(company::Column::Industry.is_not_null())
-        .select_only()
-        .column(company::Column::Industry)
-        .column_as(count_rows(), "n")
-        .group_by(company::Column::Industry)
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
+    // independent reads, side by side on pooled connections
+    let total = async { Ok::<_, crate::CoreError>(company::Entity::find().count(&db.conn).await? as i64) };
+    let industries = async {
+        Ok::<Vec<(String, i64)>, crate::CoreError>(
+            company::Entity::find()
+                .filter(company::Column::Industry.is_not_null())
+                .select_only()
+                .column(company::Column::Industry)
+                .column_as(count_rows(), "n")
+                .group_by(company::Column::Industry)
+                .into_tuple()
+                .all(&db.conn)
+                .await?,
+        )
+    };
+    // one pass over the deals on companies: value per company (a row per company with deals)
+    let per_company = async {
+        Ok::<Vec<(Uuid, i64)>, crate::CoreError>(
+            scope::visible::<deal::Entity>(actor)
+                .filter(deal::Column::CompanyId.is_not_null())
+                .select_only()
+                .column(deal::Column::CompanyId)
+                .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+                .group_by(deal::Column::CompanyId)
+                .into_tuple()
+                .all(&db.conn)
+                .await?,
+        )
+    };
+    let deals = Tallies::read(db, actor, "deals", None);
+    let q = crate::query::QueryParams::new(vec![("limit".into(), "5".into())]);
+    let params = crate::companies::list::ListParams::parse(&q, 5)?;
+    let recent = crate::companies::list::list(db, actor, &params);
+    let (total, industries, mut per_company, deals, recent) =
+        tokio::try_join!(total, industries, per_company, deals, recent)?;
+    let recent = recent.items;
     let mut by_industry: Vec<Point> = industries.into_iter().map(|(i, n)| Point::new(i, n as f64)).collect();
     by_industry.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.label.cmp(&b.label)));
-
-    // one pass over the deals on companies: value per company (a row per company with deals)
-    let mut per_company: Vec<(Uuid, i64)> = scope::visible::<deal::Entity>(actor)
-        .filter(deal::Column::CompanyId.is_not_null())
-        .select_only()
-        .column(deal::Column::CompanyId)
-        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
-        .group_by(deal::Column::CompanyId)
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
     let with_deals = per_company.len() as i64;
     let company_cents: i64 = per_company.iter().map(|c| c.1).sum();
     per_company.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     per_company.truncate(5);
-    let top = per_company;
-    let top_companies = ranked(db, top, dollars).await?;
-    let deals = Tallies::read(db, actor, "deals", None).await?;
+    let top_companies = ranked(db, per_company, dollars).await?;
     let total_cents: i64 = deals.cells.iter().map(|c| c.3).sum();
-    let q = crate::query::QueryParams::new(vec![("limit".into(), "5".into())]);
-    let recent = crate::companies::list::list(db, actor, &crate::companies::list::ListParams::parse(&q, 5)?)
-        .await?
-        .items;
     Ok(CompaniesTab {
         total,
         by_industry,
