@@ -23,6 +23,27 @@ use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::query::QueryParams;
 use crate::{clock, scope};
 
+mod activity_report;
+mod funnel;
+mod performers;
+mod pipeline;
+mod sales;
+mod tasks_report;
+
+pub use activity_report::ActivityMetrics;
+use activity_report::activity;
+use activity_report::top_contacts_by_activity;
+pub use funnel::FunnelStage;
+use funnel::funnel;
+use performers::performers;
+pub use performers::{Performer, Performers};
+pub use pipeline::Pipeline;
+use pipeline::pipeline;
+pub use sales::Sales;
+use sales::sales;
+use tasks_report::tasks;
+pub use tasks_report::{PriorityFigure, TaskAnalytics};
+
 pub const TABS: [&str; 6] = ["sales", "pipeline", "activity", "tasks", "funnel", "performers"];
 pub const GROUPS: [&str; 4] = ["day", "week", "month", "quarter"];
 pub const PRESETS: [&str; 5] = ["today", "week", "month", "quarter", "custom"];
@@ -220,102 +241,6 @@ fn ranked_section(key: &'static str, title: &'static str, value: &'static str, r
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Sales {
-    pub won_count: i64,
-    pub won_value: f64,
-    pub lost_count: i64,
-    pub lost_value: f64,
-    pub average_deal_size: f64,
-    pub win_rate: f64,
-    /// Value of deals won per bucket of their close date.
-    pub revenue: Vec<Point>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Pipeline {
-    /// Deals created in the range, per stage (every stage, in pipeline order).
-    pub by_stage: Vec<StageFigure>,
-    /// Average days a deal spent in each stage, over the stage changes made in the range
-    /// (from entering the stage to leaving it, from stage history).
-    pub average_days_in_stage: Vec<Point>,
-    /// Average days from creation to won, over the deals won in the range.
-    pub pipeline_velocity: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ActivityMetrics {
-    pub total: i64,
-    pub by_type: Vec<Point>,
-    pub over_time: Vec<Point>,
-    /// 7 rows (Monday first) × 24 hours, in the organisation's zone.
-    pub heatmap: Vec<Vec<i64>>,
-    /// Top ten by number of activities in the range.
-    pub top_contacts: Vec<Ranked>,
-    pub top_companies: Vec<Ranked>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskAnalytics {
-    /// Tasks created in the range, and how many of them are completed now.
-    pub created: i64,
-    pub created_completed: i64,
-    pub completion_rate: f64,
-    /// Tasks created in the range per priority (low, medium, high): still open, completed.
-    pub created_by_priority: Vec<PriorityFigure>,
-    /// Over the tasks completed in the range: average days from creation to completion.
-    pub average_days_to_complete: f64,
-    pub completed_over_time: Vec<Point>,
-    /// Open tasks due before now.
-    pub overdue_now: i64,
-    /// Tasks overdue at the end of each bucket (up to now).
-    pub overdue_trend: Vec<Point>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PriorityFigure {
-    pub priority: &'static str,
-    pub open: i64,
-    pub completed: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FunnelStage {
-    pub stage: &'static str,
-    pub count: i64,
-    /// This stage ÷ the previous one, percent (the first is 100).
-    pub conversion_rate: f64,
-    pub drop_off_rate: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Performer {
-    pub user_id: Uuid,
-    pub name: String,
-    pub won_value: f64,
-    pub won_deals: i64,
-    pub activities: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Performers {
-    pub people: Vec<Performer>,
-    /// Deals created in the range, per company / contact.
-    pub top_companies_by_deal_value: Vec<Ranked>,
-    pub top_contacts_by_deal_value: Vec<Ranked>,
-    pub top_contacts_by_activity: Vec<Ranked>,
-    /// The ten biggest deals won in the range.
-    pub biggest_deals_won: Vec<crate::deals::DealView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct Reports {
     pub from: String,
     pub to: String,
@@ -402,98 +327,6 @@ async fn won_in(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Won>> {
         .await?)
 }
 
-async fn sales(db: &Db, actor: &Actor, r: Range, g: &str, won: &[Won]) -> CoreResult<Sales> {
-    let (lost_count, lost_cents): (i64, Option<i64>) = closed_in(actor, "lost", r)
-        .select_only()
-        .column_as(count_rows(), "n")
-        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
-        .into_tuple()
-        .one(&db.conn)
-        .await?
-        .unwrap_or((0, None));
-    let won_cents: i64 = won.iter().map(|w| w.2).sum();
-    let won_count = won.len() as i64;
-    let mut per_day: HashMap<NaiveDate, i64> = HashMap::new();
-    for w in won {
-        *per_day.entry(clock::local(&w.0).date_naive()).or_default() += w.2;
-    }
-    let (first, last) = r.days();
-    Ok(Sales {
-        won_count,
-        won_value: dollars(won_cents),
-        lost_count,
-        lost_value: dollars(lost_cents.unwrap_or(0)),
-        average_deal_size: if won_count == 0 {
-            0.0
-        } else {
-            (won_cents as f64 / won_count as f64).round() / 100.0
-        },
-        win_rate: pct(won_count, won_count + lost_count),
-        revenue: series(first, last, g, true, |d| dollars(per_day.get(&d).copied().unwrap_or(0))),
-    })
-}
-
-async fn pipeline(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Pipeline> {
-    let (first, last) = r.days();
-    let created = Tallies::read(db, actor, "deals", Some((first, last))).await?.by_key();
-    let by_stage = crate::deals::STAGES
-        .iter()
-        .map(|s| {
-            let (n, c) = created.get(*s).copied().unwrap_or_default();
-            StageFigure {
-                stage: s.to_string(),
-                label: crate::deals::stage_label(s).to_string(),
-                count: n,
-                value: dollars(c),
-            }
-        })
-        .collect();
-    // time in a stage = this change's time − the deal's previous change's time
-    let entered = "(SELECT max(p.changed_at) FROM deal_stage_history p \
-                   WHERE p.deal_id = deal_stage_history.deal_id AND p.changed_at < deal_stage_history.changed_at)";
-    let span = days_between(db, entered, "deal_stage_history.changed_at");
-    let spans: Vec<(String, Option<f64>)> = deal_stage_history::Entity::find()
-        .filter(scope::child_of_visible::<deal::Entity, _>(
-            actor,
-            deal::Column::Id,
-            deal_stage_history::Column::DealId,
-        ))
-        .filter(deal_stage_history::Column::FromStage.is_not_null())
-        .filter(deal_stage_history::Column::ChangedAt.gte(r.from))
-        .filter(deal_stage_history::Column::ChangedAt.lt(r.to))
-        .select_only()
-        .column(deal_stage_history::Column::FromStage)
-        .column_as(span.avg().cast_as("DOUBLE PRECISION"), "d")
-        .group_by(deal_stage_history::Column::FromStage)
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    let spans: HashMap<String, f64> = spans.into_iter().map(|(s, d)| (s, d.unwrap_or(0.0))).collect();
-    let average_days_in_stage = crate::deals::STAGES
-        .iter()
-        .filter(|s| crate::deals::status_of(s) == "open")
-        .map(|s| {
-            Point::new(
-                crate::deals::stage_label(s),
-                round1(spans.get(*s).copied().unwrap_or(0.0)),
-            )
-        })
-        .collect();
-    let velocity = if won.is_empty() {
-        0.0
-    } else {
-        won.iter()
-            .map(|w| Ord::max((w.0 - w.1).num_milliseconds(), 0) as f64 / 86_400_000.0)
-            .sum::<f64>()
-            / won.len() as f64
-    };
-    Ok(Pipeline {
-        by_stage,
-        average_days_in_stage,
-        pipeline_velocity: round1(velocity),
-    })
-}
-
 /// The ten largest groups of a query by an aggregate (`n`), biggest first, ties by key.
 fn top_ten<E: EntityTrait, C: ColumnTrait>(q: sea_orm::Select<E>, key: C, aggregate: Expr) -> sea_orm::Select<E> {
     q.select_only()
@@ -503,22 +336,6 @@ fn top_ten<E: EntityTrait, C: ColumnTrait>(q: sea_orm::Select<E>, key: C, aggreg
         .order_by(Expr::col("n"), Order::Desc)
         .order_by(key, Order::Asc)
         .limit(10)
-}
-
-/// Activities the actor may see, created in the range.
-fn activities_in(actor: &Actor, r: Range) -> sea_orm::Select<activity::Entity> {
-    scope::visible::<activity::Entity>(actor)
-        .filter(activity::Column::CreatedAt.gte(r.from))
-        .filter(activity::Column::CreatedAt.lt(r.to))
-}
-
-/// Top ten contacts by activities created in the range.
-async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
-    let rows: Vec<(Uuid, i64)> = top_ten(activities_in(actor, r), activity::Column::ContactId, count_rows())
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    contacts_ranked(db, actor, rows, |n| n as f64).await
 }
 
 async fn contacts_ranked(
@@ -539,289 +356,6 @@ async fn contacts_ranked(
             value: value(n),
         })
         .collect())
-}
-
-/// Top ten companies (through the contacts' current company) by activities in the range.
-async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
-    let with_company = activities_in(actor, r)
-        .join(
-            JoinType::InnerJoin,
-            activity::Entity::belongs_to(contact::Entity)
-                .from(activity::Column::ContactId)
-                .to(contact::Column::Id)
-                .into(),
-        )
-        .filter(contact::Column::CompanyId.is_not_null());
-    let rows: Vec<(Uuid, i64)> = top_ten(with_company, contact::Column::CompanyId, count_rows())
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
-    ranked(db, rows, |n| n as f64).await
-}
-
-async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<ActivityMetrics> {
-    let (first, last) = r.days();
-    // independent reads: run them side by side on pooled connections
-    let (t, hours, top_contacts, top_companies) = tokio::try_join!(
-        Tallies::read(db, actor, "activities", Some((first, last))),
-        Tallies::read(db, actor, "activity_hours", Some((first, last))),
-        top_contacts_by_activity(db, actor, r),
-        top_companies_by_activity(db, actor, r),
-    )?;
-    let by_key = t.by_key();
-    let by_type = crate::activities::TYPES
-        .iter()
-        .map(|k| Point::new(*k, by_key.get(*k).map(|v| v.0).unwrap_or(0) as f64))
-        .collect();
-    let per_day = t.per_day(|_| true);
-    let mut heatmap = vec![vec![0i64; 24]; 7];
-    for (d, k, n, _) in &hours.cells {
-        if let Ok(h) = k.parse::<usize>()
-            && h < 24
-        {
-            heatmap[d.weekday().num_days_from_monday() as usize][h] += n;
-        }
-    }
-    Ok(ActivityMetrics {
-        total: t.total(),
-        by_type,
-        over_time: series(first, last, g, true, |d| per_day.get(&d).copied().unwrap_or(0) as f64),
-        heatmap,
-        top_contacts,
-        top_companies,
-    })
-}
-
-async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnalytics> {
-    let (first, last) = r.days();
-    let now = clock::now();
-    let t = Tallies::read(db, actor, "tasks", Some((first, last))).await?;
-    let created = t.total();
-    let created_completed: i64 = t.per_day(|k| k.ends_with(":done")).values().sum();
-    let created_by_priority = crate::tasks::PRIORITIES
-        .iter()
-        .map(|p| PriorityFigure {
-            priority: p,
-            open: t.count(&format!("{p}:open")),
-            completed: t.count(&format!("{p}:done")),
-        })
-        .collect();
-    let tasks = || scope::visible::<task::Entity>(actor);
-    let completed_in = || {
-        tasks()
-            .filter(task::Column::Completed.eq(true))
-            .filter(task::Column::CompletedAt.gte(r.from))
-            .filter(task::Column::CompletedAt.lt(r.to))
-    };
-    let avg: Option<f64> = completed_in()
-        .select_only()
-        .column_as(
-            days_between(db, "tasks.created_at", "tasks.completed_at")
-                .avg()
-                .cast_as("DOUBLE PRECISION"),
-            "d",
-        )
-        .into_tuple()
-        .one(&db.conn)
-        .await?
-        .flatten();
-    let per_day = |rows: Vec<(String, i64)>| -> HashMap<NaiveDate, i64> {
-        rows.into_iter()
-            .filter_map(|(d, n)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, n)))
-            .collect()
-    };
-    let completed_days = per_day(
-        completed_in()
-            .select_only()
-            .column_as(day_expr(db, "tasks.completed_at"), "d")
-            .column_as(count_rows(), "n")
-            .group_by(day_expr(db, "tasks.completed_at"))
-            .into_tuple()
-            .all(&db.conn)
-            .await?,
-    );
-    let overdue_now = tasks()
-        .filter(task::Column::Completed.eq(false))
-        .filter(task::Column::DueDate.lt(now))
-        .count(&db.conn)
-        .await? as i64;
-
-    // Overdue at the end of each day: those overdue when the range starts, plus tasks
-    // falling due (and not done in time), minus overdue tasks completed — up to now.
-    let end = Ord::min(r.to, now);
-    let base = tasks()
-        .filter(task::Column::DueDate.lt(r.from))
-        .filter(
-            sea_orm::Condition::any()
-                .add(task::Column::Completed.eq(false))
-                .add(task::Column::CompletedAt.gte(r.from)),
-        )
-        .count(&db.conn)
-        .await? as i64;
-    let late = || {
-        sea_orm::Condition::any()
-            .add(task::Column::Completed.eq(false))
-            .add(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
-    };
-    let fell_due = per_day(
-        tasks()
-            .filter(task::Column::DueDate.gte(r.from))
-            .filter(task::Column::DueDate.lt(end))
-            .filter(late())
-            .select_only()
-            .column_as(day_expr(db, "tasks.due_date"), "d")
-            .column_as(count_rows(), "n")
-            .group_by(day_expr(db, "tasks.due_date"))
-            .into_tuple()
-            .all(&db.conn)
-            .await?,
-    );
-    let resolved = per_day(
-        tasks()
-            .filter(task::Column::Completed.eq(true))
-            .filter(task::Column::CompletedAt.gte(r.from))
-            .filter(task::Column::CompletedAt.lt(end))
-            .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
-            .select_only()
-            .column_as(day_expr(db, "tasks.completed_at"), "d")
-            .column_as(count_rows(), "n")
-            .group_by(day_expr(db, "tasks.completed_at"))
-            .into_tuple()
-            .all(&db.conn)
-            .await?,
-    );
-    let mut level: BTreeMap<NaiveDate, i64> = BTreeMap::new();
-    let mut running = base;
-    for d in days(first, Ord::min(last, clock::local(&end).date_naive())) {
-        running += fell_due.get(&d).copied().unwrap_or(0) - resolved.get(&d).copied().unwrap_or(0);
-        level.insert(d, running);
-    }
-    let trend_last = level.keys().next_back().copied().unwrap_or(first);
-    let overdue_trend = if level.is_empty() {
-        Vec::new()
-    } else {
-        series(first, trend_last, g, false, |d| {
-            level.get(&d).copied().unwrap_or(0) as f64
-        })
-    };
-    Ok(TaskAnalytics {
-        created,
-        created_completed,
-        completion_rate: pct(created_completed, created),
-        created_by_priority,
-        average_days_to_complete: round1(avg.unwrap_or(0.0)),
-        completed_over_time: series(first, last, g, true, |d| {
-            completed_days.get(&d).copied().unwrap_or(0) as f64
-        }),
-        overdue_now,
-        overdue_trend,
-    })
-}
-
-async fn funnel(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Vec<FunnelStage>> {
-    let (first, last) = r.days();
-    let contacts = Tallies::read(db, actor, "contacts", Some((first, last))).await?;
-    let deals = Tallies::read(db, actor, "deals", Some((first, last))).await?;
-    let counts = [
-        ("New contacts", contacts.total()),
-        ("Became customers", contacts.count("customer")),
-        ("New deals", deals.total()),
-        ("Deals won", won.len() as i64),
-    ];
-    Ok(counts
-        .iter()
-        .enumerate()
-        .map(|(i, (stage, n))| {
-            let prev = if i == 0 { *n } else { counts[i - 1].1 };
-            FunnelStage {
-                stage,
-                count: *n,
-                conversion_rate: if i == 0 { 100.0 } else { pct(*n, prev) },
-                drop_off_rate: if i == 0 { 0.0 } else { pct(Ord::max(prev - n, 0), prev) },
-            }
-        })
-        .collect())
-}
-
-async fn performers(
-    db: &Db,
-    actor: &Actor,
-    r: Range,
-    won: &[Won],
-    by_activity: Option<Vec<Ranked>>,
-) -> CoreResult<Performers> {
-    let (first, last) = r.days();
-    let mut people: HashMap<Uuid, Performer> = HashMap::new();
-    let entry = |people: &mut HashMap<Uuid, Performer>, u: Uuid| {
-        people.entry(u).or_insert_with(|| Performer {
-            user_id: u,
-            name: String::new(),
-            won_value: 0.0,
-            won_deals: 0,
-            activities: 0,
-        });
-    };
-    for (_, _, cents, owner) in won {
-        if let Some(u) = owner {
-            entry(&mut people, *u);
-            if let Some(p) = people.get_mut(u) {
-                p.won_value += dollars(*cents);
-                p.won_deals += 1;
-            }
-        }
-    }
-    for (u, n) in tally_by_owner(db, actor, "activities", first, last).await? {
-        entry(&mut people, u);
-        if let Some(p) = people.get_mut(&u) {
-            p.activities = n;
-        }
-    }
-    let names = crate::accounts::users::names(db, people.keys().copied()).await?;
-    let mut people: Vec<Performer> = people
-        .into_values()
-        .map(|mut p| {
-            p.name = names.get(&p.user_id).cloned().unwrap_or_else(|| "Former user".into());
-            p.won_value = (p.won_value * 100.0).round() / 100.0;
-            p
-        })
-        .collect();
-    people.sort_by(|a, b| {
-        b.won_value
-            .total_cmp(&a.won_value)
-            .then(b.activities.cmp(&a.activities))
-            .then(a.name.cmp(&b.name))
-    });
-    people.truncate(10);
-
-    let created = || {
-        scope::visible::<deal::Entity>(actor)
-            .filter(deal::Column::CreatedAt.gte(r.from))
-            .filter(deal::Column::CreatedAt.lt(r.to))
-    };
-    let value = || Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT");
-    let top_by = |col: deal::Column| top_ten(created().filter(col.is_not_null()), col, value());
-    let biggest = closed_in(actor, "won", r)
-        .order_by_desc(deal::Column::ValueCents)
-        .order_by_asc(deal::Column::Id)
-        .limit(10);
-    let (companies, contacts, by_activity, biggest) = tokio::try_join!(
-        async { Ok::<Vec<(Uuid, i64)>, CoreError>(top_by(deal::Column::CompanyId).into_tuple().all(&db.conn).await?) },
-        async { Ok::<Vec<(Uuid, i64)>, CoreError>(top_by(deal::Column::ContactId).into_tuple().all(&db.conn).await?) },
-        async {
-            match by_activity {
-                Some(ranked) => Ok(ranked),
-                None => top_contacts_by_activity(db, actor, r).await,
-            }
-        },
-        async { Ok::<_, CoreError>(biggest.all(&db.conn).await?) },
-    )?;
-    Ok(Performers {
-        people,
-        top_companies_by_deal_value: ranked(db, companies, dollars).await?,
-        top_contacts_by_deal_value: contacts_ranked(db, actor, contacts, dollars).await?,
-        top_contacts_by_activity: by_activity,
-        biggest_deals_won: crate::deals::views(db, actor, biggest).await?,
-    })
 }
 
 pub const WEEKDAYS: [&str; 7] = [
