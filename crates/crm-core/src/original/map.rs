@@ -401,6 +401,7 @@ pub(crate) fn sign_in(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<sign_in
         user_agent: r.opt_text("userAgent")?,
         success: r.boolean("success")?,
         failure_reason: r.opt_text("failureReason")?,
+        method: "password".into(),
         created_at: r.time("createdAt")?,
     };
     mapped(sid, label, model)
