@@ -103,7 +103,10 @@ fn origin_of(state: &AppState, req: &Request) -> crm_core::actor::Origin {
 /// working within the TTL. Cookie sessions are never cached (their 2FA step and CSRF token
 /// change between requests).
 #[derive(Clone, Default)]
-pub struct TokenCache(Arc<Mutex<HashMap<String, (Instant, Uuid, Actor)>>>);
+pub struct TokenCache(Arc<Mutex<CachedTokens>>);
+
+/// Token hash → when it was looked up, its id and whom it acts as.
+type CachedTokens = HashMap<String, (Instant, Uuid, Actor)>;
 
 pub const TOKEN_TTL: Duration = Duration::from_secs(5);
 /// More live tokens than this: the cache starts over rather than grow.
