@@ -105,6 +105,30 @@ pub struct Config {
     /// Hide password sign-in for everyone but admins.
     #[arg(long, env = "CRM_OIDC_ONLY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub oidc_only: bool,
+    /// GitHub OAuth app client id; with the secret it turns on "Sign in with GitHub".
+    #[arg(long, env = "CRM_GITHUB_CLIENT_ID", global = true)]
+    pub github_client_id: Option<String>,
+    /// GitHub OAuth app client secret.
+    #[arg(long, env = "CRM_GITHUB_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// GitHub's web address (tests point it elsewhere).
+    #[arg(
+        long,
+        env = "CRM_GITHUB_URL",
+        default_value = "https://github.com",
+        global = true,
+        hide = true
+    )]
+    pub github_url: String,
+    /// GitHub's API address (tests point it elsewhere).
+    #[arg(
+        long,
+        env = "CRM_GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        global = true,
+        hide = true
+    )]
+    pub github_api_url: String,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -152,17 +176,49 @@ impl Config {
                 "" => "Sign in with SSO".to_string(),
                 l => l.to_string(),
             },
-            allowed_domains: self
-                .oidc_allowed_domains
-                .split(',')
-                .map(|d| d.trim().trim_start_matches('@').to_lowercase())
-                .filter(|d| !d.is_empty())
-                .collect(),
-            default_role: crm_core::Role::parse(&self.oidc_default_role)
-                .ok_or_else(|| anyhow::anyhow!("CRM_OIDC_DEFAULT_ROLE must be admin, manager or rep"))?,
+            allowed_domains: self.sso_domains(),
+            default_role: self.sso_role()?,
             only: self.oidc_only,
             redirect_uri: format!("{}/auth/oidc/callback", self.base_url()),
         }))
+    }
+
+    /// Sign-in with GitHub: `None` unless both client id and secret are set. New accounts
+    /// follow `CRM_OIDC_ALLOWED_DOMAINS` and `CRM_OIDC_DEFAULT_ROLE`.
+    pub fn github(&self) -> anyhow::Result<Option<crm_core::accounts::sso::github::GitHubSettings>> {
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let (id, secret) = match (set(&self.github_client_id), set(&self.github_client_secret)) {
+            (None, None) => return Ok(None),
+            (Some(i), Some(s)) => (i, s),
+            _ => anyhow::bail!("CRM_GITHUB_CLIENT_ID and CRM_GITHUB_CLIENT_SECRET are needed together"),
+        };
+        Ok(Some(crm_core::accounts::sso::github::GitHubSettings {
+            client_id: id,
+            client_secret: secret,
+            web_url: self.github_url.trim_end_matches('/').to_string(),
+            api_url: self.github_api_url.trim_end_matches('/').to_string(),
+            redirect_uri: format!("{}/auth/github/callback", self.base_url()),
+            allowed_domains: self.sso_domains(),
+            default_role: self.sso_role()?,
+        }))
+    }
+
+    fn sso_domains(&self) -> Vec<String> {
+        self.oidc_allowed_domains
+            .split(',')
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect()
+    }
+
+    fn sso_role(&self) -> anyhow::Result<crm_core::Role> {
+        crm_core::Role::parse(&self.oidc_default_role)
+            .ok_or_else(|| anyhow::anyhow!("CRM_OIDC_DEFAULT_ROLE must be admin, manager or rep"))
     }
 
     pub fn database_url(&self) -> String {
@@ -201,6 +257,10 @@ impl Config {
             oidc_allowed_domains: String::new(),
             oidc_default_role: "rep".into(),
             oidc_only: false,
+            github_client_id: None,
+            github_client_secret: None,
+            github_url: "https://github.com".into(),
+            github_api_url: "https://api.github.com".into(),
         }
     }
 }

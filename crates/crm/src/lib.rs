@@ -56,6 +56,10 @@ pub async fn start(
         Some(s) => Some(Arc::new(crm_core::accounts::sso::Oidc::new(s)?)),
         None => None,
     };
+    let github = match config.github()? {
+        Some(s) => Some(Arc::new(crm_core::accounts::sso::github::GitHub::new(s)?)),
+        None => None,
+    };
     let metrics_allow = crm_web::http::ratelimit::parse_cidrs(&config.metrics_allow)
         .map_err(|e| anyhow::anyhow!("CRM_METRICS_ALLOW: {e}"))?;
     let keys = Arc::new(crm_core::crypto::SecretBox::load(
@@ -95,6 +99,7 @@ pub async fn start(
             metrics_allow,
             metrics_token: config.metrics_token.clone(),
             oidc,
+            github,
         }),
         mailer,
         keys,

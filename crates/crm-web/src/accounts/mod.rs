@@ -254,6 +254,8 @@ struct SignInPage {
     allow_signup: bool,
     /// The single sign-on button's text, when configured.
     sso_label: Option<String>,
+    /// Offer "Sign in with GitHub".
+    github: bool,
     /// Show the password form (hidden behind a link with `CRM_OIDC_ONLY`).
     password_form: bool,
 }
@@ -324,6 +326,7 @@ pub async fn signin_page(
         allow_signup: state.config.allow_signup,
         sso_label,
         password_form,
+        github: state.config.github.is_some(),
     })
 }
 
@@ -382,6 +385,7 @@ pub async fn signin_submit(
                 allow_signup: state.config.allow_signup,
                 sso_label,
                 password_form: true,
+                github: state.config.github.is_some(),
             };
             (status, html(&page)).into_response()
         }
@@ -458,6 +462,8 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/auth/signout", post(signout_submit))
         .route("/auth/oidc/start", get(sso::start))
         .route("/auth/oidc/callback", get(sso::callback))
+        .route("/auth/github/start", get(sso::github_start))
+        .route("/auth/github/callback", get(sso::github_callback))
         .route("/auth/signup", get(flows::signup_page).post(flows::signup_submit))
         .route("/auth/verify-email", get(flows::verify_page))
         .route("/auth/resend-verification", post(flows::resend_submit))

@@ -36,6 +36,7 @@ pub fn message(code: &str) -> Option<&'static str> {
         "sso-inactive" => "Account is inactive. Please contact your administrator.",
         "sso-internal" => "Single sign-on failed. Please try again.",
         "sso-off" => "Single sign-on is not configured.",
+        "github-off" => "Sign-in with GitHub is not configured.",
         _ => return None,
     })
 }
@@ -65,7 +66,22 @@ pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -
         return Redirect::to("/auth/signin?error=sso-off").into_response();
     };
     let next = safe_next(q.next.as_deref());
-    match oidc.start(&state.db, &next).await {
+    let started = oidc.start(&state.db, &next).await;
+    redirect_out(&state, started)
+}
+
+/// `GET /auth/github/start?next=` → 302 to GitHub.
+pub async fn github_start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
+    let Some(gh) = state.config.github.clone() else {
+        return Redirect::to("/auth/signin?error=github-off").into_response();
+    };
+    let next = safe_next(q.next.as_deref());
+    let started = gh.start(&state.db, &next).await;
+    redirect_out(&state, started)
+}
+
+fn redirect_out(state: &AppState, started: Result<crm_core::accounts::sso::Started, SsoError>) -> Response {
+    match started {
         Ok(s) => {
             let mut res = StatusCode::FOUND.into_response();
             if let Ok(v) = HeaderValue::from_str(&s.url) {
@@ -73,11 +89,11 @@ pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -
             }
             res.headers_mut().append(
                 header::SET_COOKIE,
-                state_cookie(&state, &s.state, crm_core::accounts::sso::STATE_MINUTES * 60),
+                state_cookie(state, &s.state, crm_core::accounts::sso::STATE_MINUTES * 60),
             );
             res
         }
-        Err(e) => fail(&state, &e),
+        Err(e) => fail(state, &e),
     }
 }
 
@@ -104,8 +120,6 @@ pub async fn callback(
         let why = format!("{err}: {}", q.error_description.as_deref().unwrap_or(""));
         return fail(&state, &SsoError::Provider(why));
     }
-    let ip = ip_of(&state, &headers, &peer);
-    let ua = user_agent(&headers);
     let bound = cookie(&headers, STATE_COOKIE);
     let code = q.code.unwrap_or_default();
     let result: Result<(Identity, User), SsoError> = async {
@@ -116,6 +130,48 @@ pub async fn callback(
         Ok((id, user))
     }
     .await;
+    complete(&state, &old, &peer, &headers, result, "oidc").await
+}
+
+/// `GET /auth/github/callback?code=&state=`.
+pub async fn github_callback(
+    State(state): State<AppState>,
+    MaybeSession(old): MaybeSession,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    let Some(gh) = state.config.github.clone() else {
+        return Redirect::to("/auth/signin?error=github-off").into_response();
+    };
+    if let Some(err) = &q.error {
+        let why = format!("{err}: {}", q.error_description.as_deref().unwrap_or(""));
+        return fail(&state, &SsoError::Provider(why));
+    }
+    let bound = cookie(&headers, STATE_COOKIE);
+    let code = q.code.unwrap_or_default();
+    let result: Result<(Identity, User), SsoError> = async {
+        let id = gh
+            .finish(&state.db, bound.as_deref(), q.state.as_deref().unwrap_or(""), &code)
+            .await?;
+        let user = gh.user_for(&state.db, &id).await?;
+        Ok((id, user))
+    }
+    .await;
+    complete(&state, &old, &peer, &headers, result, "github").await
+}
+
+/// The end of either flow: the refusal (recorded when it names an account) or the session.
+async fn complete(
+    state: &AppState,
+    old: &Option<crate::http::session::SessionInfo>,
+    peer: &ConnectInfo<SocketAddr>,
+    headers: &HeaderMap,
+    result: Result<(Identity, User), SsoError>,
+    method: &str,
+) -> Response {
+    let ip = ip_of(state, headers, peer);
+    let ua = user_agent(headers);
     let (id, user) = match result {
         Ok(x) => x,
         Err(e) => {
@@ -130,16 +186,16 @@ pub async fn callback(
                     ip: &ip,
                     user_agent: ua.as_deref(),
                     failure: Some(reason),
-                    method: "oidc",
+                    method,
                 };
                 if let Err(e) = history::record(&state.db, attempt).await {
                     tracing::warn!("sign-in history: {e}");
                 }
             }
-            return fail(&state, &e);
+            return fail(state, &e);
         }
     };
-    match open_session(&state, &old, &user, &ip, ua, "oidc").await {
+    match open_session(state, old, &user, &ip, ua, method).await {
         Ok((token, pending)) => {
             let next = safe_next(Some(&id.next));
             let target = if pending {
@@ -150,13 +206,12 @@ pub async fn callback(
             let mut res = Redirect::to(&target).into_response();
             res.headers_mut().append(
                 header::SET_COOKIE,
-                session_cookie(&state, &token, sessions::LIFETIME_DAYS * 86400),
+                session_cookie(state, &token, sessions::LIFETIME_DAYS * 86400),
             );
-            res.headers_mut()
-                .append(header::SET_COOKIE, state_cookie(&state, "", 0));
+            res.headers_mut().append(header::SET_COOKIE, state_cookie(state, "", 0));
             res
         }
-        Err(e) => fail(&state, &SsoError::Internal(e)),
+        Err(e) => fail(state, &SsoError::Internal(e)),
     }
 }
 

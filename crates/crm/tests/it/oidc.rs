@@ -1,6 +1,7 @@
 //! Sign-in with OpenID Connect against a tiny identity provider of the test's own on
 //! loopback (discovery, authorize, token, JWKS), driven step by step with redirects off:
-//! start → the provider's authorize → the callback → the page it lands on.
+//! start → the provider's authorize → the callback → the page it lands on. The same
+//! server also plays GitHub (OAuth 2: authorize, access token, `/api/user/emails`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,8 @@ use crate::support::{Client, TestApp};
 
 const CLIENT_ID: &str = "crm-test";
 const CLIENT_SECRET: &str = "test-client-secret-0123456789abcdef";
+const GH_ID: &str = "gh-client";
+const GH_SECRET: &str = "gh-secret";
 /// The modulus of `fixtures/oidc_rsa_test_key.der` (a test-only RSAPrivateKey, exponent 65537), base64url.
 const RSA_N: &str = "wmZWUP1LkpUDr1LoTNsUPVnW6v4FxPzrrO07PsktJOpcMHY1OVHq-eJzaNZ2BQi6K4xFuo8W2JA-coABrD2yo7oZPCBSdkP3zhWvjJebTiNIOufCaY7whr5P88a1huQo8d70XtAx-YPrpwW8lSFjI23uKUQjuTZ1lFH0T2EOJR2RpokqVUQHRKCLqGUtFrs04LONcTCzH2CE1eWqYUrnib4BC8kRi6ucNAs_pOY026mLN3JAEOoITwyVwNwyD4_6-7ybumyCEYItCgsuw7yqTNtrcwIU4YvpzMQpTRPF05GFt2GwGAYGucVh9WRShQx3_LcOsirY5s8bpD55Ez1-UQ";
 
@@ -77,6 +80,9 @@ struct IdpState {
     alg: Mutex<&'static str>,
     rsa: RsaKeyPair,
     ec: EcdsaKeyPair,
+    /// GitHub's answer to `/user/emails`, and the access tokens it gave.
+    gh_emails: Mutex<Value>,
+    gh_tokens: Mutex<Vec<String>>,
 }
 
 pub struct Idp {
@@ -97,12 +103,18 @@ impl Idp {
             alg: Mutex::new("HS256"),
             rsa: RsaKeyPair::from_der(include_bytes!("fixtures/oidc_rsa_test_key.der")).unwrap(),
             ec: EcdsaKeyPair::from_pkcs8(ec_alg, pkcs8.as_ref(), &rng).unwrap(),
+            gh_emails: Mutex::new(json!([])),
+            gh_tokens: Mutex::new(vec![]),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/jwks", get(jwks))
+            .route("/login/oauth/authorize", get(gh_authorize))
+            .route("/login/oauth/access_token", post(gh_token))
+            .route("/api/user/emails", get(gh_emails))
+            .route("/api/user", get(gh_user))
             .with_state(st.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -115,6 +127,15 @@ impl Idp {
         c.oidc_client_id = Some(CLIENT_ID.into());
         c.oidc_client_secret = Some(CLIENT_SECRET.into());
         c.oidc_allowed_domains = "example.org, Corp.Example".into();
+        c.github_client_id = Some(GH_ID.into());
+        c.github_client_secret = Some(GH_SECRET.into());
+        c.github_url = self.st.base.clone();
+        c.github_api_url = format!("{}/api", self.st.base);
+    }
+
+    /// GitHub's list of the account's e-mails.
+    fn gh_emails(&self, emails: Value) {
+        *self.st.gh_emails.lock().unwrap() = emails;
     }
 
     /// The next ID token says who signed in: `email`, and `extra` claims over the defaults.
@@ -210,6 +231,64 @@ async fn token(
     let alg = *st.alg.lock().unwrap();
     let id_token = sign(&st, alg, &claims);
     Json(json!({"access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": id_token})).into_response()
+}
+
+async fn gh_authorize(State(st): State<Arc<IdpState>>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if q.get("client_id").map(String::as_str) != Some(GH_ID) {
+        return (AxStatus::NOT_FOUND, "unknown client").into_response();
+    }
+    let code = uuid::Uuid::new_v4().simple().to_string();
+    let redirect_uri = q["redirect_uri"].clone();
+    st.grants.lock().unwrap().insert(
+        code.clone(),
+        Grant {
+            nonce: String::new(),
+            challenge: q["code_challenge"].clone(),
+            redirect_uri: redirect_uri.clone(),
+        },
+    );
+    let to = format!("{redirect_uri}?code={code}&state={}", q["state"]);
+    (AxStatus::FOUND, [(header::LOCATION, to)]).into_response()
+}
+
+/// GitHub answers 200 with `{"error"}` for a bad code.
+async fn gh_token(State(st): State<Arc<IdpState>>, Form(f): Form<HashMap<String, String>>) -> Json<Value> {
+    let grant = f.get("code").and_then(|c| st.grants.lock().unwrap().remove(c));
+    let verifier = f.get("code_verifier").cloned().unwrap_or_default();
+    let ok = grant.is_some_and(|g| {
+        f.get("redirect_uri") == Some(&g.redirect_uri)
+            && URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes())) == g.challenge
+    }) && f.get("client_id").map(String::as_str) == Some(GH_ID)
+        && f.get("client_secret").map(String::as_str) == Some(GH_SECRET);
+    if !ok {
+        return Json(json!({"error": "bad_verification_code"}));
+    }
+    let token = format!("gho_{}", uuid::Uuid::new_v4().simple());
+    st.gh_tokens.lock().unwrap().push(token.clone());
+    Json(json!({"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"}))
+}
+
+fn gh_authorized(st: &IdpState, headers: &HeaderMap) -> bool {
+    let t = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    st.gh_tokens.lock().unwrap().iter().any(|x| x == t)
+}
+
+async fn gh_emails(State(st): State<Arc<IdpState>>, headers: HeaderMap) -> Response {
+    if !gh_authorized(&st, &headers) {
+        return AxStatus::UNAUTHORIZED.into_response();
+    }
+    Json(st.gh_emails.lock().unwrap().clone()).into_response()
+}
+
+async fn gh_user(State(st): State<Arc<IdpState>>, headers: HeaderMap) -> Response {
+    if !gh_authorized(&st, &headers) {
+        return AxStatus::UNAUTHORIZED.into_response();
+    }
+    Json(json!({"login": "octocat", "name": "Octo Cat"})).into_response()
 }
 
 async fn jwks(State(st): State<Arc<IdpState>>) -> Json<Value> {
@@ -561,3 +640,75 @@ async fn oidc_only_keeps_passwords_for_admins(app: &TestApp, _idp: &Idp) {
 sso!(oidc_only_keeps_passwords_for_admins, |c: &mut crm::config::Config| c
     .oidc_only =
     true);
+
+/// GitHub: start → authorize → callback; answers where the callback sends the browser.
+async fn github_flow(app: &TestApp, c: &Client) -> String {
+    let res = c
+        .http
+        .get(format!("{}/auth/github/start?next=%2Fdeals", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let auth = location(&res);
+    let q: HashMap<String, String> = reqwest::Url::parse(&auth).unwrap().query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], GH_ID);
+    assert_eq!(q["redirect_uri"], "http://localhost/auth/github/callback");
+    assert!(q["scope"].contains("user:email"));
+    let res = c.http.get(auth).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let back = location(&res);
+    let path = back.strip_prefix("http://localhost").expect("back to the redirect URI");
+    callback(c, &format!("{}{path}", app.base)).await
+}
+
+async fn github_primary_verified_email(app: &TestApp, idp: &Idp) {
+    let c = app.anonymous();
+    let (_, page) = c.page("/auth/signin").await;
+    assert!(
+        page.contains(r#"href="/auth/github/start?next=%2F""#),
+        "the GitHub button"
+    );
+    idp.gh_emails(json!([
+        {"email": "other@elsewhere.net", "primary": false, "verified": true},
+        {"email": "Octo@Corp.Example", "primary": true, "verified": true},
+    ]));
+    assert_eq!(github_flow(app, &c).await, "/deals");
+    let u = session_email(&c).await;
+    assert_eq!(u["email"], "octo@corp.example");
+    assert_eq!(u["name"], "Octo Cat");
+    assert_eq!(u["role"], "rep");
+    let admin = app.user(Role::Admin).await;
+    let (_, v) = admin
+        .get(&format!("/api/admin/users/{}", u["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(v["data"]["signInHistory"][0]["method"], "github", "{v}");
+    // an unverified primary address is refused, whatever the others
+    idp.gh_emails(json!([
+        {"email": "octo@corp.example", "primary": true, "verified": false},
+        {"email": "octo2@corp.example", "primary": false, "verified": true},
+    ]));
+    let c = app.anonymous();
+    let to = github_flow(app, &c).await;
+    refused(&c, &to, "sso-unverified", "not verified by the identity provider").await;
+    // a GitHub state is no good at the OIDC callback
+    let c = app.anonymous();
+    let res = c
+        .http
+        .get(format!("{}/auth/github/start", app.base))
+        .send()
+        .await
+        .unwrap();
+    let q: HashMap<String, String> = reqwest::Url::parse(&location(&res))
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    let to = callback(
+        &c,
+        &format!("{}/auth/oidc/callback?code=x&state={}", app.base, q["state"]),
+    )
+    .await;
+    refused(&c, &to, "sso-expired", "took too long or was already used").await;
+}
+sso!(github_primary_verified_email);

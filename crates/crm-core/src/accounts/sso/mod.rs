@@ -6,6 +6,7 @@
 //! token (signature, issuer, audience, expiry, nonce, verified e-mail) and finds or creates
 //! the user. Opening the session is the web layer's, exactly as for a password sign-in.
 
+pub mod github;
 pub mod jwt;
 
 use std::sync::Arc;
@@ -216,25 +217,11 @@ impl Oidc {
     /// Remember a new sign-in and build the authorization URL.
     pub async fn start(&self, db: &Db, next: &str) -> Result<Started, SsoError> {
         let d = self.discovery().await?;
-        let now = clock::now();
-        oidc_state::Entity::delete_many()
-            .filter(oidc_state::Column::ExpiresAt.lte(now))
-            .exec(&db.conn)
-            .await?;
-        let (state, nonce, verifier) = (random_token(), random_token(), random_token());
-        oidc_state::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            state_hash: Set(hash_token(&state)),
-            provider: Set("oidc".into()),
-            nonce: Set(nonce.clone()),
-            verifier: Set(verifier.clone()),
-            next_path: Set(next.chars().take(2000).collect()),
-            created_at: Set(now),
-            expires_at: Set(now + chrono::Duration::minutes(STATE_MINUTES)),
-        }
-        .insert(&db.conn)
-        .await?;
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let Pending {
+            state,
+            nonce,
+            challenge,
+        } = put_state(db, "oidc", next).await?;
         let mut url = url::Url::parse(&d.authorization_endpoint)
             .map_err(|_| SsoError::Unavailable("the authorization endpoint is not a URL".into()))?;
         url.query_pairs_mut()
@@ -257,7 +244,7 @@ impl Oidc {
         if state.is_empty() || bound != Some(state) {
             return Err(SsoError::State);
         }
-        let row = take_state(db, state).await?;
+        let row = take_state(db, "oidc", state).await?;
         let d = self.discovery().await?;
         let id_token = self.exchange(&d, code, &row.verifier).await?;
         let jws = jwt::decode(&id_token)?;
@@ -335,67 +322,108 @@ impl Oidc {
     /// The user of a verified identity: the account with that e-mail, or a new one when
     /// its domain is allowed. Inactive accounts are refused.
     pub async fn user_for(&self, db: &Db, id: &Identity) -> Result<user::Model, SsoError> {
-        if let Some(u) = users::find_by_email(db, &id.email).await? {
-            return self.existing(db, u).await;
-        }
-        let domain = id.email.rsplit('@').next().unwrap_or("");
-        if !self.settings.allowed_domains.iter().any(|d| d == domain) {
-            return Err(SsoError::Domain(id.email.clone()));
-        }
-        let model = users::prepare(NewUser {
-            email: id.email.clone(),
-            name: id.name.clone(),
-            role: self.settings.default_role,
-            // nobody knows it: this account signs in through the provider (or resets it)
-            password: format!("{}{}", random_token(), random_token()),
-            verified: true,
-            is_demo: false,
-        })
-        .await?;
-        match users::insert(&db.conn, model).await {
-            Ok(u) => {
-                tracing::info!("single sign-on created the account {} ({})", u.email, u.role);
-                Ok(u)
-            }
-            // created by a concurrent sign-in meanwhile
-            Err(CoreError::Validation { .. }) => match users::find_by_email(db, &id.email).await? {
-                Some(u) => self.existing(db, u).await,
-                None => Err(SsoError::Internal(CoreError::Internal(anyhow::anyhow!(
-                    "the new account of {} is neither created nor found",
-                    id.email
-                )))),
-            },
-            Err(e) => Err(e.into()),
-        }
+        user_for(db, &self.settings.allowed_domains, self.settings.default_role, id).await
     }
+}
 
-    async fn existing(&self, db: &Db, u: user::Model) -> Result<user::Model, SsoError> {
-        if !u.is_active {
-            return Err(SsoError::Inactive(u.email, u.id));
-        }
-        if u.email_verified_at.is_some() {
-            return Ok(u);
-        }
-        // the provider has verified the address
-        let mut am: user::ActiveModel = u.into();
-        am.email_verified_at = Set(Some(clock::now()));
-        Ok(am.update(&db.conn).await?)
+/// The user of a verified identity: the account with that e-mail, or a new one of `role`
+/// when its domain is in `allowed_domains`. Inactive accounts are refused.
+pub async fn user_for(db: &Db, allowed_domains: &[String], role: Role, id: &Identity) -> Result<user::Model, SsoError> {
+    if let Some(u) = users::find_by_email(db, &id.email).await? {
+        return existing(db, u).await;
     }
+    let domain = id.email.rsplit('@').next().unwrap_or("");
+    if !allowed_domains.iter().any(|d| d == domain) {
+        return Err(SsoError::Domain(id.email.clone()));
+    }
+    let model = users::prepare(NewUser {
+        email: id.email.clone(),
+        name: id.name.clone(),
+        role,
+        // nobody knows it: this account signs in through the provider (or resets it)
+        password: format!("{}{}", random_token(), random_token()),
+        verified: true,
+        is_demo: false,
+    })
+    .await?;
+    match users::insert(&db.conn, model).await {
+        Ok(u) => {
+            tracing::info!("single sign-on created the account {} ({})", u.email, u.role);
+            Ok(u)
+        }
+        // created by a concurrent sign-in meanwhile
+        Err(CoreError::Validation { .. }) => match users::find_by_email(db, &id.email).await? {
+            Some(u) => existing(db, u).await,
+            None => Err(SsoError::Internal(CoreError::Internal(anyhow::anyhow!(
+                "the new account of {} is neither created nor found",
+                id.email
+            )))),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn existing(db: &Db, u: user::Model) -> Result<user::Model, SsoError> {
+    if !u.is_active {
+        return Err(SsoError::Inactive(u.email, u.id));
+    }
+    if u.email_verified_at.is_some() {
+        return Ok(u);
+    }
+    // the provider has verified the address
+    let mut am: user::ActiveModel = u.into();
+    am.email_verified_at = Set(Some(clock::now()));
+    Ok(am.update(&db.conn).await?)
 }
 
 /// Take a started sign-in by its state, once: the row is deleted, and only the request
 /// that deleted it goes on.
-async fn take_state(db: &Db, state: &str) -> Result<oidc_state::Model, SsoError> {
+pub(crate) async fn take_state(db: &Db, provider: &str, state: &str) -> Result<oidc_state::Model, SsoError> {
     let row = oidc_state::Entity::find()
         .filter(oidc_state::Column::StateHash.eq(hash_token(state)))
         .one(&db.conn)
         .await?
         .ok_or(SsoError::Expired)?;
     let gone = oidc_state::Entity::delete_by_id(row.id).exec(&db.conn).await?;
-    if gone.rows_affected != 1 || row.expires_at <= clock::now() {
+    if gone.rows_affected != 1 || row.expires_at <= clock::now() || row.provider != provider {
         return Err(SsoError::Expired);
     }
     Ok(row)
+}
+
+/// A new pending sign-in of `provider`: its state, nonce and PKCE verifier, stored; the
+/// verifier's S256 challenge. Expired rows are pruned on the way.
+pub(crate) async fn put_state(db: &Db, provider: &str, next: &str) -> Result<Pending, SsoError> {
+    let now = clock::now();
+    oidc_state::Entity::delete_many()
+        .filter(oidc_state::Column::ExpiresAt.lte(now))
+        .exec(&db.conn)
+        .await?;
+    let (state, nonce, verifier) = (random_token(), random_token(), random_token());
+    oidc_state::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        state_hash: Set(hash_token(&state)),
+        provider: Set(provider.into()),
+        nonce: Set(nonce.clone()),
+        verifier: Set(verifier.clone()),
+        next_path: Set(next.chars().take(2000).collect()),
+        created_at: Set(now),
+        expires_at: Set(now + chrono::Duration::minutes(STATE_MINUTES)),
+    }
+    .insert(&db.conn)
+    .await?;
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    Ok(Pending {
+        state,
+        nonce,
+        challenge,
+    })
+}
+
+pub(crate) struct Pending {
+    state: String,
+    nonce: String,
+    challenge: String,
 }
 
 /// Issuer, audience (and `azp` with several audiences), expiry and nonce.
@@ -425,7 +453,7 @@ pub fn check_claims(c: &Value, issuer: &str, client_id: &str, nonce: &str, now: 
 }
 
 /// The provider's name for the user, made acceptable to `users::check_name`.
-fn display_name(c: &Value, email: &str) -> String {
+pub(crate) fn display_name(c: &Value, email: &str) -> String {
     let given = [c["given_name"].as_str(), c["family_name"].as_str()]
         .into_iter()
         .flatten()
