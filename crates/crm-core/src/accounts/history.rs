@@ -90,6 +90,10 @@ pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
                 sea_orm::sea_query::Expr::value(a.ip.to_string()),
             )
             .col_expr(user::Column::LastSignInAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                user::Column::LastSignInMethod,
+                sea_orm::sea_query::Expr::value(a.method.to_string()),
+            )
             .filter(user::Column::Id.eq(id))
             .exec(&db.conn)
             .await?;

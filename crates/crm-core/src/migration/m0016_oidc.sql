@@ -15,3 +15,5 @@ CREATE UNIQUE INDEX oidc_states_state_hash_key ON oidc_states (state_hash);
 CREATE INDEX oidc_states_expires_at_idx ON oidc_states (expires_at);
 -- how each sign-in attempt was made: password, oidc (or github)
 ALTER TABLE sign_in_history ADD COLUMN method TEXT NOT NULL DEFAULT 'password';
+-- and the method of the user's last successful sign-in (the admin's user list shows SSO)
+ALTER TABLE users ADD COLUMN last_sign_in_method TEXT;

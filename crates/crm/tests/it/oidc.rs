@@ -415,6 +415,13 @@ async fn success_creates_user(app: &TestApp, idp: &Idp) {
     assert!(h.iter().all(|a| a["method"] == "oidc" && a["success"] == true), "{v}");
     let (_, page) = admin.page(&format!("/admin/users/{}", u["id"].as_str().unwrap())).await;
     assert!(page.contains(">SSO</span>"), "the user page marks SSO sign-ins");
+    assert_eq!(v["data"]["lastSignInMethod"], "oidc");
+    let (_, list) = admin.page("/admin/users").await;
+    assert_eq!(
+        list.matches(r#"<span class="badge">SSO</span>"#).count(),
+        1,
+        "the list marks its last SSO sign-in"
+    );
 }
 sso!(success_creates_user);
 
