@@ -36,6 +36,7 @@ pub fn message(code: &str) -> Option<&'static str> {
         "sso-inactive" => "Account is inactive. Please contact your administrator.",
         "sso-internal" => "Single sign-on failed. Please try again.",
         "sso-off" => "Single sign-on is not configured.",
+        "sso-limited" => "Too many sign-in attempts. Please try again later.",
         "github-off" => "Sign-in with GitHub is not configured.",
         _ => return None,
     })
@@ -60,21 +61,48 @@ pub struct StartQuery {
     next: Option<String>,
 }
 
+/// Over `SSO_START` for this client IP?
+async fn over_limit(state: &AppState, headers: &HeaderMap, peer: &ConnectInfo<SocketAddr>) -> Option<Response> {
+    let ip = ip_of(state, headers, peer);
+    let d = state.limiter.hit(crate::http::ratelimit::SSO_START, &ip).await;
+    if d.allowed {
+        return None;
+    }
+    tracing::warn!("single sign-on starts from {ip} over the limit");
+    Some(Redirect::to("/auth/signin?error=sso-limited").into_response())
+}
+
 /// `GET /auth/oidc/start?next=` → 302 to the provider.
-pub async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
+pub async fn start(
+    State(state): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<StartQuery>,
+) -> Response {
     let Some(oidc) = state.config.oidc.clone() else {
         return Redirect::to("/auth/signin?error=sso-off").into_response();
     };
+    if let Some(res) = over_limit(&state, &headers, &peer).await {
+        return res;
+    }
     let next = safe_next(q.next.as_deref());
     let started = oidc.start(&state.db, &next).await;
     redirect_out(&state, started)
 }
 
 /// `GET /auth/github/start?next=` → 302 to GitHub.
-pub async fn github_start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Response {
+pub async fn github_start(
+    State(state): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<StartQuery>,
+) -> Response {
     let Some(gh) = state.config.github.clone() else {
         return Redirect::to("/auth/signin?error=github-off").into_response();
     };
+    if let Some(res) = over_limit(&state, &headers, &peer).await {
+        return res;
+    }
     let next = safe_next(q.next.as_deref());
     let started = gh.start(&state.db, &next).await;
     redirect_out(&state, started)

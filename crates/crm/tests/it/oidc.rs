@@ -719,3 +719,25 @@ async fn github_primary_verified_email(app: &TestApp, idp: &Idp) {
     refused(&c, &to, "sso-expired", "took too long or was already used").await;
 }
 sso!(github_primary_verified_email);
+
+async fn starts_are_rate_limited(app: &TestApp, _idp: &Idp) {
+    let c = app.anonymous();
+    for _ in 0..60 {
+        let res = c
+            .http
+            .get(format!("{}/auth/oidc/start", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FOUND);
+    }
+    let res = c
+        .http
+        .get(format!("{}/auth/github/start", app.base))
+        .send()
+        .await
+        .unwrap();
+    let to = location(&res);
+    refused(&c, &to, "sso-limited", "Too many sign-in attempts").await;
+}
+sso!(starts_are_rate_limited);
