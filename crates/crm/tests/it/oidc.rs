@@ -79,7 +79,8 @@ struct IdpState {
     /// `HS256`, `RS256`, `ES256`, or `HS256-wrong` (signed with another secret).
     alg: Mutex<&'static str>,
     rsa: RsaKeyPair,
-    ec: EcdsaKeyPair,
+    /// Replaced by `rotate_ec` (a provider's key rotation).
+    ec: Mutex<EcdsaKeyPair>,
     /// GitHub's answer to `/user/emails`, and the access tokens it gave.
     gh_emails: Mutex<Value>,
     gh_tokens: Mutex<Vec<String>>,
@@ -93,16 +94,13 @@ impl Idp {
     pub async fn start() -> Idp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let rng = SystemRandom::new();
-        let ec_alg = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(ec_alg, &rng).unwrap();
         let st = Arc::new(IdpState {
             base,
             grants: Mutex::new(HashMap::new()),
             claims: Mutex::new(json!({})),
             alg: Mutex::new("HS256"),
             rsa: RsaKeyPair::from_der(include_bytes!("fixtures/oidc_rsa_test_key.der")).unwrap(),
-            ec: EcdsaKeyPair::from_pkcs8(ec_alg, pkcs8.as_ref(), &rng).unwrap(),
+            ec: Mutex::new(ec_key()),
             gh_emails: Mutex::new(json!([])),
             gh_tokens: Mutex::new(vec![]),
         });
@@ -148,9 +146,20 @@ impl Idp {
         *self.st.claims.lock().unwrap() = c;
     }
 
+    fn rotate_ec(&self) {
+        *self.st.ec.lock().unwrap() = ec_key();
+    }
+
     fn alg(&self, alg: &'static str) {
         *self.st.alg.lock().unwrap() = alg;
     }
+}
+
+fn ec_key() -> EcdsaKeyPair {
+    let rng = SystemRandom::new();
+    let alg = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+    EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).unwrap()
 }
 
 async fn discovery(State(st): State<Arc<IdpState>>) -> Json<Value> {
@@ -292,7 +301,8 @@ async fn gh_user(State(st): State<Arc<IdpState>>, headers: HeaderMap) -> Respons
 }
 
 async fn jwks(State(st): State<Arc<IdpState>>) -> Json<Value> {
-    let point = st.ec.public_key().as_ref();
+    let ec = st.ec.lock().unwrap();
+    let point = ec.public_key().as_ref();
     Json(json!({"keys": [
         {"kty": "RSA", "kid": "rsa1", "use": "sig", "alg": "RS256", "n": RSA_N, "e": "AQAB"},
         {"kty": "EC", "kid": "ec1", "use": "sig", "crv": "P-256",
@@ -318,7 +328,14 @@ fn sign(st: &IdpState, alg: &str, claims: &Value) -> String {
                 .unwrap();
             out
         }
-        "ES256" => st.ec.sign(&rng, input.as_bytes()).unwrap().as_ref().to_vec(),
+        "ES256" => st
+            .ec
+            .lock()
+            .unwrap()
+            .sign(&rng, input.as_bytes())
+            .unwrap()
+            .as_ref()
+            .to_vec(),
         "HS256-wrong" => crm_core::webhooks::sign::hmac_sha256(b"not the secret", input.as_bytes()).to_vec(),
         _ => crm_core::webhooks::sign::hmac_sha256(CLIENT_SECRET.as_bytes(), input.as_bytes()).to_vec(),
     };
@@ -470,6 +487,11 @@ async fn rs256_and_es256_signatures(app: &TestApp, idp: &Idp) {
         assert_eq!(sso_flow(app, &c).await, "/contacts", "{alg}");
         assert_eq!(session_email(&c).await["email"], "keys@corp.example");
     }
+    // the provider rotates its key: the kept JWKS no longer fits and is read again
+    idp.rotate_ec();
+    let c = app.anonymous();
+    idp.next("keys@corp.example", json!({}));
+    assert_eq!(sso_flow(app, &c).await, "/contacts", "after rotation");
 }
 sso!(rs256_and_es256_signatures);
 

@@ -133,11 +133,13 @@ struct Discovery {
     token_endpoint_auth_methods_supported: Vec<String>,
 }
 
-/// The configured provider, its HTTP client and the discovery document (kept an hour).
+/// The configured provider, its HTTP client, the discovery document and the JWKS (each
+/// kept an hour; the keys are read again when none of the kept ones fits a token).
 pub struct Oidc {
     pub settings: OidcSettings,
     http: reqwest::Client,
     discovery: tokio::sync::Mutex<Option<(Instant, Arc<Discovery>)>>,
+    jwks: tokio::sync::Mutex<Option<(Instant, Arc<Value>)>>,
 }
 
 impl std::fmt::Debug for Oidc {
@@ -171,6 +173,7 @@ impl Oidc {
             settings,
             http,
             discovery: tokio::sync::Mutex::new(None),
+            jwks: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -214,6 +217,20 @@ impl Oidc {
         Ok(d)
     }
 
+    /// The provider's JWKS, and whether it was just read.
+    async fn keys(&self, uri: &str, reload: bool) -> Result<(Arc<Value>, bool), SsoError> {
+        let mut cached = self.jwks.lock().await;
+        if !reload
+            && let Some((at, k)) = cached.as_ref()
+            && at.elapsed() < Duration::from_secs(3600)
+        {
+            return Ok((k.clone(), false));
+        }
+        let k = Arc::new(self.get_json(uri).await?);
+        *cached = Some((Instant::now(), k.clone()));
+        Ok((k, true))
+    }
+
     /// Remember a new sign-in and build the authorization URL.
     pub async fn start(&self, db: &Db, next: &str) -> Result<Started, SsoError> {
         let d = self.discovery().await?;
@@ -248,11 +265,18 @@ impl Oidc {
         let d = self.discovery().await?;
         let id_token = self.exchange(&d, code, &row.verifier).await?;
         let jws = jwt::decode(&id_token)?;
-        let jwks = match (&d.jwks_uri, jws.needs_jwks()) {
-            (Some(uri), true) => Some(self.get_json(uri).await?),
-            _ => None,
-        };
-        jws.verify(self.settings.client_secret.as_bytes(), jwks.as_ref())?;
+        let secret = self.settings.client_secret.as_bytes();
+        match (&d.jwks_uri, jws.needs_jwks()) {
+            (Some(uri), true) => {
+                let (keys, fresh) = self.keys(uri, false).await?;
+                match jws.verify(secret, Some(&keys)) {
+                    // rotated keys: read them again once
+                    Err(SsoError::Signature) if !fresh => jws.verify(secret, Some(&self.keys(uri, true).await?.0))?,
+                    r => r?,
+                }
+            }
+            _ => jws.verify(secret, None)?,
+        }
         let c = &jws.claims;
         check_claims(
             c,
