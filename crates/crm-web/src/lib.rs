@@ -38,6 +38,10 @@ pub struct WebConfig {
     pub metrics_allow: Vec<http::ratelimit::Cidr>,
     /// `CRM_METRICS_TOKEN`: a bearer token that also opens `/metrics`.
     pub metrics_token: Option<String>,
+    /// Sign-in with OpenID Connect (`CRM_OIDC_*`), when configured.
+    pub oidc: Option<Arc<crm_core::accounts::sso::Oidc>>,
+    /// Sign-in with GitHub (`CRM_GITHUB_*`), when configured.
+    pub github: Option<Arc<crm_core::accounts::sso::github::GitHub>>,
 }
 
 impl WebConfig {

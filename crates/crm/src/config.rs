@@ -84,6 +84,51 @@ pub struct Config {
     /// Bearer token that opens /metrics from anywhere.
     #[arg(long, env = "CRM_METRICS_TOKEN", global = true, hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// OpenID Connect issuer URL (discovery at <issuer>/.well-known/openid-configuration); with the client id and secret it turns on single sign-on.
+    #[arg(long, env = "CRM_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+    /// OpenID Connect client id.
+    #[arg(long, env = "CRM_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+    /// OpenID Connect client secret (also the HS256 key of ID tokens).
+    #[arg(long, env = "CRM_OIDC_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// Text of the single sign-on button.
+    #[arg(long, env = "CRM_OIDC_LABEL", default_value = "Sign in with SSO", global = true)]
+    pub oidc_label: String,
+    /// Comma-separated e-mail domains whose unknown users are created at their first single sign-on (empty: only existing users).
+    #[arg(long, env = "CRM_OIDC_ALLOWED_DOMAINS", default_value = "", global = true)]
+    pub oidc_allowed_domains: String,
+    /// Role of users created by single sign-on.
+    #[arg(long, env = "CRM_OIDC_DEFAULT_ROLE", default_value = "rep", value_parser = ["admin", "manager", "rep"], global = true)]
+    pub oidc_default_role: String,
+    /// Hide password sign-in for everyone but admins.
+    #[arg(long, env = "CRM_OIDC_ONLY", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub oidc_only: bool,
+    /// GitHub OAuth app client id; with the secret it turns on "Sign in with GitHub".
+    #[arg(long, env = "CRM_GITHUB_CLIENT_ID", global = true)]
+    pub github_client_id: Option<String>,
+    /// GitHub OAuth app client secret.
+    #[arg(long, env = "CRM_GITHUB_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+    /// GitHub's web address (tests point it elsewhere).
+    #[arg(
+        long,
+        env = "CRM_GITHUB_URL",
+        default_value = "https://github.com",
+        global = true,
+        hide = true
+    )]
+    pub github_url: String,
+    /// GitHub's API address (tests point it elsewhere).
+    #[arg(
+        long,
+        env = "CRM_GITHUB_API_URL",
+        default_value = "https://api.github.com",
+        global = true,
+        hide = true
+    )]
+    pub github_api_url: String,
     /// Log format: pretty or json.
     #[arg(long, env = "CRM_LOG_FORMAT", default_value = "pretty", value_parser = ["pretty", "json"], global = true)]
     pub log_format: String,
@@ -100,6 +145,80 @@ impl Config {
                 format!("http://localhost:{port}")
             }
         }
+    }
+
+    /// Single sign-on settings: `None` when no issuer is set; an error when only part of
+    /// issuer, client id and secret is.
+    pub fn oidc(&self) -> anyhow::Result<Option<crm_core::accounts::sso::OidcSettings>> {
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let (issuer, id, secret) = match (
+            set(&self.oidc_issuer),
+            set(&self.oidc_client_id),
+            set(&self.oidc_client_secret),
+        ) {
+            (None, None, None) => return Ok(None),
+            (Some(i), Some(c), Some(s)) => (i, c, s),
+            _ => anyhow::bail!("CRM_OIDC_ISSUER, CRM_OIDC_CLIENT_ID and CRM_OIDC_CLIENT_SECRET are needed together"),
+        };
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            anyhow::bail!("CRM_OIDC_ISSUER must be an http(s) URL");
+        }
+        Ok(Some(crm_core::accounts::sso::OidcSettings {
+            issuer: issuer.trim_end_matches('/').to_string(),
+            client_id: id,
+            client_secret: secret,
+            label: match self.oidc_label.trim() {
+                "" => "Sign in with SSO".to_string(),
+                l => l.to_string(),
+            },
+            allowed_domains: self.sso_domains(),
+            default_role: self.sso_role()?,
+            only: self.oidc_only,
+            redirect_uri: format!("{}/auth/oidc/callback", self.base_url()),
+        }))
+    }
+
+    /// Sign-in with GitHub: `None` unless both client id and secret are set. New accounts
+    /// follow `CRM_OIDC_ALLOWED_DOMAINS` and `CRM_OIDC_DEFAULT_ROLE`.
+    pub fn github(&self) -> anyhow::Result<Option<crm_core::accounts::sso::github::GitHubSettings>> {
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let (id, secret) = match (set(&self.github_client_id), set(&self.github_client_secret)) {
+            (None, None) => return Ok(None),
+            (Some(i), Some(s)) => (i, s),
+            _ => anyhow::bail!("CRM_GITHUB_CLIENT_ID and CRM_GITHUB_CLIENT_SECRET are needed together"),
+        };
+        Ok(Some(crm_core::accounts::sso::github::GitHubSettings {
+            client_id: id,
+            client_secret: secret,
+            web_url: self.github_url.trim_end_matches('/').to_string(),
+            api_url: self.github_api_url.trim_end_matches('/').to_string(),
+            redirect_uri: format!("{}/auth/github/callback", self.base_url()),
+            allowed_domains: self.sso_domains(),
+            default_role: self.sso_role()?,
+        }))
+    }
+
+    fn sso_domains(&self) -> Vec<String> {
+        self.oidc_allowed_domains
+            .split(',')
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect()
+    }
+
+    fn sso_role(&self) -> anyhow::Result<crm_core::Role> {
+        crm_core::Role::parse(&self.oidc_default_role)
+            .ok_or_else(|| anyhow::anyhow!("CRM_OIDC_DEFAULT_ROLE must be admin, manager or rep"))
     }
 
     pub fn database_url(&self) -> String {
@@ -131,6 +250,17 @@ impl Config {
             webhook_give_up_secs: 86_400,
             metrics_allow: "127.0.0.1/8,::1/128".into(),
             metrics_token: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_label: "Sign in with SSO".into(),
+            oidc_allowed_domains: String::new(),
+            oidc_default_role: "rep".into(),
+            oidc_only: false,
+            github_client_id: None,
+            github_client_secret: None,
+            github_url: "https://github.com".into(),
+            github_api_url: "https://api.github.com".into(),
         }
     }
 }

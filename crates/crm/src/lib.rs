@@ -52,6 +52,14 @@ pub async fn start(
         &config.mail_from,
         &config.base_url(),
     )?;
+    let oidc = match config.oidc()? {
+        Some(s) => Some(Arc::new(crm_core::accounts::sso::Oidc::new(s)?)),
+        None => None,
+    };
+    let github = match config.github()? {
+        Some(s) => Some(Arc::new(crm_core::accounts::sso::github::GitHub::new(s)?)),
+        None => None,
+    };
     let metrics_allow = crm_web::http::ratelimit::parse_cidrs(&config.metrics_allow)
         .map_err(|e| anyhow::anyhow!("CRM_METRICS_ALLOW: {e}"))?;
     let keys = Arc::new(crm_core::crypto::SecretBox::load(
@@ -90,6 +98,8 @@ pub async fn start(
             webhook_allow_private: config.webhook_allow_private,
             metrics_allow,
             metrics_token: config.metrics_token.clone(),
+            oidc,
+            github,
         }),
         mailer,
         keys,

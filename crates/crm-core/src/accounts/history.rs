@@ -15,6 +15,8 @@ pub struct Attempt<'a> {
     pub ip: &'a str,
     pub user_agent: Option<&'a str>,
     pub failure: Option<&'a str>,
+    /// How: `password` (the form or the API), `oidc` or `github`.
+    pub method: &'a str,
 }
 
 /// A past sign-in attempt, as its owner (settings) and admins (the user's page) see it.
@@ -25,7 +27,16 @@ pub struct PastAttempt {
     pub user_agent: Option<String>,
     pub success: bool,
     pub failure_reason: Option<String>,
+    /// `password`, `oidc` or `github`.
+    pub method: String,
     pub created_at: String,
+}
+
+impl PastAttempt {
+    /// Was this a single sign-on (OpenID Connect or GitHub)?
+    pub fn by_sso(&self) -> bool {
+        self.method != "password"
+    }
 }
 
 /// The newest `limit` sign-in attempts on one account.
@@ -43,6 +54,7 @@ pub async fn recent(db: &Db, user_id: Uuid, limit: u64) -> CoreResult<Vec<PastAt
             user_agent: h.user_agent,
             success: h.success,
             failure_reason: h.failure_reason,
+            method: h.method,
             created_at: clock::fmt(&h.created_at),
         })
         .collect())
@@ -64,6 +76,7 @@ pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
         user_agent: Set(a.user_agent.map(|u| u.chars().take(300).collect())),
         success: Set(a.failure.is_none()),
         failure_reason: Set(a.failure.map(|f| f.to_string())),
+        method: Set(a.method.to_string()),
         created_at: Set(now),
     }
     .insert(&db.conn)
@@ -77,6 +90,10 @@ pub async fn record(db: &Db, a: Attempt<'_>) -> CoreResult<()> {
                 sea_orm::sea_query::Expr::value(a.ip.to_string()),
             )
             .col_expr(user::Column::LastSignInAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                user::Column::LastSignInMethod,
+                sea_orm::sea_query::Expr::value(a.method.to_string()),
+            )
             .filter(user::Column::Id.eq(id))
             .exec(&db.conn)
             .await?;

@@ -7,6 +7,7 @@ pub mod password;
 pub mod profile;
 pub mod sessions;
 pub mod setup;
+pub mod sso;
 pub mod tokens;
 pub mod twofactor;
 pub mod users;

@@ -90,6 +90,7 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
         two_factor_last_step: Set(None),
         last_sign_in_ip: Set(None),
         last_sign_in_at: Set(None),
+        last_sign_in_method: Set(None),
         failed_sign_ins: Set(0),
         locked_until: Set(None),
         is_demo: Set(new.is_demo),

@@ -41,9 +41,18 @@ pub struct UserView {
     pub two_factor_enabled: bool,
     pub last_sign_in_at: Option<String>,
     pub last_sign_in_ip: Option<String>,
+    /// `password`, `oidc` or `github`.
+    pub last_sign_in_method: Option<String>,
     pub is_demo: bool,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl UserView {
+    /// Was the last sign-in a single sign-on (OpenID Connect or GitHub)?
+    pub fn last_by_sso(&self) -> bool {
+        self.last_sign_in_method.as_deref().is_some_and(|m| m != "password")
+    }
 }
 
 impl From<&user::Model> for UserView {
@@ -60,6 +69,7 @@ impl From<&user::Model> for UserView {
             two_factor_enabled: u.two_factor_enabled,
             last_sign_in_at: clock::fmt_opt(&u.last_sign_in_at),
             last_sign_in_ip: u.last_sign_in_ip.clone(),
+            last_sign_in_method: u.last_sign_in_method.clone(),
             is_demo: u.is_demo,
             created_at: clock::fmt(&u.created_at),
             updated_at: clock::fmt(&u.updated_at),

@@ -15,6 +15,7 @@ pub mod import;
 pub mod import_error;
 pub mod import_upload;
 pub mod mail_queue;
+pub mod oidc_state;
 pub mod record_count;
 pub mod session;
 pub mod sign_in_history;

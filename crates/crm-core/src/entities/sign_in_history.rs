@@ -11,6 +11,8 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub success: bool,
     pub failure_reason: Option<String>,
+    /// `password`, `oidc` or `github` (m0016).
+    pub method: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -18,6 +18,8 @@ pub struct Model {
     pub two_factor_last_step: Option<i64>,
     pub last_sign_in_ip: Option<String>,
     pub last_sign_in_at: Option<DateTimeUtc>,
+    /// `password`, `oidc` or `github` (m0016).
+    pub last_sign_in_method: Option<String>,
     pub failed_sign_ins: i32,
     pub locked_until: Option<DateTimeUtc>,
     pub is_demo: bool,

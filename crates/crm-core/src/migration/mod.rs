@@ -42,6 +42,8 @@ impl MigratorTrait for Migrator {
                 "m0015_list_order_indexes",
                 include_str!("m0015_list_order_indexes.sql"),
             )),
+            // sign-in with OpenID Connect: pending sign-ins, and each attempt's method
+            Box::new(Script("m0016_oidc", include_str!("m0016_oidc.sql"))),
         ]
     }
 }

@@ -176,6 +176,7 @@ pub(crate) fn user(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<user::Mode
         two_factor_last_step: None,
         last_sign_in_ip: r.opt_text("lastSignInIp")?,
         last_sign_in_at: r.opt_time("lastSignInAt")?,
+        last_sign_in_method: None,
         failed_sign_ins: 0,
         locked_until: None,
         is_demo: false,
@@ -401,6 +402,7 @@ pub(crate) fn sign_in(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<sign_in
         user_agent: r.opt_text("userAgent")?,
         success: r.boolean("success")?,
         failure_reason: r.opt_text("failureReason")?,
+        method: "password".into(),
         created_at: r.time("createdAt")?,
     };
     mapped(sid, label, model)

@@ -17,6 +17,7 @@ use crate::http::error::{ApiError, ApiResult, envelope};
 
 pub mod flows;
 pub mod settings;
+pub mod sso;
 pub mod twofactor;
 use crate::http::ratelimit::{self, Decision};
 use crate::http::session::{COOKIE, MaybeSession};
@@ -28,7 +29,7 @@ pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValu
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -92,23 +93,20 @@ pub async fn sign_in(
     }
     let ua = user_agent(headers);
     let result = users::check_credentials(&state.db, email, password).await;
-    if let Ok(u) = &result
-        && let Some(reason) = history::suspicious(&state.db, u.id, ip).await?
-    {
-        let when = crm_core::clock::fmt(&crm_core::clock::now());
-        let m = &state.mailer;
-        m.send(crm_core::mail::templates::security_alert(
-            &u.email,
-            &u.name,
-            reason,
-            ip,
-            &when,
-            &m.link("/settings#sessions"),
-        ))
-        .await;
+    // CRM_OIDC_ONLY: the password is for admins only
+    let result = match result {
+        Ok(u) if password_off_for(state, &u) => Err(CoreError::Forbidden(PASSWORD_OFF.into())),
+        r => r,
+    };
+    if let Ok(u) = &result {
+        alert_if_suspicious(state, u, ip).await?;
     }
     let (user_id, failure) = match &result {
         Ok(u) => (Some(u.id), None),
+        Err(CoreError::Forbidden(m)) if m == PASSWORD_OFF => (
+            users::find_by_email(&state.db, email).await?.map(|u| u.id),
+            Some("Password sign-in turned off"),
+        ),
         Err(CoreError::Forbidden(m)) => {
             let known = users::find_by_email(&state.db, email).await?.map(|u| u.id);
             (
@@ -131,6 +129,7 @@ pub async fn sign_in(
         ip,
         user_agent: ua.as_deref(),
         failure,
+        method: "password",
     };
     history::record(&state.db, attempt).await?;
     let user = match result {
@@ -148,6 +147,35 @@ pub async fn sign_in(
     let pending = user.two_factor_enabled;
     let s = sessions::create_with(&state.db, user.id, Some(ip.to_string()), ua, pending).await?;
     Ok((user, s.token, pending))
+}
+
+const PASSWORD_OFF: &str = "Password sign-in is turned off for your account. Use single sign-on.";
+
+/// With `CRM_OIDC_ONLY`, only admins may sign in with a password.
+fn password_off_for(state: &AppState, u: &crm_core::accounts::User) -> bool {
+    state.config.oidc.as_ref().is_some_and(|o| o.settings.only) && u.role != "admin"
+}
+
+/// Before a successful sign-in is recorded: mail the owner when it looks suspicious.
+pub(crate) async fn alert_if_suspicious(
+    state: &AppState,
+    u: &crm_core::accounts::User,
+    ip: &str,
+) -> Result<(), CoreError> {
+    if let Some(reason) = history::suspicious(&state.db, u.id, ip).await? {
+        let when = crm_core::clock::fmt(&crm_core::clock::now());
+        let m = &state.mailer;
+        m.send(crm_core::mail::templates::security_alert(
+            &u.email,
+            &u.name,
+            reason,
+            ip,
+            &when,
+            &m.link("/settings#sessions"),
+        ))
+        .await;
+    }
+    Ok(())
 }
 
 /// The client IP of a request (socket peer unless it is a trusted proxy).
@@ -224,12 +252,37 @@ struct SignInPage {
     /// The password was right but the address is not verified: offer a new link.
     unverified: bool,
     allow_signup: bool,
+    /// The single sign-on button's text, when configured.
+    sso_label: Option<String>,
+    /// Offer "Sign in with GitHub".
+    github: bool,
+    /// Show the password form (hidden behind a link with `CRM_OIDC_ONLY`).
+    password_form: bool,
+}
+
+impl SignInPage {
+    /// `next`, URL-encoded for the SSO and password links.
+    fn next_q(&self) -> String {
+        crate::http::session::urlencode(&self.next)
+    }
+}
+
+/// The SSO button and whether the password form shows (`?password=1` shows it with `CRM_OIDC_ONLY`).
+fn sso_parts(state: &AppState, asked_password: bool) -> (Option<String>, bool) {
+    match &state.config.oidc {
+        Some(o) => (Some(o.settings.label.clone()), !o.settings.only || asked_password),
+        None => (None, true),
+    }
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
     notice: Option<String>,
+    /// A failed single sign-on's code.
+    error: Option<String>,
+    /// `1`: the admins' password form with `CRM_OIDC_ONLY`.
+    password: Option<String>,
 }
 
 /// Fixed banners for `?notice=` (the URL cannot inject words).
@@ -245,7 +298,7 @@ fn signin_notice(code: Option<&str>) -> Option<&'static str> {
 }
 
 /// Only local paths are followed after sign-in (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/".to_string(),
@@ -262,14 +315,18 @@ pub async fn signin_page(
     if s.is_some() {
         return Redirect::to(&next).into_response();
     }
+    let (sso_label, password_form) = sso_parts(&state, q.password.as_deref() == Some("1"));
     html(&SignInPage {
         theme: theme_of(&headers).unwrap_or(""),
         email: String::new(),
         next,
-        error: None,
+        error: q.error.as_deref().and_then(sso::message).map(str::to_string),
         notice: signin_notice(q.notice.as_deref()),
         unverified: false,
         allow_signup: state.config.allow_signup,
+        sso_label,
+        password_form,
+        github: state.config.github.is_some(),
     })
 }
 
@@ -317,6 +374,7 @@ pub async fn signin_submit(
                     )
                 }
             };
+            let (sso_label, _) = sso_parts(&state, true);
             let page = SignInPage {
                 theme: theme_of(&headers).unwrap_or(""),
                 email,
@@ -325,6 +383,9 @@ pub async fn signin_submit(
                 notice: None,
                 unverified,
                 allow_signup: state.config.allow_signup,
+                sso_label,
+                password_form: true,
+                github: state.config.github.is_some(),
             };
             (status, html(&page)).into_response()
         }
@@ -399,6 +460,10 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
     axum::Router::new()
         .route("/auth/signin", get(signin_page).post(signin_submit))
         .route("/auth/signout", post(signout_submit))
+        .route("/auth/oidc/start", get(sso::start))
+        .route("/auth/oidc/callback", get(sso::callback))
+        .route("/auth/github/start", get(sso::github_start))
+        .route("/auth/github/callback", get(sso::github_callback))
         .route("/auth/signup", get(flows::signup_page).post(flows::signup_submit))
         .route("/auth/verify-email", get(flows::verify_page))
         .route("/auth/resend-verification", post(flows::resend_submit))

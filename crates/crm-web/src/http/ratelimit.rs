@@ -77,6 +77,13 @@ pub const RESEND: Rule = Rule {
     window: Duration::from_secs(60),
 };
 
+/// Single sign-ons started (OIDC or GitHub) per IP: each stores a pending row.
+pub const SSO_START: Rule = Rule {
+    name: "sso-start",
+    limit: 60,
+    window: Duration::from_secs(600),
+};
+
 #[derive(Debug, Clone, Copy)]
 pub struct Decision {
     pub allowed: bool,

@@ -20,6 +20,7 @@ mod errors;
 mod export;
 mod import;
 mod layout;
+mod oidc;
 mod original_import;
 mod pages;
 mod pipeline;
