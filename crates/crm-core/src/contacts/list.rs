@@ -87,9 +87,9 @@ fn scan_condition(db: &Db, q: &str) -> Condition {
     )
 }
 
-/// More full-text matches than this and a search term is common: its page is read in the
-/// list's order, row by row, which finds 50 matches within a few thousand rows; fewer, and
-/// the matches come from the index and are sorted (there are at most this many).
+/// More matches than this and a search is common: its page is read in the list's order, row
+/// by row, which finds 50 matches within a few thousand rows; fewer, and the matches come
+/// from the index and are sorted (there are at most this many).
 const COMMON: u64 = 2_000;
 
 /// From this offset on a page is found in the index first (a deferred join).
@@ -98,33 +98,14 @@ const DEFERRED_FROM: u64 = 1_000;
 /// Sorts that an index serves in order (the others sort what the index finds).
 const ORDERED: [&str; 4] = ["createdAt", "name", "email", "status"];
 
-/// How many contacts the term matches in the full-text index, counted up to `COMMON` + 1
-/// (reads at most that many index entries).
-async fn matches_up_to_common(db: &Db, q: &str) -> CoreResult<u64> {
-    let (n, _) = match fts_phrase(db, q) {
-        Some(phrase) => {
-            let stmt = sea_orm::sea_query::Query::select()
-                .expr(Expr::val(1))
-                .from(Alias::new("contacts_fts"))
-                .and_where(Expr::cust_with_values("contacts_fts MATCH ?", [phrase]))
-                .to_owned();
-            crate::page::capped_count_of(db, stmt, COMMON + 1).await?
-        }
-        None => {
-            let select = contact::Entity::find().filter(search_condition(db, q));
-            crate::page::capped_count_to(db, select, COMMON + 1).await?
-        }
-    };
-    Ok(n)
-}
-
-/// Whether a page of this list is read in order with the search tested per row.
-async fn scan_in_order(db: &Db, p: &ListParams) -> CoreResult<bool> {
-    let Some(q) = &p.search else { return Ok(false) };
-    if !ORDERED.contains(&p.sort.as_str()) || p.page.offset() + p.page.limit > COMMON {
-        return Ok(false);
-    }
-    Ok(matches_up_to_common(db, q).await? > COMMON)
+/// Whether a page of this list is read in order with the search tested per row: a search
+/// with more than `COMMON` matches (its capped total says so), an order an index serves, and
+/// one of the first pages.
+fn scan_in_order(p: &ListParams, total: u64) -> bool {
+    p.search.is_some()
+        && ORDERED.contains(&p.sort.as_str())
+        && p.page.offset() + p.page.limit <= COMMON
+        && total > COMMON
 }
 
 pub fn filter_condition(db: &Db, p: &ListParams) -> Condition {
@@ -194,9 +175,6 @@ fn filters(db: &Db, p: &ListParams, search: Search) -> Condition {
 }
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ContactView>> {
-    let scan = scan_in_order(db, p).await?;
-    let how = if scan { Search::Scan } else { Search::Index };
-    let rows_base = scope::visible::<contact::Entity>(actor).filter(filters(db, p, how));
     // without a search or company filter the tallies hold the exact total (no count scan)
     let total = if p.search.is_none() && p.company_id.is_none() {
         (
@@ -209,11 +187,16 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
         let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
         crate::page::capped_count(db, base).await?
     };
+    let how = if scan_in_order(p, total.0) {
+        Search::Scan
+    } else {
+        Search::Index
+    };
     let order = match p.dir {
         SortDir::Asc => Order::Asc,
         SortDir::Desc => Order::Desc,
     };
-    let mut q = rows_base;
+    let mut q = scope::visible::<contact::Entity>(actor).filter(filters(db, p, how));
     q = match p.sort.as_str() {
         "name" => q
             .order_by(contact::Column::FirstName, order.clone())
