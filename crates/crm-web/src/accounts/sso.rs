@@ -133,6 +133,13 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
+/// The provider sent the user back with an error instead of a code.
+fn provider_refusal(state: &AppState, q: &CallbackQuery) -> Option<Response> {
+    let err = q.error.as_deref()?;
+    let why = format!("{err}: {}", q.error_description.as_deref().unwrap_or(""));
+    Some(fail(state, &SsoError::Provider(why)))
+}
+
 /// `GET /auth/oidc/callback?code=&state=`.
 pub async fn callback(
     State(state): State<AppState>,
@@ -144,9 +151,8 @@ pub async fn callback(
     let Some(oidc) = state.config.oidc.clone() else {
         return Redirect::to("/auth/signin?error=sso-off").into_response();
     };
-    if let Some(err) = &q.error {
-        let why = format!("{err}: {}", q.error_description.as_deref().unwrap_or(""));
-        return fail(&state, &SsoError::Provider(why));
+    if let Some(refused) = provider_refusal(&state, &q) {
+        return refused;
     }
     let bound = cookie(&headers, STATE_COOKIE);
     let code = q.code.unwrap_or_default();
@@ -172,9 +178,8 @@ pub async fn github_callback(
     let Some(gh) = state.config.github.clone() else {
         return Redirect::to("/auth/signin?error=github-off").into_response();
     };
-    if let Some(err) = &q.error {
-        let why = format!("{err}: {}", q.error_description.as_deref().unwrap_or(""));
-        return fail(&state, &SsoError::Provider(why));
+    if let Some(refused) = provider_refusal(&state, &q) {
+        return refused;
     }
     let bound = cookie(&headers, STATE_COOKIE);
     let code = q.code.unwrap_or_default();
