@@ -61,21 +61,7 @@ pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResu
         .one(&db.conn)
         .await?
         .flatten();
-    let per_day = |rows: Vec<(String, i64)>| -> HashMap<NaiveDate, i64> {
-        rows.into_iter()
-            .filter_map(|(d, n)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, n)))
-            .collect()
-    };
-    let completed_days = per_day(
-        completed_in()
-            .select_only()
-            .column_as(day_expr(db, "tasks.completed_at"), "d")
-            .column_as(count_rows(), "n")
-            .group_by(day_expr(db, "tasks.completed_at"))
-            .into_tuple()
-            .all(&db.conn)
-            .await?,
-    );
+    let completed_days = per_day(db, completed_in(), "tasks.completed_at").await?;
     let overdue_now = tasks()
         .filter(task::Column::Completed.eq(false))
         .filter(task::Column::DueDate.lt(now))
@@ -100,32 +86,24 @@ pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResu
             .add(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
     };
     let fell_due = per_day(
+        db,
         tasks()
             .filter(task::Column::DueDate.gte(r.from))
             .filter(task::Column::DueDate.lt(end))
-            .filter(late())
-            .select_only()
-            .column_as(day_expr(db, "tasks.due_date"), "d")
-            .column_as(count_rows(), "n")
-            .group_by(day_expr(db, "tasks.due_date"))
-            .into_tuple()
-            .all(&db.conn)
-            .await?,
-    );
+            .filter(late()),
+        "tasks.due_date",
+    )
+    .await?;
     let resolved = per_day(
+        db,
         tasks()
             .filter(task::Column::Completed.eq(true))
             .filter(task::Column::CompletedAt.gte(r.from))
             .filter(task::Column::CompletedAt.lt(end))
-            .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
-            .select_only()
-            .column_as(day_expr(db, "tasks.completed_at"), "d")
-            .column_as(count_rows(), "n")
-            .group_by(day_expr(db, "tasks.completed_at"))
-            .into_tuple()
-            .all(&db.conn)
-            .await?,
-    );
+            .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate))),
+        "tasks.completed_at",
+    )
+    .await?;
     let mut level: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut running = base;
     for d in days(first, Ord::min(last, clock::local(&end).date_naive())) {
@@ -152,4 +130,20 @@ pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResu
         overdue_now,
         overdue_trend,
     })
+}
+
+/// Tasks of `select` per day of `col` (the organisation's days).
+async fn per_day(db: &Db, select: sea_orm::Select<task::Entity>, col: &str) -> CoreResult<HashMap<NaiveDate, i64>> {
+    let rows: Vec<(String, i64)> = select
+        .select_only()
+        .column_as(day_expr(db, col), "d")
+        .column_as(count_rows(), "n")
+        .group_by(day_expr(db, col))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(d, n)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, n)))
+        .collect())
 }
