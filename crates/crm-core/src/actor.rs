@@ -1,42 +1,8 @@
 //! Who is acting: the signed-in user's id and role. Every query on CRM data takes one.
 
-use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Manager,
-    Rep,
-}
-
-impl Role {
-    pub const ALL: [&'static str; 3] = ["admin", "manager", "rep"];
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "manager" => Some(Role::Manager),
-            "rep" => Some(Role::Rep),
-            _ => None,
-        }
-    }
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Rep => "rep",
-        }
-    }
-    pub fn label(&self) -> &'static str {
-        match self {
-            Role::Admin => "Administrator",
-            Role::Manager => "Manager",
-            Role::Rep => "Sales Representative",
-        }
-    }
-}
+pub use crate::vocab::Role;
 
 #[derive(Debug, Clone)]
 pub struct Actor {

@@ -108,7 +108,7 @@ async fn write_denial(db: &crate::Db, actor: &Actor, kind: &str, id: Option<Stri
         .await?;
     if recent == DENIALS_ALERT {
         let admins = crate::entities::user::Entity::find()
-            .filter(crate::entities::user::Column::Role.eq("admin"))
+            .filter(crate::entities::user::Column::Role.eq(crate::Role::Admin))
             .filter(crate::entities::user::Column::IsActive.eq(true))
             .all(&db.conn)
             .await?;

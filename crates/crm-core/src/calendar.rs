@@ -183,7 +183,7 @@ async fn events(db: &Db, actor: &Actor, base_url: &str) -> CoreResult<Vec<Event>
         .await?;
     let deals = scope::visible::<deal::Entity>(actor)
         .filter(deal::Column::UserId.eq(actor.id))
-        .filter(deal::Column::Status.eq("open"))
+        .filter(deal::Column::Status.eq(crate::DealStatus::Open))
         .order_by_asc(deal::Column::ExpectedCloseDate)
         .limit(LIMIT)
         .all(&db.conn)
@@ -234,7 +234,7 @@ async fn events(db: &Db, actor: &Actor, base_url: &str) -> CoreResult<Vec<Event>
             description: lines(&[
                 Some(format!(
                     "Deal · stage {} · {}% probability",
-                    d.stage.replace('_', " "),
+                    d.stage.as_str().replace('_', " "),
                     d.probability
                 )),
                 name_of(contact).map(|n| format!("Contact: {n}")),

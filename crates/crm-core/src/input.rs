@@ -7,6 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use crate::vocab::Vocab;
+
 use crate::error::{CoreResult, FieldErrors};
 
 /// A field of a partial update: absent (keep), null (clear) or a value.
@@ -277,9 +279,9 @@ impl Input {
         }
     }
 
-    /// One of `allowed`, required. Missing → "<label> is required"; unknown → a list of the
-    /// allowed values.
-    pub fn req_enum(&mut self, key: &str, label: &str, allowed: &[&str]) -> Field<String> {
+    /// One of a vocabulary's names, required. Missing → "<label> is required"; unknown → a
+    /// list of the allowed values.
+    pub fn req_enum<T: Vocab>(&mut self, key: &str, label: &str) -> Field<T> {
         match self.raw_text(key, label) {
             Field::Absent => {
                 if !self.has_error(key) {
@@ -291,16 +293,13 @@ impl Input {
                 self.missing(key, label, true);
                 Field::Absent
             }
-            Field::Value(v) => self.one_of(key, label, v, allowed),
-        }
-    }
-
-    pub fn one_of(&mut self, key: &str, label: &str, v: String, allowed: &[&str]) -> Field<String> {
-        if allowed.contains(&v.as_str()) {
-            Field::Value(v)
-        } else {
-            self.error(key, format!("{label} must be one of: {}", allowed.join(", ")));
-            Field::Absent
+            Field::Value(v) => match T::parse(&v) {
+                Some(t) => Field::Value(t),
+                None => {
+                    self.error(key, format!("{label} must be one of: {}", T::NAMES.join(", ")));
+                    Field::Absent
+                }
+            },
         }
     }
 

@@ -30,9 +30,11 @@ pub mod queue;
 pub mod scope;
 pub mod search;
 pub mod seed;
+mod store;
 pub mod tasks;
 pub mod text;
 pub mod vcard;
+pub mod vocab;
 pub mod webhooks;
 
 /// The tables, outside every scope: for the CLI, seeding, benchmarks and tests only (the
@@ -44,3 +46,4 @@ pub mod unscoped {
 pub use actor::{Actor, Role};
 pub use db::Db;
 pub use error::{CoreError, CoreResult};
+pub use vocab::{ActivityType, ContactStatus, DealStage, DealStatus, TaskPriority, Vocab};

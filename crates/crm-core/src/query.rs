@@ -64,8 +64,13 @@ impl QueryParams {
             .map(|s| s.chars().take(200).collect())
     }
 
+    /// One of a vocabulary's names; `all` means no filter.
+    pub fn opt_enum<T: crate::vocab::Vocab>(&self, key: &str, label: &str, errs: &mut FieldErrors) -> Option<T> {
+        self.opt_one_of(key, label, T::NAMES, errs).and_then(|v| T::parse(&v))
+    }
+
     /// One of `allowed`; `all` means no filter.
-    pub fn opt_enum(&self, key: &str, label: &str, allowed: &[&str], errs: &mut FieldErrors) -> Option<String> {
+    pub fn opt_one_of(&self, key: &str, label: &str, allowed: &[&str], errs: &mut FieldErrors) -> Option<String> {
         let v = self.get(key)?;
         if v == "all" {
             return None;

@@ -55,7 +55,7 @@ pub async fn run(config: &Config, kind: Kind, a: ImportArgs) -> anyhow::Result<(
     let me = match &a.as_user {
         Some(email) => find_user(&db, email).await?,
         None => user::Entity::find()
-            .filter(user::Column::Role.eq("admin"))
+            .filter(user::Column::Role.eq(crm_core::Role::Admin))
             .filter(user::Column::IsActive.eq(true))
             .order_by_asc(user::Column::CreatedAt)
             .one(db.unscoped())

@@ -66,9 +66,10 @@ pub async fn start(
         config.secret_key.as_deref(),
         &config.data_dir,
     )?);
-    // the webhook worker stops with the server (a restart picks up what is left)
+    // the webhook worker stops with the server, after recording the attempts in flight
+    // (a restart picks up what is left)
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    crm_core::webhooks::worker::start(
+    let worker = crm_core::webhooks::worker::start(
         db.clone(),
         keys.clone(),
         crm_core::webhooks::worker::Settings {
@@ -116,10 +117,18 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let app = crm_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("server error")
+            .context("server error");
+        // an attempt is bounded by its 10 s timeout; don't wait past that
+        if tokio::time::timeout(std::time::Duration::from_secs(12), worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("webhooks: an attempt was still in flight at exit; it is retried after its lease");
+        }
+        served
     });
     Ok(Running { addr, db, task })
 }

@@ -20,7 +20,7 @@ pub struct UserRef {
     pub id: Uuid,
     pub name: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
 }
 
 impl From<&user::Model> for UserRef {
@@ -29,7 +29,7 @@ impl From<&user::Model> for UserRef {
             id: u.id,
             name: u.name.clone(),
             email: u.email.clone(),
-            role: u.role.clone(),
+            role: u.role,
         }
     }
 }
@@ -80,7 +80,7 @@ pub async fn prepare(new: NewUser) -> CoreResult<user::ActiveModel> {
         email: Set(email),
         password_hash: Set(hash),
         name: Set(name),
-        role: Set(new.role.as_str().to_string()),
+        role: Set(new.role),
         avatar: Set(None),
         bio: Set(None),
         is_active: Set(true),
@@ -216,7 +216,7 @@ pub async fn deactivate(db: &Db, email: &str) -> CoreResult<()> {
 pub fn actor_of(u: &user::Model) -> Actor {
     Actor {
         id: u.id,
-        role: Role::parse(&u.role).unwrap_or(Role::Rep),
+        role: u.role,
         name: u.name.clone(),
         email: u.email.clone(),
         origin: None,

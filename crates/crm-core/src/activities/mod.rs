@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -16,9 +16,8 @@ use crate::input::{Field, Input, Mode};
 use crate::page::{Page, Pagination};
 use crate::query::QueryParams;
 use crate::text::like_escape;
-use crate::{audit, clock, scope};
-
-pub const TYPES: [&str; 4] = ["call", "email", "meeting", "note"];
+use crate::vocab::ActivityType;
+use crate::{clock, scope, store};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,7 +32,7 @@ pub struct ContactName {
 pub struct ActivityView {
     pub id: Uuid,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ActivityType,
     pub subject: String,
     pub description: Option<String>,
     pub contact_id: Uuid,
@@ -94,7 +93,7 @@ pub struct ListParams {
     /// Records on the contacts of this company.
     pub company_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
-    pub kind: Option<String>,
+    pub kind: Option<ActivityType>,
     pub search: Option<String>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
@@ -105,7 +104,7 @@ impl ListParams {
     pub fn parse(q: &QueryParams) -> CoreResult<Self> {
         let mut errs = q.errors();
         let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
-        let kind = q.opt_enum("type", "Activity type", &TYPES, &mut errs);
+        let kind = q.opt_enum("type", "Activity type", &mut errs);
         let (from, to) = q.date_range("fromDate", "toDate", &mut errs);
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let page = q.page(20, &mut errs);
@@ -127,8 +126,8 @@ pub fn condition(p: &ListParams) -> Condition {
     if let Some(id) = p.contact_id {
         c = c.add(activity::Column::ContactId.eq(id));
     }
-    if let Some(k) = &p.kind {
-        c = c.add(activity::Column::Kind.eq(k.as_str()));
+    if let Some(k) = p.kind {
+        c = c.add(activity::Column::Kind.eq(k));
     }
     if let Some(f) = p.from {
         c = c.add(activity::Column::CreatedAt.gte(f));
@@ -176,7 +175,7 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ActivityView> {
 }
 
 struct Fields {
-    kind: Field<String>,
+    kind: Field<ActivityType>,
     subject: Field<String>,
     description: Field<String>,
     contact: Field<Uuid>,
@@ -188,9 +187,9 @@ struct Fields {
 fn read(input: &mut Input) -> Fields {
     Fields {
         kind: if input.mode() == Mode::Create && !input.has("type") {
-            Field::Value("note".into())
+            Field::Value(ActivityType::Note)
         } else {
-            input.req_enum("type", "Activity type", &TYPES)
+            input.req_enum("type", "Activity type")
         },
         subject: input.req_text("subject", "Subject", 200),
         description: input.opt_text("description", "Description", 1000),
@@ -258,11 +257,12 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
     let deal_id = deal_of(db, actor, &f.deal, contact.id).await?;
     let now = clock::now();
     let at = f.at.value().unwrap_or(now);
-    let txn = db.conn.begin().await?;
-    let saved = activity::ActiveModel {
+    let subject = f.subject.value().unwrap_or_default();
+    let summary = json!({ "subject": subject });
+    let am = activity::ActiveModel {
         id: Set(Uuid::now_v7()),
-        kind: Set(f.kind.value().unwrap_or_else(|| "note".into())),
-        subject: Set(f.subject.value().unwrap_or_default()),
+        kind: Set(f.kind.value().unwrap_or(ActivityType::Note)),
+        subject: Set(subject),
         description: Set(f.description.into_option()),
         contact_id: Set(contact.id),
         user_id: Set(owner),
@@ -270,21 +270,8 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<acti
         is_demo: Set(false),
         created_at: Set(at),
         updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "create",
-        "activity",
-        Some(saved.id.to_string()),
-        Some(json!({"subject": saved.subject})),
-    )
-    .await?;
-    crate::webhooks::created(&txn, actor, saved.clone()).await?;
-    txn.commit().await?;
-    Ok(saved)
+    };
+    store::insert(db, actor, am, summary).await
 }
 
 /// Partial update: type, subject, description, contact and owner (all of them — the
@@ -321,12 +308,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     }
     am.user_id = Set(owner);
     am.updated_at = Set(clock::now());
-    let txn = db.conn.begin().await?;
-    let saved = am.update(&txn).await?;
-    audit::record(&txn, Some(actor), "update", "activity", Some(id.to_string()), None).await?;
-    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
-    txn.commit().await?;
-    Ok(saved)
+    store::update(db, actor, current, am, None).await
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {

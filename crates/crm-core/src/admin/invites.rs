@@ -26,7 +26,7 @@ use crate::mail::{Mailer, templates};
 pub struct InviteView {
     pub id: Uuid,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub invited_at: String,
     pub invited_by: Option<String>,
 }
@@ -45,8 +45,7 @@ async fn may_invite(db: &Db, actor: &Actor, role: Role) -> CoreResult<()> {
 
 async fn send(db: &Db, mailer: &Mailer, actor: &Actor, u: &user::Model) -> CoreResult<()> {
     let token = tokens::issue(db, u.id, Purpose::Invite).await?;
-    let role = Role::parse(&u.role).unwrap_or(Role::Rep);
-    let role = match role {
+    let role = match u.role {
         Role::Admin => "an administrator",
         Role::Manager => "a manager",
         Role::Rep => "a sales representative",
@@ -62,8 +61,8 @@ async fn send(db: &Db, mailer: &Mailer, actor: &Actor, u: &user::Model) -> CoreR
 pub async fn invite(db: &Db, mailer: &Mailer, actor: &Actor, mut input: Input) -> CoreResult<InviteView> {
     super::require(db, actor, UserAction::Create).await?;
     let email = input.req_email("email", "Email");
-    let role = match input.req_enum("role", "Role", &Role::ALL) {
-        Field::Value(r) => Role::parse(&r).unwrap_or(Role::Rep),
+    let role = match input.req_enum::<Role>("role", "Role") {
+        Field::Value(r) => r,
         _ => Role::Rep,
     };
     input.finish()?;
@@ -114,7 +113,7 @@ fn view(u: &user::Model, by: Option<String>) -> InviteView {
     InviteView {
         id: u.id,
         email: u.email.clone(),
-        role: u.role.clone(),
+        role: u.role,
         invited_at: clock::fmt_opt(&u.invited_at).unwrap_or_default(),
         invited_by: by,
     }
@@ -141,7 +140,7 @@ async fn pending_one(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<user::Model
         .one(&db.conn)
         .await?
         .ok_or_else(|| CoreError::not_found("Invitation"))?;
-    may_invite(db, actor, Role::parse(&u.role).unwrap_or(Role::Admin)).await?;
+    may_invite(db, actor, u.role).await?;
     Ok(u)
 }
 

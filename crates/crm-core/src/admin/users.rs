@@ -33,7 +33,7 @@ pub struct UserView {
     pub id: Uuid,
     pub name: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
     pub avatar: Option<String>,
     pub bio: Option<String>,
     pub is_active: bool,
@@ -61,7 +61,7 @@ impl From<&user::Model> for UserView {
             id: u.id,
             name: u.name.clone(),
             email: u.email.clone(),
-            role: u.role.clone(),
+            role: u.role,
             avatar: u.avatar.clone(),
             bio: u.bio.clone(),
             is_active: u.is_active,
@@ -79,7 +79,7 @@ impl From<&user::Model> for UserView {
 
 pub struct ListParams {
     pub search: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub active: Option<bool>,
     pub page: PageReq,
 }
@@ -87,9 +87,9 @@ pub struct ListParams {
 impl ListParams {
     pub fn parse(q: &QueryParams) -> CoreResult<Self> {
         let mut errs = q.errors();
-        let role = q.opt_enum("role", "Role", &Role::ALL, &mut errs);
+        let role = q.opt_enum::<Role>("role", "Role", &mut errs);
         let active = q
-            .opt_enum("status", "Status", &["active", "inactive"], &mut errs)
+            .opt_one_of("status", "Status", &["active", "inactive"], &mut errs)
             .map(|s| s == "active");
         let page = q.page(50, &mut errs);
         errs.finish()?;
@@ -117,8 +117,8 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Use
                 ),
         );
     }
-    if let Some(r) = &p.role {
-        c = c.add(user::Column::Role.eq(r.as_str()));
+    if let Some(r) = p.role {
+        c = c.add(user::Column::Role.eq(r));
     }
     if let Some(a) = p.active {
         c = c.add(user::Column::IsActive.eq(a));
@@ -213,9 +213,9 @@ fn active_field(input: &mut Input) -> Option<bool> {
 }
 
 fn parse_role(input: &mut Input) -> Field<Role> {
-    match input.req_enum("role", "Role", &Role::ALL) {
-        Field::Value(r) => Role::parse(&r).map(Field::Value).unwrap_or(Field::Absent),
-        _ => Field::Absent,
+    match input.req_enum::<Role>("role", "Role") {
+        Field::Null => Field::Absent,
+        other => other,
     }
 }
 
@@ -268,7 +268,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<user
 
 async fn other_active_admins(conn: &impl ConnectionTrait, except: Uuid) -> CoreResult<u64> {
     Ok(user::Entity::find()
-        .filter(user::Column::Role.eq("admin"))
+        .filter(user::Column::Role.eq(Role::Admin))
         .filter(user::Column::IsActive.eq(true))
         .filter(user::Column::Id.ne(except))
         .count(conn)
@@ -317,11 +317,11 @@ pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input
         }
         _ => None,
     };
-    let new_role = role.value().map(|r| r.as_str().to_string());
+    let new_role = role.value();
     let txn = db.conn.begin().await?;
-    let demoting = u.role == "admin" && new_role.as_deref().is_some_and(|r| r != "admin");
+    let demoting = u.role == Role::Admin && new_role.is_some_and(|r| r != Role::Admin);
     let deactivating = u.is_active && active == Some(false);
-    if (demoting || deactivating) && u.role == "admin" && other_active_admins(&txn, id).await? == 0 {
+    if (demoting || deactivating) && u.role == Role::Admin && other_active_admins(&txn, id).await? == 0 {
         return Err(CoreError::bad_request(LAST_ADMIN));
     }
     if let Field::Value(e) = &email
@@ -338,8 +338,8 @@ pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input
     if let Field::Value(e) = email {
         am.email = Set(e);
     }
-    if let Some(r) = &new_role {
-        am.role = Set(r.clone());
+    if let Some(r) = new_role {
+        am.role = Set(r);
     }
     am.bio = Set(bio.apply(u.bio.clone()));
     if let Some(a) = active {
@@ -462,7 +462,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: Uuid, disposal: Disposal) -> Cor
     let u = find(db, id).await?;
     let counts = owned(db, id).await?;
     let txn = db.conn.begin().await?;
-    if u.role == "admin" && u.is_active && other_active_admins(&txn, id).await? == 0 {
+    if u.role == Role::Admin && u.is_active && other_active_admins(&txn, id).await? == 0 {
         return Err(CoreError::bad_request(LAST_ADMIN));
     }
     match disposal {

@@ -16,6 +16,7 @@ use crate::contacts::ContactView;
 use crate::db::Db;
 use crate::entities::{activity, company, contact, deal, task};
 use crate::error::{CoreError, CoreResult};
+use crate::vocab::{ActivityType, DealStage, TaskPriority};
 use crate::{clock, scope};
 
 pub const TABS: [&str; 5] = ["contacts", "companies", "deals", "tasks", "activities"];
@@ -81,8 +82,8 @@ pub struct CompaniesTab {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageFigure {
-    pub stage: String,
-    pub label: String,
+    pub stage: DealStage,
+    pub label: &'static str,
     pub count: i64,
     pub value: f64,
 }
@@ -296,25 +297,25 @@ pub(crate) async fn ranked(db: &Db, rows: Vec<(Uuid, i64)>, value: impl Fn(i64) 
 
 async fn deals_tab(db: &Db, actor: &Actor) -> CoreResult<DealsTab> {
     let by_stage = Tallies::read(db, actor, "deals", None).await?.by_key();
-    let get = |s: &str| by_stage.get(s).copied().unwrap_or_default();
+    let get = |s: DealStage| by_stage.get(s.as_str()).copied().unwrap_or_default();
     let (mut open_count, mut open_cents) = (0, 0);
-    let stages: Vec<StageFigure> = crate::deals::STAGES
-        .iter()
-        .filter(|s| crate::deals::status_of(s) == "open")
+    let stages: Vec<StageFigure> = DealStage::ALL
+        .into_iter()
+        .filter(|s| !s.is_closed())
         .map(|s| {
             let (n, c) = get(s);
             open_count += n;
             open_cents += c;
             StageFigure {
-                stage: s.to_string(),
-                label: crate::deals::stage_label(s).to_string(),
+                stage: s,
+                label: s.label(),
                 count: n,
                 value: dollars(c),
             }
         })
         .collect();
-    let (won_count, won_cents) = get("closed_won");
-    let (lost_count, lost_cents) = get("closed_lost");
+    let (won_count, won_cents) = get(DealStage::ClosedWon);
+    let (lost_count, lost_cents) = get(DealStage::ClosedLost);
     let rows = scope::visible::<deal::Entity>(actor)
         .order_by_desc(deal::Column::CreatedAt)
         .order_by_desc(deal::Column::Id)
@@ -345,15 +346,15 @@ async fn tasks_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Tasks
     let total = all.total();
     let by_key = all.by_key();
     let completed: i64 = by_key.iter().filter(|(k, _)| task_done(k)).map(|(_, v)| v.0).sum();
-    let by_priority = crate::tasks::PRIORITIES
-        .iter()
+    let by_priority = TaskPriority::NAMES
+        .into_iter()
         .map(|p| {
             let n: i64 = by_key
                 .iter()
-                .filter(|(k, _)| k.split(':').next() == Some(*p))
+                .filter(|(k, _)| k.split(':').next() == Some(p))
                 .map(|(_, v)| v.0)
                 .sum();
-            Point::new(*p, n as f64)
+            Point::new(p, n as f64)
         })
         .collect();
     let since = today - Duration::days(SERIES_DAYS - 1);
@@ -393,9 +394,9 @@ async fn tasks_tab(db: &Db, actor: &Actor, today: NaiveDate) -> CoreResult<Tasks
 async fn activities_tab(db: &Db, actor: &Actor, today: NaiveDate, week_start: NaiveDate) -> CoreResult<ActivitiesTab> {
     let all = Tallies::read(db, actor, "activities", None).await?;
     let by_key = all.by_key();
-    let by_type: Vec<Point> = crate::activities::TYPES
-        .iter()
-        .map(|t| Point::new(*t, by_key.get(*t).map(|v| v.0).unwrap_or(0) as f64))
+    let by_type: Vec<Point> = ActivityType::NAMES
+        .into_iter()
+        .map(|t| Point::new(t, by_key.get(t).map(|v| v.0).unwrap_or(0) as f64))
         .collect();
     // the first of the most frequent types, in the order call, email, meeting, note
     let most_common = by_type

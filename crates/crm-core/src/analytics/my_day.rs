@@ -54,7 +54,7 @@ pub async fn my_day(db: &Db, actor: &Actor) -> CoreResult<MyDay> {
         .filter(task::Column::DueDate.lt(tomorrow));
     let closing = scope::visible::<deal::Entity>(actor)
         .filter(deal::Column::UserId.eq(actor.id))
-        .filter(deal::Column::Status.eq("open"))
+        .filter(deal::Column::Status.eq(crate::DealStatus::Open))
         .filter(deal::Column::ExpectedCloseDate.gte(day_start(month)))
         .filter(deal::Column::ExpectedCloseDate.lt(day_start(next_month)));
     let closing_cents: Option<i64> = closing

@@ -37,7 +37,7 @@ impl ListParams {
         let mut errs = q.errors();
         let industry = q.get("industry").filter(|v| *v != "all").map(|v| v.to_lowercase());
         let sort = q
-            .opt_enum("sort", "Sort", &SORTS, &mut errs)
+            .opt_one_of("sort", "Sort", &SORTS, &mut errs)
             .unwrap_or_else(|| "createdAt".into());
         let dir = q.dir(
             if sort == "createdAt" {
@@ -175,8 +175,8 @@ pub struct DealRef {
     pub id: Uuid,
     pub name: String,
     pub value: f64,
-    pub stage: String,
-    pub status: String,
+    pub stage: crate::vocab::DealStage,
+    pub status: crate::vocab::DealStatus,
     pub expected_close_date: String,
     pub contact_id: Uuid,
     pub user_id: Option<Uuid>,

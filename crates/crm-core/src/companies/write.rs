@@ -87,16 +87,7 @@ async fn insert(
         .insert(conn)
         .await
         .map_err(unique_error)?;
-    audit::record(
-        conn,
-        Some(actor),
-        "create",
-        "company",
-        Some(saved.id.to_string()),
-        Some(snapshot(&saved)),
-    )
-    .await?;
-    crate::webhooks::created(conn, actor, saved.clone()).await?;
+    crate::store::created(conn, actor, saved.clone().into(), Some(snapshot(&saved))).await?;
     Ok(saved)
 }
 
@@ -171,16 +162,8 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let am = apply(&current, f).into_active_model().reset_all();
     let txn = db.conn.begin().await?;
     let saved = am.update(&txn).await.map_err(unique_error)?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "update",
-        "company",
-        Some(id.to_string()),
-        Some(audit::diff(&before, &snapshot(&saved))),
-    )
-    .await?;
-    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
+    let changes = audit::diff(&before, &snapshot(&saved));
+    crate::store::updated(&txn, actor, current.into(), saved.clone().into(), Some(changes)).await?;
     txn.commit().await?;
     Ok(saved)
 }

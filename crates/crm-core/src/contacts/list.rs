@@ -6,7 +6,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use super::{CompanyRef, ContactView, STATUSES};
+use super::{CompanyRef, ContactView};
 use crate::accounts::users::UserRef;
 use crate::actor::Actor;
 use crate::db::Db;
@@ -16,13 +16,14 @@ use crate::page::{Page, PageReq, Pagination};
 use crate::query::{QueryParams, SortDir};
 use crate::scope;
 use crate::text::like_escape;
+use crate::vocab::{ContactStatus, Vocab};
 
 pub const SORTS: [&str; 6] = ["name", "email", "phoneNumber", "status", "jobTitle", "createdAt"];
 
 #[derive(Debug, Clone)]
 pub struct ListParams {
     pub search: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ContactStatus>,
     pub company_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
     pub sort: String,
@@ -34,11 +35,11 @@ impl ListParams {
     /// Parse `search, status, companyId, userId, sort, order, page, limit`.
     pub fn parse(q: &QueryParams) -> CoreResult<Self> {
         let mut errs = q.errors();
-        let status = q.opt_enum("status", "Status", &STATUSES, &mut errs);
+        let status = q.opt_enum("status", "Status", &mut errs);
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let owner_id = q.opt_uuid("userId", "Invalid user ID", &mut errs);
         let sort = q
-            .opt_enum("sort", "Sort", &SORTS, &mut errs)
+            .opt_one_of("sort", "Sort", &SORTS, &mut errs)
             .unwrap_or_else(|| "createdAt".into());
         let default_dir = if sort == "createdAt" {
             SortDir::Desc
@@ -162,8 +163,8 @@ fn filters(db: &Db, p: &ListParams, search: Search) -> Condition {
             Search::Joined => {}
         }
     }
-    if let Some(s) = &p.status {
-        c = c.add(contact::Column::Status.eq(s.as_str()));
+    if let Some(s) = p.status {
+        c = c.add(contact::Column::Status.eq(s));
     }
     if let Some(id) = p.company_id {
         c = c.add(contact::Column::CompanyId.eq(id));
@@ -178,7 +179,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     // without a search or company filter the tallies hold the exact total (no count scan)
     let total = if p.search.is_none() && p.company_id.is_none() {
         (
-            crate::analytics::tally_count(db, actor, "contacts", p.status.as_deref(), p.owner_id).await?,
+            crate::analytics::tally_count(db, actor, "contacts", p.status.map(Vocab::as_str), p.owner_id).await?,
             false,
         )
     } else if p.search.is_some() {

@@ -13,8 +13,6 @@ use crate::accounts::users::UserRef;
 use crate::clock;
 use crate::entities::contact;
 
-pub const STATUSES: [&str; 2] = ["lead", "customer"];
-
 /// A contact as the API shows it (`user` and `company` are small references).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -24,7 +22,7 @@ pub struct ContactView {
     pub last_name: String,
     pub email: String,
     pub phone_number: Option<String>,
-    pub status: String,
+    pub status: crate::vocab::ContactStatus,
     pub job_title: Option<String>,
     pub company_id: Option<Uuid>,
     pub user_id: Option<Uuid>,

@@ -127,7 +127,7 @@ pub async fn timeline(
             .all(&db.conn)
             .await?;
         for a in rows {
-            let mut r = raw(a.created_at, "activities", &a.kind, a.subject, a.user_id);
+            let mut r = raw(a.created_at, "activities", a.kind.as_str(), a.subject, a.user_id);
             r.event.detail = a.description;
             r.event.href = Some(format!("/activities/{}/edit", a.id));
             out.push(r);
@@ -175,7 +175,7 @@ pub async fn timeline(
                 format!("Deal added: {}", d.name),
                 d.user_id,
             );
-            r.event.detail = Some(crate::deals::stage_label(&d.stage).to_string());
+            r.event.detail = Some(d.stage.label().to_string());
             r.event.href = Some(format!("/deals/{}", d.id));
             out.push(r);
         }
@@ -188,7 +188,7 @@ pub async fn timeline(
             .await?;
         for m in moves {
             let name = names.get(&m.deal_id).cloned().unwrap_or_default();
-            let to = crate::deals::stage_label(&m.to_stage);
+            let to = m.to_stage.label();
             let mut r = raw(
                 m.changed_at,
                 "deals",
@@ -196,10 +196,7 @@ pub async fn timeline(
                 format!("{name} moved to {to}"),
                 m.changed_by,
             );
-            r.event.detail = m
-                .from_stage
-                .as_deref()
-                .map(|f| format!("From {}", crate::deals::stage_label(f)));
+            r.event.detail = m.from_stage.map(|f| format!("From {}", f.label()));
             r.event.href = Some(format!("/deals/{}", m.deal_id));
             out.push(r);
         }

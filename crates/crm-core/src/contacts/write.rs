@@ -7,7 +7,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{STATUSES, search_text};
+use super::search_text;
 use crate::actor::Actor;
 use crate::audit;
 use crate::clock;
@@ -16,6 +16,7 @@ use crate::entities::{company, contact};
 use crate::error::{CoreError, CoreResult, is_unique_violation};
 use crate::input::{Field, Input, Mode};
 use crate::text::phone_key;
+use crate::vocab::ContactStatus;
 use crate::{scope, webhooks};
 
 /// Validated fields of a contact body (absent fields stay absent on update).
@@ -24,7 +25,7 @@ pub(crate) struct Fields {
     pub(crate) last: Field<String>,
     pub(crate) email: Field<String>,
     pub(crate) phone: Field<String>,
-    pub(crate) status: Field<String>,
+    pub(crate) status: Field<ContactStatus>,
     pub(crate) job: Field<String>,
     pub(crate) company: Field<Uuid>,
     pub(crate) owner: Field<Uuid>,
@@ -38,9 +39,9 @@ pub(crate) fn read(input: &mut Input) -> Fields {
         email: input.req_email("email", "Email"),
         phone: input.opt_phone("phoneNumber"),
         status: if input.mode() == Mode::Create && !input.has("status") {
-            Field::Value("lead".to_string())
+            Field::Value(ContactStatus::Lead)
         } else {
-            input.req_enum("status", "Status", &STATUSES)
+            input.req_enum("status", "Status")
         },
         job: input.opt_text("jobTitle", "Job title", 100),
         company: input.opt_uuid("companyId", "Invalid company ID"),
@@ -118,16 +119,7 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<cont
         model.company_id = sea_orm::Set(Some(crate::companies::write::find_or_create(&txn, actor, &name).await?));
     }
     let saved = model.insert(&txn).await.map_err(unique_error)?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "create",
-        "contact",
-        Some(saved.id.to_string()),
-        Some(snapshot(&saved)),
-    )
-    .await?;
-    webhooks::created(&txn, actor, saved.clone()).await?;
+    crate::store::created(&txn, actor, saved.clone().into(), Some(snapshot(&saved))).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -148,7 +140,7 @@ pub(crate) fn new_contact(f: Fields, owner: Option<Uuid>, now: chrono::DateTime<
         email,
         phone_key: phone.as_deref().map(phone_key),
         phone_number: phone,
-        status: f.status.value().unwrap_or_else(|| "lead".into()),
+        status: f.status.value().unwrap_or(ContactStatus::Lead),
         job_title: f.job.into_option(),
         company_id: f.company.into_option(),
         user_id: owner,

@@ -17,50 +17,10 @@ use crate::error::CoreResult;
 use crate::page::{Page, PageReq, Pagination};
 use crate::query::{QueryParams, SortDir};
 use crate::text::like_escape;
+use crate::vocab::{DealStage, DealStatus};
 use crate::{clock, scope};
 
-pub const STAGES: [&str; 6] = [
-    "lead",
-    "qualified",
-    "proposal",
-    "negotiation",
-    "closed_won",
-    "closed_lost",
-];
-pub const STATUSES: [&str; 3] = ["open", "won", "lost"];
 pub const SORTS: [&str; 5] = ["name", "value", "stage", "expectedCloseDate", "createdAt"];
-
-pub fn status_of(stage: &str) -> &'static str {
-    match stage {
-        "closed_won" => "won",
-        "closed_lost" => "lost",
-        _ => "open",
-    }
-}
-
-/// The probability a new deal gets in each stage when none is given.
-pub fn default_probability(stage: &str) -> i32 {
-    match stage {
-        "lead" => 10,
-        "qualified" => 25,
-        "proposal" => 50,
-        "negotiation" => 75,
-        "closed_won" => 100,
-        _ => 0,
-    }
-}
-
-pub fn stage_label(stage: &str) -> &'static str {
-    match stage {
-        "lead" => "Lead / Prospecting",
-        "qualified" => "Qualified",
-        "proposal" => "Proposal",
-        "negotiation" => "Negotiation",
-        "closed_won" => "Closed Won",
-        "closed_lost" => "Closed Lost",
-        _ => "Unknown",
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -76,8 +36,8 @@ pub struct DealView {
     pub name: String,
     /// Dollars (stored exactly as cents).
     pub value: f64,
-    pub stage: String,
-    pub status: String,
+    pub stage: DealStage,
+    pub status: DealStatus,
     pub expected_close_date: String,
     pub actual_close_date: Option<String>,
     pub probability: i32,
@@ -131,8 +91,8 @@ pub async fn views(db: &impl crate::db::Conn, actor: &Actor, rows: Vec<deal::Mod
 }
 
 pub struct ListParams {
-    pub stage: Option<String>,
-    pub status: Option<String>,
+    pub stage: Option<DealStage>,
+    pub status: Option<DealStatus>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
     pub min_cents: Option<i64>,
@@ -148,8 +108,8 @@ pub struct ListParams {
 impl ListParams {
     pub fn parse(q: &QueryParams) -> CoreResult<Self> {
         let mut errs = q.errors();
-        let stage = q.opt_enum("stage", "Stage", &STAGES, &mut errs);
-        let status = q.opt_enum("status", "Status", &STATUSES, &mut errs);
+        let stage = q.opt_enum("stage", "Stage", &mut errs);
+        let status = q.opt_enum("status", "Status", &mut errs);
         let (from, to) = q.date_range("startDate", "endDate", &mut errs);
         let mut money = |key: &str| {
             let v = q.get(key)?;
@@ -166,7 +126,7 @@ impl ListParams {
         let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let sort = q
-            .opt_enum("sort", "Sort", &SORTS, &mut errs)
+            .opt_one_of("sort", "Sort", &SORTS, &mut errs)
             .unwrap_or_else(|| "createdAt".into());
         let dir = q.dir(if sort == "name" { SortDir::Asc } else { SortDir::Desc }, &mut errs);
         let page = q.page(50, &mut errs);
@@ -190,11 +150,11 @@ impl ListParams {
 
 pub fn condition(p: &ListParams) -> Condition {
     let mut c = Condition::all();
-    if let Some(s) = &p.stage {
-        c = c.add(deal::Column::Stage.eq(s.as_str()));
+    if let Some(s) = p.stage {
+        c = c.add(deal::Column::Stage.eq(s));
     }
-    if let Some(s) = &p.status {
-        c = c.add(deal::Column::Status.eq(s.as_str()));
+    if let Some(s) = p.status {
+        c = c.add(deal::Column::Status.eq(s));
     }
     if let Some(f) = p.from {
         c = c.add(deal::Column::ExpectedCloseDate.gte(f));
@@ -249,7 +209,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Dea
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Column {
-    pub stage: String,
+    pub stage: DealStage,
     pub label: &'static str,
     pub count: u64,
     pub value: f64,
@@ -261,7 +221,7 @@ pub const CARDS_PER_COLUMN: u64 = 50;
 
 pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Column>> {
     let mut out = Vec::new();
-    for stage in STAGES {
+    for stage in DealStage::ALL {
         let base = scope::visible::<deal::Entity>(actor)
             .filter(condition(p))
             .filter(deal::Column::Stage.eq(stage));
@@ -281,8 +241,8 @@ pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Col
             .all(&db.conn)
             .await?;
         out.push(Column {
-            stage: stage.into(),
-            label: stage_label(stage),
+            stage,
+            label: stage.label(),
             count,
             value: sum.unwrap_or(0) as f64 / 100.0,
             deals: views(db, actor, rows).await?,
@@ -294,8 +254,8 @@ pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Col
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StageChange {
-    pub from_stage: Option<String>,
-    pub to_stage: String,
+    pub from_stage: Option<DealStage>,
+    pub to_stage: DealStage,
     pub changed_by: Option<Uuid>,
     pub changed_at: String,
 }

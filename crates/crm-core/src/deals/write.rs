@@ -4,19 +4,19 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, TransactionTr
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{STAGES, STATUSES, default_probability, status_of};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{company, deal, deal_stage_history};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::input::{Field, Input};
-use crate::{audit, clock, scope};
+use crate::vocab::{DealStage, DealStatus};
+use crate::{clock, scope, store};
 
 struct Fields {
     name: Field<String>,
     value: Field<i64>,
-    stage: Field<String>,
-    status: Field<String>,
+    stage: Field<DealStage>,
+    status: Field<DealStatus>,
     expected: Field<chrono::DateTime<chrono::Utc>>,
     actual: Field<chrono::DateTime<chrono::Utc>>,
     probability: Field<i64>,
@@ -48,12 +48,12 @@ fn read(input: &mut Input) -> Fields {
         name: input.req_text("name", "Deal name", 255),
         value,
         stage: if input.has("stage") {
-            input.req_enum("stage", "Stage", &STAGES)
+            input.req_enum("stage", "Stage")
         } else {
             Field::Absent
         },
         status: if input.has("status") {
-            input.req_enum("status", "Status", &STATUSES)
+            input.req_enum("status", "Status")
         } else {
             Field::Absent
         },
@@ -68,19 +68,23 @@ fn read(input: &mut Input) -> Fields {
 }
 
 /// The stage a request asks for, from `stage` and/or `status`; status follows stage.
-fn target_stage(stage: &Field<String>, status: &Field<String>, current: Option<&str>) -> CoreResult<Option<String>> {
+fn target_stage(
+    stage: &Field<DealStage>,
+    status: &Field<DealStatus>,
+    current: Option<DealStage>,
+) -> CoreResult<Option<DealStage>> {
     match (stage, status) {
-        (Field::Value(s), Field::Value(st)) if status_of(s) != st => Err(CoreError::field(
+        (Field::Value(s), Field::Value(st)) if s.status() != *st => Err(CoreError::field(
             "status",
             format!(
                 "Status {st} does not match stage {s} (status follows stage: closed_won is won, closed_lost is lost, others are open)"
             ),
         )),
-        (Field::Value(s), _) => Ok(Some(s.clone())),
-        (_, Field::Value(st)) => match (st.as_str(), current) {
-            ("won", _) => Ok(Some("closed_won".into())),
-            ("lost", _) => Ok(Some("closed_lost".into())),
-            (_, Some(cur)) if status_of(cur) != "open" => {
+        (Field::Value(s), _) => Ok(Some(*s)),
+        (_, Field::Value(st)) => match (st, current) {
+            (DealStatus::Won, _) => Ok(Some(DealStage::ClosedWon)),
+            (DealStatus::Lost, _) => Ok(Some(DealStage::ClosedLost)),
+            (_, Some(cur)) if cur.is_closed() => {
                 Err(CoreError::field("stage", "To reopen a deal, move it to an open stage"))
             }
             _ => Ok(None),
@@ -122,14 +126,14 @@ async fn record_stage(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     deal_id: Uuid,
-    from: Option<&str>,
-    to: &str,
+    from: Option<DealStage>,
+    to: DealStage,
 ) -> CoreResult<()> {
     deal_stage_history::ActiveModel {
         id: Set(Uuid::now_v7()),
         deal_id: Set(deal_id),
-        from_stage: Set(from.map(str::to_string)),
-        to_stage: Set(to.to_string()),
+        from_stage: Set(from),
+        to_stage: Set(to),
         changed_by: Set(Some(actor.id)),
         changed_at: Set(clock::now()),
     }
@@ -141,17 +145,12 @@ async fn record_stage(
 pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal::Model> {
     let f = read(&mut input);
     input.finish()?;
-    let stage = target_stage(&f.stage, &f.status, None)?.unwrap_or_else(|| "lead".into());
+    let stage = target_stage(&f.stage, &f.status, None)?.unwrap_or(DealStage::Lead);
     let contact = scope::attachable_contact(db, actor, f.contact.value().unwrap_or_default()).await?;
     let company_id = company_for(db, &f.company, contact.company_id, None).await?;
     let owner = scope::owner_for_new(db, actor, f.owner, &contact).await?;
     let now = clock::now();
-    let status = status_of(&stage);
-    let actual = if status == "open" {
-        None
-    } else {
-        Some(f.actual.value().unwrap_or(now))
-    };
+    let actual = stage.is_closed().then(|| f.actual.value().unwrap_or(now));
     let txn = db.conn.begin().await?;
     let saved = deal::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -161,9 +160,9 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal
             .probability
             .value()
             .map(|p| p as i32)
-            .unwrap_or_else(|| default_probability(&stage))),
-        status: Set(status.into()),
-        stage: Set(stage.clone()),
+            .unwrap_or_else(|| stage.default_probability())),
+        status: Set(stage.status()),
+        stage: Set(stage),
         expected_close_date: Set(f.expected.value().unwrap_or(now)),
         actual_close_date: Set(actual),
         description: Set(f.description.into_option()),
@@ -176,17 +175,9 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<deal
     }
     .insert(&txn)
     .await?;
-    record_stage(&txn, actor, saved.id, None, &stage).await?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "create",
-        "deal",
-        Some(saved.id.to_string()),
-        Some(json!({"name": saved.name, "stage": stage})),
-    )
-    .await?;
-    crate::webhooks::created(&txn, actor, saved.clone()).await?;
+    record_stage(&txn, actor, saved.id, None, stage).await?;
+    let summary = json!({"name": saved.name, "stage": stage});
+    store::created(&txn, actor, saved.clone().into(), Some(summary)).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -212,20 +203,18 @@ async fn apply_stage(
     actor: &Actor,
     am: &mut deal::ActiveModel,
     current: &deal::Model,
-    stage: &str,
+    stage: DealStage,
     actual: Option<chrono::DateTime<chrono::Utc>>,
 ) -> CoreResult<()> {
-    let status = status_of(stage);
-    am.stage = Set(stage.to_string());
-    am.status = Set(status.to_string());
-    let was_closed = status_of(&current.stage) != "open";
-    am.actual_close_date = Set(match (status != "open", was_closed) {
+    am.stage = Set(stage);
+    am.status = Set(stage.status());
+    am.actual_close_date = Set(match (stage.is_closed(), current.stage.is_closed()) {
         (false, _) => None,
         (true, true) if current.stage == stage => actual.or(current.actual_close_date),
         (true, _) => Some(actual.unwrap_or_else(clock::now)),
     });
     if stage != current.stage {
-        record_stage(conn, actor, current.id, Some(&current.stage), stage).await?;
+        record_stage(conn, actor, current.id, Some(current.stage), stage).await?;
     }
     Ok(())
 }
@@ -235,7 +224,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let f = read(&mut input);
     input.finish()?;
     let current = scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
-    target_stage(&f.stage, &f.status, Some(&current.stage))?;
+    target_stage(&f.stage, &f.status, Some(current.stage))?;
     let contact_company = match f.contact {
         Field::Value(cid) => scope::attachable_contact(db, actor, cid).await?.company_id,
         _ => crate::entities::contact::Entity::find_by_id(current.contact_id)
@@ -264,7 +253,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     let current = lock_and_reload(&txn, id).await?;
     let stage = match (&f.stage, &f.status) {
         (Field::Absent, Field::Absent) => None,
-        _ => target_stage(&f.stage, &f.status, Some(&current.stage))?,
+        _ => target_stage(&f.stage, &f.status, Some(current.stage))?,
     };
     let mut am: deal::ActiveModel = current.clone().into();
     if let Field::Value(n) = f.name {
@@ -286,11 +275,10 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     am.company_id = Set(company_id);
     am.user_id = Set(owner);
     am.updated_at = Set(clock::now());
-    let target = stage.unwrap_or_else(|| current.stage.clone());
-    apply_stage(&txn, actor, &mut am, &current, &target, f.actual.value()).await?;
+    let target = stage.unwrap_or(current.stage);
+    apply_stage(&txn, actor, &mut am, &current, target, f.actual.value()).await?;
     let saved = am.update(&txn).await?;
-    audit::record(&txn, Some(actor), "update", "deal", Some(id.to_string()), None).await?;
-    changed(&txn, actor, &current, &saved).await?;
+    changed(&txn, actor, &current, &saved, None).await?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -299,12 +287,12 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
 /// land in the history and the last write wins.
 pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<deal::Model> {
     let stage = if input.has("stage") {
-        input.req_enum("stage", "Stage", &STAGES)
+        input.req_enum("stage", "Stage")
     } else {
         Field::Absent
     };
     let status = if input.has("status") {
-        input.req_enum("status", "Status", &STATUSES)
+        input.req_enum("status", "Status")
     } else {
         Field::Absent
     };
@@ -317,33 +305,27 @@ pub async fn move_stage(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> C
     scope::get_writable::<deal::Entity>(db, actor, id, "Deal").await?;
     let txn = db.conn.begin().await?;
     let current = lock_and_reload(&txn, id).await?;
-    let target = target_stage(&stage, &status, Some(&current.stage))?.unwrap_or_else(|| current.stage.clone());
+    let target = target_stage(&stage, &status, Some(current.stage))?.unwrap_or(current.stage);
     let mut am: deal::ActiveModel = current.clone().into();
-    apply_stage(&txn, actor, &mut am, &current, &target, None).await?;
+    apply_stage(&txn, actor, &mut am, &current, target, None).await?;
     am.updated_at = Set(clock::now());
     let saved = am.update(&txn).await?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "update",
-        "deal",
-        Some(id.to_string()),
-        Some(json!({"stage": [current.stage, target]})),
-    )
-    .await?;
-    changed(&txn, actor, &current, &saved).await?;
+    let changes = json!({"stage": [current.stage, target]});
+    changed(&txn, actor, &current, &saved, Some(changes)).await?;
     txn.commit().await?;
     Ok(saved)
 }
 
-/// The events of a deal change: `deal.updated`, and `deal.stage_changed` when it moved.
+/// The audit entry and events of a deal change: `deal.updated`, and `deal.stage_changed`
+/// when it moved.
 async fn changed(
     txn: &sea_orm::DatabaseTransaction,
     actor: &Actor,
     before: &deal::Model,
     after: &deal::Model,
+    changes: Option<serde_json::Value>,
 ) -> CoreResult<()> {
-    crate::webhooks::updated(txn, actor, before.clone(), after.clone()).await?;
+    store::updated(txn, actor, before.clone().into(), after.clone().into(), changes).await?;
     if before.stage != after.stage {
         let (b, a) = (before.clone().into(), after.clone().into());
         crate::webhooks::changed(txn, actor, "deal.stage_changed", b, a).await?;

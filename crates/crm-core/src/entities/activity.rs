@@ -6,7 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     #[sea_orm(column_name = "type")]
-    pub kind: String,
+    pub kind: crate::vocab::ActivityType,
     pub subject: String,
     pub description: Option<String>,
     pub contact_id: Uuid,

@@ -10,7 +10,7 @@ pub struct Model {
     pub email: String,
     pub phone_number: Option<String>,
     pub phone_key: Option<String>,
-    pub status: String,
+    pub status: crate::vocab::ContactStatus,
     pub job_title: Option<String>,
     pub company_id: Option<Uuid>,
     pub user_id: Option<Uuid>,

@@ -6,8 +6,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub deal_id: Uuid,
-    pub from_stage: Option<String>,
-    pub to_stage: String,
+    pub from_stage: Option<crate::vocab::DealStage>,
+    pub to_stage: crate::vocab::DealStage,
     pub changed_by: Option<Uuid>,
     pub changed_at: DateTimeUtc,
 }

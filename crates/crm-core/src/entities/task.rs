@@ -8,7 +8,7 @@ pub struct Model {
     pub title: String,
     pub description: Option<String>,
     pub due_date: DateTimeUtc,
-    pub priority: String,
+    pub priority: crate::vocab::TaskPriority,
     pub completed: bool,
     pub completed_at: Option<DateTimeUtc>,
     pub contact_id: Option<Uuid>,

@@ -8,7 +8,7 @@ pub struct Model {
     pub email: String,
     pub password_hash: String,
     pub name: String,
-    pub role: String,
+    pub role: crate::vocab::Role,
     pub avatar: Option<String>,
     pub bio: Option<String>,
     pub is_active: bool,

@@ -11,11 +11,12 @@ use uuid::Uuid;
 use super::source::Row;
 use super::upsert::Mapped;
 use crate::accounts::twofactor;
+use crate::contacts;
 use crate::crypto::SecretBox;
 use crate::entities::{activity, backup_code, company, contact, deal, deal_stage_history, sign_in_history, task, user};
 use crate::error::CoreResult;
 use crate::text::{email_key, name_key, phone_key};
-use crate::{Role, activities, contacts, deals, tasks};
+use crate::vocab::{ActivityType, ContactStatus, DealStage, Role, TaskPriority, Vocab};
 
 /// Our id for a source row: the same UUID when the source id is one (contacts, companies,
 /// deals … in the original), otherwise a UUID derived from table and id (users' CUIDs), so
@@ -85,21 +86,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// A value from a fixed set, or `default` with a note.
-    fn one_of(
-        &mut self,
-        label: &str,
-        what: &str,
-        raw: &str,
-        allowed: &[&'static str],
-        default: &'static str,
-    ) -> String {
-        let v = raw.trim().to_lowercase();
-        match allowed.iter().find(|a| **a == v) {
-            Some(a) => a.to_string(),
+    fn one_of<T: Vocab>(&mut self, label: &str, what: &str, raw: &str, default: T) -> T {
+        match T::parse(&raw.trim().to_lowercase()) {
+            Some(v) => v,
             None => {
+                let name = default.as_str();
                 self.notes
-                    .push(format!("{label}: unknown {what} {raw:?}; imported as {default:?}"));
-                default.to_string()
+                    .push(format!("{label}: unknown {what} {raw:?}; imported as {name:?}"));
+                default
             }
         }
     }
@@ -135,7 +129,7 @@ pub(crate) fn user(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<user::Mode
         ));
         return Ok(None);
     }
-    let role = cx.one_of(&label, "role", &r.text("role")?, &Role::ALL, "rep");
+    let role = cx.one_of(&label, "role", &r.text("role")?, Role::Rep);
     let name = match r.text("name")?.trim() {
         "" => email.split('@').next().unwrap_or("").to_string(),
         n => n.to_string(),
@@ -222,7 +216,7 @@ pub(crate) fn contact(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<contact
         .as_deref()
         .map(phone_key)
         .filter(|k| k.chars().any(|c| c.is_ascii_digit()));
-    let status = cx.one_of(&label, "status", &r.text("status")?, &contacts::STATUSES, "lead");
+    let status = cx.one_of(&label, "status", &r.text("status")?, ContactStatus::Lead);
     let model = contact::Model {
         id: target_id("Contact", &sid),
         search_text: contacts::search_text(&first, &last, &email, phone.as_deref()),
@@ -261,7 +255,7 @@ pub(crate) fn activity(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<activi
     };
     let model = activity::Model {
         id: target_id("Activity", &sid),
-        kind: cx.one_of(&label, "type", &r.text("type")?, &activities::TYPES, "note"),
+        kind: cx.one_of(&label, "type", &r.text("type")?, ActivityType::Note),
         subject: r.text("subject")?.trim().to_string(),
         description: r.opt_text("description")?,
         contact_id,
@@ -285,7 +279,7 @@ pub(crate) fn task(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<task::Mode
         title: r.text("title")?.trim().to_string(),
         description: r.opt_text("description")?,
         due_date: r.time("dueDate")?,
-        priority: cx.one_of(&label, "priority", &r.text("priority")?, &tasks::PRIORITIES, "medium"),
+        priority: cx.one_of(&label, "priority", &r.text("priority")?, TaskPriority::Medium),
         completed: r.boolean("completed")?,
         completed_at: r.opt_time("completedAt")?,
         contact_id: Some(contact_id),
@@ -303,11 +297,11 @@ pub(crate) fn deal(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<deal::Mode
     let Some(contact_id) = parent_contact(r, cx, &label)? else {
         return Ok(None);
     };
-    let stage = cx.one_of(&label, "stage", &r.text("stage")?, &deals::STAGES, "lead");
+    let stage = cx.one_of(&label, "stage", &r.text("stage")?, DealStage::Lead);
     let updated_at: DateTime<Utc> = r.time("updatedAt")?;
     // our rule: a closed deal has a close date, an open one none (status follows stage)
-    let actual_close_date = match (deals::status_of(&stage), r.opt_time("actualCloseDate")?) {
-        ("open", _) => None,
+    let actual_close_date = match (stage.is_closed(), r.opt_time("actualCloseDate")?) {
+        (false, _) => None,
         (_, Some(t)) => Some(t),
         (_, None) => Some(updated_at),
     };
@@ -320,7 +314,7 @@ pub(crate) fn deal(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<deal::Mode
         id: target_id("Deal", &sid),
         name: r.text("name")?.trim().to_string(),
         value_cents: value,
-        status: deals::status_of(&stage).to_string(),
+        status: stage.status(),
         stage,
         expected_close_date: r.time("expectedCloseDate")?,
         actual_close_date,
@@ -347,12 +341,12 @@ pub(crate) fn stage_change(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<de
     };
     let from_stage = r
         .opt_text("fromStage")?
-        .map(|s| cx.one_of(&label, "stage", &s, &deals::STAGES, "lead"));
+        .map(|s| cx.one_of(&label, "stage", &s, DealStage::Lead));
     let model = deal_stage_history::Model {
         id: target_id("DealStageHistory", &sid),
         deal_id: deal,
         from_stage,
-        to_stage: cx.one_of(&label, "stage", &r.text("toStage")?, &deals::STAGES, "lead"),
+        to_stage: cx.one_of(&label, "stage", &r.text("toStage")?, DealStage::Lead),
         changed_by: None,
         changed_at: r.time("changedAt")?,
     };

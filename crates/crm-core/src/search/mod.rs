@@ -132,7 +132,7 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
                 title: d.name,
                 subtitle: format!(
                     "{} · {}",
-                    crate::deals::stage_label(&d.stage),
+                    d.stage.label(),
                     crate::input::cents_to_decimal(d.value_cents)
                 ),
                 url: format!("/deals/{}", d.id),
@@ -194,7 +194,7 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
             .map(|a| Hit {
                 id: a.id,
                 title: a.subject,
-                subtitle: a.kind,
+                subtitle: a.kind.to_string(),
                 url: format!("/activities/{}/edit", a.id),
             })
             .collect(),

@@ -11,6 +11,7 @@ use super::{FIRST, LAST, TITLES, demo_users};
 use crate::contacts::search_text;
 use crate::entities::{activity, company, contact, deal, deal_stage_history, task, user};
 use crate::text::{name_key, phone_key};
+use crate::vocab::{ActivityType, ContactStatus, DealStage, TaskPriority};
 use crate::{Db, clock};
 
 const COMPANIES: [(&str, &str); 12] = [
@@ -26,14 +27,6 @@ const COMPANIES: [(&str, &str); 12] = [
     ("Soylent Foods", "retail"),
     ("Massive Dynamic", "other"),
     ("Pied Piper", "technology"),
-];
-const STAGES: [&str; 6] = [
-    "lead",
-    "qualified",
-    "proposal",
-    "negotiation",
-    "closed_won",
-    "closed_lost",
 ];
 const DEALS: [&str; 8] = [
     "Annual license",
@@ -53,11 +46,11 @@ const TASKS: [&str; 6] = [
     "Schedule kickoff",
     "Update pricing",
 ];
-const ACTIVITIES: [(&str, &str); 4] = [
-    ("call", "Discovery call"),
-    ("email", "Sent pricing sheet"),
-    ("meeting", "On-site meeting"),
-    ("note", "Budget confirmed"),
+const ACTIVITIES: [(ActivityType, &str); 4] = [
+    (ActivityType::Call, "Discovery call"),
+    (ActivityType::Email, "Sent pricing sheet"),
+    (ActivityType::Meeting, "On-site meeting"),
+    (ActivityType::Note, "Budget confirmed"),
 ];
 
 /// Load the demo set; `false` when it is already there (idempotent).
@@ -116,7 +109,11 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             phone_key: Set(Some(phone_key(&phone))),
             phone_number: Set(Some(phone)),
             email: Set(email),
-            status: Set(if k % 3 == 0 { "customer" } else { "lead" }.into()),
+            status: Set(if k % 3 == 0 {
+                ContactStatus::Customer
+            } else {
+                ContactStatus::Lead
+            }),
             job_title: Set(Some(TITLES[(k % 8) as usize].into())),
             company_id: Set((k % 5 != 4).then_some(company_ids[(k % 12) as usize])),
             user_id: Set(Some(owner)),
@@ -128,22 +125,17 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         .await?;
     }
     for (n, (contact_id, owner, company_id)) in contacts.iter().step_by(3).enumerate() {
-        let stage = STAGES[n % 6];
-        let status = match stage {
-            "closed_won" => "won",
-            "closed_lost" => "lost",
-            _ => "open",
-        };
+        let stage = DealStage::ALL[n % 6];
         let created = now - Duration::days(300 - n as i64 * 7);
         let id = Uuid::now_v7();
         deal::Entity::insert(deal::ActiveModel {
             id: Set(id),
             name: Set(format!("{} – {}", DEALS[n % 8], COMPANIES[n % 12].0)),
             value_cents: Set(((n as i64 * 7919) % 90 + 5) * 100_000),
-            stage: Set(stage.into()),
-            status: Set(status.into()),
+            stage: Set(stage),
+            status: Set(stage.status()),
             expected_close_date: Set(now + Duration::days(n as i64 * 5 - 60)),
-            actual_close_date: Set((status != "open").then_some(created + Duration::days(40))),
+            actual_close_date: Set(stage.is_closed().then_some(created + Duration::days(40))),
             probability: Set([10, 25, 50, 75, 100, 0][n % 6]),
             description: Set(None),
             contact_id: Set(*contact_id),
@@ -156,23 +148,23 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         .exec(&txn)
         .await?;
         // stage history: the path from lead to the current stage
-        let path: Vec<&str> = match stage {
-            "closed_lost" => vec!["lead", "qualified", "closed_lost"],
-            s => STAGES.iter().copied().take_while(|x| *x != s).chain([s]).collect(),
+        let path: Vec<DealStage> = match stage {
+            DealStage::ClosedLost => vec![DealStage::Lead, DealStage::Qualified, DealStage::ClosedLost],
+            s => DealStage::ALL.into_iter().take_while(|x| *x != s).chain([s]).collect(),
         };
-        let mut from: Option<&str> = None;
+        let mut from: Option<DealStage> = None;
         for (step, to) in path.iter().enumerate() {
             deal_stage_history::Entity::insert(deal_stage_history::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 deal_id: Set(id),
-                from_stage: Set(from.map(|f| f.to_string())),
-                to_stage: Set(to.to_string()),
+                from_stage: Set(from),
+                to_stage: Set(*to),
                 changed_by: Set(Some(*owner)),
                 changed_at: Set(created + Duration::days(step as i64 * 8)),
             })
             .exec(&txn)
             .await?;
-            from = Some(to);
+            from = Some(*to);
         }
     }
     for (n, (contact_id, owner, _)) in contacts.iter().step_by(2).enumerate() {
@@ -183,7 +175,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             title: Set(TASKS[n % 6].into()),
             description: Set(None),
             due_date: Set(due),
-            priority: Set(["low", "medium", "high"][n % 3].into()),
+            priority: Set(TaskPriority::ALL[n % 3]),
             completed: Set(done),
             completed_at: Set(done.then_some(due)),
             contact_id: Set(Some(*contact_id)),
@@ -201,7 +193,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         let at = now - Duration::hours((n as i64 * 36) % (365 * 24));
         activity::Entity::insert(activity::ActiveModel {
             id: Set(Uuid::now_v7()),
-            kind: Set(kind.into()),
+            kind: Set(kind),
             subject: Set(subject.into()),
             description: Set(None),
             contact_id: Set(contact_id),

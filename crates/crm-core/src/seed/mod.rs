@@ -8,6 +8,7 @@ use crate::accounts::{random_token, users};
 use crate::contacts::search_text;
 use crate::entities::{company, contact};
 use crate::text::{name_key, phone_key};
+use crate::vocab::{ActivityType, ContactStatus, DealStage, TaskPriority};
 use crate::{Db, Role, clock};
 mod demo;
 
@@ -292,7 +293,7 @@ pub async fn bulk_related(db: &Db, n: Related) -> anyhow::Result<f64> {
         let at = now - Duration::minutes((k * 37 % (365 * 24 * 60)) as i64);
         activity::ActiveModel {
             id: Set(Uuid::now_v7()),
-            kind: Set(crate::activities::TYPES[(k % 4) as usize].into()),
+            kind: Set(ActivityType::ALL[(k % 4) as usize]),
             subject: Set(SUBJECTS[(k % 4) as usize].into()),
             description: Set(None),
             contact_id: Set(cid),
@@ -313,7 +314,7 @@ pub async fn bulk_related(db: &Db, n: Related) -> anyhow::Result<f64> {
             title: Set(format!("Follow up #{k}")),
             description: Set(None),
             due_date: Set(due),
-            priority: Set(["low", "medium", "high"][(k % 3) as usize].into()),
+            priority: Set(TaskPriority::ALL[(k % 3) as usize]),
             completed: Set(done),
             completed_at: Set(done.then_some(due)),
             contact_id: Set(Some(cid)),
@@ -326,18 +327,17 @@ pub async fn bulk_related(db: &Db, n: Related) -> anyhow::Result<f64> {
     .await?;
     load(db, "deals", n.deals, |k| {
         let (cid, owner, company) = pick(k + 2);
-        let stage = crate::deals::STAGES[(k % 6) as usize];
-        let status = crate::deals::status_of(stage);
+        let stage = DealStage::ALL[(k % 6) as usize];
         let created = now - Duration::hours((k % 8000) as i64);
         deal::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(format!("Opportunity #{k}")),
             value_cents: Set(((k % 500) as i64 + 1) * 10_000),
-            stage: Set(stage.into()),
-            status: Set(status.into()),
+            stage: Set(stage),
+            status: Set(stage.status()),
             expected_close_date: Set(created + Duration::days(60)),
-            actual_close_date: Set((status != "open").then_some(created + Duration::days(20))),
-            probability: Set(crate::deals::default_probability(stage)),
+            actual_close_date: Set(stage.is_closed().then_some(created + Duration::days(20))),
+            probability: Set(stage.default_probability()),
             description: Set(None),
             contact_id: Set(cid),
             company_id: Set(company),
@@ -371,7 +371,11 @@ fn synthetic_contact(
         email: Set(email),
         phone_key: Set(phone.as_deref().map(phone_key)),
         phone_number: Set(phone),
-        status: Set(if k.is_multiple_of(3) { "customer" } else { "lead" }.to_string()),
+        status: Set(if k.is_multiple_of(3) {
+            ContactStatus::Customer
+        } else {
+            ContactStatus::Lead
+        }),
         job_title: Set(Some(TITLES[(k % 8) as usize].to_string())),
         company_id: Set(if companies.is_empty() || k % 4 == 3 {
             None

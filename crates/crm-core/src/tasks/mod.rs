@@ -18,9 +18,9 @@ use crate::input::{Field, Input, Mode};
 use crate::page::{Page, Pagination};
 use crate::query::QueryParams;
 use crate::text::like_escape;
-use crate::{audit, clock, scope};
+use crate::vocab::TaskPriority;
+use crate::{clock, scope, store};
 
-pub const PRIORITIES: [&str; 3] = ["low", "medium", "high"];
 pub const STATUSES: [&str; 3] = ["open", "completed", "overdue"];
 
 #[derive(Debug, Clone, Serialize)]
@@ -30,7 +30,7 @@ pub struct TaskView {
     pub title: String,
     pub description: Option<String>,
     pub due_date: String,
-    pub priority: String,
+    pub priority: TaskPriority,
     pub completed: bool,
     pub completed_at: Option<String>,
     /// `None`: a personal to-do.
@@ -74,7 +74,7 @@ pub struct ListParams {
     /// Records on the contacts of this company.
     pub company_id: Option<Uuid>,
     pub status: Option<String>,
-    pub priority: Option<String>,
+    pub priority: Option<TaskPriority>,
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
     pub search: Option<String>,
@@ -87,8 +87,8 @@ pub struct ListParams {
 impl ListParams {
     pub fn parse(q: &QueryParams) -> CoreResult<Self> {
         let mut errs = q.errors();
-        let status = q.opt_enum("status", "Status", &STATUSES, &mut errs);
-        let priority = q.opt_enum("priority", "Priority", &PRIORITIES, &mut errs);
+        let status = q.opt_one_of("status", "Status", &STATUSES, &mut errs);
+        let priority = q.opt_enum("priority", "Priority", &mut errs);
         let (from, to) = q.date_range("startDate", "endDate", &mut errs);
         let contact_id = q.opt_uuid("contactId", "Invalid contact ID", &mut errs);
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
@@ -123,8 +123,8 @@ pub fn condition(p: &ListParams) -> Condition {
         }
         _ => {}
     }
-    if let Some(pr) = &p.priority {
-        c = c.add(task::Column::Priority.eq(pr.as_str()));
+    if let Some(pr) = p.priority {
+        c = c.add(task::Column::Priority.eq(pr));
     }
     if let Some(f) = p.from {
         c = c.add(task::Column::DueDate.gte(f));
@@ -175,7 +175,7 @@ struct Fields {
     title: Field<String>,
     description: Field<String>,
     due: Field<chrono::DateTime<chrono::Utc>>,
-    priority: Field<String>,
+    priority: Field<TaskPriority>,
     contact: Field<Uuid>,
     owner: Field<Uuid>,
 }
@@ -200,9 +200,9 @@ fn read(input: &mut Input) -> Fields {
         description: input.opt_text("description", "Description", 1000),
         due,
         priority: if creating && !input.has("priority") {
-            Field::Value("medium".into())
+            Field::Value(TaskPriority::Medium)
         } else {
-            input.req_enum("priority", "Priority", &PRIORITIES)
+            input.req_enum("priority", "Priority")
         },
         contact,
         owner: input.opt_uuid("userId", "Invalid user ID"),
@@ -222,13 +222,14 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task
         _ => (None, scope::resolve_owner(db, actor, f.owner, None, true).await?),
     };
     let now = clock::now();
-    let txn = db.conn.begin().await?;
-    let saved = task::ActiveModel {
+    let title = f.title.value().unwrap_or_default();
+    let summary = json!({ "title": title });
+    let am = task::ActiveModel {
         id: Set(Uuid::now_v7()),
-        title: Set(f.title.value().unwrap_or_default()),
+        title: Set(title),
         description: Set(f.description.into_option()),
         due_date: Set(f.due.value().unwrap_or(now)),
-        priority: Set(f.priority.value().unwrap_or_else(|| "medium".into())),
+        priority: Set(f.priority.value().unwrap_or(TaskPriority::Medium)),
         completed: Set(false),
         completed_at: Set(None),
         contact_id: Set(contact),
@@ -236,21 +237,8 @@ pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task
         is_demo: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        Some(actor),
-        "create",
-        "task",
-        Some(saved.id.to_string()),
-        Some(json!({"title": saved.title})),
-    )
-    .await?;
-    crate::webhooks::created(&txn, actor, saved.clone()).await?;
-    txn.commit().await?;
-    Ok(saved)
+    };
+    store::insert(db, actor, am, summary).await
 }
 
 pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreResult<task::Model> {
@@ -275,12 +263,7 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
     am.contact_id = Set(f.contact.apply(current.contact_id));
     am.user_id = Set(owner);
     am.updated_at = Set(clock::now());
-    let txn = db.conn.begin().await?;
-    let saved = am.update(&txn).await?;
-    audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), None).await?;
-    crate::webhooks::updated(&txn, actor, current, saved.clone()).await?;
-    txn.commit().await?;
-    Ok(saved)
+    store::update(db, actor, current, am, None).await
 }
 
 /// The completion toggle: sets `completedAt` when completed, clears it when reopened.
@@ -296,8 +279,8 @@ pub async fn set_completed(db: &Db, actor: &Actor, id: Uuid, completed: Option<b
     let saved = am.update(&txn).await?;
     if saved.completed != current.completed {
         let changes = json!({"completed": [current.completed, saved.completed]});
-        audit::record(&txn, Some(actor), "update", "task", Some(id.to_string()), Some(changes)).await?;
-        crate::webhooks::updated(&txn, actor, current.clone(), saved.clone()).await?;
+        let (b, a) = (current.clone().into(), saved.clone().into());
+        store::updated(&txn, actor, b, a, Some(changes)).await?;
         if saved.completed {
             let (b, a) = (current.into(), saved.clone().into());
             crate::webhooks::changed(&txn, actor, "task.completed", b, a).await?;

@@ -48,6 +48,16 @@ impl Record {
         }
     }
 
+    pub fn id(&self) -> Uuid {
+        match self {
+            Record::Contact(m) => m.id,
+            Record::Company(m) => m.id,
+            Record::Deal(m) => m.id,
+            Record::Task(m) => m.id,
+            Record::Activity(m) => m.id,
+        }
+    }
+
     /// The record as the API returns it to `actor` (the same view functions).
     pub async fn json(&self, db: &impl Conn, actor: &Actor) -> CoreResult<Value> {
         let one = |mut v: Vec<Value>| v.pop().unwrap_or(Value::Null);

@@ -59,8 +59,14 @@ impl Settings {
     }
 }
 
-/// Start the worker; it stops when `stop` turns true.
-pub fn start(db: Db, keys: Arc<SecretBox>, settings: Settings, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Start the worker; it stops when `stop` turns true, after the attempts in flight have
+/// been recorded (each is bounded by the timeout), so a graceful stop leaves no claim behind.
+pub fn start(
+    db: Db,
+    keys: Arc<SecretBox>,
+    settings: Settings,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let client = match guard::client(settings.allow_private, settings.timeout) {
             Ok(c) => c,
@@ -92,7 +98,7 @@ pub fn start(db: Db, keys: Arc<SecretBox>, settings: Settings, mut stop: tokio::
                 _ = stop.changed() => return,
             }
         }
-    });
+    })
 }
 
 /// Delete events older than [`RETENTION_DAYS`] (their deliveries go with them) unless a
@@ -323,7 +329,7 @@ async fn failing(
     if disabled {
         tracing::warn!(url = %endpoint.url, "webhook endpoint disabled after failing for 24 hours");
         let admins = user::Entity::find()
-            .filter(user::Column::Role.eq("admin"))
+            .filter(user::Column::Role.eq(crate::Role::Admin))
             .filter(user::Column::IsActive.eq(true))
             .all(&db.conn)
             .await?;

@@ -3,63 +3,45 @@
 
 pub mod pages;
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::response::Response;
-use crm_core::activities as core;
-use crm_core::input::Mode;
+use crm_core::activities::{self as core, ActivityView};
+use crm_core::input::Input;
+use crm_core::page::Page;
 use crm_core::query::QueryParams;
+use crm_core::{Actor, CoreResult, Db};
+use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
-use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::error::ApiResult;
+use crate::http::resource::{Resource, parse_id, routes};
 use crate::http::session::ApiActor;
 
-pub async fn index(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
-) -> ApiResult<Response> {
-    let p = core::ListParams::parse(&QueryParams::new(q))?;
-    let page = core::list(&state.db, &actor, &p).await?;
-    Ok(page_envelope(page))
-}
+pub struct Activities;
 
-pub async fn show(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    Ok(envelope(
-        StatusCode::OK,
-        core::get(&state.db, &actor, parse_id(&id, "activity")?).await?,
-    ))
-}
+impl Resource for Activities {
+    const NAME: &'static str = "activity";
+    const PATH: &'static str = "/activities";
+    type Item = ActivityView;
+    type View = ActivityView;
 
-pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
-    let a = core::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(StatusCode::CREATED, core::get(&state.db, &actor, a.id).await?))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    body: JsonObject,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "activity")?;
-    core::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
-    Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    core::delete(&state.db, &actor, parse_id(&id, "activity")?).await?;
-    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
+    async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<ActivityView>> {
+        core::list(db, actor, &core::ListParams::parse(q)?).await
+    }
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ActivityView> {
+        core::get(db, actor, id).await
+    }
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<ActivityView> {
+        let a = core::create(db, actor, input).await?;
+        core::get(db, actor, a.id).await
+    }
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<ActivityView> {
+        core::update(db, actor, id, input).await?;
+        core::get(db, actor, id).await
+    }
+    async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<serde_json::Value> {
+        core::delete(db, actor, id).await.map(|_| serde_json::Value::Null)
+    }
 }
 
 /// `GET /api/activities/{id}/ics`: a meeting as an invitation to add to a calendar.
@@ -68,7 +50,7 @@ pub async fn ics(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id, "activity")?;
+    let id = parse_id(&id, Activities::NAME)?;
     let (file, body) = crm_core::calendar::meeting(&state.db, &actor, id, &state.config.base_url).await?;
     Ok(crate::calendar::download("text/calendar; charset=utf-8", &file, body))
 }
@@ -76,10 +58,7 @@ pub async fn ics(
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> axum::Router<crate::AppState> {
     use axum::routing::get;
-    axum::Router::new()
-        .route("/activities", get(index).post(create))
-        .route("/activities/{id}", get(show).put(update).delete(delete))
-        .route("/activities/{id}/ics", get(ics))
+    routes::<Activities>().route("/activities/{id}/ics", get(ics))
 }
 
 /// This domain's pages.

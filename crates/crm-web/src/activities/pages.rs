@@ -4,7 +4,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use crm_core::activities::{self as core, ActivityView, TYPES};
+use crm_core::ActivityType;
+use crm_core::activities::{self as core, ActivityView};
 use crm_core::input::Mode;
 use crm_core::query::QueryParams;
 use uuid::Uuid;
@@ -21,12 +22,12 @@ pub fn when(s: &str) -> String {
 }
 
 /// The drawn icon of an activity type (no emoji: a machine without an emoji font shows boxes).
-pub fn icon(kind: &str) -> &'static str {
+pub fn icon(kind: &ActivityType) -> &'static str {
     crate::web::icons::get(match kind {
-        "call" => "phone",
-        "email" => "mail",
-        "meeting" => "calendar",
-        _ => "note",
+        ActivityType::Call => "phone",
+        ActivityType::Email => "mail",
+        ActivityType::Meeting => "calendar",
+        ActivityType::Note => "note",
     })
 }
 
@@ -48,7 +49,7 @@ impl IndexPage {
         )
     }
     fn types(&self) -> &'static [&'static str] {
-        &TYPES
+        &ActivityType::NAMES
     }
 }
 
@@ -56,7 +57,7 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
     let qp = QueryParams::new(q);
     let p = core::ListParams::parse(&qp)?;
     let page = core::list(&state.db, &ctx.session.actor, &p).await?;
-    let kind = p.kind.clone().unwrap_or_default();
+    let kind = p.kind.map(|k| k.to_string()).unwrap_or_default();
     let search = p.search.clone().unwrap_or_default();
     let (k2, s2) = (kind.clone(), search.clone());
     Ok(html(&IndexPage {
@@ -88,7 +89,7 @@ impl FormPage {
         self.form.v("contactId") == id.to_string()
     }
     fn types(&self) -> &'static [&'static str] {
-        &TYPES
+        &ActivityType::NAMES
     }
 }
 
@@ -133,7 +134,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
     let id = parse_id(&id, "activity")?;
     let a = core::get(&state.db, &ctx.session.actor, id).await?;
     let pairs = vec![
-        ("type".to_string(), a.kind),
+        ("type".to_string(), a.kind.to_string()),
         ("subject".to_string(), a.subject),
         ("description".to_string(), a.description.unwrap_or_default()),
         ("contactId".to_string(), a.contact_id.to_string()),

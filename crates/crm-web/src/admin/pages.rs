@@ -54,7 +54,7 @@ async fn list_page(state: &AppState, ctx: &PageCtx, qp: QueryParams, invite: For
     let p = users::ListParams::parse(&qp)?;
     let page = users::list(&state.db, &ctx.session.actor, &p).await?;
     let search = p.search.clone().unwrap_or_default();
-    let role = p.role.clone().unwrap_or_default();
+    let role = p.role.map(|r| r.to_string()).unwrap_or_default();
     let status = match p.active {
         Some(true) => "active",
         Some(false) => "inactive",
@@ -171,7 +171,7 @@ async fn show_page(
         FormState::from_pairs(&[
             ("name".into(), d.user.name.clone()),
             ("email".into(), d.user.email.clone()),
-            ("role".into(), d.user.role.clone()),
+            ("role".into(), d.user.role.to_string()),
             ("isActive".into(), d.user.is_active.to_string()),
             ("bio".into(), d.user.bio.clone().unwrap_or_default()),
         ])

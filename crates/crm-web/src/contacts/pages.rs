@@ -70,7 +70,7 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
     params.page.limit = params.page.limit.min(100);
     let page = list::list(&state.db, &ctx.session.actor, &params).await?;
     let search = params.search.clone().unwrap_or_default();
-    let status = params.status.clone().unwrap_or_default();
+    let status = params.status.map(|s| s.to_string()).unwrap_or_default();
     let filtered = !search.is_empty() || !status.is_empty();
     let chrome = Chrome::new(&ctx, "Contacts", "contacts").with_notice(notice(qp.get("done"), qp.get("n")));
     let mut p = ListPage {
@@ -121,9 +121,6 @@ impl ShowPage {
     }
     fn whole(&self, v: &f64) -> String {
         crate::web::money_whole(*v)
-    }
-    fn label(&self, s: &str) -> &'static str {
-        crm_core::deals::stage_label(s)
     }
     fn open_deals(&self) -> Vec<&crm_core::deals::DealView> {
         self.deals.iter().filter(|d| d.status == "open").collect()
@@ -304,7 +301,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
         ("lastName".to_string(), c.last_name),
         ("email".to_string(), c.email),
         ("phoneNumber".to_string(), c.phone_number.unwrap_or_default()),
-        ("status".to_string(), c.status),
+        ("status".to_string(), c.status.to_string()),
         ("jobTitle".to_string(), c.job_title.unwrap_or_default()),
         (
             "companyId".to_string(),

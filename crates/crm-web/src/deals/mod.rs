@@ -7,24 +7,44 @@ pub mod pages;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use crm_core::deals::{self as core, write};
-use crm_core::input::Mode;
+use crm_core::deals::{self as core, DealDetail, DealView, write};
+use crm_core::input::{Input, Mode};
+use crm_core::page::Page;
 use crm_core::query::QueryParams;
+use crm_core::{Actor, CoreResult, Db};
+use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::error::{ApiResult, envelope};
+use crate::http::resource::{Resource, parse_id, routes};
 use crate::http::session::ApiActor;
 
-pub async fn index(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
-) -> ApiResult<Response> {
-    let p = core::ListParams::parse(&QueryParams::new(q))?;
-    let page = core::list(&state.db, &actor, &p).await?;
-    Ok(page_envelope(page))
+pub struct Deals;
+
+impl Resource for Deals {
+    const NAME: &'static str = "deal";
+    const PATH: &'static str = "/deals";
+    type Item = DealView;
+    type View = DealDetail;
+
+    async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<DealView>> {
+        core::list(db, actor, &core::ListParams::parse(q)?).await
+    }
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<DealDetail> {
+        core::get(db, actor, id).await
+    }
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<DealDetail> {
+        let d = write::create(db, actor, input).await?;
+        core::get(db, actor, d.id).await
+    }
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<DealDetail> {
+        write::update(db, actor, id, input).await?;
+        core::get(db, actor, id).await
+    }
+    async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<serde_json::Value> {
+        write::delete(db, actor, id).await.map(|_| serde_json::Value::Null)
+    }
 }
 
 /// `GET /api/deals/board`: one column per stage with totals and the first cards.
@@ -37,33 +57,6 @@ pub async fn board(
     Ok(envelope(StatusCode::OK, core::board(&state.db, &actor, &p).await?))
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    Ok(envelope(
-        StatusCode::OK,
-        core::get(&state.db, &actor, parse_id(&id, "deal")?).await?,
-    ))
-}
-
-pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
-    let d = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(StatusCode::CREATED, core::get(&state.db, &actor, d.id).await?))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    body: JsonObject,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "deal")?;
-    write::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
-    Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
-}
-
 /// `PATCH /api/deals/{id} {"stage"?, "status"?}` (the kanban move).
 pub async fn move_stage(
     State(state): State<AppState>,
@@ -71,27 +64,17 @@ pub async fn move_stage(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id, "deal")?;
+    let id = parse_id(&id, Deals::NAME)?;
     write::move_stage(&state.db, &actor, id, body.input(Mode::Update)).await?;
     Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    write::delete(&state.db, &actor, parse_id(&id, "deal")?).await?;
-    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
-}
-
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/deals", get(index).post(create))
+    use axum::routing::{get, patch};
+    routes::<Deals>()
         .route("/deals/board", get(board))
-        .route("/deals/{id}", get(show).put(update).patch(move_stage).delete(delete))
+        .route("/deals/{id}", patch(move_stage))
 }
 
 /// This domain's pages.

@@ -5,8 +5,9 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
+use crm_core::DealStage;
 use crm_core::accounts::users::{self, UserRef};
-use crm_core::deals::{self as core, Column, DealDetail, DealView, STAGES, stage_label, write};
+use crm_core::deals::{self as core, Column, DealDetail, DealView, write};
 use crm_core::input::{Mode, cents_to_decimal};
 use crm_core::query::{QueryParams, SortDir};
 use uuid::Uuid;
@@ -26,11 +27,8 @@ impl Fmt {
     pub fn date(&self, s: &str) -> String {
         short_date(s)
     }
-    pub fn label(&self, s: &str) -> &'static str {
-        stage_label(s)
-    }
-    pub fn stages(&self) -> &'static [&'static str] {
-        &STAGES
+    pub fn stages(&self) -> &'static [DealStage] {
+        &DealStage::ALL
     }
     /// Whole dollars (`$184,500`): cards and column totals show no cents.
     pub fn whole(&self, v: &f64) -> String {
@@ -113,8 +111,8 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
             pages: 1,
         },
         search: p.search.clone().unwrap_or_default(),
-        status: p.status.clone().unwrap_or_default(),
-        stage: p.stage.clone().unwrap_or_default(),
+        status: p.status.map(|s| s.to_string()).unwrap_or_default(),
+        stage: p.stage.map(|s| s.to_string()).unwrap_or_default(),
         q,
     };
     if let Some(pg) = pagination {
@@ -269,7 +267,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
         ("name".to_string(), d.name),
         ("value".to_string(), cents_to_decimal((d.value * 100.0).round() as i64)),
         ("probability".to_string(), d.probability.to_string()),
-        ("stage".to_string(), d.stage),
+        ("stage".to_string(), d.stage.to_string()),
         ("expectedCloseDate".to_string(), date(&d.expected_close_date)),
         ("description".to_string(), d.description.unwrap_or_default()),
         ("contactId".to_string(), d.contact_id.to_string()),

@@ -192,9 +192,6 @@ impl MyDayPage {
     fn money(&self, v: &f64) -> String {
         crate::web::money_whole(*v)
     }
-    fn label(&self, s: &str) -> &'static str {
-        crm_core::deals::stage_label(s)
-    }
     fn when(&self, s: &str) -> String {
         crate::activities::pages::when(s)
     }

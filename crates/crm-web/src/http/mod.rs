@@ -5,5 +5,6 @@ pub mod envelope;
 pub mod error;
 pub mod metrics;
 pub mod ratelimit;
+pub mod resource;
 pub mod router;
 pub mod session;

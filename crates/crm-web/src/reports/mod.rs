@@ -194,7 +194,9 @@ impl ReportsPage {
             "conversionRate" | "dropOffRate" => format!("{value}%"),
             "count" | "activities" | "wonDeals" => thousands(number().max(0.0) as u64),
             "closedAt" => crate::web::short_date(value),
-            "stage" if crm_core::deals::STAGES.contains(&value) => crm_core::deals::stage_label(value).to_string(),
+            "stage" => crm_core::DealStage::parse(value)
+                .map_or(value, |s| s.label())
+                .to_string(),
             _ => value.to_string(),
         }
     }
@@ -308,7 +310,7 @@ fn panels(r: &Reports) -> Vec<Panel> {
                     "Deals created, by stage",
                     &p.by_stage
                         .iter()
-                        .map(|s| (s.label.clone(), s.count as f64))
+                        .map(|s| (s.label.to_string(), s.count as f64))
                         .collect::<Vec<_>>(),
                     count,
                 )),

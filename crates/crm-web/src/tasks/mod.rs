@@ -4,54 +4,47 @@
 
 pub mod pages;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use crm_core::input::Mode;
+use crm_core::input::Input;
+use crm_core::page::Page;
 use crm_core::query::QueryParams;
-use crm_core::tasks as core;
+use crm_core::tasks::{self as core, TaskView};
+use crm_core::{Actor, CoreResult, Db};
+use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::error::{ApiResult, envelope};
+use crate::http::resource::{Resource, parse_id, routes};
 use crate::http::session::ApiActor;
 
-pub async fn index(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
-) -> ApiResult<Response> {
-    let p = core::ListParams::parse(&QueryParams::new(q))?;
-    let page = core::list(&state.db, &actor, &p).await?;
-    Ok(page_envelope(page))
-}
+pub struct Tasks;
 
-pub async fn show(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    Ok(envelope(
-        StatusCode::OK,
-        core::get(&state.db, &actor, parse_id(&id, "task")?).await?,
-    ))
-}
+impl Resource for Tasks {
+    const NAME: &'static str = "task";
+    const PATH: &'static str = "/tasks";
+    type Item = TaskView;
+    type View = TaskView;
 
-pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
-    let t = core::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(StatusCode::CREATED, core::get(&state.db, &actor, t.id).await?))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    body: JsonObject,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "task")?;
-    core::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
-    Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
+    async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<TaskView>> {
+        core::list(db, actor, &core::ListParams::parse(q)?).await
+    }
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<TaskView> {
+        core::get(db, actor, id).await
+    }
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<TaskView> {
+        let t = core::create(db, actor, input).await?;
+        core::get(db, actor, t.id).await
+    }
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<TaskView> {
+        core::update(db, actor, id, input).await?;
+        core::get(db, actor, id).await
+    }
+    async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<serde_json::Value> {
+        core::delete(db, actor, id).await.map(|_| serde_json::Value::Null)
+    }
 }
 
 /// `PATCH /api/tasks/{id} {"completed": true|false}`.
@@ -61,26 +54,15 @@ pub async fn toggle(
     Path(id): Path<String>,
     body: JsonObject,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id, "task")?;
+    let id = parse_id(&id, Tasks::NAME)?;
     core::set_completed(&state.db, &actor, id, body.0.get("completed").and_then(|v| v.as_bool())).await?;
     Ok(envelope(StatusCode::OK, core::get(&state.db, &actor, id).await?))
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    core::delete(&state.db, &actor, parse_id(&id, "task")?).await?;
-    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
-}
-
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/tasks", get(index).post(create))
-        .route("/tasks/{id}", get(show).put(update).patch(toggle).delete(delete))
+    use axum::routing::patch;
+    routes::<Tasks>().route("/tasks/{id}", patch(toggle))
 }
 
 /// This domain's pages.

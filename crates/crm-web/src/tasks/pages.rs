@@ -62,7 +62,7 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
     let p = core::ListParams::parse(&qp)?;
     let page = core::list(&state.db, &ctx.session.actor, &p).await?;
     let status = qp.get("status").unwrap_or("all").to_string();
-    let priority = p.priority.clone().unwrap_or_default();
+    let priority = p.priority.map(|s| s.to_string()).unwrap_or_default();
     let search = p.search.clone().unwrap_or_default();
     let owner = p.owner.map(|o| o.to_string()).unwrap_or_default();
     let (s2, p2, q2, o2) = (status.clone(), priority.clone(), search.clone(), owner.clone());
@@ -186,7 +186,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
         ("title".to_string(), t.title),
         ("description".to_string(), t.description.unwrap_or_default()),
         ("dueDate".to_string(), crate::web::date_value(&t.due_date)),
-        ("priority".to_string(), t.priority),
+        ("priority".to_string(), t.priority.to_string()),
         (
             "contactId".to_string(),
             t.contact_id.map(|c| c.to_string()).unwrap_or_default(),

@@ -61,6 +61,8 @@ pub struct TestApp {
     dir: PathBuf,
     pg: Option<(String, String)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server, to wait for its graceful stop.
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
@@ -116,9 +118,7 @@ impl TestApp {
 
     /// Stop this instance and start a new one on the same database and data directory.
     pub async fn restart(mut self) -> TestApp {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+        self.stop_server().await;
         self.db.unscoped().clone().close().await.ok();
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         let pg = self.pg.take();
@@ -145,6 +145,18 @@ impl TestApp {
             dir,
             pg,
             stop: Some(tx),
+            task: Some(running.task),
+        }
+    }
+
+    /// Ask the server to stop and wait (up to 15 s) until it has: requests and webhook
+    /// attempts in flight finish first, as on SIGTERM.
+    async fn stop_server(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(15), task).await;
         }
     }
 
@@ -155,9 +167,7 @@ impl TestApp {
 
     /// Stop the server and remove the test database.
     pub async fn finish(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
+        self.stop_server().await;
         self.db.unscoped().clone().close().await.ok();
         if let Some((admin_url, name)) = self.pg.take()
             && let Ok(admin) = Database::connect(&admin_url).await

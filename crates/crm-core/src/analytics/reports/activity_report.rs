@@ -59,9 +59,9 @@ pub(super) async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreR
         top_companies_by_activity(db, actor, r),
     )?;
     let by_key = t.by_key();
-    let by_type = crate::activities::TYPES
-        .iter()
-        .map(|k| Point::new(*k, by_key.get(*k).map(|v| v.0).unwrap_or(0) as f64))
+    let by_type = crate::ActivityType::NAMES
+        .into_iter()
+        .map(|k| Point::new(k, by_key.get(k).map(|v| v.0).unwrap_or(0) as f64))
         .collect();
     let per_day = t.per_day(|_| true);
     let mut heatmap = vec![vec![0i64; 24]; 7];

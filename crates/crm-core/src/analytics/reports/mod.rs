@@ -21,6 +21,7 @@ use crate::db::Db;
 use crate::entities::{activity, contact, deal, deal_stage_history, task};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::query::QueryParams;
+use crate::vocab::{DealStage, DealStatus};
 use crate::{clock, scope};
 
 mod activity_report;
@@ -121,7 +122,7 @@ impl Request {
         let (range, preset) = Range::parse(q, today, week_start)?;
         let mut errs = FieldErrors::default();
         let group = q
-            .opt_enum("groupBy", "Group", &GROUPS, &mut errs)
+            .opt_one_of("groupBy", "Group", &GROUPS, &mut errs)
             .unwrap_or_else(|| "day".into());
         let tab = match q.get("tab") {
             None | Some("all") | Some("") => None,
@@ -308,7 +309,7 @@ pub async fn reports(db: &Db, actor: &Actor, req: &Request) -> CoreResult<Report
 /// A won deal closed in the range: (closed at, created at, cents, owner).
 type Won = (DateTime<Utc>, DateTime<Utc>, i64, Option<Uuid>);
 
-fn closed_in(actor: &Actor, status: &str, r: Range) -> sea_orm::Select<deal::Entity> {
+fn closed_in(actor: &Actor, status: DealStatus, r: Range) -> sea_orm::Select<deal::Entity> {
     scope::visible::<deal::Entity>(actor)
         .filter(deal::Column::Status.eq(status))
         .filter(deal::Column::ActualCloseDate.gte(r.from))
@@ -316,7 +317,7 @@ fn closed_in(actor: &Actor, status: &str, r: Range) -> sea_orm::Select<deal::Ent
 }
 
 async fn won_in(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Won>> {
-    Ok(closed_in(actor, "won", r)
+    Ok(closed_in(actor, DealStatus::Won, r)
         .select_only()
         .column(deal::Column::ActualCloseDate)
         .column(deal::Column::CreatedAt)
@@ -397,7 +398,7 @@ impl Reports {
                 rows: p
                     .by_stage
                     .iter()
-                    .map(|s| vec![s.stage.clone(), s.count.to_string(), s.value.to_string()])
+                    .map(|s| vec![s.stage.to_string(), s.count.to_string(), s.value.to_string()])
                     .collect(),
             });
             out.push(points_section(

@@ -81,7 +81,7 @@ pub(super) async fn performers(
     };
     let value = || Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT");
     let top_by = |col: deal::Column| top_ten(created().filter(col.is_not_null()), col, value());
-    let biggest = closed_in(actor, "won", r)
+    let biggest = closed_in(actor, crate::DealStatus::Won, r)
         .order_by_desc(deal::Column::ValueCents)
         .order_by_asc(deal::Column::Id)
         .limit(10);

@@ -17,13 +17,13 @@ pub struct Pipeline {
 pub(super) async fn pipeline(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> CoreResult<Pipeline> {
     let (first, last) = r.days();
     let created = Tallies::read(db, actor, "deals", Some((first, last))).await?.by_key();
-    let by_stage = crate::deals::STAGES
-        .iter()
+    let by_stage = DealStage::ALL
+        .into_iter()
         .map(|s| {
-            let (n, c) = created.get(*s).copied().unwrap_or_default();
+            let (n, c) = created.get(s.as_str()).copied().unwrap_or_default();
             StageFigure {
-                stage: s.to_string(),
-                label: crate::deals::stage_label(s).to_string(),
+                stage: s,
+                label: s.label(),
                 count: n,
                 value: dollars(c),
             }
@@ -33,7 +33,7 @@ pub(super) async fn pipeline(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> C
     let entered = "(SELECT max(p.changed_at) FROM deal_stage_history p \
                    WHERE p.deal_id = deal_stage_history.deal_id AND p.changed_at < deal_stage_history.changed_at)";
     let span = days_between(db, entered, "deal_stage_history.changed_at");
-    let spans: Vec<(String, Option<f64>)> = deal_stage_history::Entity::find()
+    let spans: Vec<(DealStage, Option<f64>)> = deal_stage_history::Entity::find()
         .filter(scope::child_of_visible::<deal::Entity, _>(
             actor,
             deal::Column::Id,
@@ -49,16 +49,11 @@ pub(super) async fn pipeline(db: &Db, actor: &Actor, r: Range, won: &[Won]) -> C
         .into_tuple()
         .all(&db.conn)
         .await?;
-    let spans: HashMap<String, f64> = spans.into_iter().map(|(s, d)| (s, d.unwrap_or(0.0))).collect();
-    let average_days_in_stage = crate::deals::STAGES
-        .iter()
-        .filter(|s| crate::deals::status_of(s) == "open")
-        .map(|s| {
-            Point::new(
-                crate::deals::stage_label(s),
-                round1(spans.get(*s).copied().unwrap_or(0.0)),
-            )
-        })
+    let spans: HashMap<DealStage, f64> = spans.into_iter().map(|(s, d)| (s, d.unwrap_or(0.0))).collect();
+    let average_days_in_stage = DealStage::ALL
+        .into_iter()
+        .filter(|s| !s.is_closed())
+        .map(|s| Point::new(s.label(), round1(spans.get(&s).copied().unwrap_or(0.0))))
         .collect();
     let velocity = if won.is_empty() {
         0.0

@@ -16,7 +16,7 @@ pub struct Sales {
 }
 
 pub(super) async fn sales(db: &Db, actor: &Actor, r: Range, g: &str, won: &[Won]) -> CoreResult<Sales> {
-    let (lost_count, lost_cents): (i64, Option<i64>) = closed_in(actor, "lost", r)
+    let (lost_count, lost_cents): (i64, Option<i64>) = closed_in(actor, crate::DealStatus::Lost, r)
         .select_only()
         .column_as(count_rows(), "n")
         .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")

@@ -34,8 +34,8 @@ pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResu
     let t = Tallies::read(db, actor, "tasks", Some((first, last))).await?;
     let created = t.total();
     let created_completed: i64 = t.per_day(|k| k.ends_with(":done")).values().sum();
-    let created_by_priority = crate::tasks::PRIORITIES
-        .iter()
+    let created_by_priority = crate::TaskPriority::NAMES
+        .into_iter()
         .map(|p| PriorityFigure {
             priority: p,
             open: t.count(&format!("{p}:open")),

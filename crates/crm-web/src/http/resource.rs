@@ -1,0 +1,103 @@
+//! The JSON CRUD endpoints of a record kind, written once. A domain implements [`Resource`]
+//! with its `crm_core` calls and mounts [`routes`]; what is particular to it (the deal's
+//! stage move, the task's completion toggle, the contact's bulk actions) it adds beside.
+//!
+//! `GET <path>` lists (the page envelope), `POST <path>` creates (201), `GET|PUT|DELETE
+//! <path>/{id}` read, change and delete; an id that is not a UUID is a 400 naming the kind.
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use crm_core::input::{Input, Mode};
+use crm_core::page::Page;
+use crm_core::query::QueryParams;
+use crm_core::{Actor, CoreResult, Db};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::http::body::JsonObject;
+use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::session::ApiActor;
+
+pub trait Resource: 'static {
+    /// The kind in messages: "Invalid task ID".
+    const NAME: &'static str;
+    /// Where it is mounted: `/tasks`.
+    const PATH: &'static str;
+    /// A list row.
+    type Item: Serialize + Send;
+    /// One record as read, created or updated.
+    type View: Serialize + Send;
+
+    fn list(db: &Db, actor: &Actor, q: &QueryParams) -> impl Future<Output = CoreResult<Page<Self::Item>>> + Send;
+    fn get(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<Self::View>> + Send;
+    fn create(db: &Db, actor: &Actor, input: Input) -> impl Future<Output = CoreResult<Self::View>> + Send;
+    fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> impl Future<Output = CoreResult<Self::View>> + Send;
+    /// Deletes; the `data` of the answer (`null` unless a kind says more).
+    fn delete(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<serde_json::Value>> + Send;
+}
+
+/// The id in the path, or a 400 that names the kind.
+pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, crm_core::CoreError> {
+    Uuid::parse_str(raw).map_err(|_| crm_core::CoreError::bad_request(format!("Invalid {what} ID")))
+}
+
+async fn index<R: Resource>(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    Ok(page_envelope(R::list(&state.db, &actor, &QueryParams::new(q)).await?))
+}
+
+async fn show<R: Resource>(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, R::NAME)?;
+    Ok(envelope(StatusCode::OK, R::get(&state.db, &actor, id).await?))
+}
+
+async fn create<R: Resource>(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let view = R::create(&state.db, &actor, body.input(Mode::Create)).await?;
+    Ok(envelope(StatusCode::CREATED, view))
+}
+
+async fn update<R: Resource>(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, R::NAME)?;
+    let view = R::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
+    Ok(envelope(StatusCode::OK, view))
+}
+
+async fn delete<R: Resource>(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, R::NAME)?;
+    Ok(envelope(StatusCode::OK, R::delete(&state.db, &actor, id).await?))
+}
+
+/// `R::PATH` and `R::PATH/{id}` with the five endpoints; add a kind's own methods on the
+/// same paths with `.route(…)` (axum merges the methods of one path).
+pub fn routes<R: Resource>() -> Router<AppState> {
+    use axum::routing::get;
+    Router::new().route(R::PATH, get(index::<R>).post(create::<R>)).route(
+        &format!("{}/{{id}}", R::PATH),
+        get(show::<R>).put(update::<R>).delete(delete::<R>),
+    )
+}
