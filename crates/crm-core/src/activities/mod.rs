@@ -19,6 +19,9 @@ use crate::text::like_escape;
 use crate::vocab::ActivityType;
 use crate::{clock, scope, store};
 
+/// A stored activity (the row; the API shows its view).
+pub type Activity = crate::entities::activity::Model;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactName {

@@ -14,6 +14,9 @@ use crate::clock;
 use crate::entities::contact;
 
 /// A contact as the API shows it (`user` and `company` are small references).
+/// A stored contact (the row; the API shows its view).
+pub type Contact = crate::entities::contact::Model;
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactView {

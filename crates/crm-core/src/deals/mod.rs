@@ -20,6 +20,9 @@ use crate::text::like_escape;
 use crate::vocab::{DealStage, DealStatus};
 use crate::{clock, scope};
 
+/// A stored deal (the row; the API shows its view).
+pub type Deal = crate::entities::deal::Model;
+
 pub const SORTS: [&str; 5] = ["name", "value", "stage", "expectedCloseDate", "createdAt"];
 
 #[derive(Debug, Clone, Serialize)]

@@ -21,6 +21,9 @@ use crate::text::like_escape;
 use crate::vocab::TaskPriority;
 use crate::{clock, scope, store};
 
+/// A stored task (the row; the API shows its view).
+pub type Task = crate::entities::task::Model;
+
 pub const STATUSES: [&str; 3] = ["open", "completed", "overdue"];
 
 #[derive(Debug, Clone, Serialize)]

@@ -12,9 +12,9 @@ use crm_core::input::Mode;
 use serde_json::json;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::{FormPairs, JsonObject};
 use crate::http::error::{ApiResult, PageResult, envelope};
+use crate::http::resource::parse_id;
 use crate::http::session::{ApiActor, MaybeSession};
 use crate::web::{Chrome, FormState, PageCtx, html, short_date};
 

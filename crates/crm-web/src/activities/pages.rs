@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use crm_core::ActivityType;
 use crm_core::activities::{self as core, ActivityView};
@@ -11,10 +10,11 @@ use crm_core::query::QueryParams;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::deals::pages::contact_options;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
+use crate::http::resource::parse_id;
+use crate::web::after_save;
 use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string};
 
 pub fn when(s: &str) -> String {
@@ -118,16 +118,11 @@ pub async fn new_form(
 }
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(a) => {
-            let to = form.back_or(&format!("/contacts/{}?tab=activities", a.contact_id), "logged");
-            Ok(Redirect::to(&to).into_response())
-        }
-        Err(e) => {
-            let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await;
+    let to = |a: crm_core::activities::Activity| {
+        form.back_or(&format!("/contacts/{}?tab=activities", a.contact_id), "logged")
+    };
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, None, f).await).await
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
@@ -151,14 +146,9 @@ pub async fn update(
     form: FormPairs,
 ) -> PageResult {
     let id = parse_id(&id, "activity")?;
-    match core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
-        Ok(_) => Ok(Redirect::to("/activities?done=updated").into_response()),
-        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
-        Err(e) => {
-            let page = form_page(&state, &ctx, Some(id), FormState::from_pairs(&form.0).with_error(e)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
+    let to = |_| "/activities?done=updated".to_string();
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
 }
 
 pub async fn delete(
@@ -170,15 +160,16 @@ pub async fn delete(
     let id = parse_id(&id, "activity")?;
     if form.get("confirm") != Some("yes") {
         let a = core::get(&state.db, &ctx.session.actor, id).await?;
-        return Ok(html(&ConfirmPage {
-            chrome: Chrome::new(&ctx, "Delete Activity", "activities"),
-            heading: "Delete Activity".into(),
-            text: format!("Delete the activity {}? This cannot be undone.", a.subject),
-            action: format!("/activities/{id}/delete"),
-            button: "Delete".into(),
-            cancel: "/activities".into(),
-            hidden: vec![],
-        }));
+        let text = format!("Delete the activity {}? This cannot be undone.", a.subject);
+        let action = format!("/activities/{id}/delete");
+        return Ok(ConfirmPage::delete(
+            &ctx,
+            "Activity",
+            "activities",
+            text,
+            action,
+            "/activities".into(),
+        ));
     }
     core::delete(&state.db, &ctx.session.actor, id).await?;
     Ok(Redirect::to("/activities?done=deleted").into_response())

@@ -14,9 +14,9 @@ use crm_core::input::Mode;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::{FormPairs, JsonObject};
 use crate::http::error::{ApiResult, PageResult, envelope};
+use crate::http::resource::parse_id;
 use crate::http::session::ApiActor;
 use crate::web::{FormState, PageCtx, html, theme_of};
 

@@ -12,9 +12,9 @@ use crm_core::query::QueryParams;
 use serde_json::json;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::resource::parse_id;
 use crate::http::session::ApiActor;
 
 pub async fn list(

@@ -12,9 +12,9 @@ use crm_core::query::QueryParams;
 use crm_core::{CoreError, Role};
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::FormPairs;
 use crate::http::error::PageResult;
+use crate::http::resource::parse_id;
 use crate::web::{Chrome, FormState, PageCtx, Pager, html, notice, query_string, short_date};
 
 #[derive(Template)]

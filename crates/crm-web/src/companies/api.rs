@@ -1,70 +1,49 @@
 //! `/api/companies`: list (search, industry, sort, pagination), create, get (with the
 //! actor's visible contacts and deals), partial update, delete (unlinks, never cascades).
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
 use crm_core::companies::{CompanyView, list, write};
-use crm_core::input::Mode;
+use crm_core::input::Input;
+use crm_core::page::Page;
 use crm_core::query::QueryParams;
-use serde_json::json;
+use crm_core::{Actor, CoreResult, Db};
+use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::AppState;
-use crate::contacts::parse_id;
-use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope, page_envelope};
-use crate::http::session::ApiActor;
+use crate::http::resource::Resource;
 
-pub async fn index(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
-) -> ApiResult<Response> {
-    let params = list::ListParams::parse(&QueryParams::new(q), 10)?;
-    let page = list::list(&state.db, &actor, &params).await?;
-    Ok(page_envelope(page))
-}
+pub struct Companies;
 
-pub async fn show(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "company")?;
-    Ok(envelope(StatusCode::OK, list::get(&state.db, &actor, id).await?))
-}
-
-async fn view(state: &AppState, actor: &crm_core::Actor, m: crm_core::companies::Company) -> ApiResult<CompanyView> {
-    let counts = list::counts(&state.db, actor, &[m.id]).await?;
+/// A saved company as the list shows it (with the actor's counts).
+async fn view(db: &Db, actor: &Actor, m: crm_core::companies::Company) -> CoreResult<CompanyView> {
+    let counts = list::counts(db, actor, &[m.id]).await?;
     let n = counts.get(&m.id).copied().unwrap_or_default();
     Ok(CompanyView::new(m, n))
 }
 
-pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
-    let saved = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(StatusCode::CREATED, view(&state, &actor, saved).await?))
+impl Resource for Companies {
+    const NAME: &'static str = "company";
+    const PATH: &'static str = "/companies";
+    type Item = CompanyView;
+    type View = Value;
+
+    async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<CompanyView>> {
+        list::list(db, actor, &list::ListParams::parse(q, 10)?).await
+    }
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
+        to_value(list::get(db, actor, id).await?)
+    }
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<Value> {
+        to_value(view(db, actor, write::create(db, actor, input).await?).await?)
+    }
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<Value> {
+        to_value(view(db, actor, write::update(db, actor, id, input).await?).await?)
+    }
+    async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
+        write::delete(db, actor, id).await?;
+        Ok(json!({ "message": "Company deleted successfully" }))
+    }
 }
 
-pub async fn update(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    body: JsonObject,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "company")?;
-    let saved = write::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
-    Ok(envelope(StatusCode::OK, view(&state, &actor, saved).await?))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "company")?;
-    write::delete(&state.db, &actor, id).await?;
-    Ok(envelope(
-        StatusCode::OK,
-        json!({ "message": "Company deleted successfully" }),
-    ))
+fn to_value(v: impl serde::Serialize) -> CoreResult<Value> {
+    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
 }

@@ -5,10 +5,7 @@ pub mod pages;
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/companies", get(api::index).post(api::create))
-        .route("/companies/{id}", get(api::show).put(api::update).delete(api::delete))
+    crate::http::resource::routes::<api::Companies>()
 }
 
 /// This domain's pages.

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use crm_core::companies::list::{CompanyDetail, industry_label};
 use crm_core::companies::{CompanyView, INDUSTRIES, list, write};
@@ -11,9 +10,10 @@ use crm_core::query::{QueryParams, SortDir};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::FormPairs;
 use crate::http::error::PageResult;
+use crate::http::resource::parse_id;
+use crate::web::after_save;
 use crate::web::{
     Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date, thousands,
 };
@@ -235,13 +235,9 @@ pub async fn new_form(ctx: PageCtx) -> PageResult {
 }
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    match write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(c) => Ok(Redirect::to(&format!("/companies/{}?done=created", c.id)).into_response()),
-        Err(e) => {
-            let page = form_page(&ctx, None, FormState::from_pairs(&form.0).with_error(e));
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await;
+    let to = |c: crm_core::companies::Company| format!("/companies/{}?done=created", c.id);
+    after_save(saved, &form, to, async |f| Ok(form_page(&ctx, None, f))).await
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
@@ -273,14 +269,9 @@ pub async fn update(
     form: FormPairs,
 ) -> PageResult {
     let id = parse_id(&id, "company")?;
-    match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/companies/{id}?done=updated")).into_response()),
-        Err(e @ crm_core::CoreError::NotFound(_)) => Err(e.into()),
-        Err(e) => {
-            let page = form_page(&ctx, Some(id), FormState::from_pairs(&form.0).with_error(e));
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
+    let to = |_| format!("/companies/{id}?done=updated");
+    after_save(saved, &form, to, async |f| Ok(form_page(&ctx, Some(id), f))).await
 }
 
 pub async fn delete(
@@ -295,17 +286,10 @@ pub async fn delete(
         return Ok(Redirect::to("/companies?done=deleted").into_response());
     }
     let d = list::get(&state.db, &ctx.session.actor, id).await?;
-    let page = ConfirmPage {
-        chrome: Chrome::new(&ctx, "Delete Company", "companies"),
-        heading: "Delete Company".into(),
-        text: format!(
-            "Delete {}? Its {} contacts and {} deals are kept but no longer linked to a company. This cannot be undone.",
-            d.company.name, d.company.count.contacts, d.company.count.deals
-        ),
-        action: format!("/companies/{id}/delete"),
-        button: "Delete".into(),
-        cancel: format!("/companies/{id}"),
-        hidden: vec![],
-    };
-    Ok(html(&page))
+    let text = format!(
+        "Delete {}? Its {} contacts and {} deals are kept but no longer linked to a company. This cannot be undone.",
+        d.company.name, d.company.count.contacts, d.company.count.deals
+    );
+    let (action, cancel) = (format!("/companies/{id}/delete"), format!("/companies/{id}"));
+    Ok(ConfirmPage::delete(&ctx, "Company", "companies", text, action, cancel))
 }

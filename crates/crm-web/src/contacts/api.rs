@@ -1,42 +1,48 @@
 //! `/api/contacts`: list (server-side search, filters, sort, pagination), create, get,
 //! partial update, delete and bulk delete, a vCard download. Every call acts as the signed-in actor.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use crm_core::contacts::{list, write};
-use crm_core::input::Mode;
+use crm_core::contacts::{ContactView, list, write};
+use crm_core::input::Input;
+use crm_core::page::Page;
 use crm_core::query::QueryParams;
-use serde_json::json;
+use crm_core::{Actor, CoreResult, Db};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::parse_id;
 use crate::AppState;
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::error::{ApiResult, envelope};
+use crate::http::resource::{Resource, parse_id};
 use crate::http::session::ApiActor;
 
-pub async fn index(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Query(q): Query<Vec<(String, String)>>,
-) -> ApiResult<Response> {
-    let params = list::ListParams::parse(&QueryParams::new(q))?;
-    let page = list::list(&state.db, &actor, &params).await?;
-    Ok(page_envelope(page))
-}
+pub struct Contacts;
 
-async fn view(state: &AppState, actor: &crm_core::Actor, id: Uuid) -> ApiResult<serde_json::Value> {
-    Ok(list::detail_json(list::get(&state.db, actor, id).await?)?)
-}
+impl Resource for Contacts {
+    const NAME: &'static str = "contact";
+    const PATH: &'static str = "/contacts";
+    type Item = ContactView;
+    type View = Value;
 
-pub async fn show(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "contact")?;
-    Ok(envelope(StatusCode::OK, view(&state, &actor, id).await?))
+    async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<ContactView>> {
+        list::list(db, actor, &list::ListParams::parse(q)?).await
+    }
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
+        list::detail_json(list::get(db, actor, id).await?)
+    }
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<Value> {
+        let saved = write::create(db, actor, input).await?;
+        Self::get(db, actor, saved.id).await
+    }
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<Value> {
+        write::update(db, actor, id, input).await?;
+        Self::get(db, actor, id).await
+    }
+    async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
+        write::delete(db, actor, id).await.map(|_| Value::Null)
+    }
 }
 
 /// `GET /api/contacts/{id}/vcard`: the contact as a vCard 4.0 file.
@@ -45,35 +51,9 @@ pub async fn vcard(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let id = parse_id(&id, "contact")?;
+    let id = parse_id(&id, Contacts::NAME)?;
     let (file, body) = crm_core::vcard::of_contact(&state.db, &actor, id).await?;
     Ok(crate::calendar::download("text/vcard; charset=utf-8", &file, body))
-}
-
-pub async fn create(State(state): State<AppState>, ApiActor(actor): ApiActor, body: JsonObject) -> ApiResult<Response> {
-    let saved = write::create(&state.db, &actor, body.input(Mode::Create)).await?;
-    Ok(envelope(StatusCode::CREATED, view(&state, &actor, saved.id).await?))
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    body: JsonObject,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "contact")?;
-    write::update(&state.db, &actor, id, body.input(Mode::Update)).await?;
-    Ok(envelope(StatusCode::OK, view(&state, &actor, id).await?))
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let id = parse_id(&id, "contact")?;
-    write::delete(&state.db, &actor, id).await?;
-    Ok(envelope(StatusCode::OK, serde_json::Value::Null))
 }
 
 fn ids_of(body: &JsonObject) -> Result<Vec<Uuid>, crm_core::CoreError> {

@@ -12,10 +12,11 @@ use crm_core::input::Mode;
 use crm_core::query::{QueryParams, SortDir};
 use uuid::Uuid;
 
-use super::parse_id;
 use crate::AppState;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
+use crate::http::resource::parse_id;
+use crate::web::after_save;
 use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, next_dir, notice, query_string, short_date};
 
 #[derive(Template)]
@@ -283,14 +284,9 @@ pub async fn new_form(
 }
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    match write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(c) => Ok(Redirect::to(&format!("/contacts/{}?done=created", c.id)).into_response()),
-        Err(e) => {
-            let f = FormState::from_pairs(&form.0).with_error(e);
-            let page = form_page(&state, &ctx, None, f).await?;
-            Ok((axum::http::StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await;
+    let to = |c: crm_core::contacts::Contact| format!("/contacts/{}?done=created", c.id);
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, None, f).await).await
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
@@ -324,15 +320,9 @@ pub async fn update(
     form: FormPairs,
 ) -> PageResult {
     let id = parse_id(&id, "contact")?;
-    match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
-        Ok(_) => Ok(Redirect::to(&form.back_or(&format!("/contacts/{id}"), "updated")).into_response()),
-        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
-        Err(e) => {
-            let f = FormState::from_pairs(&form.0).with_error(e);
-            let page = form_page(&state, &ctx, Some(id), f).await?;
-            Ok((axum::http::StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
+    let to = |_| form.back_or(&format!("/contacts/{id}"), "updated");
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
 }
 
 fn plural(n: u64, word: &str) -> String {
@@ -353,22 +343,15 @@ pub async fn delete(
     }
     let c = list::get(&state.db, actor, id).await?.contact;
     let d = list::dependents(&state.db, &ctx.session.actor, &[id]).await?;
-    let page = ConfirmPage {
-        chrome: Chrome::new(&ctx, "Delete Contact", "contacts"),
-        heading: "Delete Contact".into(),
-        text: format!(
-            "Delete {}? Their {}, {} and {} are deleted with them. This cannot be undone.",
-            c.full_name(),
-            plural(d.activities, "activity").replace("activitys", "activities"),
-            plural(d.tasks, "task"),
-            plural(d.deals, "deal")
-        ),
-        action: format!("/contacts/{id}/delete"),
-        button: "Delete".into(),
-        cancel: format!("/contacts/{id}"),
-        hidden: vec![],
-    };
-    Ok(html(&page))
+    let text = format!(
+        "Delete {}? Their {}, {} and {} are deleted with them. This cannot be undone.",
+        c.full_name(),
+        plural(d.activities, "activity").replace("activitys", "activities"),
+        plural(d.tasks, "task"),
+        plural(d.deals, "deal")
+    );
+    let (action, cancel) = (format!("/contacts/{id}/delete"), format!("/contacts/{id}"));
+    Ok(ConfirmPage::delete(&ctx, "Contact", "contacts", text, action, cancel))
 }
 
 /// The bulk bar's "Assign to" (admins and managers).

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use crm_core::DealStage;
 use crm_core::accounts::users::{self, UserRef};
@@ -13,9 +12,10 @@ use crm_core::query::{QueryParams, SortDir};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
+use crate::http::resource::parse_id;
+use crate::web::after_save;
 use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date};
 
 /// Shared helpers for deal templates.
@@ -250,13 +250,9 @@ pub async fn new_form(
 }
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    match write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(d) => Ok(Redirect::to(&format!("/deals/{}?done=created", d.id)).into_response()),
-        Err(e) => {
-            let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = write::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await;
+    let to = |d: crm_core::deals::Deal| format!("/deals/{}?done=created", d.id);
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, None, f).await).await
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
@@ -292,14 +288,9 @@ pub async fn update(
     form: FormPairs,
 ) -> PageResult {
     let id = parse_id(&id, "deal")?;
-    match write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
-        Ok(_) => Ok(Redirect::to(&format!("/deals/{id}?done=updated")).into_response()),
-        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
-        Err(e) => {
-            let page = form_page(&state, &ctx, Some(id), FormState::from_pairs(&form.0).with_error(e)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
+    let to = |_| format!("/deals/{id}?done=updated");
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
 }
 
 pub async fn delete(
@@ -314,15 +305,9 @@ pub async fn delete(
         return Ok(Redirect::to("/deals?done=deleted").into_response());
     }
     let d = core::get(&state.db, &ctx.session.actor, id).await?.deal;
-    Ok(html(&ConfirmPage {
-        chrome: Chrome::new(&ctx, "Delete Deal", "deals"),
-        heading: "Delete Deal".into(),
-        text: format!("Delete {} worth {}? This cannot be undone.", d.name, money(d.value)),
-        action: format!("/deals/{id}/delete"),
-        button: "Delete".into(),
-        cancel: format!("/deals/{id}"),
-        hidden: vec![],
-    }))
+    let text = format!("Delete {} worth {}? This cannot be undone.", d.name, money(d.value));
+    let (action, cancel) = (format!("/deals/{id}/delete"), format!("/deals/{id}"));
+    Ok(ConfirmPage::delete(&ctx, "Deal", "deals", text, action, cancel))
 }
 
 impl IndexPage {

@@ -11,8 +11,8 @@ use crm_core::import::{self, Kind};
 
 use super::read_upload;
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::error::{ApiResult, envelope};
+use crate::http::resource::parse_id;
 use crate::http::session::ApiActor;
 
 async fn start(

@@ -16,9 +16,9 @@ use uuid::Uuid;
 
 use super::read_upload;
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageResult, public_message};
+use crate::http::resource::parse_id;
 use crate::web::{Chrome, PageCtx, html, short_date, thousands};
 
 fn title(kind: Kind) -> &'static str {

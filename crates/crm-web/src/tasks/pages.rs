@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use crm_core::accounts::users::{self, UserRef};
 use crm_core::input::Mode;
@@ -11,11 +10,12 @@ use crm_core::tasks::{self as core, TaskView};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::deals::pages::contact_options;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
+use crate::http::resource::parse_id;
 use crate::web::{Chrome, FormState, PageCtx, Pager, html, notice, query_string, short_date};
+use crate::web::{ConfirmPage, after_save};
 
 #[derive(Template)]
 #[template(path = "tasks/index.html")]
@@ -163,20 +163,15 @@ pub async fn new_form(
 }
 
 pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    match core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await {
-        Ok(t) => {
-            let home = match t.contact_id {
-                Some(c) => format!("/contacts/{c}?tab=tasks"),
-                None => "/tasks".to_string(),
-            };
-            let to = form.back_or(&home, "task-added");
-            Ok(Redirect::to(&to).into_response())
-        }
-        Err(e) => {
-            let page = form_page(&state, &ctx, None, FormState::from_pairs(&form.0).with_error(e)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = core::create(&state.db, &ctx.session.actor, form.input(Mode::Create)).await;
+    let to = |t: crm_core::tasks::Task| {
+        let home = match t.contact_id {
+            Some(c) => format!("/contacts/{c}?tab=tasks"),
+            None => "/tasks".to_string(),
+        };
+        form.back_or(&home, "task-added")
+    };
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, None, f).await).await
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
@@ -208,14 +203,9 @@ pub async fn update(
     form: FormPairs,
 ) -> PageResult {
     let id = parse_id(&id, "task")?;
-    match core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await {
-        Ok(_) => Ok(Redirect::to("/tasks?done=updated").into_response()),
-        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
-        Err(e) => {
-            let page = form_page(&state, &ctx, Some(id), FormState::from_pairs(&form.0).with_error(e)).await?;
-            Ok((StatusCode::BAD_REQUEST, html(&page)).into_response())
-        }
-    }
+    let saved = core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
+    let to = |_| "/tasks?done=updated".to_string();
+    after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
 }
 
 pub async fn delete(
@@ -227,15 +217,16 @@ pub async fn delete(
     let id = parse_id(&id, "task")?;
     if form.get("confirm") != Some("yes") {
         let t = core::get(&state.db, &ctx.session.actor, id).await?;
-        return Ok(html(&crate::web::ConfirmPage {
-            chrome: Chrome::new(&ctx, "Delete Task", "tasks"),
-            heading: "Delete Task".into(),
-            text: format!("Delete the task {}? This cannot be undone.", t.title),
-            action: format!("/tasks/{id}/delete"),
-            button: "Delete".into(),
-            cancel: "/tasks".into(),
-            hidden: vec![],
-        }));
+        let text = format!("Delete the task {}? This cannot be undone.", t.title);
+        let action = format!("/tasks/{id}/delete");
+        return Ok(ConfirmPage::delete(
+            &ctx,
+            "Task",
+            "tasks",
+            text,
+            action,
+            "/tasks".into(),
+        ));
     }
     core::delete(&state.db, &ctx.session.actor, id).await?;
     Ok(Redirect::to("/tasks?done=deleted").into_response())

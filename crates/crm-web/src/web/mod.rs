@@ -239,6 +239,51 @@ pub struct ConfirmPage {
     pub hidden: Vec<(String, String)>,
 }
 
+impl ConfirmPage {
+    /// "Delete <What>": asks before one record is deleted; `action` posts the confirmation.
+    pub fn delete(
+        ctx: &PageCtx,
+        what: &str,
+        nav: &'static str,
+        text: String,
+        action: String,
+        cancel: String,
+    ) -> Response {
+        let heading = format!("Delete {what}");
+        html(&ConfirmPage {
+            chrome: Chrome::new(ctx, heading.clone(), nav),
+            heading,
+            text,
+            action,
+            button: "Delete".into(),
+            cancel,
+            hidden: vec![],
+        })
+    }
+}
+
+/// The answer to a posted record form: on success a redirect to `to(saved)`; a record that
+/// is missing or not the actor's to change is the error page; any other error draws the
+/// form again (400) with the submitted values and each message next to its field.
+pub async fn after_save<T, P>(
+    result: crm_core::CoreResult<T>,
+    form: &crate::http::body::FormPairs,
+    to: impl FnOnce(T) -> String,
+    redraw: impl AsyncFnOnce(FormState) -> Result<P, crate::http::error::PageError>,
+) -> crate::http::error::PageResult
+where
+    P: Template,
+{
+    match result {
+        Ok(saved) => Ok(axum::response::Redirect::to(&to(saved)).into_response()),
+        Err(e @ (crm_core::CoreError::NotFound(_) | crm_core::CoreError::Forbidden(_))) => Err(e.into()),
+        Err(e) => {
+            let page = redraw(FormState::from_pairs(&form.0).with_error(e)).await?;
+            Ok((axum::http::StatusCode::BAD_REQUEST, html(&page)).into_response())
+        }
+    }
+}
+
 /// What a form shows: the submitted values (kept on error) and one message per field.
 #[derive(Debug, Default)]
 pub struct FormState {

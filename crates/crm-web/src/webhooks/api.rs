@@ -10,9 +10,9 @@ use crm_core::webhooks as core;
 use serde_json::json;
 
 use crate::AppState;
-use crate::contacts::parse_id;
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::resource::parse_id;
 use crate::http::session::ApiActor;
 
 pub async fn index(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Response> {
