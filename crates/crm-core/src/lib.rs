@@ -31,6 +31,7 @@ pub mod scope;
 pub mod search;
 pub mod seed;
 mod store;
+mod tallies;
 pub mod tasks;
 pub mod text;
 pub mod vcard;

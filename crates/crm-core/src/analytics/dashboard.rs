@@ -9,13 +9,14 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Point, Ranked, Tallies, count_rows, day_start, dollars, pct, series};
+use super::{Point, Ranked, count_rows, day_start, dollars, pct, series};
 use crate::actor::Actor;
 use crate::companies::CompanyView;
 use crate::contacts::ContactView;
 use crate::db::Db;
 use crate::entities::{activity, company, contact, deal, task};
 use crate::error::{CoreError, CoreResult};
+use crate::tallies::Tallies;
 use crate::vocab::{ActivityType, DealStage, TaskPriority};
 use crate::{clock, scope};
 

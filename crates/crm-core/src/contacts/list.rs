@@ -179,7 +179,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     // without a search or company filter the tallies hold the exact total (no count scan)
     let total = if p.search.is_none() && p.company_id.is_none() {
         (
-            crate::analytics::tally_count(db, actor, "contacts", p.status.map(Vocab::as_str), p.owner_id).await?,
+            crate::tallies::count(db, actor, "contacts", p.status.map(Vocab::as_str), p.owner_id).await?,
             false,
         )
     } else if p.search.is_some() {

@@ -12,15 +12,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::dashboard::{StageFigure, ranked};
-use super::{
-    Point, Ranked, Tallies, count_rows, day_expr, day_start, days, days_between, dollars, pct, round1, series,
-    tally_by_owner,
-};
+use super::{Point, Ranked, count_rows, day_expr, day_start, days, days_between, dollars, pct, round1, series};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, contact, deal, deal_stage_history, task};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::query::QueryParams;
+use crate::tallies::{Tallies, by_owner as tally_by_owner};
 use crate::vocab::{DealStage, DealStatus};
 use crate::{clock, scope};
 
