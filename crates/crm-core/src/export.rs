@@ -37,22 +37,14 @@ impl Kind {
             _ => return None,
         })
     }
-    pub fn header(&self) -> &'static [&'static str] {
-        match self {
-            Kind::Contacts => &[
-                "id",
-                "firstName",
-                "lastName",
-                "email",
-                "phoneNumber",
-                "status",
-                "jobTitle",
-                "companyId",
-                "userId",
-                "createdAt",
-                "companyName",
-                "ownerName",
-            ],
+    pub fn header(&self) -> Vec<&'static str> {
+        let fixed: &[&str] = match self {
+            Kind::Contacts => {
+                let mut h = vec!["id", "firstName", "lastName", "email", "phoneNumber", "status"];
+                h.extend(crate::contacts::fields::EXTRAS.iter().map(|e| e.key));
+                h.extend(["companyId", "userId", "createdAt", "companyName", "ownerName"]);
+                return h;
+            }
             Kind::Companies => &[
                 "id",
                 "name",
@@ -106,7 +98,8 @@ impl Kind {
                 "contactName",
                 "ownerName",
             ],
-        }
+        };
+        fixed.to_vec()
     }
 }
 
@@ -274,18 +267,22 @@ impl Rows for contact::Entity {
         [None, Some(m.company_id), Some(m.user_id)]
     }
     fn cells(c: contact::Model, t: &Times) -> Vec<String> {
-        vec![
+        let extras = crate::contacts::fields::Extras::of(&c);
+        let mut row = vec![
             c.id.to_string(),
             c.first_name,
             c.last_name,
             c.email,
             opt(c.phone_number),
             c.status.to_string(),
-            opt(c.job_title),
-            id_s(c.company_id),
-            id_s(c.user_id),
-            t.at(&c.created_at),
-        ]
+        ];
+        row.extend(
+            crate::contacts::fields::EXTRAS
+                .iter()
+                .map(|e| extras.get(e.key).unwrap_or("").to_string()),
+        );
+        row.extend([id_s(c.company_id), id_s(c.user_id), t.at(&c.created_at)]);
+        row
     }
 }
 

@@ -157,7 +157,7 @@ pub async fn of_contact(db: &crate::Db, actor: &crate::Actor, id: uuid::Uuid) ->
         last_name: c.last_name,
         email: Some(c.email),
         phone: c.phone_number,
-        title: c.job_title,
+        title: c.extra.get("jobTitle").map(str::to_string),
         org: d.company.map(|co| co.name),
         note: None,
         uid: Some(format!("urn:uuid:{}", c.id)),

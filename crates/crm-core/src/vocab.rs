@@ -140,6 +140,13 @@ vocab!(
     }
 );
 
+impl Default for ContactStatus {
+    /// A new contact is a lead.
+    fn default() -> Self {
+        ContactStatus::Lead
+    }
+}
+
 impl DealStage {
     /// The status a deal in this stage has.
     pub const fn status(self) -> DealStatus {

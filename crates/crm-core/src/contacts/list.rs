@@ -18,7 +18,15 @@ use crate::scope;
 use crate::text::like_escape;
 use crate::vocab::{ContactStatus, Vocab};
 
-pub const SORTS: [&str; 6] = ["name", "email", "phoneNumber", "status", "jobTitle", "createdAt"];
+/// The sorts: these, and every optional text field of `fields::EXTRAS` by its key.
+pub const SORTS: [&str; 5] = ["name", "email", "phoneNumber", "status", "createdAt"];
+
+fn sorts() -> Vec<&'static str> {
+    SORTS
+        .into_iter()
+        .chain(super::fields::EXTRAS.iter().map(|e| e.key))
+        .collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct ListParams {
@@ -39,7 +47,7 @@ impl ListParams {
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let owner_id = q.opt_uuid("userId", "Invalid user ID", &mut errs);
         let sort = q
-            .opt_one_of("sort", "Sort", &SORTS, &mut errs)
+            .opt_one_of("sort", "Sort", &sorts(), &mut errs)
             .unwrap_or_else(|| "createdAt".into());
         let default_dir = if sort == "createdAt" {
             SortDir::Desc
@@ -207,8 +215,10 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
         "status" => q
             .order_by(contact::Column::Status, order.clone())
             .order_by(contact::Column::CreatedAt, Order::Desc),
-        "jobTitle" => q.order_by(contact::Column::JobTitle, order.clone()),
-        _ => q.order_by(contact::Column::CreatedAt, order.clone()),
+        key => match super::fields::by_key(key) {
+            Some(e) => q.order_by(e.column, order.clone()),
+            None => q.order_by(contact::Column::CreatedAt, order.clone()),
+        },
     };
     let q = q.order_by(contact::Column::Id, order);
     let rows = if p.page.offset() >= DEFERRED_FROM {

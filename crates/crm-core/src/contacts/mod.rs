@@ -2,6 +2,7 @@
 //! sort and pagination lives in [`list`]; writes in [`write`].
 
 mod cascade;
+pub mod fields;
 pub mod list;
 pub mod timeline;
 pub mod write;
@@ -26,13 +27,15 @@ pub struct ContactView {
     pub email: String,
     pub phone_number: Option<String>,
     pub status: crate::vocab::ContactStatus,
-    pub job_title: Option<String>,
     pub company_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
     pub created_at: String,
     pub updated_at: String,
     pub user: Option<UserRef>,
     pub company: Option<CompanyRef>,
+    /// The optional text fields (`fields::EXTRAS`), e.g. `jobTitle`.
+    #[serde(flatten)]
+    pub extra: fields::Extras,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,13 +48,13 @@ pub struct CompanyRef {
 impl ContactView {
     pub fn new(c: contact::Model, user: Option<UserRef>, company: Option<CompanyRef>) -> Self {
         ContactView {
+            extra: fields::Extras::of(&c),
             id: c.id,
             first_name: c.first_name,
             last_name: c.last_name,
             email: c.email,
             phone_number: c.phone_number,
             status: c.status,
-            job_title: c.job_title,
             company_id: c.company_id,
             user_id: c.user_id,
             created_at: clock::fmt(&c.created_at),

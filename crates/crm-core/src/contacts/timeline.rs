@@ -264,10 +264,9 @@ fn field_label(k: &str) -> &str {
         "email" => "Email",
         "phoneNumber" => "Phone",
         "status" => "Status",
-        "jobTitle" => "Job title",
         "companyId" => "Company",
         "userId" => "Owner",
-        other => other,
+        other => crate::contacts::fields::by_key(other).map_or(other, |e| e.label),
     }
 }
 

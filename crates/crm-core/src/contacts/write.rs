@@ -26,7 +26,8 @@ pub(crate) struct Fields {
     pub(crate) email: Field<String>,
     pub(crate) phone: Field<String>,
     pub(crate) status: Field<ContactStatus>,
-    pub(crate) job: Field<String>,
+    /// The optional text fields of `fields::EXTRAS`, in table order.
+    pub(crate) extras: Vec<Field<String>>,
     pub(crate) company: Field<Uuid>,
     pub(crate) owner: Field<Uuid>,
 }
@@ -43,7 +44,7 @@ pub(crate) fn read(input: &mut Input) -> Fields {
         } else {
             input.req_enum("status", "Status")
         },
-        job: input.opt_text("jobTitle", "Job title", 100),
+        extras: super::fields::read(input),
         company: input.opt_uuid("companyId", "Invalid company ID"),
         owner: input.opt_uuid("userId", "Invalid user ID"),
     }
@@ -132,7 +133,7 @@ pub(crate) fn new_contact(f: Fields, owner: Option<Uuid>, now: chrono::DateTime<
         f.email.value().unwrap_or_default(),
     );
     let phone = f.phone.into_option();
-    contact::Model {
+    let mut m = contact::Model {
         id: Uuid::now_v7(),
         search_text: search_text(&first, &last, &email, phone.as_deref()),
         first_name: first,
@@ -141,13 +142,15 @@ pub(crate) fn new_contact(f: Fields, owner: Option<Uuid>, now: chrono::DateTime<
         phone_key: phone.as_deref().map(phone_key),
         phone_number: phone,
         status: f.status.value().unwrap_or(ContactStatus::Lead),
-        job_title: f.job.into_option(),
         company_id: f.company.into_option(),
         user_id: owner,
         is_demo: false,
         created_at: now,
         updated_at: now,
-    }
+        ..Default::default()
+    };
+    super::fields::set_new(&mut m, f.extras);
+    m
 }
 
 /// `current` with the fields present in `f` changed (absent keep, null clears).
@@ -162,7 +165,7 @@ pub(crate) fn apply(current: &contact::Model, f: Fields, owner: Option<Uuid>) ->
     if let Field::Value(s) = f.status {
         m.status = s;
     }
-    m.job_title = f.job.apply(current.job_title.clone());
+    super::fields::apply(&mut m, f.extras);
     m.company_id = f.company.apply(current.company_id);
     m.user_id = owner;
     m.updated_at = clock::now();
@@ -304,9 +307,15 @@ pub async fn bulk_assign(db: &Db, actor: &Actor, ids: &[Uuid], owner: Uuid) -> C
 }
 
 pub(crate) fn snapshot(c: &contact::Model) -> serde_json::Value {
-    json!({
+    let mut out = json!({
         "firstName": c.first_name, "lastName": c.last_name, "email": c.email,
-        "phoneNumber": c.phone_number, "status": c.status, "jobTitle": c.job_title,
+        "phoneNumber": c.phone_number, "status": c.status,
         "companyId": c.company_id, "userId": c.user_id,
-    })
+    });
+    if let (serde_json::Value::Object(o), serde_json::Value::Object(x)) =
+        (&mut out, json!(super::fields::Extras::of(c)))
+    {
+        o.extend(x);
+    }
+    out
 }

@@ -29,7 +29,7 @@ const fn def(key: &'static str, label: &'static str, aliases: &'static [&'static
 }
 
 /// Aliases are compared after [`normalise`] (lower-case letters and digits only), best first.
-const CONTACT_FIELDS: [FieldDef; 8] = [
+const CONTACT_FIELDS: [FieldDef; 7] = [
     def(
         "firstName",
         "First name",
@@ -82,18 +82,6 @@ const CONTACT_FIELDS: [FieldDef; 8] = [
             "phone2value",
         ],
         true,
-    ),
-    def(
-        "jobTitle",
-        "Job title",
-        &[
-            "jobtitle",
-            "organization1title",
-            "organizationtitle",
-            "title",
-            "position",
-        ],
-        false,
     ),
     def(
         "company",
@@ -188,9 +176,24 @@ const COMPANY_FIELDS: [FieldDef; 7] = [
     def("revenue", "Annual revenue", &["revenue", "annualrevenue"], false),
 ];
 
+/// The contact's fields: the fixed ones, with the optional text fields of
+/// `contacts::fields::EXTRAS` after the phone number.
+static CONTACTS: std::sync::LazyLock<Vec<FieldDef>> = std::sync::LazyLock::new(|| {
+    let extras = crate::contacts::fields::EXTRAS
+        .iter()
+        .map(|e| def(e.key, e.label, e.import_headers, false));
+    let at = CONTACT_FIELDS
+        .iter()
+        .position(|f| f.key == "phoneNumber")
+        .map_or(0, |i| i + 1);
+    let mut all = CONTACT_FIELDS.to_vec();
+    all.splice(at..at, extras);
+    all
+});
+
 pub fn fields(kind: Kind) -> &'static [FieldDef] {
     match kind {
-        Kind::Contacts => &CONTACT_FIELDS,
+        Kind::Contacts => &CONTACTS,
         Kind::Companies => &COMPANY_FIELDS,
     }
 }

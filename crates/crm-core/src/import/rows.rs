@@ -83,7 +83,8 @@ pub(crate) fn contact(mapping: &Mapping, rec: &Record) -> Result<ContactRow, Cor
             pairs.push((k.into(), v));
         }
     }
-    for k in ["email", "phoneNumber", "jobTitle", "company"] {
+    let extras = contacts::fields::EXTRAS.iter().map(|e| e.key);
+    for k in ["email", "phoneNumber", "company"].into_iter().chain(extras) {
         if let Some(v) = get(k) {
             pairs.push((k.into(), v));
         }

@@ -217,7 +217,7 @@ pub(crate) fn contact(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<contact
         .map(phone_key)
         .filter(|k| k.chars().any(|c| c.is_ascii_digit()));
     let status = cx.one_of(&label, "status", &r.text("status")?, ContactStatus::Lead);
-    let model = contact::Model {
+    let mut model = contact::Model {
         id: target_id("Contact", &sid),
         search_text: contacts::search_text(&first, &last, &email, phone.as_deref()),
         first_name: first,
@@ -226,13 +226,18 @@ pub(crate) fn contact(r: &Row, cx: &mut Ctx) -> CoreResult<Option<Mapped<contact
         phone_number: phone,
         phone_key: key,
         status,
-        job_title: r.opt_text("jobTitle")?,
         company_id: cx.link("company", Refs::Companies, &label, r.opt_text("companyId")?),
         user_id: cx.link("owner", Refs::Users, &label, r.opt_text("userId")?),
         is_demo: false,
         created_at: r.time("createdAt")?,
         updated_at: r.time("updatedAt")?,
+        ..Default::default()
     };
+    for e in contacts::fields::EXTRAS {
+        if let Some(column) = e.original {
+            sea_orm::ModelTrait::set(&mut model, e.column, sea_orm::Value::String(r.opt_text(column)?));
+        }
+    }
     mapped(sid, label, model)
 }
 

@@ -101,7 +101,7 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
         let id = Uuid::now_v7();
         let owner = owners[(k % 3) as usize];
         contacts.push((id, owner, company_ids[(k % 12) as usize]));
-        contact::Entity::insert(contact::ActiveModel {
+        let mut am = contact::ActiveModel {
             id: Set(id),
             search_text: Set(search_text(first, last, &email, Some(&phone))),
             first_name: Set(first.into()),
@@ -114,15 +114,15 @@ pub async fn demo(db: &Db) -> anyhow::Result<bool> {
             } else {
                 ContactStatus::Lead
             }),
-            job_title: Set(Some(TITLES[(k % 8) as usize].into())),
             company_id: Set((k % 5 != 4).then_some(company_ids[(k % 12) as usize])),
             user_id: Set(Some(owner)),
             is_demo: Set(true),
             created_at: Set(now - Duration::days(365 - (k as i64 * 3))),
             updated_at: Set(now),
-        })
-        .exec(&txn)
-        .await?;
+            ..Default::default()
+        };
+        am.job_title = Set(Some(TITLES[(k % 8) as usize].into()));
+        contact::Entity::insert(am).exec(&txn).await?;
     }
     for (n, (contact_id, owner, company_id)) in contacts.iter().step_by(3).enumerate() {
         let stage = DealStage::ALL[n % 6];

@@ -363,7 +363,7 @@ fn synthetic_contact(
     let email = format!("{}.{}{k}@example.com", first.to_lowercase(), last.to_lowercase());
     let phone = format!("+1 555 {:07}", k % 10_000_000);
     let phone = (k < 10_000_000).then_some(phone);
-    contact::ActiveModel {
+    let mut am = contact::ActiveModel {
         id: Set(Uuid::now_v7()),
         search_text: Set(search_text(first, last, &email, phone.as_deref())),
         first_name: Set(first.to_string()),
@@ -376,7 +376,6 @@ fn synthetic_contact(
         } else {
             ContactStatus::Lead
         }),
-        job_title: Set(Some(TITLES[(k % 8) as usize].to_string())),
         company_id: Set(if companies.is_empty() || k % 4 == 3 {
             None
         } else {
@@ -386,7 +385,11 @@ fn synthetic_contact(
         is_demo: Set(true),
         created_at: Set(now - Duration::seconds((k * 31) as i64)),
         updated_at: Set(now),
-    }
+        ..Default::default()
+    };
+    // demo values for the optional fields that have them (the others stay empty)
+    am.job_title = Set(Some(TITLES[(k % 8) as usize].to_string()));
+    am
 }
 
 pub use demo::{demo, remove_demo};

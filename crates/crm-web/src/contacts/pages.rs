@@ -113,7 +113,15 @@ struct ShowPage {
     cp: crate::web::Composer,
 }
 
+/// The contact's optional text fields (form, details, inline edit).
+fn extras() -> &'static [crm_core::contacts::fields::Extra] {
+    crm_core::contacts::fields::EXTRAS
+}
+
 impl ShowPage {
+    fn extras(&self) -> &'static [crm_core::contacts::fields::Extra] {
+        extras()
+    }
     fn date(&self, s: &str) -> String {
         short_date(s)
     }
@@ -234,6 +242,9 @@ struct FormPage {
 }
 
 impl FormPage {
+    fn extras(&self) -> &'static [crm_core::contacts::fields::Extra] {
+        extras()
+    }
     fn is_company(&self, id: &Uuid) -> bool {
         self.form.v("companyId") == id.to_string()
     }
@@ -292,13 +303,16 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "contact")?;
     let c = list::get(&state.db, &ctx.session.actor, id).await?.contact;
-    let pairs = vec![
+    let extras = crm_core::contacts::fields::EXTRAS
+        .iter()
+        .map(|e| (e.key.to_string(), c.extra.get(e.key).unwrap_or("").to_string()));
+    let mut pairs: Vec<(String, String)> = extras.collect();
+    pairs.extend([
         ("firstName".to_string(), c.first_name),
         ("lastName".to_string(), c.last_name),
         ("email".to_string(), c.email),
         ("phoneNumber".to_string(), c.phone_number.unwrap_or_default()),
         ("status".to_string(), c.status.to_string()),
-        ("jobTitle".to_string(), c.job_title.unwrap_or_default()),
         (
             "companyId".to_string(),
             c.company_id.map(|i| i.to_string()).unwrap_or_default(),
@@ -307,7 +321,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
             "userId".to_string(),
             c.user_id.map(|i| i.to_string()).unwrap_or_default(),
         ),
-    ];
+    ]);
     Ok(html(
         &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
     ))

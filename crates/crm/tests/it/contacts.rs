@@ -447,3 +447,65 @@ async fn big_totals_are_capped_not_counted(app: &TestApp) {
     );
 }
 both!(big_totals_are_capped_not_counted);
+
+/// Every optional text field of the contact's field table goes the whole way: the API
+/// (set, read, cleared, too long), the list's sort, CSV export, the CSV import's column
+/// guess, the form and the record page — so a field added to the table is tested here
+/// without a new test.
+async fn extra_fields_flow_everywhere(app: &TestApp) {
+    use crm_core::contacts::fields::EXTRAS;
+    let rep = app.user(Role::Rep).await;
+    assert!(!EXTRAS.is_empty());
+    for (n, e) in EXTRAS.iter().enumerate() {
+        let value = format!("Value {n} of {}", e.key);
+        let id = rep
+            .contact("Extra", &format!("Field{n}"), json!({ e.key: value }))
+            .await;
+        let (_, v) = rep.get(&format!("/api/contacts/{id}")).await;
+        assert_eq!(v["data"][e.key], value.as_str(), "{}: the API view", e.key);
+
+        let long = "x".repeat(e.max + 1);
+        let (st, v) = rep.put(&format!("/api/contacts/{id}"), json!({ e.key: long })).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{}: at most {} characters", e.key, e.max);
+        assert!(
+            v["fieldErrors"][e.key].as_str().unwrap_or("").starts_with(e.label),
+            "{v}"
+        );
+
+        let (st, v) = rep.get(&format!("/api/contacts?sort={}&order=desc", e.key)).await;
+        assert_eq!(st, StatusCode::OK, "{}: a sort: {v}", e.key);
+
+        let (_, _, csv) = crate::support::raw(rep.http.get(format!("{}/api/contacts/export", rep.base))).await;
+        let mut lines = csv.trim_start_matches('\u{feff}').lines();
+        let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = head.iter().position(|h| *h == e.key).expect("an export column");
+        assert!(
+            lines.any(|l| l.split(',').nth(col) == Some(value.as_str())),
+            "{}: the exported value",
+            e.key
+        );
+
+        let (_, page) = rep.page(&format!("/contacts/{id}/edit")).await;
+        assert!(page.contains(&format!("name=\"{}\"", e.key)), "{}: on the form", e.key);
+        assert!(page.contains(&value), "{}: the form holds the value", e.key);
+        let (_, page) = rep.page(&format!("/contacts/{id}")).await;
+        assert!(page.contains(&e.title()), "{}: on the record page", e.key);
+
+        let (_, v) = rep.put(&format!("/api/contacts/{id}"), json!({ e.key: null })).await;
+        assert_eq!(v["data"][e.key], serde_json::Value::Null, "{}: null clears", e.key);
+
+        // a CSV whose header is one the table lists is mapped to the field
+        let header = e.import_headers[0];
+        let file = format!("First Name,Last Name,Email,{header}\nImp,Orted{n},imported{n}@example.com,{value}\n");
+        let v = crate::import::import(&rep, "contacts", file.as_bytes(), &[]).await;
+        assert_eq!(v["status"], "done", "{v}");
+        let got = crate::import::find(&rep, &format!("imported{n}@example.com")).await;
+        assert_eq!(
+            got[e.key],
+            value.as_str(),
+            "{}: imported from a {header:?} column",
+            e.key
+        );
+    }
+}
+both!(extra_fields_flow_everywhere);
