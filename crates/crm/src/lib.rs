@@ -121,8 +121,9 @@ pub async fn start(
             .with_graceful_shutdown(shutdown)
             .await
             .context("server error");
-        // an attempt is bounded by its 10 s timeout; don't wait past that
-        if tokio::time::timeout(std::time::Duration::from_secs(12), worker)
+        // a stop must end within seconds (SIGTERM): an attempt still in flight after 5 s is
+        // left to its lease and retried by the next instance that runs
+        if tokio::time::timeout(std::time::Duration::from_secs(5), worker)
             .await
             .is_err()
         {
