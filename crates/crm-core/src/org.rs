@@ -54,7 +54,7 @@ pub const DATE_FORMATS: [&str; 3] = ["mdy", "dmy", "ymd"];
 /// The day "this week" starts on.
 pub const WEEK_STARTS: [&str; 2] = ["monday", "sunday"];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OrgSettings {
     pub name: String,

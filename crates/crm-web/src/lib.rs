@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod companies;
 pub mod contacts;
 pub mod deals;
+pub mod docs;
 pub mod export;
 pub mod home;
 pub mod http;

@@ -14,7 +14,7 @@ use crate::entities::{api_token as t, user};
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::input::Input;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenView {
     pub id: Uuid,

@@ -20,7 +20,7 @@ pub struct Attempt<'a> {
 }
 
 /// A past sign-in attempt, as its owner (settings) and admins (the user's page) see it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PastAttempt {
     pub ip_address: String,

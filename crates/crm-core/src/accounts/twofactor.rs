@@ -40,7 +40,7 @@ fn totp(secret_b32: &str, email: &str) -> CoreResult<TOTP> {
 }
 
 /// What the user scans: the base32 secret, the otpauth URI and a QR code as inline SVG.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Enrollment {
     pub secret: String,
@@ -243,7 +243,7 @@ pub async fn verify_setup(
 }
 
 /// How a second step was passed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     Totp,

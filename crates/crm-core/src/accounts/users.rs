@@ -14,7 +14,7 @@ use crate::input::is_email;
 use crate::text::email_key;
 
 /// The public face of a user: never the hash, the 2FA secret or sign-in IPs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRef {
     pub id: Uuid,

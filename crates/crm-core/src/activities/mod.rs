@@ -22,7 +22,7 @@ use crate::{clock, scope, store};
 /// A stored activity (the row; the API shows its view).
 pub type Activity = crate::entities::activity::Model;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactName {
     pub id: Uuid,
@@ -30,7 +30,7 @@ pub struct ContactName {
     pub last_name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityView {
     pub id: Uuid,

@@ -12,7 +12,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::page::{Page, PageReq, Pagination};
 use crate::query::QueryParams;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     pub id: Uuid,

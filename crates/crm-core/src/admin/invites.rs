@@ -21,7 +21,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input};
 use crate::mail::{Mailer, templates};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InviteView {
     pub id: Uuid,

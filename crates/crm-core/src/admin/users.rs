@@ -27,7 +27,7 @@ use crate::query::QueryParams;
 use crate::text::like_escape;
 
 /// What admins see of a user: never the hash or the 2FA secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: Uuid,
@@ -142,7 +142,7 @@ async fn find(db: &Db, id: Uuid) -> CoreResult<user::Model> {
     users::find(db, id).await?.ok_or_else(|| CoreError::not_found("User"))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDetail {
     #[serde(flatten)]
@@ -170,7 +170,7 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<UserDetail> {
 }
 
 /// How many records a user owns (shown before deleting them).
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, schemars::JsonSchema)]
 pub struct Owned {
     pub contacts: u64,
     pub activities: u64,

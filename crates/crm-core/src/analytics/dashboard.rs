@@ -35,7 +35,7 @@ pub fn parse_tab(tab: &str) -> CoreResult<&'static str> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,7 +50,7 @@ pub struct Dashboard {
     pub activities: Option<ActivitiesTab>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactsTab {
     pub total: i64,
@@ -63,7 +63,7 @@ pub struct ContactsTab {
     pub recent: Vec<ContactView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompaniesTab {
     /// Companies are shared by the team: these two counts cover all of them.
@@ -80,7 +80,7 @@ pub struct CompaniesTab {
     pub recent: Vec<CompanyView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StageFigure {
     pub stage: DealStage,
@@ -89,7 +89,7 @@ pub struct StageFigure {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DealsTab {
     pub pipeline_value: f64,
@@ -105,7 +105,7 @@ pub struct DealsTab {
     pub recent: Vec<crate::deals::DealView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TasksTab {
     pub total: i64,
@@ -123,7 +123,7 @@ pub struct TasksTab {
     pub upcoming: Vec<crate::tasks::TaskView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivitiesTab {
     pub total: i64,

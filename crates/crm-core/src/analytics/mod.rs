@@ -21,7 +21,7 @@ use crate::db::Db;
 
 /// One value of a chart series or distribution. Time series use ISO day keys
 /// (`2026-11-05`), or `2026-W45`, `2026-11`, `2026-Q4` when grouped.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Point {
     pub label: String,
@@ -38,7 +38,7 @@ impl Point {
 }
 
 /// A record ranked by a figure (top companies, contacts, deals).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ranked {
     pub id: Uuid,

@@ -22,7 +22,7 @@ use crate::tasks::TaskView;
 /// How many of each list the page shows (the counts say how many there are).
 const SHOWN: u64 = 10;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MyDay {
     pub overdue: Vec<TaskView>,

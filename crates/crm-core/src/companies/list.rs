@@ -169,7 +169,7 @@ pub async fn counts(db: &impl crate::db::Conn, actor: &Actor, ids: &[Uuid]) -> C
 }
 
 /// A deal as listed on a company or contact profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DealRef {
     pub id: Uuid,
@@ -186,7 +186,7 @@ pub struct DealRef {
 /// How many related rows a company profile embeds; the lists endpoints page the rest.
 pub const RELATED_LIMIT: u64 = 50;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyDetail {
     #[serde(flatten)]

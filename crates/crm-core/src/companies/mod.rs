@@ -23,13 +23,14 @@ pub const INDUSTRIES: [&str; 7] = [
     "other",
 ];
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "CompanyCounts")]
 pub struct Counts {
     pub contacts: u64,
     pub deals: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyView {
     pub id: Uuid,

@@ -90,6 +90,24 @@ impl Extras {
     }
 }
 
+/// One optional string property per table entry (what `#[serde(flatten)]` puts in the view).
+impl schemars::JsonSchema for Extras {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ContactExtras".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let properties: serde_json::Map<String, serde_json::Value> = EXTRAS
+            .iter()
+            .map(|e| {
+                let s = serde_json::json!({ "type": ["string", "null"], "maxLength": e.max, "description": e.label });
+                (e.key.to_string(), s)
+            })
+            .collect();
+        let required: Vec<&str> = EXTRAS.iter().map(|e| e.key).collect();
+        schemars::json_schema!({ "type": "object", "properties": properties, "required": required })
+    }
+}
+
 fn text(v: Value) -> Option<String> {
     match v {
         Value::String(s) => s,

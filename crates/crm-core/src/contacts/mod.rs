@@ -18,7 +18,7 @@ use crate::entities::contact;
 /// A stored contact (the row; the API shows its view).
 pub type Contact = crate::entities::contact::Model;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactView {
     pub id: Uuid,
@@ -38,7 +38,7 @@ pub struct ContactView {
     pub extra: fields::Extras,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyRef {
     pub id: Uuid,

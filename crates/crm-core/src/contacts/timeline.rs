@@ -20,7 +20,7 @@ use crate::{clock, scope};
 /// The kinds a timeline can be filtered to.
 pub const FILTERS: [&str; 4] = ["activities", "tasks", "deals", "changes"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     pub at: String,

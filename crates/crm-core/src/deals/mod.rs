@@ -25,14 +25,14 @@ pub type Deal = crate::entities::deal::Model;
 
 pub const SORTS: [&str; 5] = ["name", "value", "stage", "expectedCloseDate", "createdAt"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyName {
     pub id: Uuid,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DealView {
     pub id: Uuid,
@@ -209,8 +209,9 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Dea
 }
 
 /// One kanban column: totals over every visible deal in the stage, and the first cards.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "BoardColumn")]
 pub struct Column {
     pub stage: DealStage,
     pub label: &'static str,
@@ -254,7 +255,7 @@ pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Col
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StageChange {
     pub from_stage: Option<DealStage>,
@@ -263,7 +264,7 @@ pub struct StageChange {
     pub changed_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DealDetail {
     #[serde(flatten)]

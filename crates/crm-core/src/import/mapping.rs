@@ -8,7 +8,7 @@ use super::Kind;
 use crate::error::{CoreError, CoreResult};
 
 /// A field a column can be mapped to.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct FieldDef {
     pub key: &'static str,
     pub label: &'static str,

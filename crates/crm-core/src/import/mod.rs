@@ -40,7 +40,7 @@ pub const BATCH: usize = 1000;
 /// The default upload limit (`CRM_IMPORT_MAX_BYTES`).
 pub const DEFAULT_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Contacts,
@@ -144,8 +144,9 @@ pub async fn prepare(db: &Db, actor: &Actor, req: Request, bytes: &[u8], max: u6
 }
 
 /// A job as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "ImportStatus")]
 pub struct Status {
     pub id: Uuid,
     pub kind: String,
@@ -274,7 +275,7 @@ pub async fn recover(db: &Db) -> CoreResult<u64> {
 }
 
 /// One previewed row: its cells by field, and what the import would do with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewRow {
     pub line: u64,
@@ -285,7 +286,7 @@ pub struct PreviewRow {
 }
 
 /// What the import of a file would do, before anything is written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     pub kind: Kind,

@@ -48,7 +48,7 @@ pub struct Table {
 }
 
 /// What kind of file a table was read from: the upload is sniffed, not trusted by its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,

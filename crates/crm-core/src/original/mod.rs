@@ -32,7 +32,7 @@ use source::{Row, Table};
 use upsert::{Imported, Mapped};
 
 /// What one table's import did (or, in a dry run, would do).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct TableReport {
     pub table: &'static str,
     pub created: u64,
@@ -56,7 +56,7 @@ impl fmt::Display for TableReport {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub dry_run: bool,
     pub tables: Vec<TableReport>,

@@ -13,8 +13,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::text::like_escape;
 use crate::{clock, scope};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "SearchHit")]
 pub struct Hit {
     pub id: Uuid,
     pub title: String,
@@ -22,7 +23,8 @@ pub struct Hit {
     pub url: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "SearchGroup")]
 pub struct Group {
     /// Counted up to `page::COUNT_CAP`; past it, `totalIsEstimate` is true.
     pub total: u64,
@@ -31,7 +33,8 @@ pub struct Group {
     pub results: Vec<Hit>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "SearchResults")]
 pub struct Results {
     pub contacts: Group,
     pub companies: Group,

@@ -26,7 +26,7 @@ pub type Task = crate::entities::task::Model;
 
 pub const STATUSES: [&str; 3] = ["open", "completed", "overdue"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskView {
     pub id: Uuid,

@@ -58,7 +58,7 @@ pub const EVENTS: [&str; 17] = [
 ];
 
 /// An endpoint as the API shows it (never its secret, except once at creation).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointView {
     pub id: Uuid,
@@ -91,7 +91,7 @@ impl From<&webhook_endpoint::Model> for EndpointView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
     pub id: Uuid,

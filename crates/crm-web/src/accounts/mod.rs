@@ -427,31 +427,121 @@ pub async fn theme_submit(headers: HeaderMap) -> Response {
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/auth/signin", post(api_signin))
-        .route("/auth/session", get(api_session))
-        .route("/auth/signout", post(api_signout))
-        .route("/auth/signup", post(flows::api_signup))
-        .route("/auth/profile", axum::routing::put(settings::api_profile))
-        .route("/auth/2fa/enable", post(twofactor::api_enable))
-        .route("/auth/2fa/verify-setup", post(twofactor::api_verify_setup))
-        .route("/auth/2fa/verify", post(twofactor::api_verify))
-        .route("/auth/2fa/disable", post(twofactor::api_disable))
-        .route("/auth/2fa/regenerate-codes", post(twofactor::api_regenerate))
-        .route("/auth/password", post(settings::api_password))
-        .route("/auth/sessions", get(settings::api_sessions))
-        .route("/auth/sessions/{id}", axum::routing::delete(settings::api_end_session))
-        .route(
-            "/auth/tokens",
-            get(settings::api_tokens_list).post(settings::api_tokens_create),
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc, field, required};
+    const T: &str = "Authentication";
+    const A: &str = "Account";
+    let any = |d: Doc| d.data::<serde_json::Value>();
+    Api::new()
+        .post(
+            "/auth/signin",
+            any(Doc::new(T, "Sign in (sets the session cookie)").public()).body(&[
+                required("email", "string", "E-mail."),
+                required("password", "string", "Password."),
+            ]),
+            api_signin,
         )
-        .route("/auth/tokens/{id}", axum::routing::delete(settings::api_tokens_delete))
-        .route("/auth/verify-email", get(flows::api_verify))
-        .route("/auth/resend-verification", post(flows::api_resend))
-        .route("/auth/forgot-password", post(flows::api_forgot))
-        .route("/auth/reset-password", post(flows::api_reset))
+        .get(
+            "/auth/session",
+            any(Doc::new(T, "The signed-in user and the CSRF token")),
+            api_session,
+        )
+        .post("/auth/signout", Doc::new(T, "Sign out").public(), api_signout)
+        .post(
+            "/auth/signup",
+            any(Doc::new(T, "Create an account (an e-mail confirms it)")
+                .public()
+                .status(201))
+            .body(&[
+                required("name", "string", "Name."),
+                required("email", "string", "E-mail."),
+                required("password", "string", "At least 8 characters."),
+            ]),
+            flows::api_signup,
+        )
+        .put(
+            "/auth/profile",
+            any(Doc::new(A, "Change one's name, bio or avatar")),
+            settings::api_profile,
+        )
+        .post(
+            "/auth/2fa/enable",
+            any(Doc::new(A, "Start setting up two-factor sign-in")),
+            twofactor::api_enable,
+        )
+        .post(
+            "/auth/2fa/verify-setup",
+            any(Doc::new(A, "Finish the two-factor setup with a code")),
+            twofactor::api_verify_setup,
+        )
+        .post(
+            "/auth/2fa/verify",
+            any(Doc::new(T, "Finish a sign-in with a two-factor or backup code").public()),
+            twofactor::api_verify,
+        )
+        .post(
+            "/auth/2fa/disable",
+            any(Doc::new(A, "Turn two-factor sign-in off")),
+            twofactor::api_disable,
+        )
+        .post(
+            "/auth/2fa/regenerate-codes",
+            any(Doc::new(A, "New backup codes")),
+            twofactor::api_regenerate,
+        )
+        .post(
+            "/auth/password",
+            any(Doc::new(A, "Change one's password")),
+            settings::api_password,
+        )
+        .get(
+            "/auth/sessions",
+            any(Doc::new(A, "One's signed-in sessions")),
+            settings::api_sessions,
+        )
+        .delete(
+            "/auth/sessions/{id}",
+            Doc::new(A, "End a session"),
+            settings::api_end_session,
+        )
+        .get(
+            "/auth/tokens",
+            any(Doc::new(A, "One's API tokens")),
+            settings::api_tokens_list,
+        )
+        .post(
+            "/auth/tokens",
+            any(Doc::new(A, "Create an API token (its secret is shown once)").status(201)).body(&[
+                required("name", "string", "What it is for."),
+                field("expiresInDays", "integer", "Days until it expires."),
+            ]),
+            settings::api_tokens_create,
+        )
+        .delete(
+            "/auth/tokens/{id}",
+            Doc::new(A, "Revoke an API token"),
+            settings::api_tokens_delete,
+        )
+        .get(
+            "/auth/verify-email",
+            any(Doc::new(T, "Confirm an e-mail address with the mailed token").public()),
+            flows::api_verify,
+        )
+        .post(
+            "/auth/resend-verification",
+            any(Doc::new(T, "Send the confirmation mail again").public()),
+            flows::api_resend,
+        )
+        .post(
+            "/auth/forgot-password",
+            any(Doc::new(T, "Mail a password reset link").public()),
+            flows::api_forgot,
+        )
+        .post(
+            "/auth/reset-password",
+            any(Doc::new(T, "Set a new password with the mailed token").public()),
+            flows::api_reset,
+        )
 }
 
 /// This domain's pages.

@@ -9,10 +9,11 @@ use crm_core::activities::{self as core, ActivityView};
 use crm_core::input::Input;
 use crm_core::page::Page;
 use crm_core::query::QueryParams;
-use crm_core::{Actor, CoreResult, Db};
+use crm_core::{ActivityType, Actor, CoreResult, Db};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::http::api::{BodyField, Param, SEARCH, field, one_of, param, required};
 use crate::http::error::ApiResult;
 use crate::http::resource::{Resource, parse_id, routes};
 use crate::http::session::ApiActor;
@@ -22,6 +23,35 @@ pub struct Activities;
 impl Resource for Activities {
     const NAME: &'static str = "activity";
     const PATH: &'static str = "/activities";
+    const TAG: &'static str = "Activities";
+    fn list_params() -> Vec<Param> {
+        vec![
+            SEARCH,
+            one_of("type", &ActivityType::NAMES, "Activity type."),
+            param("fromDate", "date", "Happened on or after this day."),
+            param("toDate", "date", "Happened before the end of this day."),
+            param("contactId", "uuid", "Activities with this contact."),
+            param("companyId", "uuid", "Activities with this company's contacts."),
+        ]
+    }
+    fn body() -> Vec<BodyField> {
+        vec![
+            BodyField {
+                values: &ActivityType::NAMES,
+                ..field("type", "string", "Default note.")
+            },
+            required("subject", "string", "At most 200 characters."),
+            field("description", "string", "At most 1000 characters."),
+            required("contactId", "uuid", "The contact (one the caller can see)."),
+            field("dealId", "uuid", "One of the contact's deals it is about."),
+            field(
+                "createdAt",
+                "date-time",
+                "When it happened (default now; at most a day ahead).",
+            ),
+            field("userId", "uuid", "The owner (admins and managers may assign)."),
+        ]
+    }
     type Item = ActivityView;
     type View = ActivityView;
 
@@ -56,9 +86,13 @@ pub async fn ics(
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    routes::<Activities>().route("/activities/{id}/ics", get(ics))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::Doc;
+    routes::<Activities>().get(
+        "/activities/{id}/ics",
+        Doc::new("Activities", "A meeting as a calendar invitation").file("text/calendar"),
+        ics,
+    )
 }
 
 /// This domain's pages.

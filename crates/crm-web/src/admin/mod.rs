@@ -135,19 +135,91 @@ pub async fn update_settings(
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/admin/users", get(list).post(create))
-        .route("/admin/users/{id}", get(show).put(update).delete(delete))
-        .route("/admin/users/{id}/verify-email", post(verify_email))
-        .route("/admin/users/{id}/reset-2fa", post(reset_2fa))
-        .route("/admin/audit", get(audit))
-        .route("/admin/invites", get(invites::api_list).post(invites::api_create))
-        .route("/settings", get(settings))
-        .route("/admin/settings", axum::routing::put(update_settings))
-        .route("/admin/invites/{id}", axum::routing::delete(invites::api_revoke))
-        .route("/admin/invites/{id}/resend", post(invites::api_resend))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc, PAGING, SEARCH, one_of};
+    use crm_core::admin::users::UserView;
+    const T: &str = "Admin";
+    Api::new()
+        .get(
+            "/admin/users",
+            Doc::new(T, "List users")
+                .page::<UserView>()
+                .query(&[
+                    SEARCH,
+                    one_of("role", &crm_core::Role::NAMES, "Role."),
+                    one_of("status", &["active", "inactive"], "Active or deactivated."),
+                ])
+                .query(PAGING),
+            list,
+        )
+        .post(
+            "/admin/users",
+            Doc::new(T, "Create a user").data::<UserView>().status(201),
+            create,
+        )
+        .get(
+            "/admin/users/{id}",
+            Doc::new(T, "Get a user with their sign-in history").data::<serde_json::Value>(),
+            show,
+        )
+        .put(
+            "/admin/users/{id}",
+            Doc::new(T, "Update a user").data::<UserView>(),
+            update,
+        )
+        .delete("/admin/users/{id}", Doc::new(T, "Delete a user").admin(), delete)
+        .post(
+            "/admin/users/{id}/verify-email",
+            Doc::new(T, "Mark a user's e-mail verified").data::<serde_json::Value>(),
+            verify_email,
+        )
+        .post(
+            "/admin/users/{id}/reset-2fa",
+            Doc::new(T, "Turn off a user's two-factor sign-in").admin(),
+            reset_2fa,
+        )
+        .get(
+            "/admin/audit",
+            Doc::new(T, "The audit log")
+                .page::<serde_json::Value>()
+                .query(PAGING)
+                .admin(),
+            audit,
+        )
+        .get(
+            "/admin/invites",
+            Doc::new(T, "Pending invitations").data::<serde_json::Value>(),
+            invites::api_list,
+        )
+        .post(
+            "/admin/invites",
+            Doc::new(T, "Invite someone by e-mail")
+                .data::<serde_json::Value>()
+                .status(201),
+            invites::api_create,
+        )
+        .get(
+            "/settings",
+            Doc::new("Organisation", "The organisation's settings").data::<serde_json::Value>(),
+            settings,
+        )
+        .put(
+            "/admin/settings",
+            Doc::new("Organisation", "Change the organisation's settings")
+                .data::<serde_json::Value>()
+                .admin(),
+            update_settings,
+        )
+        .delete(
+            "/admin/invites/{id}",
+            Doc::new(T, "Revoke an invitation"),
+            invites::api_revoke,
+        )
+        .post(
+            "/admin/invites/{id}/resend",
+            Doc::new(T, "Send an invitation again"),
+            invites::api_resend,
+        )
 }
 
 /// This domain's pages.

@@ -102,9 +102,21 @@ pub async fn revoke_submit(State(state): State<AppState>, ctx: PageCtx, form: Fo
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::post;
-    axum::Router::new().route("/calendar/feed", post(api_create).delete(api_delete))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc};
+    Api::new()
+        .post(
+            "/calendar/feed",
+            Doc::new("Calendar", "Create (or replace) one's calendar feed URL")
+                .data::<serde_json::Value>()
+                .status(201),
+            api_create,
+        )
+        .delete(
+            "/calendar/feed",
+            Doc::new("Calendar", "Revoke one's calendar feed"),
+            api_delete,
+        )
 }
 
 /// This domain's pages (the feed is one: it needs no session).

@@ -9,6 +9,7 @@ use crm_core::{Actor, CoreResult, Db};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::http::api::{BodyField, ORDER, Param, SEARCH, Shaped, field, one_of, param, required};
 use crate::http::resource::Resource;
 
 pub struct Companies;
@@ -23,19 +24,48 @@ async fn view(db: &Db, actor: &Actor, m: crm_core::companies::Company) -> CoreRe
 impl Resource for Companies {
     const NAME: &'static str = "company";
     const PATH: &'static str = "/companies";
+    const TAG: &'static str = "Companies";
+    fn list_params() -> Vec<Param> {
+        vec![
+            SEARCH,
+            param("industry", "string", "Companies of this industry."),
+            param(
+                "mine",
+                "boolean",
+                "Only companies with a contact or deal of the caller.",
+            ),
+            one_of("sort", &list::SORTS, "Sort column (default createdAt)."),
+            ORDER,
+        ]
+    }
+    fn body() -> Vec<BodyField> {
+        vec![
+            required(
+                "name",
+                "string",
+                "Unique (case and spaces aside), at most 255 characters.",
+            ),
+            field("industry", "string", "At most 100 characters."),
+            field("website", "string", "An http(s) address."),
+            field("phone", "string", "A phone number."),
+            field("address", "string", "At most 500 characters."),
+            field("employeeCount", "integer", "0 or more."),
+            field("revenue", "number", "Dollars, 0 or more."),
+        ]
+    }
     type Item = CompanyView;
-    type View = Value;
+    type View = Shaped<CompanyView>;
 
     async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<CompanyView>> {
         list::list(db, actor, &list::ListParams::parse(q, 10)?).await
     }
-    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Shaped<CompanyView>> {
         to_value(list::get(db, actor, id).await?)
     }
-    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<Value> {
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<Shaped<CompanyView>> {
         to_value(view(db, actor, write::create(db, actor, input).await?).await?)
     }
-    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<Value> {
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<Shaped<CompanyView>> {
         to_value(view(db, actor, write::update(db, actor, id, input).await?).await?)
     }
     async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
@@ -44,6 +74,6 @@ impl Resource for Companies {
     }
 }
 
-fn to_value(v: impl serde::Serialize) -> CoreResult<Value> {
-    Ok(serde_json::to_value(v).map_err(anyhow::Error::from)?)
+fn to_value(v: impl serde::Serialize) -> CoreResult<Shaped<CompanyView>> {
+    Ok(Shaped::new(serde_json::to_value(v).map_err(anyhow::Error::from)?))
 }

@@ -4,7 +4,7 @@ pub mod api;
 pub mod pages;
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
+pub fn api_routes() -> crate::http::api::Api {
     crate::http::resource::routes::<api::Companies>()
 }
 

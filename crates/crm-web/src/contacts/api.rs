@@ -8,11 +8,12 @@ use crm_core::contacts::{ContactView, list, write};
 use crm_core::input::Input;
 use crm_core::page::Page;
 use crm_core::query::QueryParams;
-use crm_core::{Actor, CoreResult, Db};
-use serde_json::{Value, json};
+use crm_core::{Actor, ContactStatus, CoreResult, Db};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::http::api::{BodyField, ORDER, Param, SEARCH, Shaped, field, one_of, param, required};
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope};
 use crate::http::resource::{Resource, parse_id};
@@ -23,20 +24,64 @@ pub struct Contacts;
 impl Resource for Contacts {
     const NAME: &'static str = "contact";
     const PATH: &'static str = "/contacts";
+    const TAG: &'static str = "Contacts";
+    fn list_params() -> Vec<Param> {
+        vec![
+            SEARCH,
+            one_of("status", &ContactStatus::NAMES, "Lead or customer."),
+            param("companyId", "uuid", "Contacts of this company."),
+            param("userId", "uuid", "Contacts of this owner."),
+            param(
+                "sort",
+                "string",
+                "name, email, phoneNumber, status, createdAt (the default), or an optional field's key such as jobTitle.",
+            ),
+            ORDER,
+        ]
+    }
+    fn body() -> Vec<BodyField> {
+        let mut fields = vec![
+            required("firstName", "string", "At most 50 characters."),
+            required("lastName", "string", "At most 50 characters."),
+            required("email", "string", "Unique among all contacts."),
+            field(
+                "phoneNumber",
+                "string",
+                "Unique among all contacts (compared by its digits).",
+            ),
+            BodyField {
+                values: &ContactStatus::NAMES,
+                ..field("status", "string", "Default lead.")
+            },
+            field("companyId", "uuid", "The company."),
+            field(
+                "companyName",
+                "string",
+                "A company by name, created when none has it (not with companyId).",
+            ),
+            field("userId", "uuid", "The owner (admins and managers may assign)."),
+        ];
+        fields.extend(
+            crm_core::contacts::fields::EXTRAS
+                .iter()
+                .map(|e| field(e.key, "string", e.label)),
+        );
+        fields
+    }
     type Item = ContactView;
-    type View = Value;
+    type View = Shaped<ContactView>;
 
     async fn list(db: &Db, actor: &Actor, q: &QueryParams) -> CoreResult<Page<ContactView>> {
         list::list(db, actor, &list::ListParams::parse(q)?).await
     }
-    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Value> {
-        list::detail_json(list::get(db, actor, id).await?)
+    async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<Shaped<ContactView>> {
+        Ok(Shaped::new(list::detail_json(list::get(db, actor, id).await?)?))
     }
-    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<Value> {
+    async fn create(db: &Db, actor: &Actor, input: Input) -> CoreResult<Shaped<ContactView>> {
         let saved = write::create(db, actor, input).await?;
         Self::get(db, actor, saved.id).await
     }
-    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<Value> {
+    async fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> CoreResult<Shaped<ContactView>> {
         write::update(db, actor, id, input).await?;
         Self::get(db, actor, id).await
     }
@@ -68,6 +113,18 @@ fn ids_of(body: &JsonObject) -> Result<Vec<Uuid>, crm_core::CoreError> {
     }
 }
 
+/// How many contacts a bulk delete removed.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Deleted {
+    pub deleted: u64,
+}
+
+/// How many contacts a bulk assign gave to the new owner.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Assigned {
+    pub assigned: u64,
+}
+
 /// `POST /api/contacts/bulk-delete {"ids": [...]}` → `{"data": {"deleted": n}}`.
 pub async fn bulk_delete(
     State(state): State<AppState>,
@@ -75,7 +132,7 @@ pub async fn bulk_delete(
     body: JsonObject,
 ) -> ApiResult<Response> {
     let n = write::bulk_delete(&state.db, &actor, &ids_of(&body)?).await?;
-    Ok(envelope(StatusCode::OK, json!({ "deleted": n })))
+    Ok(envelope(StatusCode::OK, Deleted { deleted: n }))
 }
 
 /// `POST /api/contacts/bulk-assign {"ids": [...], "userId"}` → `{"data": {"assigned": n}}`.
@@ -92,5 +149,5 @@ pub async fn bulk_assign(
         .and_then(|s| Uuid::parse_str(s).ok());
     let owner = owner.ok_or_else(|| crm_core::CoreError::field("userId", "Invalid user ID"))?;
     let n = write::bulk_assign(&state.db, &actor, &ids, owner).await?;
-    Ok(envelope(StatusCode::OK, json!({ "assigned": n })))
+    Ok(envelope(StatusCode::OK, Assigned { assigned: n }))
 }

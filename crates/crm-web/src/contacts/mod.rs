@@ -4,12 +4,32 @@ pub mod api;
 pub mod pages;
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, post};
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Doc, required};
+    const T: &str = "Contacts";
     crate::http::resource::routes::<api::Contacts>()
-        .route("/contacts/bulk-delete", post(api::bulk_delete))
-        .route("/contacts/bulk-assign", post(api::bulk_assign))
-        .route("/contacts/{id}/vcard", get(api::vcard))
+        .post(
+            "/contacts/bulk-delete",
+            Doc::new(T, "Delete several contacts (those the caller may delete)")
+                .body(&[required("ids", "array", "Contact ids, at most 1000.")])
+                .data::<api::Deleted>(),
+            api::bulk_delete,
+        )
+        .post(
+            "/contacts/bulk-assign",
+            Doc::new(T, "Give several contacts to an owner")
+                .body(&[
+                    required("ids", "array", "Contact ids."),
+                    required("userId", "uuid", "The new owner."),
+                ])
+                .data::<api::Assigned>(),
+            api::bulk_assign,
+        )
+        .get(
+            "/contacts/{id}/vcard",
+            Doc::new(T, "The contact as a vCard 4.0 file").file("text/vcard"),
+            api::vcard,
+        )
 }
 
 /// This domain's pages.

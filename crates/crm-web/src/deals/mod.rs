@@ -11,10 +11,11 @@ use crm_core::deals::{self as core, DealDetail, DealView, write};
 use crm_core::input::{Input, Mode};
 use crm_core::page::Page;
 use crm_core::query::QueryParams;
-use crm_core::{Actor, CoreResult, Db};
+use crm_core::{Actor, CoreResult, Db, DealStage, DealStatus};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::http::api::{BodyField, ORDER, Param, SEARCH, field, one_of, param, required};
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope};
 use crate::http::resource::{Resource, parse_id, routes};
@@ -25,6 +26,47 @@ pub struct Deals;
 impl Resource for Deals {
     const NAME: &'static str = "deal";
     const PATH: &'static str = "/deals";
+    const TAG: &'static str = "Deals";
+    fn list_params() -> Vec<Param> {
+        vec![
+            SEARCH,
+            one_of("stage", &DealStage::NAMES, "Pipeline stage."),
+            one_of("status", &DealStatus::NAMES, "Outcome (follows the stage)."),
+            param("startDate", "date", "Expected to close on or after this day."),
+            param("endDate", "date", "Expected to close before the end of this day."),
+            param("minValue", "number", "At least this value (dollars)."),
+            param("maxValue", "number", "At most this value (dollars)."),
+            param("contactId", "uuid", "Deals of this contact."),
+            param("companyId", "uuid", "Deals of this company."),
+            one_of("sort", &core::SORTS, "Sort column (default createdAt)."),
+            ORDER,
+        ]
+    }
+    fn body() -> Vec<BodyField> {
+        vec![
+            required("name", "string", "At most 255 characters."),
+            required("value", "number", "Dollars, at least 0, at most two decimals."),
+            BodyField {
+                values: &DealStage::NAMES,
+                ..field("stage", "string", "Default lead; the status follows it.")
+            },
+            BodyField {
+                values: &DealStatus::NAMES,
+                ..field("status", "string", "won or lost move the deal to the closed stage.")
+            },
+            required("expectedCloseDate", "date-time", "When it is expected to close."),
+            field(
+                "actualCloseDate",
+                "date-time",
+                "When it closed (a closed deal's default: now).",
+            ),
+            field("probability", "integer", "0 to 100 (default by stage)."),
+            field("description", "string", "At most 1000 characters."),
+            required("contactId", "uuid", "The contact (one the caller can see)."),
+            field("companyId", "uuid", "The contact's company (the default)."),
+            field("userId", "uuid", "The owner (admins and managers may assign)."),
+        ]
+    }
     type Item = DealView;
     type View = DealDetail;
 
@@ -70,11 +112,26 @@ pub async fn move_stage(
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::{get, patch};
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Doc, body_field as f};
     routes::<Deals>()
-        .route("/deals/board", get(board))
-        .route("/deals/{id}", patch(move_stage))
+        .get(
+            "/deals/board",
+            Doc::new(
+                "Deals",
+                "The pipeline board: per stage its count, value and first 50 deals",
+            )
+            .data::<Vec<core::Column>>()
+            .query(&Deals::list_params()),
+            board,
+        )
+        .patch(
+            "/deals/{id}",
+            Doc::new("Deals", "Move a deal to a stage (the board's drag and drop)")
+                .body(&[f("stage", &DealStage::NAMES), f("status", &DealStatus::NAMES)])
+                .data::<DealDetail>(),
+            move_stage,
+        )
 }
 
 /// This domain's pages.

@@ -81,12 +81,14 @@ export_handler!(tasks, Kind::Tasks);
 export_handler!(activities, Kind::Activities);
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/contacts/export", get(contacts))
-        .route("/companies/export", get(companies))
-        .route("/deals/export", get(deals))
-        .route("/tasks/export", get(tasks))
-        .route("/activities/export", get(activities))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc};
+    const T: &str = "Export";
+    let doc = |what: &str| Doc::new(T, format!("Export {what} as CSV (the list's filters apply)")).file("text/csv");
+    Api::new()
+        .get("/contacts/export", doc("contacts"), contacts)
+        .get("/companies/export", doc("companies"), companies)
+        .get("/deals/export", doc("deals"), deals)
+        .get("/tasks/export", doc("tasks"), tasks)
+        .get("/activities/export", doc("activities"), activities)
 }

@@ -257,9 +257,19 @@ pub async fn remove_demo(State(state): State<AppState>, ctx: PageCtx, form: Form
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new().route("/dashboard", get(api))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc, one_of};
+    Api::new().get(
+        "/dashboard",
+        Doc::new("Dashboard", "The dashboard's figures (all tabs, or one)")
+            .query(&[one_of(
+                "tab",
+                &["contacts", "companies", "deals", "tasks", "activities"],
+                "One tab only.",
+            )])
+            .data::<serde_json::Value>(),
+        api,
+    )
 }
 
 /// This domain's pages.

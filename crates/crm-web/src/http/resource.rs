@@ -7,7 +7,6 @@
 
 use std::future::Future;
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -19,6 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::http::api::{Api, BodyField, Doc, Param};
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope, page_envelope};
 use crate::http::session::ApiActor;
@@ -28,10 +28,16 @@ pub trait Resource: 'static {
     const NAME: &'static str;
     /// Where it is mounted: `/tasks`.
     const PATH: &'static str;
+    /// Its section of the API reference: `Tasks`.
+    const TAG: &'static str;
+    /// The list's filters and sorts (`GET <path>`; paging is added).
+    fn list_params() -> Vec<Param>;
+    /// The body of a create (`required` fields) and of an update (every field optional).
+    fn body() -> Vec<BodyField>;
     /// A list row.
-    type Item: Serialize + Send;
+    type Item: Serialize + schemars::JsonSchema + Send;
     /// One record as read, created or updated.
-    type View: Serialize + Send;
+    type View: Serialize + schemars::JsonSchema + Send;
 
     fn list(db: &Db, actor: &Actor, q: &QueryParams) -> impl Future<Output = CoreResult<Page<Self::Item>>> + Send;
     fn get(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<Self::View>> + Send;
@@ -92,12 +98,41 @@ async fn delete<R: Resource>(
     Ok(envelope(StatusCode::OK, R::delete(&state.db, &actor, id).await?))
 }
 
-/// `R::PATH` and `R::PATH/{id}` with the five endpoints; add a kind's own methods on the
-/// same paths with `.route(…)` (axum merges the methods of one path).
-pub fn routes<R: Resource>() -> Router<AppState> {
-    use axum::routing::get;
-    Router::new().route(R::PATH, get(index::<R>).post(create::<R>)).route(
-        &format!("{}/{{id}}", R::PATH),
-        get(show::<R>).put(update::<R>).delete(delete::<R>),
-    )
+/// `R::PATH` and `R::PATH/{id}` with the five endpoints, documented; add a kind's own
+/// methods on the same paths (axum merges the methods of one path).
+pub fn routes<R: Resource>() -> Api {
+    let one = format!("{}/{{id}}", R::PATH);
+    let body = R::body();
+    let partial: Vec<BodyField> = body.iter().map(|f| BodyField { required: false, ..*f }).collect();
+    Api::new()
+        .get(
+            R::PATH,
+            Doc::new(R::TAG, format!("List {}s", R::NAME))
+                .page::<R::Item>()
+                .query(&R::list_params())
+                .query(crate::http::api::PAGING),
+            index::<R>,
+        )
+        .post(
+            R::PATH,
+            Doc::new(R::TAG, format!("Create a {}", R::NAME))
+                .body(&body)
+                .data::<R::View>()
+                .status(201),
+            create::<R>,
+        )
+        .get(
+            &one,
+            Doc::new(R::TAG, format!("Get a {}", R::NAME)).data::<R::View>(),
+            show::<R>,
+        )
+        .put(
+            &one,
+            Doc::new(R::TAG, format!("Update a {}", R::NAME))
+                .describe("Only the fields present change; `null` clears an optional field.")
+                .body(&partial)
+                .data::<R::View>(),
+            update::<R>,
+        )
+        .delete(&one, Doc::new(R::TAG, format!("Delete a {}", R::NAME)), delete::<R>)
 }

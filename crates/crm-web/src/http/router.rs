@@ -28,7 +28,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' data: https:; style-src 's
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let (api, mut ops) = crate::http::api::Api::new()
         .merge(accounts::api_routes())
         .merge(admin::api_routes())
         .merge(search::api_routes())
@@ -43,6 +43,9 @@ pub fn router(state: AppState) -> Router {
         .merge(import::api_routes())
         .merge(calendar::api_routes())
         .merge(webhooks::api_routes())
+        .merge(crate::docs::api_routes())
+        .into_parts();
+    let api = api
         .fallback(|| async { ApiError(CoreError::NotFound("No such API endpoint".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));
@@ -51,8 +54,11 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = DefaultBodyLimit::max(
         usize::try_from(state.config.import_max_bytes.saturating_add(1024 * 1024)).unwrap_or(usize::MAX),
     );
+    let (uploads, upload_ops) = import::api_upload_routes().into_parts();
+    ops.extend(upload_ops);
+    crate::http::api::publish(ops);
     let api = api.merge(
-        import::api_upload_routes()
+        uploads
             .layer(upload_limit)
             .layer(from_fn_with_state(UPLOAD_TIMEOUT, timeout)),
     );
@@ -72,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::page_routes())
         .merge(setup::page_routes())
         .merge(calendar::page_routes())
+        .merge(crate::docs::page_routes())
         .fallback(|| async { PageError(CoreError::NotFound("There is no page at this address.".into())) })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(from_fn_with_state(ROUTE_TIMEOUT, timeout));

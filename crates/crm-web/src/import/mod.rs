@@ -92,11 +92,19 @@ pub async fn read_upload(mp: Result<Multipart, MultipartRejection>, max: u64) ->
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/imports/{id}", get(api::show))
-        .route("/imports/{id}/errors.csv", get(api::errors))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc};
+    Api::new()
+        .get(
+            "/imports/{id}",
+            Doc::new("Import", "An import's status and counts").data::<crm_core::import::Status>(),
+            api::show,
+        )
+        .get(
+            "/imports/{id}/errors.csv",
+            Doc::new("Import", "An import's rejected rows").file("text/csv"),
+            api::errors,
+        )
 }
 
 /// This domain's pages.
@@ -116,13 +124,24 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
 
 /// The upload routes: they get the import size limit and the long timeout instead of the
 /// 2 MB and 30 s of other routes (the router layers them so).
-pub fn api_upload_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::post;
-    axum::Router::new()
-        .route("/contacts/import", post(api::contacts))
-        .route("/companies/import", post(api::companies))
-        .route("/contacts/import/preview", post(api::contacts_preview))
-        .route("/companies/import/preview", post(api::companies_preview))
+pub fn api_upload_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc};
+    const T: &str = "Import";
+    let start = |what: &str| {
+        Doc::new(T, format!("Import {what} from a CSV file (multipart/form-data)"))
+            .data::<crm_core::import::Status>()
+            .status(202)
+    };
+    let preview = |what: &str| Doc::new(T, format!("Preview a CSV import of {what}")).data::<serde_json::Value>();
+    Api::new()
+        .post("/contacts/import", start("contacts"), api::contacts)
+        .post("/companies/import", start("companies"), api::companies)
+        .post("/contacts/import/preview", preview("contacts"), api::contacts_preview)
+        .post(
+            "/companies/import/preview",
+            preview("companies"),
+            api::companies_preview,
+        )
 }
 
 /// The upload pages (same limits as [`api_upload_routes`]).

@@ -475,11 +475,47 @@ pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<V
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route("/reports", get(api))
-        .route("/reports/export", get(export))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc, one_of, param};
+    const T: &str = "Reports";
+    let params = [
+        one_of(
+            "preset",
+            &[
+                "today",
+                "yesterday",
+                "last7",
+                "last30",
+                "thisMonth",
+                "lastMonth",
+                "thisQuarter",
+                "thisYear",
+                "custom",
+            ],
+            "The range (default last30).",
+        ),
+        param("from", "date", "Start of a custom range."),
+        param("to", "date", "End of a custom range."),
+        one_of("groupBy", &["day", "week", "month"], "Time buckets."),
+        param(
+            "tab",
+            "string",
+            "One tab (sales, pipeline, activity, tasks, funnel, performers) or all.",
+        ),
+    ];
+    Api::new()
+        .get(
+            "/reports",
+            Doc::new(T, "The reports for a date range")
+                .query(&params)
+                .data::<serde_json::Value>(),
+            api,
+        )
+        .get(
+            "/reports/export",
+            Doc::new(T, "The reports as CSV").query(&params).file("text/csv"),
+            export,
+        )
 }
 
 /// This domain's pages.

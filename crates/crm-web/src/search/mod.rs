@@ -71,9 +71,21 @@ pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<V
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::get;
-    axum::Router::new().route("/search", get(api))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{Api, Doc, param};
+    Api::new().get(
+        "/search",
+        Doc::new(
+            "Search",
+            "Search contacts, companies, deals, tasks and activities at once",
+        )
+        .query(&[
+            param("q", "string", "The words to find."),
+            param("limit", "integer", "Results per kind (default 5)."),
+        ])
+        .data::<crm_core::search::Results>(),
+        api,
+    )
 }
 
 /// This domain's pages.

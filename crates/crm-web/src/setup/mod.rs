@@ -23,6 +23,8 @@ pub async fn gate(State(state): State<AppState>, req: Request, next: Next) -> Re
     if state.needs_setup.load(Ordering::Relaxed) {
         let path = req.uri().path();
         let exempt = path == "/setup"
+            || path == "/docs"
+            || path.starts_with("/docs/")
             || path.starts_with("/static/")
             || path.starts_with("/api/")
             || path == "/healthz"

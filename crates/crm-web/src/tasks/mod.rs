@@ -11,10 +11,11 @@ use crm_core::input::Input;
 use crm_core::page::Page;
 use crm_core::query::QueryParams;
 use crm_core::tasks::{self as core, TaskView};
-use crm_core::{Actor, CoreResult, Db};
+use crm_core::{Actor, CoreResult, Db, TaskPriority};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::http::api::{BodyField, Param, SEARCH, field, one_of, param, required};
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope};
 use crate::http::resource::{Resource, parse_id, routes};
@@ -25,6 +26,40 @@ pub struct Tasks;
 impl Resource for Tasks {
     const NAME: &'static str = "task";
     const PATH: &'static str = "/tasks";
+    const TAG: &'static str = "Tasks";
+    fn list_params() -> Vec<Param> {
+        vec![
+            SEARCH,
+            one_of(
+                "status",
+                &crm_core::tasks::STATUSES,
+                "Open, completed, or overdue (open and due before now).",
+            ),
+            one_of("priority", &TaskPriority::NAMES, "Priority."),
+            param("startDate", "date", "Due on or after this day."),
+            param("endDate", "date", "Due before the end of this day."),
+            param("contactId", "uuid", "Tasks about this contact."),
+            param("companyId", "uuid", "Tasks about this company's contacts."),
+            param("userId", "uuid", "Tasks of this owner."),
+        ]
+    }
+    fn body() -> Vec<BodyField> {
+        vec![
+            required("title", "string", "At most 200 characters."),
+            field("description", "string", "At most 1000 characters."),
+            required(
+                "dueDate",
+                "date-time",
+                "When it is due (a date is the end of that day in the organisation's zone).",
+            ),
+            BodyField {
+                values: &TaskPriority::NAMES,
+                ..field("priority", "string", "Default medium.")
+            },
+            field("contactId", "uuid", "The contact it is about; none: a personal to-do."),
+            field("userId", "uuid", "The owner (admins and managers may assign)."),
+        ]
+    }
     type Item = TaskView;
     type View = TaskView;
 
@@ -60,9 +95,18 @@ pub async fn toggle(
 }
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
-pub fn api_routes() -> axum::Router<crate::AppState> {
-    use axum::routing::patch;
-    routes::<Tasks>().route("/tasks/{id}", patch(toggle))
+pub fn api_routes() -> crate::http::api::Api {
+    use crate::http::api::{BodyField, Doc, required};
+    routes::<Tasks>().patch(
+        "/tasks/{id}",
+        Doc::new("Tasks", "Complete or reopen a task")
+            .body(&[BodyField {
+                kind: "boolean",
+                ..required("completed", "boolean", "true completes, false reopens.")
+            }])
+            .data::<TaskView>(),
+        toggle,
+    )
 }
 
 /// This domain's pages.

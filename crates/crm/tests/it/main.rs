@@ -16,6 +16,7 @@ mod cli;
 mod companies;
 mod contacts;
 mod dashboard;
+mod docs;
 mod errors;
 mod export;
 mod import;

@@ -200,7 +200,7 @@ pub fn bucket(d: NaiveDate, group: &str) -> String {
 }
 
 /// One table of a report: shown on the page and exported as `<key>.csv`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Section {
     pub key: &'static str,
@@ -238,7 +238,7 @@ fn ranked_section(key: &'static str, title: &'static str, value: &'static str, r
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Reports {
     pub from: String,

@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskAnalytics {
     /// Tasks created in the range, and how many of them are completed now.
@@ -20,7 +20,7 @@ pub struct TaskAnalytics {
     pub overdue_trend: Vec<Point>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PriorityFigure {
     pub priority: &'static str,
