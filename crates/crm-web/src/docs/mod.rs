@@ -237,7 +237,18 @@ fn operations_of(tag: &str) -> Vec<Operation> {
             })
             .unwrap_or_default();
         let body_schema = &o["requestBody"]["content"]["application/json"]["schema"];
-        let body = rows_of(body_schema, schemas);
+        // the body's fields in the order the operation lists them
+        let body = op
+            .doc
+            .body
+            .iter()
+            .map(|f| Row {
+                name: f.name.into(),
+                kind: type_of(&body_schema["properties"][f.name]),
+                required: f.required,
+                description: f.description.into(),
+            })
+            .collect();
         let status = op.doc.status.to_string();
         let ok = &o["responses"][&status];
         let (answer, fields) = match op.doc.file {
@@ -276,6 +287,20 @@ fn operations_of(tag: &str) -> Vec<Operation> {
             admin: op.doc.admin,
             curl: curl(op, body_schema),
         });
+    }
+    out
+}
+
+/// Text with `code` spans, escaped for HTML (descriptions come from doc comments).
+pub fn inline(text: &str) -> String {
+    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{part}</code>"));
+        } else {
+            out.push_str(part);
+        }
     }
     out
 }
@@ -444,7 +469,7 @@ fn guide_errors() -> String {
 <pre><code>HTTP/1.1 400 Bad Request
 {"data": null, "error": "Check the 2 fields marked below",
  "fieldErrors": {"email": "Email is required", "status": "Status must be one of: lead, customer"}}</code></pre>
-<table class="table"><thead><tr><th>Status</th><th>Means</th></tr></thead><tbody>
+<div class="table-wrap"><table class="table"><thead><tr><th>Status</th><th>Means</th></tr></thead><tbody>
 <tr><td>400</td><td>The request is not valid; <code>fieldErrors</code> names each field. Nothing was written.</td></tr>
 <tr><td>401</td><td>No session or token, or it has expired or was revoked.</td></tr>
 <tr><td>403</td><td>Signed in, but not allowed (a role, or a record that is not yours to change).</td></tr>
@@ -456,7 +481,7 @@ fn guide_errors() -> String {
 <tr><td>429</td><td>Too many attempts: <code>Retry-After</code> says when to try again.</td></tr>
 <tr><td>500</td><td>Our fault: logged with its cause; the answer says nothing of it.</td></tr>
 <tr><td>503</td><td>The database cannot be reached right now; try again.</td></tr>
-</tbody></table>"#
+</tbody></table></div>"#
         .into()
 }
 
@@ -490,7 +515,7 @@ fn guide_limits() -> String {
     }
     format!(
         r#"<p>The limits protect accounts, not throughput: reads and writes of records are not limited. A refused request answers 429 with <code>Retry-After</code> (seconds) and <code>RateLimit-Limit</code> / <code>RateLimit-Remaining</code> / <code>RateLimit-Reset</code>. With Redis configured every instance counts together; without it each counts alone.</p>
-<table class="table"><thead><tr><th>What</th><th class="num">At most</th><th>Per</th></tr></thead><tbody>{rows}</tbody></table>"#
+<div class="table-wrap"><table class="table"><thead><tr><th>What</th><th class="num">At most</th><th>Per</th></tr></thead><tbody>{rows}</tbody></table></div>"#
     )
 }
 

@@ -304,6 +304,9 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("admin-webhooks".into(), get("/admin/webhooks")));
     pages.push(("admin-webhook".into(), get(&format!("/admin/webhooks/{webhook}"))));
     pages.push(("import".into(), get("/contacts/import")));
+    pages.push(("docs".into(), get("/docs")));
+    pages.push(("docs-reference".into(), get("/docs/deals")));
+    pages.push(("docs-guide".into(), get("/docs/rate-limits")));
     pages.push((
         "not-found".into(),
         get("/contacts/00000000-0000-7000-8000-000000000000"),
