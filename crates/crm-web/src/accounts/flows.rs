@@ -12,7 +12,6 @@ use crm_core::CoreError;
 use crm_core::accounts::flows;
 use crm_core::accounts::tokens::{self, Purpose};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::ip_of;
 use crate::AppState;
@@ -63,7 +62,13 @@ pub async fn api_signup(
     )
     .await
     {
-        Ok(email) => envelope(StatusCode::CREATED, json!({ "message": SIGNED_UP, "email": email })),
+        Ok(email) => envelope(
+            StatusCode::CREATED,
+            super::views::SignedUp {
+                message: SIGNED_UP.into(),
+                email,
+            },
+        ),
         Err(e) => ApiError(e).into_response(),
     }
 }
@@ -85,7 +90,7 @@ pub async fn api_verify(State(state): State<AppState>, Query(q): Query<TokenQuer
     match flows::verify_email(&state.db, &token).await {
         Ok(()) => envelope(
             StatusCode::OK,
-            json!({ "message": "Email verified successfully. You can now sign in." }),
+            super::views::Message::new("Email verified successfully. You can now sign in."),
         ),
         Err(e) => ApiError(e).into_response(),
     }
@@ -101,7 +106,7 @@ pub async fn api_resend(State(state): State<AppState>, body: JsonObject) -> Resp
         return d.too_many(TOO_MANY);
     }
     match flows::resend_verification(&state.db, &state.mailer, &email).await {
-        Ok(()) => envelope(StatusCode::OK, json!({ "message": RESENT })),
+        Ok(()) => envelope(StatusCode::OK, super::views::Message::new(RESENT)),
         Err(e) => ApiError(e).into_response(),
     }
 }
@@ -124,7 +129,7 @@ pub async fn api_forgot(
         return ApiError(CoreError::field("email", "Invalid email format")).into_response();
     }
     match flows::forgot_password(&state.db, &state.mailer, &email).await {
-        Ok(()) => envelope(StatusCode::OK, json!({ "message": FORGOT_SENT })),
+        Ok(()) => envelope(StatusCode::OK, super::views::Message::new(FORGOT_SENT)),
         Err(e) => ApiError(e).into_response(),
     }
 }
@@ -144,7 +149,7 @@ pub async fn api_reset(
         return ApiError(CoreError::bad_request("Token and password are required")).into_response();
     }
     match flows::reset_password(&state.db, &state.mailer, &token, &password).await {
-        Ok(()) => envelope(StatusCode::OK, json!({ "message": "Password reset successful" })),
+        Ok(()) => envelope(StatusCode::OK, super::views::Message::new("Password reset successful")),
         Err(e) => ApiError(e).into_response(),
     }
 }

@@ -19,6 +19,7 @@ pub mod flows;
 pub mod settings;
 pub mod sso;
 pub mod twofactor;
+pub mod views;
 use crate::http::ratelimit::{self, Decision};
 use crate::http::session::{COOKIE, MaybeSession};
 use crate::web::{html, theme_of};
@@ -203,10 +204,10 @@ pub async fn api_signin(
         Ok(x) => x,
         Err(f) => return f.into_api(),
     };
-    let data = json!({
-        "user": { "id": user.id, "email": user.email, "name": user.name, "role": user.role },
-        "twoFactorRequired": pending,
-    });
+    let data = views::SignedIn {
+        user: views::SessionUser::of(user.id, &user.email, &user.name, user.role),
+        two_factor_required: pending,
+    };
     let mut res = envelope(StatusCode::OK, data);
     res.headers_mut().insert(
         header::SET_COOKIE,
@@ -226,7 +227,10 @@ pub async fn api_session(MaybeSession(s): MaybeSession) -> ApiResult<Response> {
     let a = &s.actor;
     Ok(envelope(
         StatusCode::OK,
-        json!({ "user": { "id": a.id, "email": a.email, "name": a.name, "role": a.role }, "csrfToken": s.csrf_token }),
+        views::CurrentSession {
+            user: views::SessionUser::of(a.id, &a.email, &a.name, a.role),
+            csrf_token: s.csrf_token.clone(),
+        },
     ))
 }
 
@@ -429,74 +433,102 @@ pub async fn theme_submit(headers: HeaderMap) -> Response {
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> crate::http::api::Api {
     use crate::http::api::{Api, Doc, field, required};
+    use crm_core::accounts::api_tokens::TokenView;
+    use views::{BackupCodes, CurrentSession, Message, Profile, SessionRow, SignedIn, SignedUp, Success};
     const T: &str = "Authentication";
     const A: &str = "Account";
-    let any = |d: Doc| d.data::<serde_json::Value>();
+    let code = [required(
+        "code",
+        "string",
+        "A code from the authenticator app (or a backup code).",
+    )];
     Api::new()
         .post(
             "/auth/signin",
-            any(Doc::new(T, "Sign in (sets the session cookie)").public()).body(&[
-                required("email", "string", "E-mail."),
-                required("password", "string", "Password."),
-            ]),
+            Doc::new(T, "Sign in (sets the session cookie)")
+                .public()
+                .body(&[
+                    required("email", "string", "E-mail."),
+                    required("password", "string", "Password."),
+                ])
+                .data::<SignedIn>(),
             api_signin,
         )
         .get(
             "/auth/session",
-            any(Doc::new(T, "The signed-in user and the CSRF token")),
+            Doc::new(T, "The signed-in user and the CSRF token").data::<CurrentSession>(),
             api_session,
         )
         .post("/auth/signout", Doc::new(T, "Sign out").public(), api_signout)
         .post(
             "/auth/signup",
-            any(Doc::new(T, "Create an account (an e-mail confirms it)")
+            Doc::new(T, "Create an account (an e-mail confirms it)")
                 .public()
-                .status(201))
-            .body(&[
-                required("name", "string", "Name."),
-                required("email", "string", "E-mail."),
-                required("password", "string", "At least 8 characters."),
-            ]),
+                .status(201)
+                .body(&[
+                    required("name", "string", "Name."),
+                    required("email", "string", "E-mail."),
+                    required("password", "string", "At least 10 characters."),
+                ])
+                .data::<SignedUp>(),
             flows::api_signup,
         )
         .put(
             "/auth/profile",
-            any(Doc::new(A, "Change one's name, bio or avatar")),
+            Doc::new(A, "Change one's name, bio or avatar")
+                .body(&[
+                    field("name", "string", "Name."),
+                    field("bio", "string", "About oneself."),
+                    field("avatar", "string", "An image address."),
+                ])
+                .data::<Profile>(),
             settings::api_profile,
         )
         .post(
             "/auth/2fa/enable",
-            any(Doc::new(A, "Start setting up two-factor sign-in")),
+            Doc::new(A, "Start setting up two-factor sign-in").data::<crm_core::accounts::twofactor::Enrollment>(),
             twofactor::api_enable,
         )
         .post(
             "/auth/2fa/verify-setup",
-            any(Doc::new(A, "Finish the two-factor setup with a code")),
+            Doc::new(A, "Finish the two-factor setup with a code")
+                .body(&code)
+                .data::<BackupCodes>(),
             twofactor::api_verify_setup,
         )
         .post(
             "/auth/2fa/verify",
-            any(Doc::new(T, "Finish a sign-in with a two-factor or backup code").public()),
+            Doc::new(T, "Finish a sign-in with a two-factor or backup code")
+                .public()
+                .body(&code)
+                .data::<Success>(),
             twofactor::api_verify,
         )
         .post(
             "/auth/2fa/disable",
-            any(Doc::new(A, "Turn two-factor sign-in off")),
+            Doc::new(A, "Turn two-factor sign-in off")
+                .body(&[required("password", "string", "One's password."), code[0]])
+                .data::<Success>(),
             twofactor::api_disable,
         )
         .post(
             "/auth/2fa/regenerate-codes",
-            any(Doc::new(A, "New backup codes")),
+            Doc::new(A, "New backup codes").body(&code).data::<BackupCodes>(),
             twofactor::api_regenerate,
         )
         .post(
             "/auth/password",
-            any(Doc::new(A, "Change one's password")),
+            Doc::new(A, "Change one's password")
+                .body(&[
+                    required("currentPassword", "string", "The password now."),
+                    required("newPassword", "string", "At least 10 characters."),
+                ])
+                .data::<Message>(),
             settings::api_password,
         )
         .get(
             "/auth/sessions",
-            any(Doc::new(A, "One's signed-in sessions")),
+            Doc::new(A, "One's signed-in sessions").data::<Vec<SessionRow>>(),
             settings::api_sessions,
         )
         .delete(
@@ -506,15 +538,18 @@ pub fn api_routes() -> crate::http::api::Api {
         )
         .get(
             "/auth/tokens",
-            any(Doc::new(A, "One's API tokens")),
+            Doc::new(A, "One's API tokens").data::<Vec<TokenView>>(),
             settings::api_tokens_list,
         )
         .post(
             "/auth/tokens",
-            any(Doc::new(A, "Create an API token (its secret is shown once)").status(201)).body(&[
-                required("name", "string", "What it is for."),
-                field("expiresInDays", "integer", "Days until it expires."),
-            ]),
+            Doc::new(A, "Create an API token (its secret is shown once)")
+                .status(201)
+                .body(&[
+                    required("name", "string", "What it is for."),
+                    field("expiresInDays", "integer", "Days until it expires."),
+                ])
+                .data::<TokenView>(),
             settings::api_tokens_create,
         )
         .delete(
@@ -524,22 +559,37 @@ pub fn api_routes() -> crate::http::api::Api {
         )
         .get(
             "/auth/verify-email",
-            any(Doc::new(T, "Confirm an e-mail address with the mailed token").public()),
+            Doc::new(T, "Confirm an e-mail address with the mailed token")
+                .public()
+                .query(&[crate::http::api::param("token", "string", "The token from the mail.")])
+                .data::<Message>(),
             flows::api_verify,
         )
         .post(
             "/auth/resend-verification",
-            any(Doc::new(T, "Send the confirmation mail again").public()),
+            Doc::new(T, "Send the confirmation mail again")
+                .public()
+                .body(&[required("email", "string", "E-mail.")])
+                .data::<Message>(),
             flows::api_resend,
         )
         .post(
             "/auth/forgot-password",
-            any(Doc::new(T, "Mail a password reset link").public()),
+            Doc::new(T, "Mail a password reset link")
+                .public()
+                .body(&[required("email", "string", "E-mail.")])
+                .data::<Message>(),
             flows::api_forgot,
         )
         .post(
             "/auth/reset-password",
-            any(Doc::new(T, "Set a new password with the mailed token").public()),
+            Doc::new(T, "Set a new password with the mailed token")
+                .public()
+                .body(&[
+                    required("token", "string", "The token from the mail."),
+                    required("password", "string", "At least 10 characters."),
+                ])
+                .data::<Message>(),
             flows::api_reset,
         )
 }

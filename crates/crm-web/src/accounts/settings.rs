@@ -9,7 +9,6 @@ use crm_core::CoreError;
 use crm_core::accounts::api_tokens::{self, TokenView};
 use crm_core::accounts::{profile, twofactor, users};
 use crm_core::input::Mode;
-use serde_json::json;
 
 use crate::AppState;
 use crate::http::body::{FormPairs, JsonObject};
@@ -18,12 +17,8 @@ use crate::http::resource::parse_id;
 use crate::http::session::{ApiActor, MaybeSession};
 use crate::web::{Chrome, FormState, PageCtx, html, short_date};
 
-fn profile_json(u: &crm_core::accounts::User) -> serde_json::Value {
-    json!({
-        "id": u.id, "name": u.name, "email": u.email, "role": u.role, "avatar": u.avatar, "bio": u.bio,
-        "emailVerified": crm_core::clock::fmt_opt(&u.email_verified_at), "twoFactorEnabled": u.two_factor_enabled,
-        "createdAt": crm_core::clock::fmt(&u.created_at),
-    })
+fn profile_json(u: &crm_core::accounts::User) -> super::views::Profile {
+    super::views::Profile::from(u)
 }
 
 /// `PUT /api/auth/profile {"name","bio","avatar"}`.
@@ -56,15 +51,19 @@ pub async fn api_password(
     .await?;
     Ok(envelope(
         StatusCode::OK,
-        json!({ "message": "Password changed. Your other sessions were signed out." }),
+        super::views::Message::new("Password changed. Your other sessions were signed out."),
     ))
 }
 
-fn session_json(s: &crm_core::accounts::Session, current: Option<uuid::Uuid>) -> serde_json::Value {
-    json!({
-        "id": s.id, "ip": s.ip, "userAgent": s.user_agent, "createdAt": crm_core::clock::fmt(&s.created_at),
-        "lastSeenAt": crm_core::clock::fmt(&s.last_seen_at), "current": Some(s.id) == current,
-    })
+fn session_json(s: &crm_core::accounts::Session, current: Option<uuid::Uuid>) -> super::views::SessionRow {
+    super::views::SessionRow {
+        id: s.id,
+        ip: s.ip.clone(),
+        user_agent: s.user_agent.clone(),
+        created_at: crm_core::clock::fmt(&s.created_at),
+        last_seen_at: crm_core::clock::fmt(&s.last_seen_at),
+        current: Some(s.id) == current,
+    }
 }
 
 pub async fn api_sessions(

@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_core::CoreError;
 use crm_core::accounts::{sessions, twofactor};
-use serde_json::json;
 
 use super::{ip_of, session_cookie};
 use crate::AppState;
@@ -59,7 +58,10 @@ pub async fn api_verify_setup(
         Some(&secret),
     )
     .await?;
-    Ok(envelope(StatusCode::OK, json!({ "backupCodes": codes })))
+    Ok(envelope(
+        StatusCode::OK,
+        super::views::BackupCodes { backup_codes: codes },
+    ))
 }
 
 /// `POST /api/auth/2fa/disable {"password","code"}`.
@@ -78,7 +80,13 @@ pub async fn api_disable(
         &text(&body, "code"),
     )
     .await?;
-    Ok(envelope(StatusCode::OK, json!({ "success": true })))
+    Ok(envelope(
+        StatusCode::OK,
+        super::views::Success {
+            success: true,
+            method: None,
+        },
+    ))
 }
 
 /// `POST /api/auth/2fa/regenerate-codes {"code"}` → `{backupCodes: [10]}`.
@@ -89,7 +97,10 @@ pub async fn api_regenerate(
 ) -> ApiResult<Response> {
     setup_limit(&state, &actor).await?;
     let codes = twofactor::regenerate(&state.db, &state.keys, &state.mailer, &actor, &text(&body, "code")).await?;
-    Ok(envelope(StatusCode::OK, json!({ "backupCodes": codes })))
+    Ok(envelope(
+        StatusCode::OK,
+        super::views::BackupCodes { backup_codes: codes },
+    ))
 }
 
 /// Why the second step did not complete.
@@ -153,7 +164,13 @@ pub async fn api_verify(
     let ip = ip_of(&state, &headers, &peer);
     match second_step(&state, s, &text(&body, "code"), &ip, &headers).await {
         Ok((method, token)) => {
-            let mut res = envelope(StatusCode::OK, json!({ "success": true, "method": method }));
+            let mut res = envelope(
+                StatusCode::OK,
+                super::views::Success {
+                    success: true,
+                    method: Some(method),
+                },
+            );
             res.headers_mut().insert(
                 header::SET_COOKIE,
                 session_cookie(&state, &token, sessions::LIFETIME_DAYS * 86400),

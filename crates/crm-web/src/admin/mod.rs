@@ -84,6 +84,13 @@ pub async fn delete(
     Ok(envelope(StatusCode::OK, json!({ "owned": owned })))
 }
 
+/// `POST /api/admin/users/{id}/verify-email`.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct Verified {
+    pub message: String,
+    pub user: users::UserView,
+}
+
 pub async fn verify_email(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -92,7 +99,10 @@ pub async fn verify_email(
     let u = users::verify_email(&state.db, &state.mailer, &actor, parse_id(&id, "user")?).await?;
     Ok(envelope(
         StatusCode::OK,
-        json!({ "message": "Email verified successfully", "user": users::UserView::from(&u) }),
+        Verified {
+            message: "Email verified successfully".into(),
+            user: users::UserView::from(&u),
+        },
     ))
 }
 
@@ -159,7 +169,7 @@ pub fn api_routes() -> crate::http::api::Api {
         )
         .get(
             "/admin/users/{id}",
-            Doc::new(T, "Get a user with their sign-in history").data::<serde_json::Value>(),
+            Doc::new(T, "Get a user with their sign-in history").data::<crm_core::admin::users::UserDetail>(),
             show,
         )
         .put(
@@ -170,7 +180,7 @@ pub fn api_routes() -> crate::http::api::Api {
         .delete("/admin/users/{id}", Doc::new(T, "Delete a user").admin(), delete)
         .post(
             "/admin/users/{id}/verify-email",
-            Doc::new(T, "Mark a user's e-mail verified").data::<serde_json::Value>(),
+            Doc::new(T, "Mark a user's e-mail verified").data::<Verified>(),
             verify_email,
         )
         .post(
@@ -181,32 +191,32 @@ pub fn api_routes() -> crate::http::api::Api {
         .get(
             "/admin/audit",
             Doc::new(T, "The audit log")
-                .page::<serde_json::Value>()
+                .page::<crm_core::admin::audit_log::Entry>()
                 .query(PAGING)
                 .admin(),
             audit,
         )
         .get(
             "/admin/invites",
-            Doc::new(T, "Pending invitations").data::<serde_json::Value>(),
+            Doc::new(T, "Pending invitations").data::<Vec<crm_core::admin::invites::InviteView>>(),
             invites::api_list,
         )
         .post(
             "/admin/invites",
             Doc::new(T, "Invite someone by e-mail")
-                .data::<serde_json::Value>()
+                .data::<crm_core::admin::invites::InviteView>()
                 .status(201),
             invites::api_create,
         )
         .get(
             "/settings",
-            Doc::new("Organisation", "The organisation's settings").data::<serde_json::Value>(),
+            Doc::new("Organisation", "The organisation's settings").data::<crm_core::org::OrgSettings>(),
             settings,
         )
         .put(
             "/admin/settings",
             Doc::new("Organisation", "Change the organisation's settings")
-                .data::<serde_json::Value>()
+                .data::<crm_core::org::OrgSettings>()
                 .admin(),
             update_settings,
         )

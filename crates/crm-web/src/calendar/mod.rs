@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use crm_core::CoreError;
 use crm_core::calendar;
-use serde_json::json;
 
 use crate::AppState;
 use crate::accounts::settings::{Forms, render};
@@ -28,11 +27,17 @@ pub fn download(content_type: &'static str, file_name: &str, body: String) -> Re
     res
 }
 
+/// The address of one's calendar feed (its secret is the credential).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct FeedUrl {
+    pub url: String,
+}
+
 /// `POST /api/calendar/feed` → 201 `{"url"}` (a new secret; the old URL stops working).
 pub async fn api_create(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Response> {
     let secret = calendar::create(&state.db, &actor).await?;
     let url = calendar::url(&state.config.base_url, &secret);
-    Ok(envelope(StatusCode::CREATED, json!({ "url": url })))
+    Ok(envelope(StatusCode::CREATED, FeedUrl { url }))
 }
 
 /// `DELETE /api/calendar/feed`: the URL answers 404 from now on.
@@ -108,7 +113,7 @@ pub fn api_routes() -> crate::http::api::Api {
         .post(
             "/calendar/feed",
             Doc::new("Calendar", "Create (or replace) one's calendar feed URL")
-                .data::<serde_json::Value>()
+                .data::<FeedUrl>()
                 .status(201),
             api_create,
         )

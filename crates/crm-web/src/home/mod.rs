@@ -267,7 +267,7 @@ pub fn api_routes() -> crate::http::api::Api {
                 &["contacts", "companies", "deals", "tasks", "activities"],
                 "One tab only.",
             )])
-            .data::<serde_json::Value>(),
+            .data::<crm_core::analytics::Dashboard>(),
         api,
     )
 }

@@ -132,7 +132,8 @@ pub fn api_upload_routes() -> crate::http::api::Api {
             .data::<crm_core::import::Status>()
             .status(202)
     };
-    let preview = |what: &str| Doc::new(T, format!("Preview a CSV import of {what}")).data::<serde_json::Value>();
+    let preview =
+        |what: &str| Doc::new(T, format!("Preview a CSV import of {what}")).data::<crm_core::import::Preview>();
     Api::new()
         .post("/contacts/import", start("contacts"), api::contacts)
         .post("/companies/import", start("companies"), api::companies)

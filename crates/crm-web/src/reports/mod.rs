@@ -508,7 +508,7 @@ pub fn api_routes() -> crate::http::api::Api {
             "/reports",
             Doc::new(T, "The reports for a date range")
                 .query(&params)
-                .data::<serde_json::Value>(),
+                .data::<crm_core::analytics::reports::Reports>(),
             api,
         )
         .get(

@@ -7,7 +7,6 @@ use axum::response::Response;
 use crm_core::input::Mode;
 use crm_core::query::QueryParams;
 use crm_core::webhooks as core;
-use serde_json::json;
 
 use crate::AppState;
 use crate::http::body::JsonObject;
@@ -56,13 +55,20 @@ pub async fn delete(
 }
 
 /// `POST /api/webhooks/{id}/test` → 202 `{"data":{"deliveryId"}}`: a `ping` is queued.
+/// A ping waiting for the worker: its delivery, to follow under deliveries.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PingQueued {
+    pub delivery_id: uuid::Uuid,
+}
+
 pub async fn test(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let d = core::ping(&state.db, &actor, parse_id(&id, "webhook")?).await?;
-    Ok(envelope(StatusCode::ACCEPTED, json!({ "deliveryId": d })))
+    Ok(envelope(StatusCode::ACCEPTED, PingQueued { delivery_id: d }))
 }
 
 pub async fn deliveries(

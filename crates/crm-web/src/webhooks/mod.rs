@@ -24,7 +24,7 @@ pub fn api_routes() -> crate::http::api::Api {
             "/webhooks",
             Doc::new(T, "Add an endpoint (its secret is shown once)")
                 .body(&body)
-                .data::<serde_json::Value>()
+                .data::<EndpointView>()
                 .status(201)
                 .admin(),
             api::create,
@@ -42,7 +42,7 @@ pub fn api_routes() -> crate::http::api::Api {
         .delete("/webhooks/{id}", Doc::new(T, "Remove an endpoint").admin(), api::delete)
         .post(
             "/webhooks/{id}/test",
-            Doc::new(T, "Send a ping").data::<serde_json::Value>().admin(),
+            Doc::new(T, "Send a ping").data::<api::PingQueued>().status(202).admin(),
             api::test,
         )
         .get(
