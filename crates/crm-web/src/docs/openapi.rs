@@ -155,10 +155,14 @@ pub fn document() -> Value {
             .data
             .map(|f| serde_json::to_value(f(&mut generator)).unwrap_or(Value::Null));
         let success = match (op.doc.file, data) {
-            (Some(media), _) => json!({
-                "description": "The file.",
-                "content": { media: {"schema": {"type": "string"}} },
-            }),
+            (Some(media), _) => {
+                let schema = if media == "application/json" {
+                    json!({"type": "object"})
+                } else {
+                    json!({"type": "string"})
+                };
+                json!({"description": "The file.", "content": { media: {"schema": schema} }})
+            }
             (None, data) => {
                 let data = match (data, op.doc.paged) {
                     (Some(d), true) => json!({"type": "array", "items": d}),
@@ -181,14 +185,9 @@ pub fn document() -> Value {
         };
         let mut responses = Map::new();
         responses.insert(op.doc.status.to_string(), success);
-        let mut errors = vec!["400"];
-        if !op.doc.public {
-            errors.extend(["401", "403"]);
-        }
-        if !path_params(&op.path).is_empty() {
-            errors.push("404");
-        }
-        errors.push("429");
+        // any operation may meet these (a token that is not valid is refused even where
+        // none is needed; a record may be gone; a body may be too large)
+        let errors = ["400", "401", "403", "404", "409", "413", "429"];
         for code in errors {
             responses.insert(code.into(), json!({ "$ref": format!("#/components/responses/{code}") }));
         }
@@ -255,6 +254,8 @@ pub fn document() -> Value {
                 "401": error_response("Not signed in, or the token has expired or was revoked."),
                 "403": error_response("Signed in, but not allowed to do this."),
                 "404": error_response("No such record that the caller may see."),
+                "409": error_response("The change conflicts with the data as it is (e.g. the last active admin)."),
+                "413": error_response("The body is larger than allowed (2 MB; imports: the configured limit)."),
                 "429": error_response("Too many attempts: `Retry-After` says when to try again."),
             },
             "securitySchemes": {
