@@ -146,7 +146,7 @@ pub async fn update_settings(
 
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> crate::http::api::Api {
-    use crate::http::api::{Api, Doc, PAGING, SEARCH, one_of};
+    use crate::http::api::{Api, BodyField, Doc, PAGING, SEARCH, field, one_of, required};
     use crm_core::admin::users::UserView;
     const T: &str = "Admin";
     Api::new()
@@ -164,7 +164,17 @@ pub fn api_routes() -> crate::http::api::Api {
         )
         .post(
             "/admin/users",
-            Doc::new(T, "Create a user").data::<UserView>().status(201),
+            Doc::new(T, "Create a user")
+                .body(&[
+                    required("name", "string", "At most 100 characters."),
+                    required("email", "string", "Unique."),
+                    required("password", "string", "At least 10 characters."),
+                    BodyField { values: &crm_core::Role::NAMES, ..field("role", "string", "Default rep; managers create reps only.") },
+                    field("bio", "string", "At most 500 characters."),
+                    field("isActive", "boolean", "Default true."),
+                ])
+                .data::<UserView>()
+                .status(201),
             create,
         )
         .get(
@@ -174,7 +184,17 @@ pub fn api_routes() -> crate::http::api::Api {
         )
         .put(
             "/admin/users/{id}",
-            Doc::new(T, "Update a user").data::<UserView>(),
+            Doc::new(T, "Update a user")
+                .describe("Only the fields present change. A role change, deactivation or new password ends the user's sessions and revokes their tokens.")
+                .body(&[
+                    field("name", "string", "At most 100 characters."),
+                    field("email", "string", "Unique."),
+                    field("password", "string", "A new password, at least 10 characters."),
+                    BodyField { values: &crm_core::Role::NAMES, ..field("role", "string", "The last active admin cannot be demoted.") },
+                    field("bio", "string", "At most 500 characters."),
+                    field("isActive", "boolean", "false deactivates (not the last active admin)."),
+                ])
+                .data::<UserView>(),
             update,
         )
         .delete("/admin/users/{id}", Doc::new(T, "Delete a user").admin(), delete)
@@ -204,6 +224,10 @@ pub fn api_routes() -> crate::http::api::Api {
         .post(
             "/admin/invites",
             Doc::new(T, "Invite someone by e-mail")
+                .body(&[
+                    required("email", "string", "Where the invitation goes."),
+                    BodyField { values: &crm_core::Role::NAMES, ..field("role", "string", "Default rep; managers invite reps only.") },
+                ])
                 .data::<crm_core::admin::invites::InviteView>()
                 .status(201),
             invites::api_create,

@@ -456,7 +456,7 @@ fn guide_auth() -> String {
 }
 
 fn guide_lists() -> String {
-    r#"<p>Lists take <code>page</code> (from 1) and <code>limit</code> (1 to 100, default 50) and answer with:</p>
+    r#"<p>Lists take <code>page</code> (from 1) and <code>limit</code> (1 to 200, default 50) and answer with:</p>
 <pre><code>"pagination": {"page": 1, "limit": 50, "total": 1234, "totalPages": 25, "totalIsEstimate": false}</code></pre>
 <p>Counting is bounded: past 10,000 matching rows a list stops counting, <code>total</code> is 10,000 and <code>totalIsEstimate</code> is <code>true</code> (the pages say “10,000+”). Lists without a search or company filter take exact totals from tallies at any size.</p>
 <p><code>search</code> (or <code>q</code>) matches words in the list's text fields. Filters are named after the fields (<code>status</code>, <code>stage</code>, <code>priority</code>, <code>type</code>, <code>contactId</code>, <code>companyId</code>, <code>userId</code>, date ranges); <code>all</code> or an empty value means no filter. <code>sort</code> and <code>order</code> (<code>asc</code>|<code>desc</code>) choose the order; ties are broken by id, so pages never repeat or skip a row. An unknown filter value is a 400 that lists the allowed ones. The <a href="/docs/contacts">reference</a> lists each list's filters.</p>

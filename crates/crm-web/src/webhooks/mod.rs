@@ -36,7 +36,15 @@ pub fn api_routes() -> crate::http::api::Api {
         )
         .put(
             "/webhooks/{id}",
-            Doc::new(T, "Change an endpoint").data::<EndpointView>().admin(),
+            Doc::new(T, "Change an endpoint")
+                .body(&[
+                    field("url", "string", "An https address outside private networks."),
+                    field("events", "array", "Event types, or \"*\" for all."),
+                    field("description", "string", "What it is for."),
+                    field("enabled", "boolean", "false pauses deliveries."),
+                ])
+                .data::<EndpointView>()
+                .admin(),
             api::update,
         )
         .delete("/webhooks/{id}", Doc::new(T, "Remove an endpoint").admin(), api::delete)
