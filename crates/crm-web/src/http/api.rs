@@ -240,7 +240,7 @@ pub const PAGING: &[Param] = &[
     param(
         "limit",
         "integer",
-        "Rows per page, 1 to 100 (default 50; companies 10).",
+        "Rows per page, 1 to 200 (default 50; companies 10).",
     ),
 ];
 
