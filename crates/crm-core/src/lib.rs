@@ -20,6 +20,7 @@ pub mod export;
 pub mod ical;
 pub mod import;
 pub mod input;
+pub mod keyset;
 pub mod mail;
 pub mod migration;
 pub mod org;

@@ -17,7 +17,7 @@ impl PageReq {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     pub page: u64,
@@ -27,6 +27,10 @@ pub struct Pagination {
     /// True when `total` is a floor: there are more than [`COUNT_CAP`] rows and they were
     /// not counted (pages say "10,000+").
     pub total_is_estimate: bool,
+    /// Where the next page starts (`cursor=` it), on lists that page by cursor; absent on
+    /// the last page. Deep pages by cursor cost what the first one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 impl Pagination {
@@ -37,6 +41,7 @@ impl Pagination {
             total,
             total_pages: total.div_ceil(req.limit),
             total_is_estimate: false,
+            next_cursor: None,
         }
     }
     /// A total counted by [`capped_count`]; past the cap there is always a next page.

@@ -83,6 +83,18 @@ impl QueryParams {
         }
     }
 
+    /// `cursor`: a previous page's `nextCursor`.
+    pub fn cursor(&self, errs: &mut FieldErrors) -> Option<crate::keyset::Cursor> {
+        let c = self.get("cursor").filter(|c| !c.is_empty())?;
+        match crate::keyset::Cursor::decode(c) {
+            Ok(c) => Some(c),
+            Err(_) => {
+                errs.add("cursor", "Invalid cursor: use the nextCursor of the previous page");
+                None
+            }
+        }
+    }
+
     pub fn opt_uuid(&self, key: &str, message: &str, errs: &mut FieldErrors) -> Option<Uuid> {
         let v = self.get(key)?;
         match Uuid::parse_str(v) {

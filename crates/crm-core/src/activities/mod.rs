@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, Set};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -101,6 +101,7 @@ pub struct ListParams {
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
     pub page: crate::page::PageReq,
+    pub cursor: Option<crate::keyset::Cursor>,
 }
 
 impl ListParams {
@@ -111,6 +112,7 @@ impl ListParams {
         let (from, to) = q.date_range("fromDate", "toDate", &mut errs);
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let page = q.page(20, &mut errs);
+        let cursor = q.cursor(&mut errs);
         errs.finish()?;
         Ok(ListParams {
             company_id,
@@ -120,6 +122,7 @@ impl ListParams {
             from,
             to,
             page,
+            cursor,
         })
     }
 }
@@ -159,16 +162,19 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Act
     let c = condition(p);
     let base = scope::visible::<activity::Entity>(actor).filter(c);
     let total = crate::page::capped_count(db, base.clone()).await?;
-    let rows = base
-        .order_by_desc(activity::Column::CreatedAt)
-        .order_by_desc(activity::Column::Id)
-        .offset(p.page.offset())
-        .limit(p.page.limit)
-        .all(&db.conn)
-        .await?;
+    use crate::keyset::{Key, Keyset, Kind, fetch, time};
+    let order = Keyset::new(
+        vec![Key::new(activity::Column::CreatedAt, true, Kind::Time)],
+        activity::Column::Id,
+        true,
+    );
+    let key_of = |a: &activity::Model| (vec![time(&a.created_at)], a.id);
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), key_of).await?;
+    let mut pagination = Pagination::capped(p.page, total);
+    pagination.next_cursor = next;
     Ok(Page {
         items: views(db, actor, rows).await?,
-        pagination: Pagination::capped(p.page, total),
+        pagination,
     })
 }
 

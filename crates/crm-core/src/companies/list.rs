@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -28,6 +28,7 @@ pub struct ListParams {
     pub sort: String,
     pub dir: SortDir,
     pub page: PageReq,
+    pub cursor: Option<crate::keyset::Cursor>,
     /// `mine=true`: only companies with a contact or deal the actor may see ("My companies").
     pub mine: bool,
 }
@@ -48,6 +49,7 @@ impl ListParams {
             &mut errs,
         );
         let page = q.page(default_limit, &mut errs);
+        let cursor = q.cursor(&mut errs);
         let mine = match q.get("mine") {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") | Some("on") => true,
@@ -63,6 +65,7 @@ impl ListParams {
             sort,
             dir,
             page,
+            cursor,
             mine,
         })
     }
@@ -108,18 +111,21 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
     let cond = condition(p, actor);
     let base = company::Entity::find().filter(cond);
     let total = crate::page::capped_count(db, base.clone()).await?;
-    let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };
-    let q = match p.sort.as_str() {
-        "name" => base.order_by(company::Column::NameKey, order.clone()),
-        "industry" => base.order_by(company::Column::Industry, order.clone()),
-        _ => base.order_by(company::Column::CreatedAt, order.clone()),
+    use crate::keyset::{Key, Keyset, Kind, fetch, opt_text, text, time};
+    let desc = p.dir == SortDir::Desc;
+    let (key, key_of): (Key, fn(&company::Model) -> serde_json::Value) = match p.sort.as_str() {
+        "name" => (Key::new(company::Column::NameKey, desc, Kind::Text), |c| {
+            text(&c.name_key)
+        }),
+        "industry" => (Key::new(company::Column::Industry, desc, Kind::OptText), |c| {
+            opt_text(c.industry.as_deref())
+        }),
+        _ => (Key::new(company::Column::CreatedAt, desc, Kind::Time), |c| {
+            time(&c.created_at)
+        }),
     };
-    let rows = q
-        .order_by(company::Column::Id, order)
-        .offset(p.page.offset())
-        .limit(p.page.limit)
-        .all(&db.conn)
-        .await?;
+    let order = Keyset::new(vec![key], company::Column::Id, desc);
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), |c| (vec![key_of(c)], c.id)).await?;
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let counts = counts(db, actor, &ids).await?;
     let items = rows
@@ -129,10 +135,9 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
             CompanyView::new(c, n)
         })
         .collect();
-    Ok(Page {
-        items,
-        pagination: Pagination::capped(p.page, total),
-    })
+    let mut pagination = Pagination::capped(p.page, total);
+    pagination.next_cursor = next;
+    Ok(Page { items, pagination })
 }
 
 /// Contacts and deals per company, counting only records the actor may see.

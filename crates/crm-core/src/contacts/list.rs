@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::{CompanyRef, ContactView};
@@ -37,6 +37,8 @@ pub struct ListParams {
     pub sort: String,
     pub dir: SortDir,
     pub page: PageReq,
+    /// Start after this row instead of at `page` (`cursor=` a previous `nextCursor`).
+    pub cursor: Option<crate::keyset::Cursor>,
 }
 
 impl ListParams {
@@ -56,6 +58,7 @@ impl ListParams {
         };
         let dir = q.dir(default_dir, &mut errs);
         let page = q.page(50, &mut errs);
+        let cursor = q.cursor(&mut errs);
         errs.finish()?;
         Ok(ListParams {
             search: q.search(),
@@ -65,6 +68,7 @@ impl ListParams {
             sort,
             dir,
             page,
+            cursor,
         })
     }
 }
@@ -201,27 +205,15 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     } else {
         Search::Index
     };
-    let order = match p.dir {
-        SortDir::Asc => Order::Asc,
-        SortDir::Desc => Order::Desc,
-    };
-    let mut q = scope::visible::<contact::Entity>(actor).filter(filters(db, p, how));
-    q = match p.sort.as_str() {
-        "name" => q
-            .order_by(contact::Column::FirstName, order.clone())
-            .order_by(contact::Column::LastName, order.clone()),
-        "email" => q.order_by(contact::Column::Email, order.clone()),
-        "phoneNumber" => q.order_by(contact::Column::PhoneNumber, order.clone()),
-        "status" => q
-            .order_by(contact::Column::Status, order.clone())
-            .order_by(contact::Column::CreatedAt, Order::Desc),
-        key => match super::fields::by_key(key) {
-            Some(e) => q.order_by(e.column, order.clone()),
-            None => q.order_by(contact::Column::CreatedAt, order.clone()),
-        },
-    };
-    let q = q.order_by(contact::Column::Id, order);
-    let rows = if p.page.offset() >= DEFERRED_FROM {
+    let order = keyset(p);
+    let mut q = order.order(scope::visible::<contact::Entity>(actor).filter(filters(db, p, how)));
+    if let Some(c) = &p.cursor {
+        q = q.filter(order.after(c)?);
+    }
+    // one row more than the page tells whether there is a next one
+    let mut rows = if p.cursor.is_some() {
+        q.limit(p.page.limit + 1).all(&db.conn).await?
+    } else if p.page.offset() >= DEFERRED_FROM {
         // a deep page: find its ids in the order's index (skipped rows are never read),
         // then read those rows
         let ids = q
@@ -229,18 +221,57 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
             .select_only()
             .column(contact::Column::Id)
             .offset(p.page.offset())
-            .limit(p.page.limit);
+            .limit(p.page.limit + 1);
         q.filter(contact::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(ids)))
             .all(&db.conn)
             .await?
     } else {
-        q.offset(p.page.offset()).limit(p.page.limit).all(&db.conn).await?
+        q.offset(p.page.offset()).limit(p.page.limit + 1).all(&db.conn).await?
     };
+    let mut pagination = Pagination::capped(p.page, total);
+    pagination.next_cursor = crate::keyset::next_after(&mut rows, p.page.limit, |c| (cursor_values(p, c), c.id));
     let items = with_refs(db, rows).await?;
-    Ok(Page {
-        items,
-        pagination: Pagination::capped(p.page, total),
-    })
+    Ok(Page { items, pagination })
+}
+
+/// The list's order as keys: the sort's columns, then the id, in the asked direction
+/// (status ties newest first). Nullable text sorts as empty text on both databases.
+fn keyset(p: &ListParams) -> crate::keyset::Keyset {
+    use crate::keyset::{Key, Keyset, Kind};
+    use contact::Column as C;
+    let desc = p.dir == SortDir::Desc;
+    let keys = match p.sort.as_str() {
+        "name" => vec![
+            Key::new(C::FirstName, desc, Kind::Text),
+            Key::new(C::LastName, desc, Kind::Text),
+        ],
+        "email" => vec![Key::new(C::Email, desc, Kind::Text)],
+        "phoneNumber" => vec![Key::new(C::PhoneNumber, desc, Kind::OptText)],
+        "status" => vec![
+            Key::new(C::Status, desc, Kind::Text),
+            Key::new(C::CreatedAt, true, Kind::Time),
+        ],
+        key => match super::fields::by_key(key) {
+            Some(e) => vec![Key::new(e.column, desc, Kind::OptText)],
+            None => vec![Key::new(C::CreatedAt, desc, Kind::Time)],
+        },
+    };
+    Keyset::new(keys, C::Id, desc)
+}
+
+/// A row's values of [`keyset`]'s keys.
+fn cursor_values(p: &ListParams, c: &contact::Model) -> Vec<serde_json::Value> {
+    use crate::keyset::{opt_text, text, time};
+    match p.sort.as_str() {
+        "name" => vec![text(&c.first_name), text(&c.last_name)],
+        "email" => vec![text(&c.email)],
+        "phoneNumber" => vec![opt_text(c.phone_number.as_deref())],
+        "status" => vec![text(c.status.as_str()), time(&c.created_at)],
+        key => match super::fields::by_key(key) {
+            Some(_) => vec![opt_text(super::fields::Extras::of(c).get(key))],
+            None => vec![time(&c.created_at)],
+        },
+    }
 }
 
 /// Attach owner and company references to a batch of contacts (two queries in all).

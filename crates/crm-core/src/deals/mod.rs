@@ -5,7 +5,7 @@
 pub mod write;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -106,6 +106,7 @@ pub struct ListParams {
     pub sort: String,
     pub dir: SortDir,
     pub page: PageReq,
+    pub cursor: Option<crate::keyset::Cursor>,
 }
 
 impl ListParams {
@@ -133,6 +134,7 @@ impl ListParams {
             .unwrap_or_else(|| "createdAt".into());
         let dir = q.dir(if sort == "name" { SortDir::Asc } else { SortDir::Desc }, &mut errs);
         let page = q.page(50, &mut errs);
+        let cursor = q.cursor(&mut errs);
         errs.finish()?;
         Ok(ListParams {
             stage,
@@ -147,6 +149,7 @@ impl ListParams {
             sort,
             dir,
             page,
+            cursor,
         })
     }
 }
@@ -187,24 +190,31 @@ pub fn condition(p: &ListParams) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<DealView>> {
     let base = scope::visible::<deal::Entity>(actor).filter(condition(p));
     let total = crate::page::capped_count(db, base.clone()).await?;
-    let order = if p.dir == SortDir::Asc { Order::Asc } else { Order::Desc };
-    let col = match p.sort.as_str() {
-        "name" => deal::Column::Name,
-        "value" => deal::Column::ValueCents,
-        "stage" => deal::Column::Stage,
-        "expectedCloseDate" => deal::Column::ExpectedCloseDate,
-        _ => deal::Column::CreatedAt,
+    use crate::keyset::{Key, Keyset, Kind, fetch, text, time};
+    use serde_json::json;
+    let desc = p.dir == SortDir::Desc;
+    let (key, key_of): (Key, fn(&deal::Model) -> serde_json::Value) = match p.sort.as_str() {
+        "name" => (Key::new(deal::Column::Name, desc, Kind::Text), |d| text(&d.name)),
+        "value" => (Key::new(deal::Column::ValueCents, desc, Kind::Int), |d| {
+            json!(d.value_cents)
+        }),
+        "stage" => (Key::new(deal::Column::Stage, desc, Kind::Text), |d| {
+            text(d.stage.as_str())
+        }),
+        "expectedCloseDate" => (Key::new(deal::Column::ExpectedCloseDate, desc, Kind::Time), |d| {
+            time(&d.expected_close_date)
+        }),
+        _ => (Key::new(deal::Column::CreatedAt, desc, Kind::Time), |d| {
+            time(&d.created_at)
+        }),
     };
-    let rows = base
-        .order_by(col, order.clone())
-        .order_by(deal::Column::Id, order)
-        .offset(p.page.offset())
-        .limit(p.page.limit)
-        .all(&db.conn)
-        .await?;
+    let order = Keyset::new(vec![key], deal::Column::Id, desc);
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), |d| (vec![key_of(d)], d.id)).await?;
+    let mut pagination = Pagination::capped(p.page, total);
+    pagination.next_cursor = next;
     Ok(Page {
         items: views(db, actor, rows).await?,
-        pagination: Pagination::capped(p.page, total),
+        pagination,
     })
 }
 

@@ -2,9 +2,7 @@
 //! "Overdue" means not completed and due before now — everywhere.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, Order, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, QueryFilter, Set, TransactionTrait};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -85,6 +83,7 @@ pub struct ListParams {
     /// `userId`: tasks of one owner (within what the actor may see).
     pub owner: Option<Uuid>,
     pub page: crate::page::PageReq,
+    pub cursor: Option<crate::keyset::Cursor>,
 }
 
 impl ListParams {
@@ -97,6 +96,7 @@ impl ListParams {
         let company_id = q.opt_uuid("companyId", "Invalid company ID", &mut errs);
         let owner = q.opt_uuid("userId", "Invalid user ID", &mut errs);
         let page = q.page(50, &mut errs);
+        let cursor = q.cursor(&mut errs);
         errs.finish()?;
         Ok(ListParams {
             company_id,
@@ -108,6 +108,7 @@ impl ListParams {
             search: q.search(),
             contact_id,
             page,
+            cursor,
         })
     }
 }
@@ -155,17 +156,22 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
     let c = condition(p);
     let base = scope::visible::<task::Entity>(actor).filter(c);
     let total = crate::page::capped_count(db, base.clone()).await?;
-    let rows = base
-        .order_by(task::Column::Completed, Order::Asc)
-        .order_by(task::Column::DueDate, Order::Asc)
-        .order_by(task::Column::Id, Order::Asc)
-        .offset(p.page.offset())
-        .limit(p.page.limit)
-        .all(&db.conn)
-        .await?;
+    use crate::keyset::{Key, Keyset, Kind, fetch, time};
+    let order = Keyset::new(
+        vec![
+            Key::new(task::Column::Completed, false, Kind::Bool),
+            Key::new(task::Column::DueDate, false, Kind::Time),
+        ],
+        task::Column::Id,
+        false,
+    );
+    let key_of = |t: &task::Model| (vec![serde_json::Value::Bool(t.completed), time(&t.due_date)], t.id);
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), key_of).await?;
+    let mut pagination = Pagination::capped(p.page, total);
+    pagination.next_cursor = next;
     Ok(Page {
         items: views(db, actor, rows).await?,
-        pagination: Pagination::capped(p.page, total),
+        pagination,
     })
 }
 

@@ -234,8 +234,13 @@ pub fn operations() -> &'static [Op] {
     OPS.get().map(Vec::as_slice).unwrap_or(&[])
 }
 
-/// `page` and `limit` of every list.
+/// `page`, `limit` and `cursor` of every list.
 pub const PAGING: &[Param] = &[
+    param(
+        "cursor",
+        "string",
+        "A previous page's `pagination.nextCursor`: the rows after it (instead of `page`); as fast at any depth.",
+    ),
     param("page", "integer", "The page, from 1 (default 1)."),
     param(
         "limit",

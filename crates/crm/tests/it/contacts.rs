@@ -509,3 +509,144 @@ async fn extra_fields_flow_everywhere(app: &TestApp) {
     }
 }
 both!(extra_fields_flow_everywhere);
+
+/// Paging by cursor walks every sort of the list in the same order as one big page: no row
+/// twice, none skipped — with ties in the sort key and empty values in nullable ones.
+async fn cursor_pages_walk_every_sort(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    for i in 0..23 {
+        let phone = if i % 3 == 0 {
+            json!(null)
+        } else {
+            json!(format!("+1 555 010 {:04}", 40 - i))
+        };
+        let job = if i % 4 == 0 {
+            json!(null)
+        } else {
+            json!(format!("Job {}", i % 5))
+        };
+        let status = if i % 2 == 0 { "lead" } else { "customer" };
+        rep.contact(
+            ["Ada", "Alan", "Grace"][i % 3],
+            &format!("Cursor{}", i % 4),
+            json!({"phoneNumber": phone, "jobTitle": job, "status": status}),
+        )
+        .await;
+    }
+    for sort in ["createdAt", "name", "email", "phoneNumber", "status", "jobTitle"] {
+        for order in ["asc", "desc"] {
+            let all_of = |v: &serde_json::Value| -> Vec<String> {
+                v["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            let (_, v) = rep
+                .get(&format!("/api/contacts?sort={sort}&order={order}&limit=200"))
+                .await;
+            let expected = all_of(&v);
+            assert_eq!(expected.len(), 23);
+            let mut seen = vec![];
+            let mut url = format!("/api/contacts?sort={sort}&order={order}&limit=5");
+            loop {
+                let (st, v) = rep.get(&url).await;
+                assert_eq!(st, StatusCode::OK, "{v}");
+                seen.extend(all_of(&v));
+                match v["pagination"]["nextCursor"].as_str() {
+                    Some(c) => url = format!("/api/contacts?sort={sort}&order={order}&limit=5&cursor={c}"),
+                    None => break,
+                }
+                assert!(seen.len() <= 30, "{sort} {order}: the walk ends");
+            }
+            assert_eq!(seen, expected, "{sort} {order}: cursor pages = one page");
+        }
+    }
+    let (st, v) = rep.get("/api/contacts?cursor=garbage").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(
+        v["fieldErrors"]["cursor"].as_str().unwrap().contains("nextCursor"),
+        "{v}"
+    );
+}
+both!(cursor_pages_walk_every_sort);
+
+/// The same for the other lists: deals (every sort), tasks, activities, companies.
+async fn cursor_pages_walk_the_other_lists(app: &TestApp) {
+    let admin = app.user(Role::Admin).await;
+    let c = admin.contact("Walk", "Er", json!({})).await;
+    for i in 0..11 {
+        let stage = ["lead", "closed_won", "proposal"][i % 3];
+        admin
+            .post(
+                "/api/deals",
+                json!({"name": format!("Deal {}", i % 4), "value": (i % 3) * 100, "expectedCloseDate": format!("2030-01-{:02}", 1 + i % 2), "contactId": c, "stage": stage}),
+            )
+            .await;
+        let (st, v) = admin
+            .post(
+                "/api/tasks",
+                json!({"title": format!("Task {i}"), "dueDate": format!("2030-02-{:02}", 1 + i % 2), "contactId": c}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+        if i % 3 == 0 {
+            let id = v["data"]["id"].as_str().unwrap();
+            admin
+                .patch(&format!("/api/tasks/{id}"), json!({"completed": true}))
+                .await;
+        }
+        admin
+            .post(
+                "/api/activities",
+                json!({"subject": format!("Call {i}"), "contactId": c, "type": "call"}),
+            )
+            .await;
+        let industry = if i % 2 == 0 { json!(null) } else { json!("retail") };
+        admin
+            .post(
+                "/api/companies",
+                json!({"name": format!("Walkers {i}"), "industry": industry}),
+            )
+            .await;
+    }
+    let mut lists: Vec<String> = vec!["/api/tasks?".into(), "/api/activities?".into()];
+    for sort in ["name", "value", "stage", "expectedCloseDate", "createdAt"] {
+        for order in ["asc", "desc"] {
+            lists.push(format!("/api/deals?sort={sort}&order={order}&"));
+        }
+    }
+    for sort in ["name", "industry", "createdAt"] {
+        for order in ["asc", "desc"] {
+            lists.push(format!("/api/companies?sort={sort}&order={order}&"));
+        }
+    }
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    for list in lists {
+        let (_, v) = admin.get(&format!("{list}limit=200")).await;
+        let expected = ids(&v);
+        assert!(expected.len() >= 11, "{list}");
+        let mut seen = vec![];
+        let mut url = format!("{list}limit=4");
+        loop {
+            let (st, v) = admin.get(&url).await;
+            assert_eq!(st, StatusCode::OK, "{url}: {v}");
+            seen.extend(ids(&v));
+            match v["pagination"]["nextCursor"].as_str() {
+                Some(cur) => url = format!("{list}limit=4&cursor={cur}"),
+                None => break,
+            }
+            assert!(seen.len() <= expected.len() + 4, "{list}: the walk ends");
+        }
+        assert_eq!(seen, expected, "{list}: cursor pages = one page");
+    }
+}
+both!(cursor_pages_walk_the_other_lists);
