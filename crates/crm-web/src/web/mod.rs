@@ -569,7 +569,15 @@ impl Pager {
                 format!("{}–{} of {}{more}", thousands(a), thousands(b), thousands(p.total))
             },
             prev: (p.page > 1).then(|| url(p.page - 1)),
-            next: (p.page < p.total_pages).then(|| url(p.page + 1)),
+            // a list that pages by cursor: "Next" follows it (as fast at page 10,000 as at 2)
+            next: match &p.next_cursor {
+                Some(c) => {
+                    let next = url(p.page + 1);
+                    let sep = if next.contains('?') { '&' } else { '?' };
+                    Some(format!("{next}{sep}cursor={c}"))
+                }
+                None => (p.page < p.total_pages).then(|| url(p.page + 1)),
+            },
             page: p.page,
             pages: p.total_pages.max(1),
         }

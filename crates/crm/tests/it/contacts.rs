@@ -650,3 +650,31 @@ async fn cursor_pages_walk_the_other_lists(app: &TestApp) {
     }
 }
 both!(cursor_pages_walk_the_other_lists);
+
+/// The list page's "Next" follows the cursor: its rows are the ones after the page.
+async fn list_page_next_follows_the_cursor(app: &TestApp) {
+    let rep = app.user(Role::Rep).await;
+    for i in 0..55 {
+        rep.contact("Page", &format!("Turner{i:02}"), json!({})).await;
+    }
+    let (_, page1) = rep.page("/contacts?sort=name&order=asc").await;
+    let next = page1
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .and_then(|s| s.split('"').next())
+        .expect("a Next link")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(next.contains("cursor="), "{next}");
+    let (st, page2) = rep.page(&next).await;
+    assert_eq!(st, StatusCode::OK);
+    let names: Vec<&str> = page2.split("Turner").skip(1).map(|s| &s[..2]).collect();
+    assert!(
+        page2.contains("Turner50") && page2.contains("Turner54"),
+        "rows 51–55: {next} {names:?}"
+    );
+    assert!(!page2.contains("Turner49"), "not page 1's rows");
+    assert!(page2.contains("Page 2 of 2"));
+}
+both!(list_page_next_follows_the_cursor);
