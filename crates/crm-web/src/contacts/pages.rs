@@ -132,7 +132,7 @@ impl ShowPage {
         crate::web::money_whole(*v)
     }
     fn open_deals(&self) -> Vec<&crm_core::deals::DealView> {
-        self.deals.iter().filter(|d| d.status == "open").collect()
+        self.deals.iter().filter(|d| d.status == crm_core::DealStatus::Open).collect()
     }
 }
 
@@ -208,7 +208,7 @@ pub async fn show(
     let mut cp = crate::web::Composer::new(id, format!("/contacts/{id}"));
     cp.deals = deals
         .iter()
-        .filter(|d| d.status == "open")
+        .filter(|d| d.status == crm_core::DealStatus::Open)
         .map(|d| (d.id, d.name.clone()))
         .collect();
     Ok(html(&ShowPage {

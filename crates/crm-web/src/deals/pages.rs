@@ -36,7 +36,7 @@ impl Fmt {
     }
     /// An open deal whose expected close date has passed.
     pub fn overdue(&self, d: &DealView) -> bool {
-        d.status == "open"
+        d.status == crm_core::DealStatus::Open
             && crate::web::local(&d.expected_close_date).is_some_and(|t| t.date_naive() < crm_core::clock::today())
     }
 }
