@@ -58,6 +58,9 @@ pub enum Mode {
 
 pub struct Input {
     map: Map<String, Value>,
+    /// Every key a reader looked at (what a body may hold: the API reference checks its
+    /// documented bodies against it).
+    seen: std::cell::RefCell<std::collections::BTreeSet<String>>,
     /// Values came from an HTML form: every value is a string, numbers are parsed.
     form: bool,
     mode: Mode,
@@ -68,6 +71,7 @@ impl Input {
     pub fn json(map: Map<String, Value>, mode: Mode) -> Self {
         Input {
             map,
+            seen: Default::default(),
             form: false,
             mode,
             errors: FieldErrors::default(),
@@ -81,6 +85,7 @@ impl Input {
         }
         Input {
             map,
+            seen: Default::default(),
             form: true,
             mode,
             errors: FieldErrors::default(),
@@ -93,7 +98,7 @@ impl Input {
 
     /// A JSON boolean (or "true"/"false"/"on" from a form); `None` when absent or null.
     pub fn bool_value(&self, key: &str) -> Option<bool> {
-        match self.map.get(key)? {
+        match self.get(key)? {
             Value::Bool(b) => Some(*b),
             Value::String(s) if self.form => Some(matches!(s.as_str(), "true" | "on" | "1")),
             _ => None,
@@ -119,7 +124,7 @@ impl Input {
     /// A list of strings: a JSON array of strings, or (from a form) one comma-separated
     /// value. `None` when absent or not such a list.
     pub fn str_list(&self, key: &str) -> Option<Vec<String>> {
-        match self.map.get(key)? {
+        match self.get(key)? {
             Value::Array(a) => a
                 .iter()
                 .map(|v| v.as_str().map(|s| s.trim().to_string()))
@@ -136,7 +141,18 @@ impl Input {
     }
 
     pub fn has(&self, key: &str) -> bool {
-        self.map.contains_key(key)
+        self.get(key).is_some()
+    }
+
+    /// The raw value of `key`, noting that it was asked for.
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.seen.borrow_mut().insert(key.to_string());
+        self.map.get(key)
+    }
+
+    /// The keys the readers have looked at so far.
+    pub fn keys_read(&self) -> Vec<String> {
+        self.seen.borrow().iter().cloned().collect()
     }
 
     pub fn error(&mut self, key: &str, message: impl Into<String>) {
@@ -153,7 +169,7 @@ impl Input {
 
     /// Raw string: trimmed; `""` and `null` are Null. Non-strings are an error.
     fn raw_text(&mut self, key: &str, label: &str) -> Field<String> {
-        match self.map.get(key) {
+        match self.get(key) {
             None => Field::Absent,
             Some(Value::Null) => Field::Null,
             Some(Value::String(s)) => {
@@ -342,7 +358,7 @@ impl Input {
 
     /// An optional amount of money ≥ 0, returned in cents (exact; at most 2 decimals).
     pub fn opt_money(&mut self, key: &str, label: &str, negative: &str) -> Field<i64> {
-        let raw = match self.map.get(key) {
+        let raw = match self.get(key) {
             None => return Field::Absent,
             Some(Value::Null) => return Field::Null,
             Some(Value::Number(n)) => n.to_string(),
@@ -372,7 +388,7 @@ impl Input {
     }
 
     fn opt_number(&mut self, key: &str, message: &str) -> Field<f64> {
-        match self.map.get(key) {
+        match self.get(key) {
             None => Field::Absent,
             Some(Value::Null) => Field::Null,
             Some(Value::Number(n)) => match n.as_f64() {

@@ -102,7 +102,8 @@ impl Keyset {
         q.order_by(self.id.clone(), if self.id_desc { Order::Desc } else { Order::Asc })
     }
 
-    /// The rows after `c`: `(k1 ≷ v1) OR (k1 = v1 AND k2 ≷ v2) OR … OR (all equal AND id ≷ id)`.
+    /// The rows after `c`: `k1 ≷= v1 AND ((k1 ≷ v1) OR (k1 = v1 AND k2 ≷ v2) OR … OR (all
+    /// equal AND id ≷ id))`.
     pub fn after(&self, c: &Cursor) -> CoreResult<Condition> {
         if c.values.len() != self.keys.len() {
             return Err(bad());
@@ -121,6 +122,7 @@ impl Keyset {
             });
         }
         let beyond = |e: SimpleExpr, v: SimpleExpr, desc: bool| if desc { e.lt(v) } else { e.gt(v) };
+        let reached = |e: SimpleExpr, v: SimpleExpr, desc: bool| if desc { e.lte(v) } else { e.gte(v) };
         let mut any = Condition::any();
         for i in 0..=self.keys.len() {
             let mut all = Condition::all();
@@ -133,7 +135,14 @@ impl Keyset {
             });
             any = any.add(all);
         }
-        Ok(any)
+        // the first key's bound on its own as well: a range the order's index can seek to
+        // (an OR of the cases alone makes the planners walk the index from its start)
+        Ok(match (self.keys.first(), values.first()) {
+            (Some(k), Some(v)) => Condition::all()
+                .add(reached(k.expr.clone(), v.clone(), k.desc))
+                .add(any),
+            _ => any,
+        })
     }
 }
 

@@ -50,6 +50,15 @@ pub(crate) fn read(input: &mut Input) -> Fields {
     }
 }
 
+/// The keys a contact body may hold: those its validation reads (the API reference's
+/// documented body is checked against them).
+pub fn body_keys() -> Vec<String> {
+    let mut input = Input::json(Default::default(), crate::input::Mode::Create);
+    let f = read(&mut input);
+    new_company(&mut input, &f);
+    input.keys_read()
+}
+
 /// Field-level checks that need the database: the company exists, email and phone free.
 async fn check_refs(db: &Db, f: &Fields, except: Option<Uuid>) -> CoreResult<()> {
     let mut errs = crate::error::FieldErrors::default();

@@ -218,6 +218,14 @@ fn read(input: &mut Input) -> Fields {
     }
 }
 
+/// The keys a task body may hold: those its validation reads (the API reference's
+/// documented body is checked against them).
+pub fn body_keys() -> Vec<String> {
+    let mut input = Input::json(Default::default(), crate::input::Mode::Create);
+    read(&mut input);
+    input.keys_read()
+}
+
 pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task::Model> {
     let f = read(&mut input);
     input.finish()?;

@@ -132,7 +132,10 @@ impl ShowPage {
         crate::web::money_whole(*v)
     }
     fn open_deals(&self) -> Vec<&crm_core::deals::DealView> {
-        self.deals.iter().filter(|d| d.status == crm_core::DealStatus::Open).collect()
+        self.deals
+            .iter()
+            .filter(|d| d.status == crm_core::DealStatus::Open)
+            .collect()
     }
 }
 

@@ -128,3 +128,34 @@ async fn docs_pages_are_public_and_linked_from_the_app() {
     assert!(settings.contains("href=\"/docs\""), "linked from the app");
     app.finish().await;
 }
+
+/// The bodies the reference documents for the record kinds are exactly what their
+/// validation reads: a field added to a validator and not to the document (or the other
+/// way round) fails here.
+#[tokio::test]
+async fn documented_bodies_are_what_the_validators_read() {
+    let app = TestApp::sqlite().await;
+    let doc = document(&app).await;
+    for (path, keys) in [
+        ("/contacts", crm_core::contacts::write::body_keys()),
+        ("/companies", crm_core::companies::write::body_keys()),
+        ("/deals", crm_core::deals::write::body_keys()),
+        ("/tasks", crm_core::tasks::body_keys()),
+        ("/activities", crm_core::activities::body_keys()),
+    ] {
+        for (p, method) in [(path.to_string(), "post"), (format!("{path}/{{id}}"), "put")] {
+            let props = doc["paths"][&p][method]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{method} {p} has a body"));
+            let mut documented: Vec<&str> = props.keys().map(String::as_str).collect();
+            documented.sort();
+            let mut read: Vec<&str> = keys.iter().map(String::as_str).collect();
+            read.sort();
+            assert_eq!(
+                documented, read,
+                "{method} {p}: documented body vs the validator's fields"
+            );
+        }
+    }
+    app.finish().await;
+}
