@@ -34,9 +34,9 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
-                    // 16 MB of page cache per connection (the OS caches the file too):
+                    // 8 MB of page cache per connection (the OS caches the file too):
                     // the server's memory stays bounded whatever the database's size
-                    .pragma("cache_size", "-16384")
+                    .pragma("cache_size", "-8192")
                     // sorts and groupings too big for the cache spill to temporary files
                     // (kept by the OS's cache) rather than grow the process
                     .pragma("temp_store", "file")
