@@ -42,7 +42,7 @@ enum Command {
     /// Rebuild the dashboard and report tallies from the records (they are kept exact by
     /// database triggers; run this after loading data with triggers off or restoring twice).
     Recount,
-    /// Consistent online backup of the SQLite database (PostgreSQL: prints the pg_dump command).
+    /// Consistent online backup: SQLite with VACUUM INTO, PostgreSQL with pg_dump (custom format) when it is on the PATH.
     Backup {
         /// The backup file to write (must not exist).
         #[arg(long)]
@@ -219,16 +219,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { out } => {
             let url = config.database_url();
-            if url.starts_with("postgres") {
-                println!(
-                    "PostgreSQL: use pg_dump, e.g.\n  pg_dump --format=custom --file={} '{}'",
-                    out.display(),
-                    crm_core::db::redact(&url)
-                );
-                return Ok(());
-            }
             if out.exists() {
                 bail!("{} already exists; choose a new file", out.display());
+            }
+            if url.starts_with("postgres") {
+                return pg_backup(&url, &out);
             }
             let db = crm::open_db(&config).await?;
             let target = out
@@ -422,6 +417,53 @@ fn tune_malloc() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn tune_malloc() {}
+
+/// `crm backup` on PostgreSQL: `pg_dump --format=custom` of the whole database (restore
+/// with `pg_restore --dbname=<new database> <file>`). The password goes through
+/// `PGPASSWORD`, not the command line other users' `ps` can read.
+fn pg_backup(url: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("pg_dump").is_file()))
+        .unwrap_or(false);
+    if !on_path {
+        bail!(
+            "pg_dump is not on the PATH: install the PostgreSQL client (Debian: apt install postgresql-client), \
+             or run\n  pg_dump --format=custom --file={} '{}'",
+            out.display(),
+            crm_core::db::redact(url)
+        );
+    }
+    // postgres://user:password@host/db → the URL without the password, and the password
+    let (without, password) = match url.split_once("://").and_then(|(scheme, rest)| {
+        let (auth, host) = rest.split_once('@')?;
+        let (user, pass) = auth.split_once(':')?;
+        Some((format!("{scheme}://{user}@{host}"), pass.to_string()))
+    }) {
+        Some((u, p)) => (u, Some(p)),
+        None => (url.to_string(), None),
+    };
+    let mut cmd = std::process::Command::new("pg_dump");
+    cmd.arg("--format=custom")
+        .arg("--file")
+        .arg(out)
+        .arg("--dbname")
+        .arg(&without);
+    if let Some(p) = password {
+        cmd.env("PGPASSWORD", p);
+    }
+    let status = cmd.status().context("cannot run pg_dump")?;
+    if !status.success() {
+        let _ = std::fs::remove_file(out);
+        bail!("pg_dump failed ({status}); nothing was written");
+    }
+    let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backup written to {} ({size} bytes); restore with: pg_restore --dbname=<a new database> {}",
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
 
 fn main() {
     tune_malloc();
