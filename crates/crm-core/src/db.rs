@@ -22,7 +22,10 @@ impl Db {
     /// busy timeout; the file is created when missing.
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         let mut opts = ConnectOptions::new(url.to_string());
-        opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+        // a database that cannot be reached answers 503 within seconds, not a minute later
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(3));
         if url.starts_with("sqlite:") {
             // WAL: readers never wait for the writer; one connection per core and two more
             // (a writer and a long read, such as an export) is what the machine can use

@@ -27,6 +27,9 @@ pub enum CoreError {
     /// A body or file over its size limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The database cannot be reached (down, restarting, the network): 503, try again.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
@@ -51,7 +54,28 @@ impl CoreError {
 
 impl From<sea_orm::DbErr> for CoreError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if is_unreachable(&e) {
+            tracing::warn!(error = %e, "database unreachable");
+            return CoreError::Unavailable(
+                "The database cannot be reached right now. Please try again in a moment.".into(),
+            );
+        }
         CoreError::Internal(e.into())
+    }
+}
+
+/// The database is not there (no connection within the pool's timeout, a connection lost
+/// or refused), as opposed to a statement it refused.
+pub fn is_unreachable(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as S;
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) => matches!(
+            s.as_ref(),
+            S::Io(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed | S::Tls(_)
+        ),
+        _ => false,
     }
 }
 

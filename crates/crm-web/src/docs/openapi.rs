@@ -187,7 +187,7 @@ pub fn document() -> Value {
         responses.insert(op.doc.status.to_string(), success);
         // any operation may meet these (a token that is not valid is refused even where
         // none is needed; a record may be gone; a body may be too large)
-        let errors = ["400", "401", "403", "404", "409", "413", "429"];
+        let errors = ["400", "401", "403", "404", "409", "413", "429", "503"];
         for code in errors {
             responses.insert(code.into(), json!({ "$ref": format!("#/components/responses/{code}") }));
         }
@@ -257,6 +257,7 @@ pub fn document() -> Value {
                 "409": error_response("The change conflicts with the data as it is (e.g. the last active admin)."),
                 "413": error_response("The body is larger than allowed (2 MB; imports: the configured limit)."),
                 "429": error_response("Too many attempts: `Retry-After` says when to try again."),
+                "503": error_response("The database cannot be reached right now: try again in a moment."),
             },
             "securitySchemes": {
                 "bearerToken": {

@@ -27,6 +27,7 @@ pub fn status_of(e: &CoreError) -> StatusCode {
         CoreError::Conflict(_) => StatusCode::CONFLICT,
         CoreError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         CoreError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        CoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -165,7 +165,8 @@ async fn timeout(State(limit): State<Duration>, req: axum::extract::Request, nex
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    if state.db.ping().await {
+    let ping = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
+    if ping.unwrap_or(false) {
         (StatusCode::OK, "ready").into_response()
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()

@@ -26,6 +26,7 @@ mod original_import;
 mod pages;
 mod pipeline;
 mod record;
+mod resilience;
 mod search;
 mod setup;
 mod twofactor;
