@@ -334,3 +334,86 @@ async fn postgres_backup_restores_every_record() {
     let _ = std::fs::remove_dir_all(&dir);
     app.finish().await;
 }
+
+/// SIGTERM under load: a CSV export streaming at that moment finishes whole, and the
+/// process exits (successfully) within 10 seconds.
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let dir = std::env::temp_dir().join(format!("crm-term-{}", uuid::Uuid::new_v4().simple()));
+    let (ok, _, err) = crm(
+        &dir,
+        &["seed", "bulk", "--contacts", "20000", "--companies", "50"],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = crm(
+        &dir,
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "Ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        Some("a long enough password\n"),
+    );
+    assert!(ok, "{err}");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "serve",
+        ])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    for _ in 0..100 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let res = http
+        .post(format!("{base}/api/auth/signin"))
+        .json(&serde_json::json!({"email": "ops@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let export = http.get(format!("{base}/api/contacts/export")).send().await.unwrap();
+    assert!(export.status().is_success());
+    // the export has started streaming: now the signal
+    let t = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let body = export.text().await.expect("the export finishes");
+    assert_eq!(body.lines().count(), 20_001, "header and every contact");
+    let status = loop {
+        if let Some(s) = server.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "exits within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "a clean exit: {status}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&dir);
+}
