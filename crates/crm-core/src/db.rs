@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
@@ -77,9 +77,22 @@ impl Db {
         {
             tracing::warn!("could not create the pg_trgm extension: {e}");
         }
+        // several instances may start at once: on PostgreSQL one migrates at a time (a
+        // transaction-scoped advisory lock held on a connection of its own while the
+        // migrations run on the others); the next finds nothing pending
+        let lock = if self.is_postgres() {
+            let txn = self.conn.begin().await?;
+            txn.execute_unprepared("SELECT pg_advisory_xact_lock(7262011)").await?;
+            Some(txn)
+        } else {
+            None
+        };
         Migrator::up(&self.conn, None)
             .await
             .context("database migration failed")?;
+        if let Some(txn) = lock {
+            txn.commit().await?;
+        }
         Ok(())
     }
 

@@ -103,3 +103,45 @@ async fn postgres_outage_is_a_503_and_heals() {
     _relay.cut();
     app.finish().await;
 }
+
+/// Two instances starting at once on an empty PostgreSQL database: one migrates, the other
+/// waits for it; both start.
+#[tokio::test]
+#[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
+async fn postgres_instances_starting_together_migrate_once() {
+    use sea_orm::ConnectionTrait;
+    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
+    let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
+    let server = sea_orm::Database::connect(&admin_url).await.unwrap();
+    server
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (prefix, _) = admin_url.rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    let config = |n: u32| {
+        let dir = std::env::temp_dir().join(format!("crm-two-{n}-{}", uuid::Uuid::new_v4().simple()));
+        crm::config::Config::for_tests(dir, Some(url.clone()))
+    };
+    let (a, b) = (config(1), config(2));
+    let (ra, rb) = tokio::join!(
+        crm::start(&a, std::future::pending()),
+        crm::start(&b, std::future::pending())
+    );
+    let (ra, rb) = (
+        ra.expect("the first instance starts"),
+        rb.expect("the second instance starts"),
+    );
+    for r in [&ra, &rb] {
+        let res = reqwest::get(format!("http://{}/readyz", r.addr)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    ra.task.abort();
+    rb.task.abort();
+    ra.db.unscoped().clone().close().await.ok();
+    rb.db.unscoped().clone().close().await.ok();
+    server
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .ok();
+}
