@@ -317,21 +317,20 @@ pub struct ContactDetail {
 }
 
 pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ContactDetail> {
-    let c = scope::get_visible::<contact::Entity>(db, actor, id, "Contact").await?;
-    // its company and owner at once (one round trip each, in parallel)
-    let company = async {
-        match c.company_id {
-            Some(cid) => company::Entity::find_by_id(cid).one(&db.conn).await,
-            None => Ok(None),
-        }
+    // the contact with its company and owner, in one statement
+    let found = scope::visible::<contact::Entity>(actor)
+        .filter(contact::Column::Id.eq(id))
+        .find_also_related(company::Entity)
+        .find_also_related(user::Entity)
+        .one(&db.conn)
+        .await?;
+    let Some((c, company, owner)) = found else {
+        // not found, or out of scope (audited as a refusal there)
+        return Err(scope::get_visible::<contact::Entity>(db, actor, id, "Contact")
+            .await
+            .err()
+            .unwrap_or_else(|| CoreError::not_found("Contact")));
     };
-    let owner = async {
-        match c.user_id {
-            Some(uid) => user::Entity::find_by_id(uid).one(&db.conn).await,
-            None => Ok(None),
-        }
-    };
-    let (company, owner) = tokio::try_join!(company, owner)?;
     let company_ref = company.as_ref().map(|co| CompanyRef {
         id: co.id,
         name: co.name.clone(),
