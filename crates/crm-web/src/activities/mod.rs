@@ -24,6 +24,12 @@ impl Resource for Activities {
     const NAME: &'static str = "activity";
     const PATH: &'static str = "/activities";
     const TAG: &'static str = "Activities";
+    const TITLE: &'static str = "Activity";
+    const NAV: &'static str = "activities";
+    async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
+        let a = core::get(db, actor, id).await?;
+        Ok(format!("Delete the activity {}? This cannot be undone.", a.subject))
+    }
     fn list_params() -> Vec<Param> {
         vec![
             SEARCH,
@@ -102,5 +108,8 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/activities", get(pages::index))
         .route("/activities/new", get(pages::new_form).post(pages::create))
         .route("/activities/{id}/edit", get(pages::edit_form).post(pages::update))
-        .route("/activities/{id}/delete", post(pages::delete))
+        .route(
+            "/activities/{id}/delete",
+            post(crate::http::resource::delete_page::<Activities>),
+        )
 }

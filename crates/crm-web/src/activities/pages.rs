@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
 use crm_core::ActivityType;
 use crm_core::activities::{self as core, ActivityView};
 use crm_core::input::Mode;
@@ -15,7 +14,7 @@ use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
 use crate::http::resource::parse_id;
 use crate::web::after_save;
-use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, notice, query_string};
+use crate::web::{Chrome, FormState, PageCtx, Pager, html, notice, query_string};
 
 pub fn when(s: &str) -> String {
     crate::web::date_time(s, false)
@@ -149,28 +148,4 @@ pub async fn update(
     let saved = core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
     let to = |_| "/activities?done=updated".to_string();
     after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_id(&id, "activity")?;
-    if form.get("confirm") != Some("yes") {
-        let a = core::get(&state.db, &ctx.session.actor, id).await?;
-        let text = format!("Delete the activity {}? This cannot be undone.", a.subject);
-        let action = format!("/activities/{id}/delete");
-        return Ok(ConfirmPage::delete(
-            &ctx,
-            "Activity",
-            "activities",
-            text,
-            action,
-            "/activities".into(),
-        ));
-    }
-    core::delete(&state.db, &ctx.session.actor, id).await?;
-    Ok(Redirect::to("/activities?done=deleted").into_response())
 }

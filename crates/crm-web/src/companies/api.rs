@@ -25,6 +25,16 @@ impl Resource for Companies {
     const NAME: &'static str = "company";
     const PATH: &'static str = "/companies";
     const TAG: &'static str = "Companies";
+    const TITLE: &'static str = "Company";
+    const NAV: &'static str = "companies";
+    const RECORD_PAGE: bool = true;
+    async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
+        let d = list::get(db, actor, id).await?;
+        Ok(format!(
+            "Delete {}? Its {} contacts and {} deals are kept but no longer linked to a company. This cannot be undone.",
+            d.company.name, d.company.count.contacts, d.company.count.deals
+        ))
+    }
     fn list_params() -> Vec<Param> {
         vec![
             SEARCH,

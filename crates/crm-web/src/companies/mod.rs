@@ -16,5 +16,8 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/companies/new", get(pages::new_form).post(pages::create))
         .route("/companies/{id}", get(pages::show))
         .route("/companies/{id}/edit", get(pages::edit_form).post(pages::update))
-        .route("/companies/{id}/delete", post(pages::delete))
+        .route(
+            "/companies/{id}/delete",
+            post(crate::http::resource::delete_page::<api::Companies>),
+        )
 }

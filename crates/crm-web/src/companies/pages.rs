@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect};
 use crm_core::companies::list::{CompanyDetail, industry_label};
 use crm_core::companies::{CompanyView, INDUSTRIES, list, write};
 use crm_core::input::{Mode, cents_to_decimal};
@@ -14,9 +13,7 @@ use crate::http::body::FormPairs;
 use crate::http::error::PageResult;
 use crate::http::resource::parse_id;
 use crate::web::after_save;
-use crate::web::{
-    Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date, thousands,
-};
+use crate::web::{Chrome, FormState, PageCtx, Pager, html, money, notice, query_string, short_date, thousands};
 
 #[derive(Template)]
 #[template(path = "companies/list.html")]
@@ -272,24 +269,4 @@ pub async fn update(
     let saved = write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
     let to = |_| format!("/companies/{id}?done=updated");
     after_save(saved, &form, to, async |f| Ok(form_page(&ctx, Some(id), f))).await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_id(&id, "company")?;
-    if form.get("confirm") == Some("yes") {
-        write::delete(&state.db, &ctx.session.actor, id).await?;
-        return Ok(Redirect::to("/companies?done=deleted").into_response());
-    }
-    let d = list::get(&state.db, &ctx.session.actor, id).await?;
-    let text = format!(
-        "Delete {}? Its {} contacts and {} deals are kept but no longer linked to a company. This cannot be undone.",
-        d.company.name, d.company.count.contacts, d.company.count.deals
-    );
-    let (action, cancel) = (format!("/companies/{id}/delete"), format!("/companies/{id}"));
-    Ok(ConfirmPage::delete(&ctx, "Company", "companies", text, action, cancel))
 }

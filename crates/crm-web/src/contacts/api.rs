@@ -25,6 +25,21 @@ impl Resource for Contacts {
     const NAME: &'static str = "contact";
     const PATH: &'static str = "/contacts";
     const TAG: &'static str = "Contacts";
+    const TITLE: &'static str = "Contact";
+    const NAV: &'static str = "contacts";
+    const RECORD_PAGE: bool = true;
+    async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
+        let c = list::get(db, actor, id).await?.contact;
+        let d = list::dependents(db, actor, &[id]).await?;
+        let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        Ok(format!(
+            "Delete {}? Their {}, {} and {} are deleted with them. This cannot be undone.",
+            c.full_name(),
+            plural(d.activities, "activity", "activities"),
+            plural(d.tasks, "task", "tasks"),
+            plural(d.deals, "deal", "deals")
+        ))
+    }
     fn list_params() -> Vec<Param> {
         vec![
             SEARCH,

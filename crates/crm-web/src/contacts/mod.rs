@@ -42,5 +42,8 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/contacts/bulk-assign", post(pages::bulk_assign))
         .route("/contacts/{id}", get(pages::show))
         .route("/contacts/{id}/edit", get(pages::edit_form).post(pages::update))
-        .route("/contacts/{id}/delete", post(pages::delete))
+        .route(
+            "/contacts/{id}/delete",
+            post(crate::http::resource::delete_page::<api::Contacts>),
+        )
 }

@@ -346,31 +346,6 @@ fn plural(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_id(&id, "contact")?;
-    let actor = &ctx.session.actor;
-    if form.get("confirm") == Some("yes") {
-        write::delete(&state.db, actor, id).await?;
-        return Ok(Redirect::to("/contacts?done=deleted").into_response());
-    }
-    let c = list::get(&state.db, actor, id).await?.contact;
-    let d = list::dependents(&state.db, &ctx.session.actor, &[id]).await?;
-    let text = format!(
-        "Delete {}? Their {}, {} and {} are deleted with them. This cannot be undone.",
-        c.full_name(),
-        plural(d.activities, "activity").replace("activitys", "activities"),
-        plural(d.tasks, "task"),
-        plural(d.deals, "deal")
-    );
-    let (action, cancel) = (format!("/contacts/{id}/delete"), format!("/contacts/{id}"));
-    Ok(ConfirmPage::delete(&ctx, "Contact", "contacts", text, action, cancel))
-}
-
 /// The bulk bar's "Assign to" (admins and managers).
 pub async fn bulk_assign(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     let ids: Vec<Uuid> = form.all("ids").iter().filter_map(|s| Uuid::parse_str(s).ok()).collect();

@@ -27,6 +27,17 @@ impl Resource for Deals {
     const NAME: &'static str = "deal";
     const PATH: &'static str = "/deals";
     const TAG: &'static str = "Deals";
+    const TITLE: &'static str = "Deal";
+    const NAV: &'static str = "deals";
+    const RECORD_PAGE: bool = true;
+    async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
+        let d = core::get(db, actor, id).await?.deal;
+        Ok(format!(
+            "Delete {} worth {}? This cannot be undone.",
+            d.name,
+            crate::web::money(d.value)
+        ))
+    }
     fn list_params() -> Vec<Param> {
         vec![
             SEARCH,
@@ -143,5 +154,5 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/deals/{id}", get(pages::show))
         .route("/deals/{id}/edit", get(pages::edit_form).post(pages::update))
         .route("/deals/{id}/move", post(pages::move_submit))
-        .route("/deals/{id}/delete", post(pages::delete))
+        .route("/deals/{id}/delete", post(crate::http::resource::delete_page::<Deals>))
 }

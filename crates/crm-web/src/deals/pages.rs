@@ -16,7 +16,7 @@ use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
 use crate::http::resource::parse_id;
 use crate::web::after_save;
-use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, money, notice, query_string, short_date};
+use crate::web::{Chrome, FormState, PageCtx, Pager, html, money, notice, query_string, short_date};
 
 /// Shared helpers for deal templates.
 pub struct Fmt;
@@ -291,23 +291,6 @@ pub async fn update(
     let saved = write::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
     let to = |_| format!("/deals/{id}?done=updated");
     after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_id(&id, "deal")?;
-    if form.get("confirm") == Some("yes") {
-        write::delete(&state.db, &ctx.session.actor, id).await?;
-        return Ok(Redirect::to("/deals?done=deleted").into_response());
-    }
-    let d = core::get(&state.db, &ctx.session.actor, id).await?.deal;
-    let text = format!("Delete {} worth {}? This cannot be undone.", d.name, money(d.value));
-    let (action, cancel) = (format!("/deals/{id}/delete"), format!("/deals/{id}"));
-    Ok(ConfirmPage::delete(&ctx, "Deal", "deals", text, action, cancel))
 }
 
 impl IndexPage {

@@ -45,6 +45,48 @@ pub trait Resource: 'static {
     fn update(db: &Db, actor: &Actor, id: Uuid, input: Input) -> impl Future<Output = CoreResult<Self::View>> + Send;
     /// Deletes; the `data` of the answer (`null` unless a kind says more).
     fn delete(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<serde_json::Value>> + Send;
+
+    /// The kind in page headings: "Task".
+    const TITLE: &'static str;
+    /// Its section of the navigation: "tasks".
+    const NAV: &'static str;
+    /// "Cancel" on the delete confirmation leads to the record's page (else to the list).
+    const RECORD_PAGE: bool = false;
+    /// What the delete confirmation asks ("Delete the task …? This cannot be undone.").
+    fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<String>> + Send;
+}
+
+/// `POST <path>/{id}/delete`, the pages' delete: without `confirm=yes` the confirmation page
+/// (for browsers without JavaScript; with it a dialog asks first), with it the deletion and
+/// the list with a notice.
+pub async fn delete_page<R: Resource>(
+    State(state): State<AppState>,
+    ctx: crate::web::PageCtx,
+    Path(id): Path<String>,
+    form: crate::http::body::FormPairs,
+) -> crate::http::error::PageResult {
+    use axum::response::{IntoResponse, Redirect};
+    let id = parse_id(&id, R::NAME)?;
+    let actor = &ctx.session.actor;
+    if form.get("confirm") == Some("yes") {
+        R::delete(&state.db, actor, id).await?;
+        return Ok(Redirect::to(&format!("{}?done=deleted", R::PATH)).into_response());
+    }
+    let text = R::confirm_delete(&state.db, actor, id).await?;
+    let cancel = if R::RECORD_PAGE {
+        format!("{}/{id}", R::PATH)
+    } else {
+        R::PATH.to_string()
+    };
+    let action = format!("{}/{id}/delete", R::PATH);
+    Ok(crate::web::ConfirmPage::delete(
+        &ctx,
+        R::TITLE,
+        R::NAV,
+        text,
+        action,
+        cancel,
+    ))
 }
 
 /// The id in the path, or a 400 that names the kind.

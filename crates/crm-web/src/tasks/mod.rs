@@ -27,6 +27,12 @@ impl Resource for Tasks {
     const NAME: &'static str = "task";
     const PATH: &'static str = "/tasks";
     const TAG: &'static str = "Tasks";
+    const TITLE: &'static str = "Task";
+    const NAV: &'static str = "tasks";
+    async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
+        let t = core::get(db, actor, id).await?;
+        Ok(format!("Delete the task {}? This cannot be undone.", t.title))
+    }
     fn list_params() -> Vec<Param> {
         vec![
             SEARCH,
@@ -117,5 +123,5 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/tasks/new", get(pages::new_form).post(pages::create))
         .route("/tasks/{id}/edit", get(pages::edit_form).post(pages::update))
         .route("/tasks/{id}/toggle", post(pages::toggle_submit))
-        .route("/tasks/{id}/delete", post(pages::delete))
+        .route("/tasks/{id}/delete", post(crate::http::resource::delete_page::<Tasks>))
 }

@@ -14,8 +14,8 @@ use crate::deals::pages::contact_options;
 use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
 use crate::http::resource::parse_id;
+use crate::web::after_save;
 use crate::web::{Chrome, FormState, PageCtx, Pager, html, notice, query_string, short_date};
-use crate::web::{ConfirmPage, after_save};
 
 #[derive(Template)]
 #[template(path = "tasks/index.html")]
@@ -206,28 +206,4 @@ pub async fn update(
     let saved = core::update(&state.db, &ctx.session.actor, id, form.input(Mode::Update)).await;
     let to = |_| "/tasks?done=updated".to_string();
     after_save(saved, &form, to, async |f| form_page(&state, &ctx, Some(id), f).await).await
-}
-
-pub async fn delete(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-    form: FormPairs,
-) -> PageResult {
-    let id = parse_id(&id, "task")?;
-    if form.get("confirm") != Some("yes") {
-        let t = core::get(&state.db, &ctx.session.actor, id).await?;
-        let text = format!("Delete the task {}? This cannot be undone.", t.title);
-        let action = format!("/tasks/{id}/delete");
-        return Ok(ConfirmPage::delete(
-            &ctx,
-            "Task",
-            "tasks",
-            text,
-            action,
-            "/tasks".into(),
-        ));
-    }
-    core::delete(&state.db, &ctx.session.actor, id).await?;
-    Ok(Redirect::to("/tasks?done=deleted").into_response())
 }
