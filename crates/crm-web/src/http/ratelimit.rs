@@ -95,18 +95,72 @@ pub struct Decision {
 #[derive(Default)]
 pub struct Limiter {
     windows: Mutex<HashMap<String, (Instant, u32)>>,
-    redis: Option<redis::aio::ConnectionManager>,
+    redis: Option<SharedStore>,
     /// Prefix of the Redis keys (deployments sharing one Redis keep apart).
     namespace: String,
 }
 
+/// The Redis side: a connection once one could be made, and when to try again meanwhile.
+struct SharedStore {
+    client: redis::Client,
+    conn: tokio::sync::Mutex<Option<redis::aio::ConnectionManager>>,
+    next_try: Mutex<Instant>,
+}
+
+/// A Redis that does not answer within this is treated as away for this request.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+/// While Redis is away, a new connection is tried at most this often.
+const REDIS_RETRY: Duration = Duration::from_secs(5);
+
+impl SharedStore {
+    async fn connect(client: &redis::Client) -> redis::RedisResult<redis::aio::ConnectionManager> {
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(1);
+        redis::aio::ConnectionManager::new_with_config(client.clone(), config).await
+    }
+
+    /// The connection, or a new one when it is time to try (never waits past the timeout).
+    async fn get(&self) -> Option<redis::aio::ConnectionManager> {
+        let mut conn = self.conn.lock().await;
+        if conn.is_none() {
+            let due = {
+                let mut next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
+                let due = Instant::now() >= *next;
+                if due {
+                    *next = Instant::now() + REDIS_RETRY;
+                }
+                due
+            };
+            if due {
+                match tokio::time::timeout(REDIS_TIMEOUT * 2, Self::connect(&self.client)).await {
+                    Ok(Ok(c)) => {
+                        tracing::info!("rate limit store (Redis) connected");
+                        *conn = Some(c);
+                    }
+                    Ok(Err(e)) => tracing::warn!("rate limit store (Redis) unavailable, using in-memory limits: {e}"),
+                    Err(_) => tracing::warn!("rate limit store (Redis) did not answer, using in-memory limits"),
+                }
+            }
+        }
+        conn.clone()
+    }
+}
+
 impl Limiter {
-    /// In memory, or shared through Redis at `url`.
+    /// In memory, or shared through Redis at `url`. A Redis that cannot be reached at start
+    /// is not fatal: the limits are counted in memory until it answers (tried every 5 s).
     pub async fn new(redis_url: Option<&str>, namespace: &str) -> anyhow::Result<Limiter> {
         let redis = match redis_url.filter(|u| !u.is_empty()) {
             Some(url) => {
-                let client = redis::Client::open(url)?;
-                Some(redis::aio::ConnectionManager::new(client).await?)
+                let store = SharedStore {
+                    client: redis::Client::open(url)?,
+                    conn: Default::default(),
+                    next_try: Mutex::new(Instant::now()),
+                };
+                store.get().await;
+                Some(store)
             }
             None => None,
         };
@@ -118,11 +172,14 @@ impl Limiter {
     }
 
     async fn decide(&self, rule: Rule, key: &str, count: bool) -> Decision {
-        if let Some(conn) = &self.redis {
+        if let Some(store) = &self.redis
+            && let Some(conn) = store.get().await
+        {
             let k = format!("{}:rl:{}:{key}", self.namespace, rule.name);
-            match redis_decide(conn.clone(), rule, &k, count).await {
-                Ok(d) => return d,
-                Err(e) => tracing::warn!("rate limit store (Redis) unavailable, using in-memory limits: {e}"),
+            match tokio::time::timeout(REDIS_TIMEOUT, redis_decide(conn, rule, &k, count)).await {
+                Ok(Ok(d)) => return d,
+                Ok(Err(e)) => tracing::warn!("rate limit store (Redis) unavailable, using in-memory limits: {e}"),
+                Err(_) => tracing::warn!("rate limit store (Redis) did not answer, using in-memory limits"),
             }
         }
         self.memory(rule, key, count)

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use crate::support::TestApp;
 
-/// A TCP relay to PostgreSQL that can be cut and restored on the same port.
+/// A TCP relay (to PostgreSQL or Redis) that can be cut and restored on the same port.
 struct Relay {
     port: u16,
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
@@ -17,6 +17,10 @@ struct Relay {
 
 impl Relay {
     async fn start(port: u16) -> Relay {
+        Self::to(port, "127.0.0.1:5432").await
+    }
+
+    async fn to(port: u16, upstream: &'static str) -> Relay {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind the relay");
@@ -26,7 +30,7 @@ impl Relay {
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
                 let conn = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
                     }
                 });
@@ -144,4 +148,83 @@ async fn postgres_instances_starting_together_migrate_once() {
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await
         .ok();
+}
+
+/// Redis away and back: while it is away each instance counts failed sign-ins itself (the
+/// limit still holds, nothing fails); when it is back the instances count together again,
+/// with no restart.
+#[tokio::test]
+#[ignore = "Redis: run with `cargo test -- --ignored` and TEST_REDIS_URL set"]
+async fn redis_away_and_back_keeps_the_limits() {
+    let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL");
+    let upstream: &'static str = Box::leak(
+        redis
+            .trim_start_matches("redis://")
+            .trim_end_matches('/')
+            .to_string()
+            .into_boxed_str(),
+    );
+    let relay = Relay::to(0, upstream).await;
+    let port = relay.port;
+    let prefix = format!("crm-test-{}", uuid::Uuid::new_v4().simple());
+    let a = TestApp::sqlite_with(|c| {
+        c.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+        c.redis_prefix = prefix.clone();
+    })
+    .await;
+    let b = a.sibling().await;
+    let rep = a.user(Role::Rep).await;
+    let (ca, cb) = (a.anonymous(), b.anonymous());
+    async fn fail(c: &crate::support::Client, i: usize) -> StatusCode {
+        let body = serde_json::json!({"email": format!("away{i}@example.com"), "password": "wrong password!"});
+        c.post("/api/auth/signin", body).await.0
+    }
+
+    relay.cut();
+    let t = Instant::now();
+    for i in 0..10 {
+        assert_eq!(
+            fail(&ca, i).await,
+            StatusCode::UNAUTHORIZED,
+            "Redis away: sign-ins still answer"
+        );
+    }
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "no request waits long: {:?}",
+        t.elapsed()
+    );
+    let (st, _) = ca
+        .post(
+            "/api/auth/signin",
+            serde_json::json!({"email": rep.email, "password": crate::support::PASSWORD}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "the limit holds in memory");
+
+    // back: after the retry interval the two instances share the count again
+    let _relay = Relay::to(port, upstream).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for i in 0..10 {
+        let c = if i % 2 == 0 { &ca } else { &cb };
+        let st = fail(c, 100 + i).await;
+        assert!(
+            st == StatusCode::UNAUTHORIZED || st == StatusCode::TOO_MANY_REQUESTS,
+            "{st}"
+        );
+    }
+    let (st, _) = cb
+        .post(
+            "/api/auth/signin",
+            serde_json::json!({"email": rep.email, "password": crate::support::PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        st,
+        StatusCode::TOO_MANY_REQUESTS,
+        "b counts a's failures again: Redis is back"
+    );
+    _relay.cut();
+    b.finish().await;
+    a.finish().await;
 }
