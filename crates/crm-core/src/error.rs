@@ -54,6 +54,13 @@ impl CoreError {
 
 impl From<sea_orm::DbErr> for CoreError {
     fn from(e: sea_orm::DbErr) -> Self {
+        if is_disk_full(&e) {
+            tracing::error!(error = %e, "the database's disk is full");
+            return CoreError::Unavailable(
+                "The server's disk is full: nothing was saved. Please try again once an administrator has freed space."
+                    .into(),
+            );
+        }
         if is_unreachable(&e) {
             tracing::warn!(error = %e, "database unreachable");
             return CoreError::Unavailable(
@@ -61,6 +68,20 @@ impl From<sea_orm::DbErr> for CoreError {
             );
         }
         CoreError::Internal(e.into())
+    }
+}
+
+/// The database's disk is full (SQLite `SQLITE_FULL`, PostgreSQL `disk_full`): the
+/// statement and its transaction were rolled back.
+pub fn is_disk_full(e: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as S;
+    use sea_orm::{DbErr, RuntimeErr};
+    match e {
+        DbErr::Query(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) => match s.as_ref() {
+            S::Database(d) => matches!(d.code().as_deref(), Some("13") | Some("53100")),
+            _ => false,
+        },
+        _ => false,
     }
 }
 

@@ -228,3 +228,62 @@ async fn redis_away_and_back_keeps_the_limits() {
     b.finish().await;
     a.finish().await;
 }
+
+/// A full disk under SQLite: writes fail with a clear 503 (nothing half-written), reads go
+/// on, and the database passes its integrity check. Mounts a 3 MB tmpfs, so it needs root
+/// (`.ci/run` runs as root on the CI machine).
+#[tokio::test]
+#[ignore = "needs root (mounts a small tmpfs): run with `cargo test -- --ignored` as root"]
+async fn sqlite_disk_full_refuses_writes_clearly() {
+    use sea_orm::ConnectionTrait;
+    let dir = std::env::temp_dir().join(format!("crm-full-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs", dir.to_str().unwrap()])
+        .status()
+        .expect("run mount");
+    assert!(mounted.success(), "mounting a tmpfs needs root");
+    let data = dir.clone();
+    let app = TestApp::sqlite_with(move |c| c.data_dir = data).await;
+    let admin = app.user(Role::Admin).await;
+    let long = "y".repeat(95);
+    let mut refused = None;
+    for i in 0..20_000 {
+        let (st, v) = admin
+            .post(
+                "/api/contacts",
+                serde_json::json!({"firstName": format!("F{i}"), "lastName": format!("L{i}"), "email": format!("f{i}@example.com"), "jobTitle": long}),
+            )
+            .await;
+        if st != StatusCode::CREATED {
+            refused = Some((i, st, v));
+            break;
+        }
+    }
+    let (n, st, v) = refused.expect("the disk fills up");
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("disk is full"), "{v}");
+    // reads go on and show exactly the writes that were acknowledged
+    let (st, v) = admin.get("/api/contacts?limit=1").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        v["pagination"]["total"].as_u64(),
+        Some(n as u64),
+        "no half-written contact"
+    );
+    let row = app
+        .db
+        .unscoped()
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "PRAGMA integrity_check".to_string(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let check: String = row.try_get_by_index(0).unwrap();
+    assert_eq!(check, "ok");
+    app.finish().await;
+    let _ = std::process::Command::new("umount").arg(&dir).status();
+    let _ = std::fs::remove_dir_all(&dir);
+}
