@@ -103,7 +103,7 @@ pub struct Limiter {
 /// The Redis side: a connection once one could be made, and when to try again meanwhile.
 struct SharedStore {
     client: redis::Client,
-    conn: tokio::sync::Mutex<Option<redis::aio::ConnectionManager>>,
+    conn: Mutex<Option<redis::aio::ConnectionManager>>,
     next_try: Mutex<Instant>,
 }
 
@@ -121,30 +121,35 @@ impl SharedStore {
         redis::aio::ConnectionManager::new_with_config(client.clone(), config).await
     }
 
-    /// The connection, or a new one when it is time to try (never waits past the timeout).
+    /// The connection, or a new one when it is time to try. Requests never wait on each
+    /// other here: the lock is held only to copy the handle, and while Redis is away one
+    /// request at a time (every 5 s) tries to connect, the others go on in memory.
     async fn get(&self) -> Option<redis::aio::ConnectionManager> {
-        let mut conn = self.conn.lock().await;
-        if conn.is_none() {
-            let due = {
-                let mut next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
-                let due = Instant::now() >= *next;
-                if due {
-                    *next = Instant::now() + REDIS_RETRY;
-                }
-                due
-            };
-            if due {
-                match tokio::time::timeout(REDIS_TIMEOUT * 2, Self::connect(&self.client)).await {
-                    Ok(Ok(c)) => {
-                        tracing::info!("rate limit store (Redis) connected");
-                        *conn = Some(c);
-                    }
-                    Ok(Err(e)) => tracing::warn!("rate limit store (Redis) unavailable, using in-memory limits: {e}"),
-                    Err(_) => tracing::warn!("rate limit store (Redis) did not answer, using in-memory limits"),
-                }
+        if let Some(c) = self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Some(c);
+        }
+        {
+            let mut next = self.next_try.lock().unwrap_or_else(|p| p.into_inner());
+            if Instant::now() < *next {
+                return None;
+            }
+            *next = Instant::now() + REDIS_RETRY;
+        }
+        match tokio::time::timeout(REDIS_TIMEOUT * 2, Self::connect(&self.client)).await {
+            Ok(Ok(c)) => {
+                tracing::info!("rate limit store (Redis) connected");
+                *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+                Some(c)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("rate limit store (Redis) unavailable, using in-memory limits: {e}");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("rate limit store (Redis) did not answer, using in-memory limits");
+                None
             }
         }
-        conn.clone()
     }
 }
 
