@@ -133,8 +133,14 @@ fn error_response(description: &str) -> Value {
     })
 }
 
-/// The whole document.
-pub fn document() -> Value {
+/// The whole document, built once, at its first request: the router (`http::router`)
+/// publishes the operations before it serves anything, and they never change.
+pub fn document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(build)
+}
+
+fn build() -> Value {
     let mut generator = settings().into_generator();
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for op in operations() {
