@@ -394,8 +394,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// glibc gives every thread that allocates an arena of its own (up to eight per core) and
 /// keeps what is freed in it: under load the server's resident memory doubled (328 MB after
 /// the benchmark's loads at a million rows; 177 MB with these settings). The allocator reads its
-/// settings when the process starts, so the first start exports them and becomes itself
-/// again (`exec`, same arguments); a `MALLOC_ARENA_MAX` already set is left as it is.
+/// settings when the process starts, so the server's first start exports them and becomes
+/// itself again (`exec`, same arguments); a `MALLOC_ARENA_MAX` already set is left as it is.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_malloc() {
     use std::os::unix::process::CommandExt;
@@ -466,8 +466,11 @@ fn pg_backup(url: &str, out: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn main() {
-    tune_malloc();
     let cli = Cli::parse();
+    // only the long-running commands (a server, the benchmark's server) need it
+    if matches!(cli.command, None | Some(Command::Serve) | Some(Command::Bench { .. })) {
+        tune_malloc();
+    }
     init_logs(&cli.config.log_format);
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
