@@ -150,9 +150,11 @@ impl Input {
         self.map.get(key)
     }
 
-    /// The keys the readers have looked at so far.
-    pub fn keys_read(&self) -> Vec<String> {
-        self.seen.borrow().iter().cloned().collect()
+    /// The keys `read` asks for on an empty create body: what such a body may hold.
+    pub fn keys_read_by(read: impl FnOnce(&mut Input)) -> Vec<String> {
+        let mut input = Input::json(Map::new(), Mode::Create);
+        read(&mut input);
+        input.seen.into_inner().into_iter().collect()
     }
 
     pub fn error(&mut self, key: &str, message: impl Into<String>) {

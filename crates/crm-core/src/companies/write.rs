@@ -60,9 +60,9 @@ async fn check_name(db: &Db, name: &Field<String>, except: Option<Uuid>) -> Core
 /// The keys a company body may hold: those its validation reads (the API reference's
 /// documented body is checked against them).
 pub fn body_keys() -> Vec<String> {
-    let mut input = Input::json(Default::default(), crate::input::Mode::Create);
-    read(&mut input);
-    input.keys_read()
+    Input::keys_read_by(|input| {
+        read(input);
+    })
 }
 
 fn unique_error(e: sea_orm::DbErr) -> CoreError {

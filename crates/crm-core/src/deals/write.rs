@@ -70,9 +70,9 @@ fn read(input: &mut Input) -> Fields {
 /// The keys a deal body may hold: those its validation reads (the API reference's
 /// documented body is checked against them).
 pub fn body_keys() -> Vec<String> {
-    let mut input = Input::json(Default::default(), crate::input::Mode::Create);
-    read(&mut input);
-    input.keys_read()
+    Input::keys_read_by(|input| {
+        read(input);
+    })
 }
 
 /// The stage a request asks for, from `stage` and/or `status`; status follows stage.

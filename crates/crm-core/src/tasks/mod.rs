@@ -221,9 +221,9 @@ fn read(input: &mut Input) -> Fields {
 /// The keys a task body may hold: those its validation reads (the API reference's
 /// documented body is checked against them).
 pub fn body_keys() -> Vec<String> {
-    let mut input = Input::json(Default::default(), crate::input::Mode::Create);
-    read(&mut input);
-    input.keys_read()
+    Input::keys_read_by(|input| {
+        read(input);
+    })
 }
 
 pub async fn create(db: &Db, actor: &Actor, mut input: Input) -> CoreResult<task::Model> {
