@@ -74,29 +74,26 @@ impl From<sea_orm::DbErr> for CoreError {
 /// The database's disk is full (SQLite `SQLITE_FULL`, PostgreSQL `disk_full`): the
 /// statement and its transaction were rolled back.
 pub fn is_disk_full(e: &sea_orm::DbErr) -> bool {
-    use sea_orm::sqlx::Error as S;
-    use sea_orm::{DbErr, RuntimeErr};
-    match e {
-        DbErr::Query(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) => match s.as_ref() {
-            S::Database(d) => matches!(d.code().as_deref(), Some("13") | Some("53100")),
-            _ => false,
-        },
-        _ => false,
-    }
+    matches!(sqlx_error(e), Some(sea_orm::sqlx::Error::Database(d)) if matches!(d.code().as_deref(), Some("13" | "53100")))
 }
 
 /// The database is not there (no connection within the pool's timeout, a connection lost
 /// or refused), as opposed to a statement it refused.
 pub fn is_unreachable(e: &sea_orm::DbErr) -> bool {
     use sea_orm::sqlx::Error as S;
+    matches!(e, sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_))
+        || matches!(
+            sqlx_error(e),
+            Some(S::Io(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed | S::Tls(_))
+        )
+}
+
+/// The driver's error under a failed statement.
+fn sqlx_error(e: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
     use sea_orm::{DbErr, RuntimeErr};
     match e {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Query(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) => matches!(
-            s.as_ref(),
-            S::Io(_) | S::PoolTimedOut | S::PoolClosed | S::WorkerCrashed | S::Tls(_)
-        ),
-        _ => false,
+        DbErr::Query(RuntimeErr::SqlxError(s)) | DbErr::Exec(RuntimeErr::SqlxError(s)) => Some(s.as_ref()),
+        _ => None,
     }
 }
 
