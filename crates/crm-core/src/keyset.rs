@@ -27,30 +27,30 @@ pub enum Kind {
     Bool,
 }
 
-/// One key of an order.
+/// One key of an order: a column of the list's entity.
 #[derive(Clone, Debug)]
-pub struct Key {
+pub struct Key<C> {
+    pub col: C,
     pub expr: SimpleExpr,
     pub desc: bool,
     pub kind: Kind,
 }
 
-impl Key {
-    pub fn new(col: impl IntoSimpleExpr, desc: bool, kind: Kind) -> Key {
-        let col = col.into_simple_expr();
+impl<C: IntoSimpleExpr + Copy> Key<C> {
+    pub fn new(col: C, desc: bool, kind: Kind) -> Key<C> {
         let expr = match kind {
-            Kind::OptText => Func::coalesce([col, Expr::val("")]).into(),
-            _ => col,
+            Kind::OptText => Func::coalesce([col.into_simple_expr(), Expr::val("")]).into(),
+            _ => col.into_simple_expr(),
         };
-        Key { expr, desc, kind }
+        Key { col, expr, desc, kind }
     }
 }
 
 /// A list's order: its keys, then the id (in `id_desc` order) so that no two rows tie.
 #[derive(Clone, Debug)]
-pub struct Keyset {
-    pub keys: Vec<Key>,
-    pub id: SimpleExpr,
+pub struct Keyset<E: EntityTrait> {
+    pub keys: Vec<Key<E::Column>>,
+    pub id: E::Column,
     pub id_desc: bool,
 }
 
@@ -85,21 +85,37 @@ impl Cursor {
     }
 }
 
-impl Keyset {
-    pub fn new(keys: Vec<Key>, id: impl IntoSimpleExpr, id_desc: bool) -> Keyset {
-        Keyset {
-            keys,
-            id: id.into_simple_expr(),
-            id_desc,
-        }
+impl<E: EntityTrait> Keyset<E> {
+    pub fn new(keys: Vec<Key<E::Column>>, id: E::Column, id_desc: bool) -> Keyset<E> {
+        Keyset { keys, id, id_desc }
     }
 
     /// `q` in this order.
-    pub fn order<E: EntityTrait>(&self, mut q: Select<E>) -> Select<E> {
+    pub fn order(&self, mut q: Select<E>) -> Select<E> {
         for k in &self.keys {
             q = q.order_by(k.expr.clone(), if k.desc { Order::Desc } else { Order::Asc });
         }
-        q.order_by(self.id.clone(), if self.id_desc { Order::Desc } else { Order::Asc })
+        q.order_by(self.id, if self.id_desc { Order::Desc } else { Order::Asc })
+    }
+
+    /// The cursor after `m`: its values of the keys (as the keys compare them) and its id.
+    pub fn cursor_of(&self, m: &E::Model) -> Cursor {
+        use sea_orm::{ModelTrait, Value as V};
+        let json = |v: V| match v {
+            V::String(s) => Value::String(s.unwrap_or_default()),
+            V::ChronoDateTimeUtc(Some(t)) => time(&t),
+            V::BigInt(Some(n)) => json!(n),
+            V::Int(Some(n)) => json!(n),
+            V::Bool(Some(b)) => Value::Bool(b),
+            _ => Value::Null,
+        };
+        Cursor {
+            values: self.keys.iter().map(|k| json(m.get(k.col))).collect(),
+            id: match m.get(self.id) {
+                V::Uuid(Some(id)) => id,
+                _ => Uuid::nil(),
+            },
+        }
     }
 
     /// The rows after `c`: `k1 ≷= v1 AND ((k1 ≷ v1) OR (k1 = v1 AND k2 ≷ v2) OR … OR (all
@@ -131,7 +147,7 @@ impl Keyset {
             }
             all = all.add(match self.keys.get(i) {
                 Some(k) => beyond(k.expr.clone(), values[i].clone(), k.desc),
-                None => beyond(self.id.clone(), Expr::val(c.id), self.id_desc),
+                None => beyond(self.id.into_simple_expr(), Expr::val(c.id), self.id_desc),
             });
             any = any.add(all);
         }
@@ -151,10 +167,9 @@ impl Keyset {
 pub async fn fetch<E: EntityTrait>(
     db: &crate::Db,
     q: Select<E>,
-    order: &Keyset,
+    order: &Keyset<E>,
     req: crate::page::PageReq,
     cursor: Option<&Cursor>,
-    key_of: impl Fn(&E::Model) -> (Vec<Value>, Uuid),
 ) -> CoreResult<(Vec<E::Model>, Option<String>)> {
     use sea_orm::{QueryFilter, QuerySelect};
     let q = order.order(q);
@@ -164,35 +179,22 @@ pub async fn fetch<E: EntityTrait>(
     };
     // one row more than the page tells whether there is a next one
     let mut rows = q.limit(req.limit + 1).all(&db.conn).await?;
-    let next = next_after(&mut rows, req.limit, key_of);
+    let next = next_after(&mut rows, req.limit, order);
     Ok((rows, next))
 }
 
 /// Cut `rows` (read with one extra) to the page; the cursor of its last row when the extra
 /// one shows there is more.
-pub fn next_after<M>(rows: &mut Vec<M>, limit: u64, key_of: impl Fn(&M) -> (Vec<Value>, Uuid)) -> Option<String> {
+pub fn next_after<E: EntityTrait>(rows: &mut Vec<E::Model>, limit: u64, order: &Keyset<E>) -> Option<String> {
     if rows.len() as u64 <= limit {
         return None;
     }
     rows.truncate(limit as usize);
-    rows.last().map(|last| {
-        let (values, id) = key_of(last);
-        Cursor { values, id }.encode()
-    })
-}
-
-/// The cursor value of a text key.
-pub fn text(s: &str) -> Value {
-    Value::String(s.to_string())
-}
-
-/// The cursor value of a nullable text key (its `COALESCE`).
-pub fn opt_text(s: Option<&str>) -> Value {
-    Value::String(s.unwrap_or("").to_string())
+    rows.last().map(|last| order.cursor_of(last).encode())
 }
 
 /// The cursor value of a time key (RFC 3339, every digit the database gave).
-pub fn time(t: &DateTime<Utc>) -> Value {
+fn time(t: &DateTime<Utc>) -> Value {
     Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
@@ -203,7 +205,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {
         let c = Cursor {
-            values: vec![text("Ada"), opt_text(None)],
+            values: vec![json!("Ada"), json!("")],
             id: Uuid::now_v7(),
         };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);

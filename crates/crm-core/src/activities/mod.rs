@@ -162,14 +162,13 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Act
     let c = condition(p);
     let base = scope::visible::<activity::Entity>(actor).filter(c);
     let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch, time};
+    use crate::keyset::{Key, Keyset, Kind, fetch};
     let order = Keyset::new(
         vec![Key::new(activity::Column::CreatedAt, true, Kind::Time)],
         activity::Column::Id,
         true,
     );
-    let key_of = |a: &activity::Model| (vec![time(&a.created_at)], a.id);
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), key_of).await?;
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
     let mut pagination = Pagination::capped(p.page, total);
     pagination.next_cursor = next;
     Ok(Page {

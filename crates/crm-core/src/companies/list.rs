@@ -111,21 +111,16 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
     let cond = condition(p, actor);
     let base = company::Entity::find().filter(cond);
     let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch, opt_text, text, time};
+    use crate::keyset::{Key, Keyset, Kind, fetch};
+    use company::Column as C;
     let desc = p.dir == SortDir::Desc;
-    let (key, key_of): (Key, fn(&company::Model) -> serde_json::Value) = match p.sort.as_str() {
-        "name" => (Key::new(company::Column::NameKey, desc, Kind::Text), |c| {
-            text(&c.name_key)
-        }),
-        "industry" => (Key::new(company::Column::Industry, desc, Kind::OptText), |c| {
-            opt_text(c.industry.as_deref())
-        }),
-        _ => (Key::new(company::Column::CreatedAt, desc, Kind::Time), |c| {
-            time(&c.created_at)
-        }),
+    let key = match p.sort.as_str() {
+        "name" => Key::new(C::NameKey, desc, Kind::Text),
+        "industry" => Key::new(C::Industry, desc, Kind::OptText),
+        _ => Key::new(C::CreatedAt, desc, Kind::Time),
     };
-    let order = Keyset::new(vec![key], company::Column::Id, desc);
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), |c| (vec![key_of(c)], c.id)).await?;
+    let order = Keyset::new(vec![key], C::Id, desc);
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let counts = counts(db, actor, &ids).await?;
     let items = rows

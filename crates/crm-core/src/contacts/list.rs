@@ -229,14 +229,14 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
         q.offset(p.page.offset()).limit(p.page.limit + 1).all(&db.conn).await?
     };
     let mut pagination = Pagination::capped(p.page, total);
-    pagination.next_cursor = crate::keyset::next_after(&mut rows, p.page.limit, |c| (cursor_values(p, c), c.id));
+    pagination.next_cursor = crate::keyset::next_after(&mut rows, p.page.limit, &order);
     let items = with_refs(db, rows).await?;
     Ok(Page { items, pagination })
 }
 
 /// The list's order as keys: the sort's columns, then the id, in the asked direction
 /// (status ties newest first). Nullable text sorts as empty text on both databases.
-fn keyset(p: &ListParams) -> crate::keyset::Keyset {
+fn keyset(p: &ListParams) -> crate::keyset::Keyset<contact::Entity> {
     use crate::keyset::{Key, Keyset, Kind};
     use contact::Column as C;
     let desc = p.dir == SortDir::Desc;
@@ -257,21 +257,6 @@ fn keyset(p: &ListParams) -> crate::keyset::Keyset {
         },
     };
     Keyset::new(keys, C::Id, desc)
-}
-
-/// A row's values of [`keyset`]'s keys.
-fn cursor_values(p: &ListParams, c: &contact::Model) -> Vec<serde_json::Value> {
-    use crate::keyset::{opt_text, text, time};
-    match p.sort.as_str() {
-        "name" => vec![text(&c.first_name), text(&c.last_name)],
-        "email" => vec![text(&c.email)],
-        "phoneNumber" => vec![opt_text(c.phone_number.as_deref())],
-        "status" => vec![text(c.status.as_str()), time(&c.created_at)],
-        key => match super::fields::by_key(key) {
-            Some(_) => vec![opt_text(super::fields::Extras::of(c).get(key))],
-            None => vec![time(&c.created_at)],
-        },
-    }
 }
 
 /// Attach owner and company references to a batch of contacts (two queries in all).

@@ -190,26 +190,18 @@ pub fn condition(p: &ListParams) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<DealView>> {
     let base = scope::visible::<deal::Entity>(actor).filter(condition(p));
     let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch, text, time};
-    use serde_json::json;
+    use crate::keyset::{Key, Keyset, Kind, fetch};
+    use deal::Column as C;
     let desc = p.dir == SortDir::Desc;
-    let (key, key_of): (Key, fn(&deal::Model) -> serde_json::Value) = match p.sort.as_str() {
-        "name" => (Key::new(deal::Column::Name, desc, Kind::Text), |d| text(&d.name)),
-        "value" => (Key::new(deal::Column::ValueCents, desc, Kind::Int), |d| {
-            json!(d.value_cents)
-        }),
-        "stage" => (Key::new(deal::Column::Stage, desc, Kind::Text), |d| {
-            text(d.stage.as_str())
-        }),
-        "expectedCloseDate" => (Key::new(deal::Column::ExpectedCloseDate, desc, Kind::Time), |d| {
-            time(&d.expected_close_date)
-        }),
-        _ => (Key::new(deal::Column::CreatedAt, desc, Kind::Time), |d| {
-            time(&d.created_at)
-        }),
+    let key = match p.sort.as_str() {
+        "name" => Key::new(C::Name, desc, Kind::Text),
+        "value" => Key::new(C::ValueCents, desc, Kind::Int),
+        "stage" => Key::new(C::Stage, desc, Kind::Text),
+        "expectedCloseDate" => Key::new(C::ExpectedCloseDate, desc, Kind::Time),
+        _ => Key::new(C::CreatedAt, desc, Kind::Time),
     };
-    let order = Keyset::new(vec![key], deal::Column::Id, desc);
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), |d| (vec![key_of(d)], d.id)).await?;
+    let order = Keyset::new(vec![key], C::Id, desc);
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
     let mut pagination = Pagination::capped(p.page, total);
     pagination.next_cursor = next;
     Ok(Page {

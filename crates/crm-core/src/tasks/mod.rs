@@ -156,7 +156,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
     let c = condition(p);
     let base = scope::visible::<task::Entity>(actor).filter(c);
     let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch, time};
+    use crate::keyset::{Key, Keyset, Kind, fetch};
     let order = Keyset::new(
         vec![
             Key::new(task::Column::Completed, false, Kind::Bool),
@@ -165,8 +165,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Tas
         task::Column::Id,
         false,
     );
-    let key_of = |t: &task::Model| (vec![serde_json::Value::Bool(t.completed), time(&t.due_date)], t.id);
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref(), key_of).await?;
+    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
     let mut pagination = Pagination::capped(p.page, total);
     pagination.next_cursor = next;
     Ok(Page {
