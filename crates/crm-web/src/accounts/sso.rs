@@ -148,23 +148,8 @@ pub async fn callback(
     headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
-    let Some(oidc) = state.config.oidc.clone() else {
-        return Redirect::to("/auth/signin?error=sso-off").into_response();
-    };
-    if let Some(refused) = provider_refusal(&state, &q) {
-        return refused;
-    }
-    let bound = cookie(&headers, STATE_COOKIE);
-    let code = q.code.unwrap_or_default();
-    let result: Result<(Identity, User), SsoError> = async {
-        let id = oidc
-            .finish(&state.db, bound.as_deref(), q.state.as_deref().unwrap_or(""), &code)
-            .await?;
-        let user = oidc.user_for(&state.db, &id).await?;
-        Ok((id, user))
-    }
-    .await;
-    complete(&state, &old, &peer, &headers, result, "oidc").await
+    let provider = state.config.oidc.clone();
+    finish(&state, provider.as_deref(), "sso-off", "oidc", &old, &peer, &headers, q).await
 }
 
 /// `GET /auth/github/callback?code=&state=`.
@@ -175,23 +160,50 @@ pub async fn github_callback(
     headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
-    let Some(gh) = state.config.github.clone() else {
-        return Redirect::to("/auth/signin?error=github-off").into_response();
+    let provider = state.config.github.clone();
+    finish(
+        &state,
+        provider.as_deref(),
+        "github-off",
+        "github",
+        &old,
+        &peer,
+        &headers,
+        q,
+    )
+    .await
+}
+
+/// Either callback: the provider's refusal, or its code turned into an identity and an
+/// account (`off`: the sign-in page's error when the provider is not configured).
+#[allow(clippy::too_many_arguments)]
+async fn finish<P: crm_core::accounts::sso::Provider>(
+    state: &AppState,
+    provider: Option<&P>,
+    off: &str,
+    method: &str,
+    old: &Option<crate::http::session::SessionInfo>,
+    peer: &ConnectInfo<SocketAddr>,
+    headers: &HeaderMap,
+    q: CallbackQuery,
+) -> Response {
+    let Some(provider) = provider else {
+        return Redirect::to(&format!("/auth/signin?error={off}")).into_response();
     };
-    if let Some(refused) = provider_refusal(&state, &q) {
+    if let Some(refused) = provider_refusal(state, &q) {
         return refused;
     }
-    let bound = cookie(&headers, STATE_COOKIE);
+    let bound = cookie(headers, STATE_COOKIE);
     let code = q.code.unwrap_or_default();
     let result: Result<(Identity, User), SsoError> = async {
-        let id = gh
+        let id = provider
             .finish(&state.db, bound.as_deref(), q.state.as_deref().unwrap_or(""), &code)
             .await?;
-        let user = gh.user_for(&state.db, &id).await?;
+        let user = provider.user_for(&state.db, &id).await?;
         Ok((id, user))
     }
     .await;
-    complete(&state, &old, &peer, &headers, result, "github").await
+    complete(state, old, peer, headers, result, method).await
 }
 
 /// The end of either flow: the refusal (recorded when it names an account) or the session.

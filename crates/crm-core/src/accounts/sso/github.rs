@@ -70,10 +70,7 @@ impl GitHub {
     }
 
     pub async fn finish(&self, db: &Db, bound: Option<&str>, state: &str, code: &str) -> Result<Identity, SsoError> {
-        if state.is_empty() || bound != Some(state) {
-            return Err(SsoError::State);
-        }
-        let row = take_state(db, "github", state).await?;
+        let row = take_state(db, "github", bound, state).await?;
         let s = &self.settings;
         let res = self
             .http
@@ -135,5 +132,14 @@ impl GitHub {
 
     pub async fn user_for(&self, db: &Db, id: &Identity) -> Result<user::Model, SsoError> {
         super::user_for(db, &self.settings.allowed_domains, self.settings.default_role, id).await
+    }
+}
+
+impl super::Provider for GitHub {
+    async fn finish(&self, db: &Db, bound: Option<&str>, state: &str, code: &str) -> Result<Identity, SsoError> {
+        GitHub::finish(self, db, bound, state, code).await
+    }
+    async fn user_for(&self, db: &Db, id: &Identity) -> Result<user::Model, SsoError> {
+        GitHub::user_for(self, db, id).await
     }
 }

@@ -258,10 +258,7 @@ impl Oidc {
 
     /// Finish a sign-in: `bound` is the state this browser started with (its cookie).
     pub async fn finish(&self, db: &Db, bound: Option<&str>, state: &str, code: &str) -> Result<Identity, SsoError> {
-        if state.is_empty() || bound != Some(state) {
-            return Err(SsoError::State);
-        }
-        let row = take_state(db, "oidc", state).await?;
+        let row = take_state(db, "oidc", bound, state).await?;
         let d = self.discovery().await?;
         let id_token = self.exchange(&d, code, &row.verifier).await?;
         let jws = jwt::decode(&id_token)?;
@@ -350,6 +347,28 @@ impl Oidc {
     }
 }
 
+/// The end of a provider's code flow (OpenID Connect, GitHub): the identity from the
+/// callback's code, then its account.
+pub trait Provider: Send + Sync {
+    fn finish(
+        &self,
+        db: &Db,
+        bound: Option<&str>,
+        state: &str,
+        code: &str,
+    ) -> impl Future<Output = Result<Identity, SsoError>> + Send;
+    fn user_for(&self, db: &Db, id: &Identity) -> impl Future<Output = Result<user::Model, SsoError>> + Send;
+}
+
+impl Provider for Oidc {
+    async fn finish(&self, db: &Db, bound: Option<&str>, state: &str, code: &str) -> Result<Identity, SsoError> {
+        Oidc::finish(self, db, bound, state, code).await
+    }
+    async fn user_for(&self, db: &Db, id: &Identity) -> Result<user::Model, SsoError> {
+        Oidc::user_for(self, db, id).await
+    }
+}
+
 /// The user of a verified identity: the account with that e-mail, or a new one of `role`
 /// when its domain is in `allowed_domains`. Inactive accounts are refused.
 pub async fn user_for(db: &Db, allowed_domains: &[String], role: Role, id: &Identity) -> Result<user::Model, SsoError> {
@@ -400,9 +419,18 @@ async fn existing(db: &Db, u: user::Model) -> Result<user::Model, SsoError> {
     Ok(am.update(&db.conn).await?)
 }
 
-/// Take a started sign-in by its state, once: the row is deleted, and only the request
-/// that deleted it goes on.
-pub(crate) async fn take_state(db: &Db, provider: &str, state: &str) -> Result<oidc_state::Model, SsoError> {
+/// Take a started sign-in by its state, once — only when it is the state this browser
+/// started with (`bound`, its cookie) and one of `provider`'s: the row is deleted, and only
+/// the request that deleted it goes on.
+pub(crate) async fn take_state(
+    db: &Db,
+    provider: &str,
+    bound: Option<&str>,
+    state: &str,
+) -> Result<oidc_state::Model, SsoError> {
+    if state.is_empty() || bound != Some(state) {
+        return Err(SsoError::State);
+    }
     let row = oidc_state::Entity::find()
         .filter(oidc_state::Column::StateHash.eq(hash_token(state)))
         .one(&db.conn)
