@@ -1,6 +1,8 @@
 //! The connection pool and the few places where SQLite and PostgreSQL differ.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -15,7 +17,27 @@ use crate::migration::Migrator;
 #[derive(Clone, Debug)]
 pub struct Db {
     pub(crate) conn: DatabaseConnection,
+    /// The read replica (`DATABASE_READ_URL`), when there is one.
+    replica: Option<Arc<Replica>>,
 }
+
+/// A streaming replica that dashboards, reports, global search and exports read from,
+/// unless the reader has just written (`Db::for_reading`) or it is down or far behind.
+#[derive(Debug)]
+struct Replica {
+    conn: DatabaseConnection,
+    /// The last check: when, and the replay lag in seconds (None: unreachable or unusable).
+    checked: tokio::sync::Mutex<Option<(Instant, Option<f64>)>>,
+    /// Reads sent to the replica, and reads kept on the primary (fresh writes, replica down).
+    reads: AtomicU64,
+    kept: AtomicU64,
+}
+
+/// A replica further behind than this is not read from.
+const MAX_LAG_SECS: f64 = 30.0;
+/// After a write, the writer reads from the primary for the replica's lag plus this margin
+/// (a commit on its way to the replica that the lag does not show yet).
+const FRESH_MARGIN_SECS: f64 = 2.0;
 
 impl Db {
     /// Connect to `sqlite://…` or `postgres://…`. SQLite gets WAL, foreign keys and a
@@ -50,7 +72,84 @@ impl Db {
         let conn = Database::connect(opts)
             .await
             .with_context(|| format!("cannot connect to the database {}", redact(url)))?;
-        Ok(Db { conn })
+        Ok(Db { conn, replica: None })
+    }
+
+    /// Read dashboards, reports, global search and exports from a PostgreSQL streaming
+    /// replica as well (`DATABASE_READ_URL`). It is connected lazily: a replica that is
+    /// down at start, or later, only means reading from the primary (logged).
+    pub async fn with_replica(mut self, url: &str) -> anyhow::Result<Db> {
+        anyhow::ensure!(
+            url.starts_with("postgres:") || url.starts_with("postgresql:"),
+            "DATABASE_READ_URL must be a postgres:// URL (a streaming replica of DATABASE_URL)"
+        );
+        anyhow::ensure!(self.is_postgres(), "DATABASE_READ_URL needs DATABASE_URL on PostgreSQL");
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(2))
+            .connect_timeout(Duration::from_secs(2))
+            .max_connections(20)
+            .min_connections(0)
+            .connect_lazy(true);
+        let conn = Database::connect(opts)
+            .await
+            .with_context(|| format!("DATABASE_READ_URL {}", redact(url)))?;
+        self.replica = Some(Arc::new(Replica {
+            conn,
+            checked: tokio::sync::Mutex::new(None),
+            reads: AtomicU64::new(0),
+            kept: AtomicU64::new(0),
+        }));
+        Ok(self)
+    }
+
+    /// The database `actor`'s heavy reads go to: the replica when there is one, it answers,
+    /// it is less than 30 s behind, and the actor's last write (their newest audit entry)
+    /// is older than its lag plus a margin — so a writer's next request sees their write.
+    /// Otherwise the primary. Use it for reads only.
+    pub async fn for_reading(&self, actor: &crate::Actor) -> Db {
+        let Some(r) = &self.replica else {
+            return self.clone();
+        };
+        let lag = r.lag().await;
+        let fresh = match lag {
+            None => false,
+            Some(lag) => match self.last_write(actor.id).await {
+                Ok(None) => true,
+                Ok(Some(at)) => (crate::clock::now() - at).num_milliseconds() as f64 / 1000.0 > lag + FRESH_MARGIN_SECS,
+                Err(_) => false,
+            },
+        };
+        if fresh {
+            r.reads.fetch_add(1, Ordering::Relaxed);
+            Db {
+                conn: r.conn.clone(),
+                replica: None,
+            }
+        } else {
+            r.kept.fetch_add(1, Ordering::Relaxed);
+            self.clone()
+        }
+    }
+
+    /// (reads sent to the replica, reads kept on the primary), for `/metrics`.
+    pub fn replica_reads(&self) -> Option<(u64, u64)> {
+        self.replica
+            .as_ref()
+            .map(|r| (r.reads.load(Ordering::Relaxed), r.kept.load(Ordering::Relaxed)))
+    }
+
+    async fn last_write(&self, actor: uuid::Uuid) -> Result<Option<chrono::DateTime<chrono::Utc>>, sea_orm::DbErr> {
+        use crate::entities::audit_log;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+        audit_log::Entity::find()
+            .select_only()
+            .column(audit_log::Column::CreatedAt)
+            .filter(audit_log::Column::ActorId.eq(actor))
+            .order_by_desc(audit_log::Column::CreatedAt)
+            .into_tuple::<chrono::DateTime<chrono::Utc>>()
+            .one(&self.conn)
+            .await
     }
 
     /// The raw connection, outside every scope: for the CLI (backups, imports acting for a
@@ -99,6 +198,50 @@ impl Db {
     /// `SELECT 1`, for readiness.
     pub async fn ping(&self) -> bool {
         self.conn.ping().await.is_ok()
+    }
+}
+
+impl Replica {
+    /// The replay lag in seconds, checked at most once a second; None when the replica
+    /// cannot be reached or is too far behind (then the primary is read, and it is logged
+    /// when that changes).
+    async fn lag(&self) -> Option<f64> {
+        let mut checked = self.checked.lock().await;
+        if let Some((at, lag)) = *checked
+            && at.elapsed() < Duration::from_secs(1)
+        {
+            return lag;
+        }
+        const SQL: &str = "SELECT (CASE WHEN NOT pg_is_in_recovery() THEN 0 \
+            WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+            ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END)::float8 AS lag";
+        let read = tokio::time::timeout(
+            Duration::from_secs(2),
+            self.conn
+                .query_one_raw(sea_orm::Statement::from_string(DbBackend::Postgres, SQL)),
+        )
+        .await;
+        let lag = match read {
+            Ok(Ok(Some(row))) => row.try_get::<f64>("", "lag").ok(),
+            Ok(Err(e)) => {
+                tracing::debug!("read replica: {e}");
+                None
+            }
+            _ => None,
+        };
+        let lag = lag.filter(|l| *l < MAX_LAG_SECS);
+        let was = checked.map(|(_, l)| l.is_some());
+        match (was, lag) {
+            (Some(true) | None, None) => {
+                tracing::warn!(
+                    "the read replica cannot be reached or is over {MAX_LAG_SECS} s behind: reading from the primary"
+                )
+            }
+            (Some(false), Some(_)) => tracing::info!("the read replica is back: reading from it again"),
+            _ => {}
+        }
+        *checked = Some((Instant::now(), lag));
+        lag
     }
 }
 

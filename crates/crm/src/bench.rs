@@ -537,8 +537,8 @@ pub async fn import(rows: u64, layout: &str, bench_dir: &std::path::Path) -> any
     };
     let p = import::prepare(&db, &actor, req, file.as_bytes(), u64::MAX).await?;
     let parsed = started.elapsed().as_secs_f64();
-    let job = import::job::create(&db, &actor, &p).await?;
-    let status = import::job::run(&db, &actor, job.id, &p, &mut |c| {
+    let (_, claim) = import::job::create(&db, &actor, &p, file.as_bytes()).await?;
+    let status = import::job::run(&db, &actor, claim, &p, &mut |c| {
         crm_core::seed::progress("import", c.processed as u64, rows, started);
     })
     .await?;
@@ -555,7 +555,7 @@ pub async fn import(rows: u64, layout: &str, bench_dir: &std::path::Path) -> any
         status.failed,
         status.companies_created
     );
-    let errors = import::errors_csv(&db, &actor, job.id).await?;
+    let errors = import::errors_csv(&db, &actor, claim.job).await?;
     println!("errors.csv ({} rejected rows), first lines:", status.failed);
     for line in errors.lines().take(4) {
         println!("  {line}");

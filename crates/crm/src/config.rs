@@ -15,6 +15,11 @@ pub struct Config {
     /// `sqlite://…` or `postgres://…` (default: sqlite://<data dir>/crm.db).
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// A PostgreSQL streaming replica of DATABASE_URL: dashboards, reports, global search and
+    /// exports read from it (a user's own fresh writes, and a replica that is down or over 30 s
+    /// behind, read from the primary).
+    #[arg(long, env = "DATABASE_READ_URL", global = true)]
+    pub database_read_url: Option<String>,
     /// Public base URL, for links in emails; https:// turns on Secure cookies and HSTS
     /// (default: http://localhost:<the port of --listen>, i.e. http://localhost:3000).
     #[arg(long, env = "CRM_BASE_URL", global = true)]
@@ -234,6 +239,7 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             data_dir,
             database_url,
+            database_read_url: None,
             base_url: Some("http://localhost".into()),
             allow_signup: true,
             smtp_url: None,

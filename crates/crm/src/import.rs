@@ -95,7 +95,7 @@ pub async fn run(config: &Config, kind: Kind, a: ImportArgs) -> anyhow::Result<(
     let p = import::prepare(&db, &actor, req, &bytes, max)
         .await
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.file.display()))?;
-    let job = import::job::create(&db, &actor, &p).await?;
+    let (_, claim) = import::job::create(&db, &actor, &p, &bytes).await?;
     let total = p.table.records.len() as u64;
     eprintln!(
         "importing {total} rows of {} as {} (read as {}, {}-separated; duplicates: {})",
@@ -106,7 +106,7 @@ pub async fn run(config: &Config, kind: Kind, a: ImportArgs) -> anyhow::Result<(
         p.on_duplicate.as_str()
     );
     let started = Instant::now();
-    let status = import::job::run(&db, &actor, job.id, &p, &mut |c| {
+    let status = import::job::run(&db, &actor, claim, &p, &mut |c| {
         crm_core::seed::progress(kind.as_str(), c.processed as u64, total, started);
     })
     .await?;

@@ -19,8 +19,11 @@ use crate::config::Config;
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create the data directory {}", config.data_dir.display()))?;
-    let db = Db::connect(&config.database_url()).await?;
+    let mut db = Db::connect(&config.database_url()).await?;
     db.migrate().await?;
+    if let Some(url) = config.database_read_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        db = db.with_replica(url).await?;
+    }
     crm_core::org::adopt_initial_zone(&db, config.timezone.as_deref()).await?;
     Ok(db)
 }
@@ -38,10 +41,6 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Running> {
     let db = open_db(config).await?;
-    let interrupted = crm_core::import::recover(&db).await?;
-    if interrupted > 0 {
-        tracing::warn!("{interrupted} import(s) were interrupted by the last stop and are marked failed");
-    }
     let needs_setup = crm_core::accounts::setup::needed(&db).await?;
     let trusted_proxies = crm_web::http::ratelimit::parse_cidrs(&config.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("CRM_TRUSTED_PROXIES: {e}"))?;
@@ -80,8 +79,11 @@ pub async fn start(
                 &config.base_url(),
             )
         },
-        stop_rx,
+        stop_rx.clone(),
     );
+    // imports whose instance died are taken over here once their lease has run out (a job
+    // in flight at a stop is simply left to its lease)
+    crm_core::import::job::start_worker(db.clone(), stop_rx);
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);

@@ -13,6 +13,7 @@ pub mod deal;
 pub mod deal_stage_history;
 pub mod import;
 pub mod import_error;
+pub mod import_file;
 pub mod import_upload;
 pub mod mail_queue;
 pub mod oidc_state;

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -21,7 +22,7 @@ use super::read::{Record, record_line};
 use super::{BATCH, Kind, OnDuplicate, Prepared, Status, rows};
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::entities::{company, contact, import, import_error};
+use crate::entities::{company, contact, import, import_error, import_file, user};
 use crate::error::{CoreError, CoreResult, is_retryable, is_unique_violation};
 use crate::input::Field;
 use crate::text::{name_key, phone_key};
@@ -39,8 +40,31 @@ pub struct Counters {
     pub last_line: i64,
 }
 
-/// Create the job row (`queued`), owned by the importer.
-pub async fn create(db: &Db, actor: &Actor, p: &Prepared) -> CoreResult<Status> {
+/// How long a claim on a job holds without a committed batch (each batch renews it). A job
+/// whose instance died is taken over by another once its lease has run out.
+pub const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(20);
+
+/// How often every instance looks for jobs to take over.
+const POLL: Duration = Duration::from_secs(5);
+
+/// A worker's claim on a job: every batch it commits checks that the claim still holds,
+/// so a job is worked on by one instance at a time, and each batch goes in once.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    pub job: Uuid,
+    token: Uuid,
+}
+
+/// How a stored file is read again: its encoding and each column's field.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Plan {
+    encoding: String,
+    mapping: Vec<Option<String>>,
+}
+
+/// Create the job row, owned by the importer, with its file stored beside it, and claim it
+/// for this instance.
+pub async fn create(db: &Db, actor: &Actor, p: &Prepared, content: &[u8]) -> CoreResult<(Status, Claim)> {
     // one import at a time per user: each running job holds its file in memory
     let busy = import::Entity::find()
         .filter(import::Column::UserId.eq(actor.id))
@@ -53,8 +77,17 @@ pub async fn create(db: &Db, actor: &Actor, p: &Prepared) -> CoreResult<Status> 
         ));
     }
     let now = clock::now();
+    let claim = Claim {
+        job: Uuid::now_v7(),
+        token: Uuid::new_v4(),
+    };
+    let plan = Plan {
+        encoding: p.table.encoding.to_string(),
+        mapping: p.mapping.iter().map(|f| f.map(str::to_string)).collect(),
+    };
+    let txn = db.conn.begin().await?;
     let m = import::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(claim.job),
         kind: Set(p.kind.as_str().into()),
         user_id: Set(Some(actor.id)),
         owner_id: Set(p.owner),
@@ -74,45 +107,71 @@ pub async fn create(db: &Db, actor: &Actor, p: &Prepared) -> CoreResult<Status> 
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
+        claimed_by: Set(Some(claim.token)),
+        lease_until: Set(Some(now + LEASE)),
     }
-    .insert(&db.conn)
+    .insert(&txn)
     .await?;
-    Ok(Status::new(m))
+    import_file::ActiveModel {
+        import_id: Set(claim.job),
+        content: Set(content.to_vec()),
+        plan: Set(serde_json::to_string(&plan).map_err(|e| CoreError::Internal(e.into()))?),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((Status::new(m), claim))
 }
 
 /// Run the job to its end in a background task.
-pub fn spawn(db: Db, actor: Actor, id: Uuid, p: Prepared) -> tokio::task::JoinHandle<()> {
+pub fn spawn(db: Db, actor: Actor, claim: Claim, p: Prepared) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = run(&db, &actor, id, &p, &mut |_| {}).await {
-            tracing::error!(import = %id, "import failed: {e}");
+        if let Err(e) = run(&db, &actor, claim, &p, &mut |_| {}).await {
+            tracing::error!(import = %claim.job, "import failed: {e}");
         }
     })
 }
 
-/// Run the job: `running`, the batches, then `done` with one audit entry holding the counts.
-/// A failure marks the job `failed` with how far it got. `progress` sees each batch's totals.
+/// Run the claimed job from its last committed batch: `running`, the batches, then `done`
+/// with one audit entry holding the counts. A failure marks the job `failed` with how far
+/// it got. `progress` sees each batch's totals. When the claim is lost (this instance
+/// stalled past its lease and another took the job over) it stops and leaves the job alone.
 pub async fn run(
     db: &Db,
     actor: &Actor,
-    id: Uuid,
+    claim: Claim,
     p: &Prepared,
     progress: &mut (dyn FnMut(&Counters) + Send),
 ) -> CoreResult<Status> {
+    let job = import::Entity::find_by_id(claim.job)
+        .one(&db.conn)
+        .await?
+        .ok_or_else(|| CoreError::not_found("Import"))?;
+    let mut c = Counters {
+        processed: job.processed,
+        created: job.created,
+        updated: job.updated,
+        skipped: job.skipped,
+        failed: job.failed,
+        companies_created: job.companies_created,
+        last_line: job.last_line,
+    };
     import::Entity::update_many()
         .col_expr(import::Column::Status, Expr::value("running"))
         .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
-        .filter(import::Column::Id.eq(id))
+        .filter(import::Column::Id.eq(claim.job))
+        .filter(import::Column::ClaimedBy.eq(claim.token))
         .exec(&db.conn)
         .await?;
-    let mut c = Counters::default();
     let mut result = Ok(());
-    for batch in p.table.records.chunks(BATCH) {
+    let done = (c.processed.max(0) as usize).min(p.table.records.len());
+    for batch in p.table.records[done..].chunks(BATCH) {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let r = match p.kind {
-                Kind::Contacts => contacts_batch(db, actor, id, p, batch, c).await,
-                Kind::Companies => companies_batch(db, id, p, batch, c).await,
+                Kind::Contacts => contacts_batch(db, actor, claim, p, batch, c).await,
+                Kind::Companies => companies_batch(db, claim, p, batch, c).await,
             };
             match r {
                 Ok(next) => {
@@ -139,17 +198,27 @@ pub async fn run(
         }
         progress(&c);
     }
-    finish(db, actor, id, p, c, result).await
+    if let Err(CoreError::Conflict(m)) = &result
+        && m == LOST
+    {
+        tracing::warn!(import = %claim.job, "another instance took this import over");
+        return Err(CoreError::Conflict(LOST.into()));
+    }
+    finish(db, actor, claim, p, c, result).await
 }
+
+/// What a worker that lost its claim is told.
+const LOST: &str = "Another instance took this import over";
 
 async fn finish(
     db: &Db,
     actor: &Actor,
-    id: Uuid,
+    claim: Claim,
     p: &Prepared,
     c: Counters,
     result: CoreResult<()>,
 ) -> CoreResult<Status> {
+    let id = claim.job;
     let (status, message) = match &result {
         Ok(()) => ("done", None),
         Err(e) => {
@@ -174,14 +243,24 @@ async fn finish(
         }
     };
     let txn = db.conn.begin().await?;
-    import::Entity::update_many()
+    let ended = import::Entity::update_many()
         .col_expr(import::Column::Status, Expr::value(status))
         .col_expr(import::Column::Message, Expr::value(message))
         .col_expr(import::Column::FinishedAt, Expr::value(Some(clock::now())))
         .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
+        .col_expr(import::Column::ClaimedBy, Expr::value(Option::<Uuid>::None))
+        .col_expr(
+            import::Column::LeaseUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
         .filter(import::Column::Id.eq(id))
+        .filter(import::Column::ClaimedBy.eq(claim.token))
         .exec(&txn)
         .await?;
+    if ended.rows_affected == 0 {
+        return Err(CoreError::Conflict(LOST.into()));
+    }
+    import_file::Entity::delete_by_id(id).exec(&txn).await?;
     let changes = json!({
         "file": p.file_name, "status": status, "total": p.table.records.len(),
         "created": c.created, "updated": c.updated, "skipped": c.skipped, "failed": c.failed,
@@ -204,6 +283,129 @@ async fn finish(
     Ok(Status::new(m))
 }
 
+/// Take over the jobs whose claim has run out (their instance died or stalled), in every
+/// instance, until `stop` turns true: each is claimed by one instance with a conditional
+/// update, read again from its stored file and run from its last committed batch.
+pub fn start_worker(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match take_over(&db).await {
+                Ok(Some((actor, claim, p))) => {
+                    tracing::info!(import = %claim.job, file = %p.file_name, "taking the import over from its last committed batch");
+                    if let Err(e) = run(&db, &actor, claim, &p, &mut |_| {}).await {
+                        tracing::error!(import = %claim.job, "import failed: {e}");
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("imports: looking for jobs to take over failed: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.changed() => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    })
+}
+
+/// Claim one job whose lease has run out, and read it again from its stored file.
+async fn take_over(db: &Db) -> CoreResult<Option<(Actor, Claim, Prepared)>> {
+    let now = clock::now();
+    let due = import::Entity::find()
+        .filter(import::Column::Status.is_in(["queued", "running"]))
+        .filter(import::Column::LeaseUntil.lt(now))
+        .order_by_asc(import::Column::CreatedAt)
+        .limit(5)
+        .all(&db.conn)
+        .await?;
+    for job in due {
+        let claim = Claim {
+            job: job.id,
+            token: Uuid::new_v4(),
+        };
+        let took = import::Entity::update_many()
+            .col_expr(import::Column::ClaimedBy, Expr::value(Some(claim.token)))
+            .col_expr(import::Column::LeaseUntil, Expr::value(Some(now + LEASE)))
+            .filter(import::Column::Id.eq(job.id))
+            .filter(import::Column::Status.is_in(["queued", "running"]))
+            .filter(import::Column::LeaseUntil.lt(now))
+            .exec(&db.conn)
+            .await?;
+        if took.rows_affected != 1 {
+            continue; // another instance was quicker
+        }
+        let user = match job.user_id {
+            Some(u) => user::Entity::find_by_id(u).one(&db.conn).await?,
+            None => None,
+        };
+        let file = import_file::Entity::find_by_id(job.id).one(&db.conn).await?;
+        let (Some(user), Some(file)) = (user, file) else {
+            stranded(db, &job).await?;
+            continue;
+        };
+        let prepared = replan(&job, &file).map_err(|e| {
+            tracing::error!(import = %job.id, "the stored file cannot be read again: {e}");
+            e
+        });
+        match prepared {
+            Ok(p) => return Ok(Some((crate::accounts::users::actor_of(&user), claim, p))),
+            Err(_) => stranded(db, &job).await?,
+        }
+    }
+    Ok(None)
+}
+
+/// The job as it was prepared, from its stored file and plan.
+fn replan(job: &import::Model, file: &import_file::Model) -> CoreResult<Prepared> {
+    let kind = Kind::parse(&job.kind).ok_or_else(|| CoreError::Internal(anyhow::anyhow!("kind {}", job.kind)))?;
+    let plan: Plan = serde_json::from_str(&file.plan).map_err(|e| CoreError::Internal(e.into()))?;
+    let table = super::read::parse(&file.content, super::Encoding::parse(&plan.encoding)?, u64::MAX)?;
+    let mapping = plan
+        .mapping
+        .iter()
+        .map(|f| f.as_deref().map(|k| super::mapping::field_key(kind, k)).transpose())
+        .collect::<CoreResult<Vec<_>>>()?;
+    Ok(Prepared {
+        kind,
+        file_name: job.file_name.clone(),
+        table,
+        mapping,
+        on_duplicate: OnDuplicate::parse(&job.on_duplicate)?,
+        owner: job.owner_id,
+    })
+}
+
+/// A job that cannot be taken over (no stored file: started by an older version, or its
+/// importer was deleted): failed, saying how far it got.
+async fn stranded(db: &Db, m: &import::Model) -> CoreResult<()> {
+    let message = format!(
+        "The server stopped during this import. {} of {} rows were processed and saved ({} created, {} updated, {} skipped, {} failed); the rows after line {} were not imported. Import the file again with duplicates skipped to add the rest.",
+        m.processed,
+        m.total,
+        m.created,
+        m.updated,
+        m.skipped,
+        m.failed,
+        m.last_line.max(1)
+    );
+    let txn = db.conn.begin().await?;
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, Expr::value("failed"))
+        .col_expr(import::Column::Message, Expr::value(Some(message)))
+        .col_expr(import::Column::FinishedAt, Expr::value(Some(clock::now())))
+        .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
+        .col_expr(import::Column::ClaimedBy, Expr::value(Option::<Uuid>::None))
+        .filter(import::Column::Id.eq(m.id))
+        .exec(&txn)
+        .await?;
+    import_file::Entity::delete_by_id(m.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 /// A rejected row: its line, the reason, its cells.
 struct Rejected {
     line: u64,
@@ -222,10 +424,11 @@ fn reject(rec: &Record, reason: String) -> Rejected {
 /// Write the batch's rejected rows and the job's new totals (inside the batch's transaction).
 async fn save_progress(
     txn: &sea_orm::DatabaseTransaction,
-    id: Uuid,
+    claim: Claim,
     rejected: Vec<Rejected>,
     c: &Counters,
 ) -> CoreResult<()> {
+    let id = claim.job;
     if !rejected.is_empty() {
         let rows = rejected.into_iter().map(|r| import_error::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -236,7 +439,7 @@ async fn save_progress(
         });
         import_error::Entity::insert_many(rows).exec(txn).await?;
     }
-    import::Entity::update_many()
+    let saved = import::Entity::update_many()
         .col_expr(import::Column::Processed, Expr::value(c.processed))
         .col_expr(import::Column::Created, Expr::value(c.created))
         .col_expr(import::Column::Updated, Expr::value(c.updated))
@@ -245,9 +448,15 @@ async fn save_progress(
         .col_expr(import::Column::CompaniesCreated, Expr::value(c.companies_created))
         .col_expr(import::Column::LastLine, Expr::value(c.last_line))
         .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
+        .col_expr(import::Column::LeaseUntil, Expr::value(Some(clock::now() + LEASE)))
         .filter(import::Column::Id.eq(id))
+        .filter(import::Column::ClaimedBy.eq(claim.token))
         .exec(txn)
         .await?;
+    if saved.rows_affected == 0 {
+        // the claim ran out and another instance holds the job: this batch is not ours
+        return Err(CoreError::Conflict(LOST.into()));
+    }
     Ok(())
 }
 
@@ -262,7 +471,7 @@ enum Target {
 async fn contacts_batch(
     db: &Db,
     actor: &Actor,
-    id: Uuid,
+    claim: Claim,
     p: &Prepared,
     batch: &[Record],
     mut c: Counters,
@@ -424,7 +633,7 @@ async fn contacts_batch(
             m.into_active_model().reset_all().update(&txn).await?;
         }
     }
-    save_progress(&txn, id, rejected, &c).await?;
+    save_progress(&txn, claim, rejected, &c).await?;
     txn.commit().await?;
     Ok(c)
 }
@@ -435,7 +644,13 @@ fn company_input(name: &str) -> companies::write::Fields {
     companies::write::read(&mut input)
 }
 
-async fn companies_batch(db: &Db, id: Uuid, p: &Prepared, batch: &[Record], mut c: Counters) -> CoreResult<Counters> {
+async fn companies_batch(
+    db: &Db,
+    claim: Claim,
+    p: &Prepared,
+    batch: &[Record],
+    mut c: Counters,
+) -> CoreResult<Counters> {
     let now = clock::now();
     let mut rejected = Vec::new();
     let mut valid = Vec::with_capacity(batch.len());
@@ -500,7 +715,7 @@ async fn companies_batch(db: &Db, id: Uuid, p: &Prepared, batch: &[Record], mut 
             m.into_active_model().reset_all().update(&txn).await?;
         }
     }
-    save_progress(&txn, id, rejected, &c).await?;
+    save_progress(&txn, claim, rejected, &c).await?;
     txn.commit().await?;
     Ok(c)
 }

@@ -245,35 +245,6 @@ pub async fn errors_csv(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> 
     Ok(out)
 }
 
-/// Jobs left `queued` or `running` by a process that stopped: marked failed, with how many
-/// rows went in (the counters were committed with each batch, so they are true).
-pub async fn recover(db: &Db) -> CoreResult<u64> {
-    let stuck = import::Entity::find()
-        .filter(import::Column::Status.is_in(["queued", "running"]))
-        .all(&db.conn)
-        .await?;
-    let n = stuck.len() as u64;
-    for m in stuck {
-        let message = format!(
-            "The server stopped during this import. {} of {} rows were processed and saved ({} created, {} updated, {} skipped, {} failed); the rows after line {} were not imported. Import the file again with duplicates skipped to add the rest.",
-            m.processed,
-            m.total,
-            m.created,
-            m.updated,
-            m.skipped,
-            m.failed,
-            m.last_line.max(1)
-        );
-        let mut am: import::ActiveModel = m.into();
-        am.status = Set("failed".into());
-        am.message = Set(Some(message));
-        am.finished_at = Set(Some(clock::now()));
-        am.updated_at = Set(clock::now());
-        am.update(&db.conn).await?;
-    }
-    Ok(n)
-}
-
 /// One previewed row: its cells by field, and what the import would do with it.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -44,6 +44,8 @@ impl MigratorTrait for Migrator {
             )),
             // sign-in with OpenID Connect: pending sign-ins, and each attempt's method
             Box::new(Script("m0016_oidc", include_str!("m0016_oidc.sql"))),
+            // an import's file, plan and lease: another instance takes over a dead one's job
+            Box::new(Script("m0017_import_leases", include_str!("m0017_import_leases.sql"))),
         ]
     }
 }

@@ -13,7 +13,9 @@ use crate::http::error::ApiResult;
 use crate::http::session::ApiActor;
 
 async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(String, String)>) -> ApiResult<Response> {
-    let job = Export::new(&state.db, &actor, kind, &QueryParams::new(q))?;
+    // the whole export reads from one database (the replica when the caller may)
+    let db = state.db.for_reading(&actor).await;
+    let job = Export::new(&db, &actor, kind, &QueryParams::new(q))?;
     let name = match kind {
         Kind::Contacts => "contacts",
         Kind::Companies => "companies",
@@ -23,7 +25,7 @@ async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(Str
     };
     // state of the stream: None = finished; Some((cursor, header sent))
     let stream = futures_util::stream::unfold(Some((None, false)), move |st| {
-        let (state, actor, job) = (state.clone(), actor.clone(), job.clone());
+        let (db, actor, job) = (db.clone(), actor.clone(), job.clone());
         async move {
             let (cursor, started) = st?;
             if !started {
@@ -31,7 +33,7 @@ async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(Str
                 let chunk = format!("\u{feff}{}", line(&head));
                 return Some((Ok::<Bytes, std::io::Error>(Bytes::from(chunk)), Some((None, true))));
             }
-            match job.batch(&state.db, &actor, cursor).await {
+            match job.batch(&db, &actor, cursor).await {
                 Ok((rows, _)) if rows.is_empty() => None,
                 Ok((rows, last)) => {
                     let chunk: String = rows.iter().map(|r| line(r)).collect();

@@ -66,7 +66,13 @@ pub async fn api(
     let tab = q.get("tab").map(analytics::parse_tab).transpose()?;
     Ok(envelope(
         StatusCode::OK,
-        analytics::dashboard(&state.db, &actor, tab, crate::web::org::week_start()).await?,
+        analytics::dashboard(
+            &state.db.for_reading(&actor).await,
+            &actor,
+            tab,
+            crate::web::org::week_start(),
+        )
+        .await?,
     ))
 }
 
@@ -228,7 +234,13 @@ pub async fn dashboard(
             back: "/".into(),
         }));
     };
-    let d = analytics::dashboard(db, actor, Some(tab), crate::web::org::week_start()).await?;
+    let d = analytics::dashboard(
+        &db.for_reading(actor).await,
+        actor,
+        Some(tab),
+        crate::web::org::week_start(),
+    )
+    .await?;
     Ok(html(&Dashboard {
         chrome: Chrome::new(&ctx, "Dashboard", "dashboard").with_notice(notice(q.get("done"), None)),
         back: format!("/?tab={tab}"),

@@ -166,6 +166,12 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
         "Idle database connections.",
         idle as f64,
     );
+    if let Some((replica, primary)) = state.db.replica_reads() {
+        out.push_str("# HELP crm_db_replica_reads_total Heavy reads (dashboard, reports, search, exports) by the database they went to.\n");
+        out.push_str("# TYPE crm_db_replica_reads_total counter\n");
+        let _ = writeln!(out, "crm_db_replica_reads_total{{target=\"replica\"}} {replica}");
+        let _ = writeln!(out, "crm_db_replica_reads_total{{target=\"primary\"}} {primary}");
+    }
     queues(&state.db, &mut out).await;
     (
         StatusCode::OK,

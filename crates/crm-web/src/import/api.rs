@@ -24,8 +24,8 @@ async fn start(
     let max = state.config.import_max_bytes;
     let up = read_upload(mp, max).await?;
     let p = import::prepare(&state.db, &actor, up.request(kind)?, &up.bytes, max).await?;
-    let job = import::job::create(&state.db, &actor, &p).await?;
-    import::job::spawn(state.db.clone(), actor, job.id, p);
+    let (job, claim) = import::job::create(&state.db, &actor, &p, &up.bytes).await?;
+    import::job::spawn(state.db.clone(), actor, claim, p);
     Ok(envelope(StatusCode::ACCEPTED, job))
 }
 

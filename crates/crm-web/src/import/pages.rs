@@ -285,9 +285,9 @@ async fn preview_post(state: AppState, ctx: PageCtx, kind: Kind, id: String, for
     if form.get("action") == Some("start")
         && let Ok((p, _)) = prepared(&state, &ctx, kind, &upload, &form.0).await
     {
-        let job = import::job::create(&state.db, actor, &p).await?;
+        let (job, claim) = import::job::create(&state.db, actor, &p, &upload.content).await?;
         import::unstage(&state.db, upload.id).await?;
-        import::job::spawn(state.db.clone(), actor.clone(), job.id, p);
+        import::job::spawn(state.db.clone(), actor.clone(), claim, p);
         return Ok(Redirect::to(&format!("/imports/{}", job.id)).into_response());
     }
     let (page, ok) = preview_page(&state, &ctx, kind, &upload, &form.0).await?;

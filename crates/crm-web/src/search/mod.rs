@@ -28,7 +28,7 @@ pub async fn api(
     let limit = param(&q, "limit").parse::<u64>().unwrap_or(5);
     Ok(envelope(
         StatusCode::OK,
-        search::search(&state.db, &actor, &param(&q, "q"), limit).await?,
+        search::search(&state.db.for_reading(&actor).await, &actor, &param(&q, "q"), limit).await?,
     ))
 }
 
@@ -60,7 +60,15 @@ pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<V
     let results = if text.trim().is_empty() {
         None
     } else {
-        Some(search::search(&state.db, &ctx.session.actor, &text, 20).await?)
+        Some(
+            search::search(
+                &state.db.for_reading(&ctx.session.actor).await,
+                &ctx.session.actor,
+                &text,
+                20,
+            )
+            .await?,
+        )
     };
     Ok(html(&SearchPage {
         chrome: Chrome::new(&ctx, "Search", ""),

@@ -13,6 +13,7 @@ mod auth;
 mod browser;
 mod calendar;
 mod cli;
+mod cluster;
 mod companies;
 mod contacts;
 mod dashboard;
