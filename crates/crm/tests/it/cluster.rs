@@ -288,7 +288,7 @@ impl Balancer {
             .map(|(i, p)| format!("  server app{i} 127.0.0.1:{p} check\n"))
             .collect();
         let cfg = format!(
-            "global\n  maxconn 4096\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n  retries 2\n  option redispatch\n  retry-on conn-failure empty-response\n\nfrontend web\n  bind 127.0.0.1:{port}\n  option forwardfor\n  default_backend app\n\nbackend app\n  balance roundrobin\n  option httpchk GET /readyz\n  http-check expect status 200\n  default-server inter 500ms fall 2 rise 1\n{servers}"
+            "global\n  maxconn 4096\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n  timeout server 60s\n  retries 2\n  option redispatch\n  retry-on conn-failure\n\nfrontend web\n  bind 127.0.0.1:{port}\n  option forwardfor\n  default_backend app\n\nbackend app\n  balance roundrobin\n  option httpchk GET /readyz\n  http-check expect status 200\n  default-server inter 500ms fall 2 rise 1\n{servers}"
         );
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, cfg).unwrap();
@@ -414,13 +414,13 @@ impl Tally {
     }
 }
 
-/// One request with at most one retry (after a connection error or a 5xx); the answer
-/// (status, body) of the last attempt, or None when both failed to connect.
+/// One request with at most one retry (after a connection error or a 5xx): the answer
+/// (status, body) of the last attempt (None when it got no answer), and whether it retried.
 async fn once_more(
     http: &reqwest::Client,
     make: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     t: &Tally,
-) -> Option<(StatusCode, Value)> {
+) -> (Option<(StatusCode, Value)>, bool) {
     let mut last = None;
     for attempt in 0..2 {
         if attempt == 1 {
@@ -433,13 +433,13 @@ async fn once_more(
                 let body = r.json::<Value>().await.unwrap_or(Value::Null);
                 last = Some((st, body));
                 if !st.is_server_error() {
-                    break;
+                    return (last, attempt == 1);
                 }
             }
             Err(_) => last = None,
         }
     }
-    last
+    (last, true)
 }
 
 /// `clients` tasks of mixed reads and writes through `base` until `stop`: a fifth create
@@ -499,7 +499,7 @@ async fn load(
                     _ => ("/api/activities?limit=20".into(), None),
                 };
                 let url = format!("{base}{path}");
-                let mut answer = once_more(
+                let (mut answer, retried) = once_more(
                     &http,
                     |h| match &body {
                         Some(b) => h.post(&url).header("Authorization", &auth).json(b),
@@ -509,11 +509,16 @@ async fn load(
                 )
                 .await;
                 t.requests.fetch_add(1, Ordering::Relaxed);
-                // a write whose first answer was lost (its instance died after the commit)
-                // and whose retry found it done: the client looks it up, as real clients do
-                if let (Some(b), Some((StatusCode::CONFLICT, _))) = (&body, &answer) {
+                // a write whose first answer was lost (its instance died around the commit)
+                // and whose retry is refused as a duplicate: the client looks it up by its
+                // e-mail, as a real client does
+                let duplicate = |v: &Value| v["error"].as_str().is_some_and(|e| e.contains("already exists"));
+                if retried
+                    && let (Some(b), Some((StatusCode::CONFLICT | StatusCode::BAD_REQUEST, v))) = (&body, &answer)
+                    && duplicate(v)
+                {
                     let email = b["email"].as_str().unwrap();
-                    let found = once_more(
+                    let (found, _) = once_more(
                         &http,
                         |h| {
                             h.get(format!("{base}/api/contacts?search={email}"))
@@ -742,7 +747,7 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
     let r = c
         .post(format!("{}/api/tasks", b.base()))
         .header("X-CSRF-Token", &csrf)
-        .json(&json!({"title": "Made on b with a's session", "priority": "low"}))
+        .json(&json!({"title": "Made on b with a's session", "priority": "low", "dueDate": "2030-01-01"}))
         .send()
         .await
         .unwrap();
@@ -801,7 +806,7 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
         let r = http
             .post(format!("{front}/api/contacts"))
             .header("Authorization", &auth)
-            .json(&json!({"firstName": name, "lastName": "Writer"}))
+            .json(&json!({"firstName": name, "lastName": "Writer", "email": format!("{name}@fresh.test")}))
             .send()
             .await
             .unwrap();
@@ -956,7 +961,7 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
         let r = http
             .post(format!("{front}/api/contacts"))
             .header("Authorization", format!("Bearer {}", tokens[0]))
-            .json(&json!({"firstName": "After", "lastName": "Restart"}))
+            .json(&json!({"firstName": "After", "lastName": "Restart", "email": format!("{}@after.test", Uuid::new_v4().simple())}))
             .send()
             .await;
         matches!(r, Ok(r) if r.status() == StatusCode::CREATED)
