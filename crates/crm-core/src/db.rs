@@ -19,6 +19,8 @@ pub struct Db {
     pub(crate) conn: DatabaseConnection,
     /// The read replica (`DATABASE_READ_URL`), when there is one.
     replica: Option<Arc<Replica>>,
+    /// This handle reads the replica (made by [`Db::reading`]).
+    on_replica: bool,
 }
 
 /// A streaming replica that dashboards, reports, global search and exports read from,
@@ -72,7 +74,11 @@ impl Db {
         let conn = Database::connect(opts)
             .await
             .with_context(|| format!("cannot connect to the database {}", redact(url)))?;
-        Ok(Db { conn, replica: None })
+        Ok(Db {
+            conn,
+            replica: None,
+            on_replica: false,
+        })
     }
 
     /// Read dashboards, reports, global search and exports from a PostgreSQL streaming
@@ -103,12 +109,33 @@ impl Db {
         Ok(self)
     }
 
-    /// The database `actor`'s heavy reads go to: the replica when there is one, it answers,
-    /// it is less than 30 s behind, and the actor's last write (their newest audit entry)
-    /// is older than its lag plus a margin — so a writer's next request sees their write.
-    /// Otherwise the primary. Use it for reads only.
-    pub async fn for_reading(&self, actor: &crate::Actor) -> Db {
-        let Some(r) = &self.replica else {
+    /// Run the read `f` where `actor`'s heavy reads go: the replica when there is one, it
+    /// answers, it is less than 30 s behind, and the actor's last write (their newest audit
+    /// entry) is older than its lag plus a margin — so a writer's next request sees their
+    /// write; otherwise the primary. When the replica fails under the read (unreachable),
+    /// the read runs again on the primary. `f` must only read.
+    pub async fn reading<T, F, Fut>(&self, actor: &crate::Actor, f: F) -> crate::CoreResult<T>
+    where
+        F: Fn(Db) -> Fut,
+        Fut: std::future::Future<Output = crate::CoreResult<T>>,
+    {
+        let db = self.for_reading(actor).await;
+        if !db.on_replica {
+            return f(db).await;
+        }
+        match f(db).await {
+            Err(crate::CoreError::Unavailable(e)) => {
+                if let Some(r) = &self.replica {
+                    r.down(&e).await;
+                }
+                f(self.clone()).await
+            }
+            other => other,
+        }
+    }
+
+    async fn for_reading(&self, actor: &crate::Actor) -> Db {
+        let Some(r) = self.replica.as_ref().filter(|_| !self.on_replica) else {
             return self.clone();
         };
         let lag = r.lag().await;
@@ -125,6 +152,7 @@ impl Db {
             Db {
                 conn: r.conn.clone(),
                 replica: None,
+                on_replica: true,
             }
         } else {
             r.kept.fetch_add(1, Ordering::Relaxed);
@@ -202,6 +230,17 @@ impl Db {
 }
 
 impl Replica {
+    /// A read failed on the replica: the primary is read until the next check (1 s).
+    async fn down(&self, why: &str) {
+        self.reads.fetch_sub(1, Ordering::Relaxed);
+        self.kept.fetch_add(1, Ordering::Relaxed);
+        let mut checked = self.checked.lock().await;
+        if checked.is_some_and(|(_, lag)| lag.is_some()) {
+            tracing::warn!("a read on the replica failed ({why}): reading from the primary");
+        }
+        *checked = Some((Instant::now(), None));
+    }
+
     /// The replay lag in seconds, checked at most once a second; None when the replica
     /// cannot be reached or is too far behind (then the primary is read, and it is logged
     /// when that changes).

@@ -13,9 +13,7 @@ use crate::http::error::ApiResult;
 use crate::http::session::ApiActor;
 
 async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(String, String)>) -> ApiResult<Response> {
-    // the whole export reads from one database (the replica when the caller may)
-    let db = state.db.for_reading(&actor).await;
-    let job = Export::new(&db, &actor, kind, &QueryParams::new(q))?;
+    let job = Export::new(&state.db, &actor, kind, &QueryParams::new(q))?;
     let name = match kind {
         Kind::Contacts => "contacts",
         Kind::Companies => "companies",
@@ -25,7 +23,7 @@ async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(Str
     };
     // state of the stream: None = finished; Some((cursor, header sent))
     let stream = futures_util::stream::unfold(Some((None, false)), move |st| {
-        let (db, actor, job) = (db.clone(), actor.clone(), job.clone());
+        let (db, actor, job) = (state.db.clone(), actor.clone(), job.clone());
         async move {
             let (cursor, started) = st?;
             if !started {
@@ -33,7 +31,12 @@ async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(Str
                 let chunk = format!("\u{feff}{}", line(&head));
                 return Some((Ok::<Bytes, std::io::Error>(Bytes::from(chunk)), Some((None, true))));
             }
-            match job.batch(&db, &actor, cursor).await {
+            // each batch reads where the caller's heavy reads go (the replica when it may)
+            let read = db.reading(&actor, |db| {
+                let (job, actor, cursor) = (&job, &actor, cursor.clone());
+                async move { job.batch(&db, actor, cursor).await }
+            });
+            match read.await {
                 Ok((rows, _)) if rows.is_empty() => None,
                 Ok((rows, last)) => {
                     let chunk: String = rows.iter().map(|r| line(r)).collect();

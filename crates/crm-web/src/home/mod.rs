@@ -66,13 +66,13 @@ pub async fn api(
     let tab = q.get("tab").map(analytics::parse_tab).transpose()?;
     Ok(envelope(
         StatusCode::OK,
-        analytics::dashboard(
-            &state.db.for_reading(&actor).await,
-            &actor,
-            tab,
-            crate::web::org::week_start(),
-        )
-        .await?,
+        state
+            .db
+            .reading(&actor, |db| {
+                let actor = &actor;
+                async move { analytics::dashboard(&db, actor, tab, crate::web::org::week_start()).await }
+            })
+            .await?,
     ))
 }
 
@@ -234,13 +234,11 @@ pub async fn dashboard(
             back: "/".into(),
         }));
     };
-    let d = analytics::dashboard(
-        &db.for_reading(actor).await,
-        actor,
-        Some(tab),
-        crate::web::org::week_start(),
-    )
-    .await?;
+    let d = db
+        .reading(actor, |db| async move {
+            analytics::dashboard(&db, actor, Some(tab), crate::web::org::week_start()).await
+        })
+        .await?;
     Ok(html(&Dashboard {
         chrome: Chrome::new(&ctx, "Dashboard", "dashboard").with_notice(notice(q.get("done"), None)),
         back: format!("/?tab={tab}"),

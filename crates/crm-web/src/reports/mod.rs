@@ -21,10 +21,14 @@ use crate::web::{Chrome, PageCtx, html, money_whole, query_string, render, thous
 
 async fn load(state: &AppState, actor: &crm_core::Actor, q: &QueryParams) -> Result<(Reports, Request), CoreError> {
     let req = Request::parse(q, clock::now().date_naive(), crate::web::org::week_start())?;
-    Ok((
-        reports::reports(&state.db.for_reading(actor).await, actor, &req).await?,
-        req,
-    ))
+    let r = state
+        .db
+        .reading(actor, |db| {
+            let req = &req;
+            async move { reports::reports(&db, actor, req).await }
+        })
+        .await?;
+    Ok((r, req))
 }
 
 /// `GET /api/reports`: the figures of one tab (`tab=sales|pipeline|activity|tasks|funnel|

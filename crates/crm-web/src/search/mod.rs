@@ -26,10 +26,14 @@ pub async fn api(
     Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
     let limit = param(&q, "limit").parse::<u64>().unwrap_or(5);
-    Ok(envelope(
-        StatusCode::OK,
-        search::search(&state.db.for_reading(&actor).await, &actor, &param(&q, "q"), limit).await?,
-    ))
+    Ok(envelope(StatusCode::OK, {
+        let (actor, text) = (&actor, param(&q, "q"));
+        let text = &text;
+        state
+            .db
+            .reading(actor, |db| async move { search::search(&db, actor, text, limit).await })
+            .await?
+    }))
 }
 
 #[derive(Template)]
@@ -60,15 +64,15 @@ pub async fn page(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<V
     let results = if text.trim().is_empty() {
         None
     } else {
-        Some(
-            search::search(
-                &state.db.for_reading(&ctx.session.actor).await,
-                &ctx.session.actor,
-                &text,
-                20,
+        {
+            let (actor, text) = (&ctx.session.actor, &text);
+            Some(
+                state
+                    .db
+                    .reading(actor, |db| async move { search::search(&db, actor, text, 20).await })
+                    .await?,
             )
-            .await?,
-        )
+        }
     };
     Ok(html(&SearchPage {
         chrome: Chrome::new(&ctx, "Search", ""),

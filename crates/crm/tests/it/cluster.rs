@@ -851,6 +851,25 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
         "dashboards, reports and searches were read from the replica"
     );
     println!("replica: {replica_reads} heavy reads went to the replica");
+    // the replica down: the same reads are served by the primary, promptly
+    replica.ctl(&["-m", "fast", "stop"]);
+    for path in [
+        "/api/dashboard",
+        "/api/reports",
+        "/api/search?q=Fresh",
+        "/api/contacts/export",
+    ] {
+        let t = Instant::now();
+        let r = http
+            .get(format!("{front}{path}"))
+            .header("Authorization", format!("Bearer {}", tokens[3]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path} with the replica down");
+        assert!(t.elapsed() < Duration::from_secs(5), "{path}: {:?}", t.elapsed());
+    }
+    replica.ctl(&["start"]);
 
     // 6. an import whose instance is SIGKILLed mid-file completes on the other one
     let mut file = String::from("First Name,Last Name,Email\n");
