@@ -33,7 +33,7 @@ async fn export(kind: Kind, state: AppState, actor: crm_core::Actor, q: Vec<(Str
             }
             // each batch reads where the caller's heavy reads go (the replica when it may)
             let read = db.reading(&actor, |db| {
-                let (job, actor, cursor) = (&job, &actor, cursor.clone());
+                let (job, actor) = (&job, &actor);
                 async move { job.batch(&db, actor, cursor).await }
             });
             match read.await {

@@ -27,6 +27,8 @@ enum Visit {
     /// POST a form with only the CSRF token (a delete without `confirm=yes` answers with
     /// the confirmation page).
     Post(String),
+    /// Sign in (the pages before it are seen signed out).
+    SignIn,
 }
 
 const SIZES: [(u32, u32); 2] = [(1440, 900), (375, 812)];
@@ -147,6 +149,7 @@ async fn open(c: &Client, base: &str, visit: &Visit) {
             c.execute(submit, vec![json!(path)]).await.unwrap();
             wait_new_document(c).await;
         }
+        Visit::SignIn => {}
     }
 }
 
@@ -200,7 +203,17 @@ async fn check(c: &Client, axe: &str) -> Vec<String> {
 #[ignore = "needs chromium, chromedriver and axe-core (AXE_CORE_JS): run with `cargo test -- --ignored`"]
 async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     let axe = axe_source();
-    let app = TestApp::sqlite().await;
+    // single sign-on configured, so the sign-in page shows its buttons (nothing is asked of
+    // the provider until someone presses one)
+    let app = TestApp::sqlite_with(|c| {
+        c.oidc_issuer = Some("http://127.0.0.1:9/realms/acme".into());
+        c.oidc_client_id = Some("crm".into());
+        c.oidc_client_secret = Some("secret".into());
+        c.oidc_label = "Sign in with Acme SSO".into();
+        c.github_client_id = Some("gh-client".into());
+        c.github_client_secret = Some("gh-secret".into());
+    })
+    .await;
     crm_core::seed::demo(&app.db).await.expect("demo data");
     let admin = app.user(Role::Admin).await;
     let rep = app.user(Role::Rep).await;
@@ -312,18 +325,34 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
         get("/contacts/00000000-0000-7000-8000-000000000000"),
     ));
 
+    // the pages of someone signed out
+    let signed_out: Vec<(String, Visit)> = vec![
+        ("signin".into(), get("/auth/signin")),
+        ("signin-errors".into(), Visit::EmptyForm("/auth/signin".into())),
+        ("signup".into(), get("/auth/signup")),
+        ("forgot-password".into(), get("/auth/forgot-password")),
+    ];
+
     let (driver, c) = browser().await;
-    sign_in_as(&c, &app.base, &admin.email).await;
     let mut failures = vec![];
     let mut checked = 0;
     for theme in THEMES {
-        // the server reads the theme from this cookie (what the toggle stores)
-        c.execute(&format!("document.cookie = 'theme={theme}; Path=/'"), vec![])
-            .await
-            .unwrap();
         for (w, h) in SIZES {
             viewport(&c, w, h).await;
-            for (name, visit) in &pages {
+            // signed out, in this theme (the server reads it from the cookie the toggle sets)
+            c.goto(&format!("{}/auth/signin", app.base)).await.unwrap();
+            c.delete_all_cookies().await.unwrap();
+            c.execute(&format!("document.cookie = 'theme={theme}; Path=/'"), vec![])
+                .await
+                .unwrap();
+            let mut visits: Vec<(&String, &Visit)> = signed_out.iter().map(|(n, v)| (n, v)).collect();
+            visits.push((&signed_out[0].0, &Visit::SignIn));
+            visits.extend(pages.iter().map(|(n, v)| (n, v)));
+            for (name, visit) in visits {
+                if let Visit::SignIn = visit {
+                    sign_in_as(&c, &app.base, &admin.email).await;
+                    continue;
+                }
                 open(&c, &app.base, visit).await;
                 let problems = check(&c, &axe).await;
                 shot(&c, &format!("layout-{name}-{w}-{theme}")).await;
@@ -365,7 +394,7 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     app.finish().await;
     println!(
         "layout: {checked} page views checked ({} pages × {} sizes × {} themes), {} failure(s)",
-        pages.len(),
+        pages.len() + signed_out.len(),
         SIZES.len(),
         THEMES.len(),
         failures.len()
