@@ -8,6 +8,7 @@
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::actor::Actor;
+use crate::entities::deleted_record;
 
 /// An entity with an owner column ("assigned to").
 pub trait Owned: EntityTrait {
@@ -166,35 +167,134 @@ pub async fn owner_for_new(
     resolve_owner(db, actor, crate::input::Field::Value(requested), None, true).await
 }
 
+/// How long the one who deleted a deal, task or activity can restore it (Undo).
+pub const UNDO_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// Delete one record the actor may change, with its audit entry and webhook event, in one
-/// transaction.
+/// transaction; the row as it was (and `with`, what the delete takes along, such as a deal's
+/// stage history) is kept for [`UNDO_WINDOW`] so its deleter can [`restore`] it.
 pub async fn delete_writable<E>(
     db: &crate::Db,
     actor: &Actor,
     id: uuid::Uuid,
     what: &str,
+    with: serde_json::Value,
 ) -> crate::CoreResult<E::Model>
 where
     E: Owned,
-    E::Model: Into<crate::webhooks::Record> + Clone,
+    E::Model: Into<crate::webhooks::Record> + Clone + serde::Serialize,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<uuid::Uuid>,
 {
-    use sea_orm::TransactionTrait;
+    use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
     let current = get_writable::<E>(db, actor, id, what).await?;
+    let kind = what.to_lowercase();
+    let now = crate::clock::now();
     let txn = db.conn.begin().await?;
     crate::webhooks::deleted(&txn, actor, current.clone()).await?;
     E::delete_by_id(id).exec(&txn).await?;
-    crate::audit::record(
+    deleted_record::Entity::delete_many()
+        .filter(deleted_record::Column::DeletedAt.lt(now - UNDO_WINDOW))
+        .exec(&txn)
+        .await?;
+    let data = serde_json::json!({"row": current, "with": with});
+    deleted_record::ActiveModel {
+        id: Set(id),
+        kind: Set(kind.clone()),
+        owner_id: Set(owner_of::<E>(&current)),
+        data: Set(data.to_string()),
+        deleted_by: Set(Some(actor.id)),
+        deleted_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    crate::audit::record(&txn, Some(actor), "delete", &kind, Some(id.to_string()), None).await?;
+    txn.commit().await?;
+    Ok(current)
+}
+
+fn owner_of<E: Owned>(m: &E::Model) -> Option<uuid::Uuid> {
+    use sea_orm::ModelTrait;
+    match m.get(E::owner_column()) {
+        sea_orm::Value::Uuid(Some(u)) => Some(u),
+        _ => None,
+    }
+}
+
+/// What [`restore`] puts back besides the row (inside its transaction).
+pub type PutBack =
+    for<'a> fn(
+        &'a sea_orm::DatabaseTransaction,
+        serde_json::Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::CoreResult<()>> + Send + 'a>>;
+
+/// Undo a delete: the record deleted by this actor within [`UNDO_WINDOW`] is inserted again
+/// as it was (same id, dates, owner), `put_back` restores what went with it, and it is
+/// audited and announced as created. Someone else's delete, an expired one, or a record
+/// the actor may no longer change answers "not found"; a record whose contact has been
+/// deleted meanwhile cannot come back (409).
+pub async fn restore<E>(
+    db: &crate::Db,
+    actor: &Actor,
+    id: uuid::Uuid,
+    what: &str,
+    put_back: PutBack,
+) -> crate::CoreResult<E::Model>
+where
+    E: Owned,
+    E::Model:
+        Into<crate::webhooks::Record> + Clone + serde::de::DeserializeOwned + sea_orm::IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + sea_orm::ActiveModelBehavior + Send,
+{
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, TransactionTrait};
+    let kind = what.to_lowercase();
+    let gone = || {
+        crate::CoreError::NotFound(format!(
+            "There is no deleted {kind} to restore (Undo works for an hour after your own delete)"
+        ))
+    };
+    let kept = deleted_record::Entity::find_by_id(id)
+        .filter(deleted_record::Column::Kind.eq(kind.as_str()))
+        .filter(deleted_record::Column::DeletedBy.eq(actor.id))
+        .filter(deleted_record::Column::DeletedAt.gte(crate::clock::now() - UNDO_WINDOW))
+        .one(&db.conn)
+        .await?
+        .ok_or_else(gone)?;
+    if !may_write(actor, kept.owner_id) {
+        return Err(gone());
+    }
+    let mut data: serde_json::Value =
+        serde_json::from_str(&kept.data).map_err(|e| crate::CoreError::Internal(e.into()))?;
+    let row: E::Model = serde_json::from_value(data["row"].take()).map_err(|e| crate::CoreError::Internal(e.into()))?;
+    let txn = db.conn.begin().await?;
+    let inserted = row.clone().into_active_model().reset_all().insert(&txn).await;
+    let saved = match inserted {
+        Ok(m) => m,
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))) => {
+            return Err(crate::CoreError::Conflict(format!(
+                "This {kind} cannot be restored: its contact was deleted meanwhile"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    put_back(&txn, data["with"].take()).await?;
+    deleted_record::Entity::delete_by_id(id).exec(&txn).await?;
+    crate::store::created(
         &txn,
-        Some(actor),
-        "delete",
-        &what.to_lowercase(),
-        Some(id.to_string()),
-        None,
+        actor,
+        saved.clone().into(),
+        Some(serde_json::json!({"restored": true})),
     )
     .await?;
     txn.commit().await?;
-    Ok(current)
+    Ok(saved)
+}
+
+/// For kinds whose delete takes nothing else along.
+pub fn nothing_to_put_back(
+    _: &sea_orm::DatabaseTransaction,
+    _: serde_json::Value,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = crate::CoreResult<()>> + Send + '_>> {
+    Box::pin(async { Ok(()) })
 }
 
 /// Rows of a child table (e.g. stage history) whose parent owned record the actor may see:

@@ -668,8 +668,8 @@ function showToast(message, kind, action) {
     toast.append(button);
   }
   toast.append(el('button', { type: 'button', class: 'toast-close', 'data-dismiss': '', 'aria-label': 'Dismiss' }, '×'));
-  document.querySelectorAll('.toast[data-kanban-toast]').forEach((t) => t.remove());
-  if (action) toast.dataset.kanbanToast = '';
+  // one notice at a time (they share a corner): the newest replaces the others, errors stay
+  document.querySelectorAll('.toast:not(.toast-error)').forEach((t) => t.remove());
   document.body.append(toast);
   armToast(toast);
   return toast;
@@ -939,14 +939,15 @@ async function toggleTask(form, { undo = false } = {}) {
   if (place && !row.isConnected && !place.list.querySelector('li.task:not(.task-empty)')) toast.querySelector('.toast-action')?.focus();
 }
 
-/** A confirmed delete through the API: the item leaves its list, a toast names it. No Undo:
- *  deleting is final on the server (there is no restore endpoint), so none is offered. */
+/** A confirmed delete through the API: the item leaves its list, a toast names it and offers
+ *  Undo (POST <the delete's URL>/restore brings the record back as it was, for an hour). */
 async function deleteInPlace(form) {
   const what = form.dataset.record || 'The record';
+  const url = form.dataset.apiDelete;
   const button = form.querySelector('button[type=submit], button:not([type])');
   if (button) button.disabled = true;
   try {
-    await api('DELETE', form.dataset.apiDelete);
+    await api('DELETE', url);
   } catch (err) {
     if (button) button.disabled = false;
     showToast(`${what} not deleted: ${err.message}`, 'error');
@@ -954,18 +955,43 @@ async function deleteInPlace(form) {
   }
   const message = `${what} deleted`;
   if (form.dataset.then) {
-    try { sessionStorage.setItem('crm-flash', message); } catch { /* private mode: no toast */ }
+    // the record's page is gone: the next page shows the toast, its Undo comes back here
+    const back = window.location.pathname + window.location.search;
+    try { sessionStorage.setItem('crm-flash', JSON.stringify({ message, undo: `${url}/restore`, what, back })); } catch { /* private mode: no toast */ }
     window.location.assign(form.dataset.then);
     return;
   }
   const item = form.closest('li, tr');
-  if (item?.matches('li.task')) takeOut(item);
+  let place = null;
+  if (item?.matches('li.task')) place = takeOut(item);
   else if (item) {
+    place = { list: item.parentElement, next: item.nextElementSibling };
     const neighbour = item.nextElementSibling || item.previousElementSibling;
     item.remove();
     neighbour?.querySelector('button, a')?.focus();
   }
-  showToast(message, 'success');
+  showToast(message, 'success', {
+    label: 'Undo',
+    run: () => undoDelete(`${url}/restore`, what, () => {
+      if (!item || !place) return;
+      if (item.matches('li.task')) putBack(item, place);
+      else place.list.insertBefore(item, place.next?.parentElement === place.list ? place.next : null);
+      if (button) button.disabled = false;
+      item.querySelector('button, a')?.focus();
+    }),
+  });
+}
+
+/** Undo of a delete: the record is restored on the server, then `done` puts it on the page. */
+async function undoDelete(restoreUrl, what, done) {
+  try {
+    await api('POST', restoreUrl);
+  } catch (err) {
+    showToast(`${what} not restored: ${err.message}`, 'error');
+    return;
+  }
+  done();
+  showToast(`${what} restored`, 'success');
 }
 
 // --- 10e. Scroll boxes -------------------------------------------------------------------
@@ -1019,7 +1045,11 @@ try {
   const flash = sessionStorage.getItem('crm-flash');
   if (flash) {
     sessionStorage.removeItem('crm-flash');
-    showToast(flash, 'success');
+    const f = JSON.parse(flash);
+    showToast(f.message, 'success', f.undo && {
+      label: 'Undo',
+      run: () => undoDelete(f.undo, f.what, () => window.location.assign(f.back)),
+    });
   }
 } catch { /* storage off */ }
 

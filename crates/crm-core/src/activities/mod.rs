@@ -328,7 +328,13 @@ pub async fn update(db: &Db, actor: &Actor, id: Uuid, mut input: Input) -> CoreR
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    scope::delete_writable::<activity::Entity>(db, actor, id, "Activity")
+    scope::delete_writable::<activity::Entity>(db, actor, id, "Activity", serde_json::Value::Null)
         .await
         .map(|_| ())
+}
+
+/// Undo the actor's delete of an activity (within the hour).
+pub async fn restore(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ActivityView> {
+    scope::restore::<activity::Entity>(db, actor, id, "Activity", scope::nothing_to_put_back).await?;
+    get(db, actor, id).await
 }

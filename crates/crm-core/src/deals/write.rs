@@ -341,8 +341,56 @@ async fn changed(
     Ok(())
 }
 
+/// Delete a deal; its stage history goes with it, and the activities about it keep no link
+/// to it. Both are kept with the deal for Undo ([`restore`]).
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    scope::delete_writable::<deal::Entity>(db, actor, id, "Deal")
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    // read before the delete; nothing of it is shown unless the delete (which checks the
+    // actor's right to change the deal) goes through
+    let history = deal_stage_history::Entity::find()
+        .filter(deal_stage_history::Column::DealId.eq(id))
+        .all(&db.conn)
+        .await?;
+    let about: Vec<Uuid> = crate::entities::activity::Entity::find()
+        .select_only()
+        .column(crate::entities::activity::Column::Id)
+        .filter(crate::entities::activity::Column::DealId.eq(id))
+        .into_tuple()
+        .all(&db.conn)
+        .await?;
+    let with = serde_json::json!({"deal": id, "history": history, "activities": about});
+    scope::delete_writable::<deal::Entity>(db, actor, id, "Deal", with)
         .await
         .map(|_| ())
+}
+
+/// Undo the actor's delete of a deal (within the hour): the deal, its stage history and the
+/// links of the activities about it (those not linked elsewhere meanwhile).
+pub async fn restore(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
+    scope::restore::<deal::Entity>(db, actor, id, "Deal", |txn, with| {
+        Box::pin(async move {
+            use sea_orm::sea_query::Expr;
+            use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+            let history: Vec<deal_stage_history::Model> =
+                serde_json::from_value(with["history"].clone()).map_err(|e| crate::CoreError::Internal(e.into()))?;
+            let deal_id: Option<Uuid> = serde_json::from_value(with["deal"].clone()).ok();
+            if !history.is_empty() {
+                deal_stage_history::Entity::insert_many(history.into_iter().map(|h| h.into_active_model().reset_all()))
+                    .exec(txn)
+                    .await?;
+            }
+            let about: Vec<Uuid> = serde_json::from_value(with["activities"].clone()).unwrap_or_default();
+            if let (Some(deal_id), false) = (deal_id, about.is_empty()) {
+                crate::entities::activity::Entity::update_many()
+                    .col_expr(crate::entities::activity::Column::DealId, Expr::value(Some(deal_id)))
+                    .filter(crate::entities::activity::Column::Id.is_in(about))
+                    .filter(crate::entities::activity::Column::DealId.is_null())
+                    .exec(txn)
+                    .await?;
+            }
+            Ok(())
+        })
+    })
+    .await
+    .map(|_| ())
 }

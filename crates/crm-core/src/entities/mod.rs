@@ -11,6 +11,7 @@ pub mod company;
 pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;
+pub mod deleted_record;
 pub mod import;
 pub mod import_error;
 pub mod import_file;

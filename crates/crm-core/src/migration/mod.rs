@@ -46,6 +46,11 @@ impl MigratorTrait for Migrator {
             Box::new(Script("m0016_oidc", include_str!("m0016_oidc.sql"))),
             // an import's file, plan and lease: another instance takes over a dead one's job
             Box::new(Script("m0017_import_leases", include_str!("m0017_import_leases.sql"))),
+            // deleted deals, tasks and activities kept an hour for Undo
+            Box::new(Script(
+                "m0018_deleted_records",
+                include_str!("m0018_deleted_records.sql"),
+            )),
         ]
     }
 }

@@ -307,7 +307,13 @@ pub async fn set_completed(db: &Db, actor: &Actor, id: Uuid, completed: Option<b
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
-    scope::delete_writable::<task::Entity>(db, actor, id, "Task")
+    scope::delete_writable::<task::Entity>(db, actor, id, "Task", serde_json::Value::Null)
         .await
         .map(|_| ())
+}
+
+/// Undo the actor's delete of a task (within the hour).
+pub async fn restore(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<TaskView> {
+    scope::restore::<task::Entity>(db, actor, id, "Task", scope::nothing_to_put_back).await?;
+    get(db, actor, id).await
 }

@@ -15,10 +15,16 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::http::api::{BodyField, Param, SEARCH, field, one_of, param, required};
 use crate::http::error::ApiResult;
-use crate::http::resource::{Resource, parse_id, routes};
+use crate::http::resource::{Resource, Restorable, parse_id, restorable_routes};
 use crate::http::session::ApiActor;
 
 pub struct Activities;
+
+impl Restorable for Activities {
+    async fn restore(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ActivityView> {
+        core::restore(db, actor, id).await
+    }
+}
 
 impl Resource for Activities {
     const NAME: &'static str = "activity";
@@ -94,7 +100,7 @@ pub async fn ics(
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> crate::http::api::Api {
     use crate::http::api::Doc;
-    routes::<Activities>().get(
+    restorable_routes::<Activities>().get(
         "/activities/{id}/ics",
         Doc::new("Activities", "A meeting as a calendar invitation").file("text/calendar"),
         ics,

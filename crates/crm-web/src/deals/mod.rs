@@ -18,10 +18,17 @@ use crate::AppState;
 use crate::http::api::{BodyField, ORDER, Param, SEARCH, field, one_of, param, required};
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope};
-use crate::http::resource::{Resource, parse_id, routes};
+use crate::http::resource::{Resource, Restorable, parse_id, restorable_routes};
 use crate::http::session::ApiActor;
 
 pub struct Deals;
+
+impl Restorable for Deals {
+    async fn restore(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<DealDetail> {
+        write::restore(db, actor, id).await?;
+        core::get(db, actor, id).await
+    }
+}
 
 impl Resource for Deals {
     const NAME: &'static str = "deal";
@@ -125,7 +132,7 @@ pub async fn move_stage(
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> crate::http::api::Api {
     use crate::http::api::{Doc, body_field as f};
-    routes::<Deals>()
+    restorable_routes::<Deals>()
         .get(
             "/deals/board",
             Doc::new(

@@ -178,3 +178,32 @@ pub fn routes<R: Resource>() -> Api {
         )
         .delete(&one, Doc::new(R::TAG, format!("Delete a {}", R::NAME)), delete::<R>)
 }
+
+/// A kind whose delete can be undone for a while (`crm_core::scope::restore`).
+pub trait Restorable: Resource {
+    fn restore(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<Self::View>> + Send;
+}
+
+async fn restore<R: Restorable>(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id, R::NAME)?;
+    Ok(envelope(StatusCode::CREATED, R::restore(&state.db, &actor, id).await?))
+}
+
+/// [`routes`] and `POST R::PATH/{id}/restore`: Undo of the caller's own delete within the
+/// hour (the record comes back as it was, same id).
+pub fn restorable_routes<R: Restorable>() -> Api {
+    routes::<R>().post(
+        &format!("{}/{{id}}/restore", R::PATH),
+        Doc::new(R::TAG, format!("Restore a deleted {}", R::NAME))
+            .describe(
+                "Undo of the caller's own delete, within an hour: the record comes back as it was (same id, dates and owner). 404 when there is nothing of the caller's to restore; 409 when its contact was deleted meanwhile.",
+            )
+            .data::<R::View>()
+            .status(201),
+        restore::<R>,
+    )
+}

@@ -18,10 +18,16 @@ use crate::AppState;
 use crate::http::api::{BodyField, Param, SEARCH, field, one_of, param, required};
 use crate::http::body::JsonObject;
 use crate::http::error::{ApiResult, envelope};
-use crate::http::resource::{Resource, parse_id, routes};
+use crate::http::resource::{Resource, Restorable, parse_id, restorable_routes};
 use crate::http::session::ApiActor;
 
 pub struct Tasks;
+
+impl Restorable for Tasks {
+    async fn restore(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<TaskView> {
+        core::restore(db, actor, id).await
+    }
+}
 
 impl Resource for Tasks {
     const NAME: &'static str = "task";
@@ -103,7 +109,7 @@ pub async fn toggle(
 /// This domain's JSON API routes (mounted under `/api/v1` and its alias `/api`).
 pub fn api_routes() -> crate::http::api::Api {
     use crate::http::api::{BodyField, Doc, required};
-    routes::<Tasks>().patch(
+    restorable_routes::<Tasks>().patch(
         "/tasks/{id}",
         Doc::new("Tasks", "Complete or reopen a task")
             .body(&[BodyField {

@@ -986,13 +986,13 @@ async fn completing_a_task_names_it_and_undo_reopens_it_deletes_name_the_record(
     assert!(reopened, "Undo set completed back to false");
     wait_text(&c, "Task “Call back” reopened").await;
 
-    // delete from the list after the confirm dialog: the toast names the task, no Undo
+    // delete from the list after the confirm dialog: the toast names the task and offers Undo
     click(&c, "button[aria-label='Delete Write notes']").await;
     click(&c, "dialog.confirm button[value=confirm]").await;
     wait_js(
         &c,
-        "return [...document.querySelectorAll('.toast')].some((t) => t.innerText.includes('Task “Write notes” deleted') && !t.querySelector('.toast-action'))",
-        "a toast names the deleted task",
+        "return [...document.querySelectorAll('.toast')].some((t) => t.innerText.includes('Task “Write notes” deleted') && t.querySelector('.toast-action')?.textContent === 'Undo')",
+        "a toast names the deleted task and offers Undo",
     )
     .await;
     let (status, _) = rep.get(&format!("/api/tasks/{}", tasks[1])).await;
@@ -1001,8 +1001,19 @@ async fn completing_a_task_names_it_and_undo_reopens_it_deletes_name_the_record(
         !text_of(&c).await.contains("Write notes") || toasts(&c).await.contains("Write notes"),
         "only the toast still names it"
     );
+    shot(&c, "task-deleted-toast").await;
+    // Undo: the task is back on the server and in the list
+    click(&c, ".toast .toast-action").await;
+    wait_js(
+        &c,
+        "return [...document.querySelectorAll('ul.tasks li.task .task-title')].some((t) => t.textContent === 'Write notes') && [...document.querySelectorAll('.toast')].some((t) => t.innerText.includes('Task “Write notes” restored'))",
+        "the task is back in the list",
+    )
+    .await;
+    let (status, v) = rep.get(&format!("/api/tasks/{}", tasks[1])).await;
+    assert_eq!(status, 200, "restored on the server: {v}");
 
-    // a deal from the list
+    // a deal from the list, and Undo
     c.goto(&format!("{}/deals?view=list", app.base)).await.unwrap();
     click(&c, "button[aria-label='Delete Delta deal']").await;
     click(&c, "dialog.confirm button[value=confirm]").await;
@@ -1014,6 +1025,33 @@ async fn completing_a_task_names_it_and_undo_reopens_it_deletes_name_the_record(
     .await;
     let (status, _) = rep.get(&format!("/api/deals/{deal}")).await;
     assert_eq!(status, 404);
+    click(&c, ".toast .toast-action").await;
+    wait_js(
+        &c,
+        "return !!document.querySelector('tbody tr[data-href]') && [...document.querySelectorAll('.toast')].some((t) => t.innerText.includes('Deal “Delta deal” restored'))",
+        "the deal row is back",
+    )
+    .await;
+    assert_eq!(rep.get(&format!("/api/deals/{deal}")).await.0, 200);
+
+    // from the deal's own page: the list shows the toast, and its Undo leads back to the deal
+    c.goto(&format!("{}/deals/{deal}", app.base)).await.unwrap();
+    click(&c, "form[data-then] button[type=submit]").await;
+    click(&c, "dialog.confirm button[value=confirm]").await;
+    wait_js(
+        &c,
+        "return location.pathname === '/deals' && [...document.querySelectorAll('.toast')].some((t) => t.innerText.includes('Deal “Delta deal” deleted') && t.querySelector('.toast-action'))",
+        "the list, with the toast and its Undo",
+    )
+    .await;
+    click(&c, ".toast .toast-action").await;
+    wait_js(
+        &c,
+        &format!("return location.pathname === '/deals/{deal}'"),
+        "back on the restored deal's page",
+    )
+    .await;
+    assert_eq!(rep.get(&format!("/api/deals/{deal}")).await.0, 200);
     c.close().await.unwrap();
     drop(driver);
     app.finish().await;

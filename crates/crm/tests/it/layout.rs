@@ -310,6 +310,10 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     }
     pages.push(("search".into(), get("/search?q=an")));
     pages.push(("settings".into(), get("/settings")));
+    // the calendar feed's section with its URL, copy and reset buttons
+    let (st, _) = admin.post("/api/calendar/feed", json!({})).await;
+    assert_eq!(st, reqwest::StatusCode::CREATED);
+    pages.push(("settings-calendar".into(), get("/settings#calendar")));
     pages.push(("admin-users".into(), get("/admin/users")));
     pages.push(("admin-user".into(), get(&format!("/admin/users/{}", rep.id()))));
     pages.push(("admin-audit".into(), get("/admin/audit")));

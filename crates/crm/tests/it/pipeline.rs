@@ -552,3 +552,115 @@ async fn personal_tasks_have_no_contact(app: &TestApp) {
     assert!(csv.contains(&format!("{api_task},Renew my licence,,")), "{csv}");
 }
 both!(personal_tasks_have_no_contact);
+
+/// Undo of a delete: a deal (with its stage history and the activities about it), a task
+/// and an activity come back as they were for the one who deleted them, within the hour;
+/// not for anyone else, not twice, not after the hour, not without their contact.
+async fn deletes_can_be_undone_by_their_deleter(app: &TestApp) {
+    use crm_core::unscoped::deleted_record;
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    let rep = app.user(Role::Rep).await;
+    let other = app.user(Role::Rep).await;
+    let admin = app.user(Role::Admin).await;
+    let c = rep.contact("Undo", "Person", json!({})).await;
+    let (_, v) = rep
+        .post(
+            "/api/deals",
+            json!({"name": "Comeback", "value": 999.5, "expectedCloseDate": "2030-06-30", "contactId": c}),
+        )
+        .await;
+    let deal = v["data"]["id"].as_str().unwrap().to_string();
+    let (st, _) = rep
+        .patch(&format!("/api/deals/{deal}"), json!({"stage": "proposal"}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, before) = rep.get(&format!("/api/deals/{deal}")).await;
+    let (_, v) = rep
+        .post(
+            "/api/activities",
+            json!({"type": "call", "subject": "About it", "contactId": c, "dealId": deal}),
+        )
+        .await;
+    let activity = v["data"]["id"].as_str().unwrap().to_string();
+    let (_, v) = rep
+        .post(
+            "/api/tasks",
+            json!({"title": "Back again", "dueDate": "2030-01-02", "priority": "high", "contactId": c}),
+        )
+        .await;
+    let task = v["data"]["id"].as_str().unwrap().to_string();
+    let (_, task_before) = rep.get(&format!("/api/tasks/{task}")).await;
+
+    // the deal: its stage history and the link of the activity about it come back too
+    assert_eq!(rep.delete(&format!("/api/deals/{deal}")).await.0, StatusCode::OK);
+    assert_eq!(rep.get(&format!("/api/deals/{deal}")).await.0, StatusCode::NOT_FOUND);
+    let (_, a) = rep.get(&format!("/api/activities/{activity}")).await;
+    assert!(a["data"]["dealId"].is_null(), "the activity lost its deal: {a}");
+    let (st, v) = other.post(&format!("/api/deals/{deal}/restore"), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not someone else's delete: {v}");
+    let (st, v) = admin.post(&format!("/api/deals/{deal}/restore"), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "only the deleter undoes: {v}");
+    let (st, v) = rep.post(&format!("/api/deals/{deal}/restore"), json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"], before["data"], "the deal as it was, history included");
+    let (_, a) = rep.get(&format!("/api/activities/{activity}")).await;
+    assert_eq!(a["data"]["dealId"], deal.as_str(), "the activity is about it again");
+    let (st, _) = rep.post(&format!("/api/deals/{deal}/restore"), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not twice");
+
+    // the activity and the task
+    assert_eq!(
+        rep.delete(&format!("/api/activities/{activity}")).await.0,
+        StatusCode::OK
+    );
+    let (st, v) = rep
+        .post(&format!("/api/activities/{activity}/restore"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"]["subject"], "About it");
+    assert_eq!(rep.delete(&format!("/api/tasks/{task}")).await.0, StatusCode::OK);
+    let (st, v) = rep.post(&format!("/api/tasks/{task}/restore"), json!({})).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert_eq!(v["data"], task_before["data"], "the task as it was");
+    // the audit log tells both
+    let (_, log) = admin.get("/api/admin/audit?entityType=task&limit=100").await;
+    let actions: Vec<&str> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["entityId"] == task.as_str())
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create", "delete", "create"],
+        "newest first: restored, deleted, created"
+    );
+
+    // after the hour: gone for good
+    assert_eq!(rep.delete(&format!("/api/tasks/{task}")).await.0, StatusCode::OK);
+    deleted_record::Entity::update_many()
+        .col_expr(
+            deleted_record::Column::DeletedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(61)),
+        )
+        .exec(app.db.unscoped())
+        .await
+        .unwrap();
+    let (st, v) = rep.post(&format!("/api/tasks/{task}/restore"), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("an hour"), "{v}");
+
+    // a record whose contact was deleted meanwhile cannot come back: a clear 409
+    assert_eq!(
+        rep.delete(&format!("/api/activities/{activity}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(rep.delete(&format!("/api/contacts/{c}")).await.0, StatusCode::OK);
+    let (st, v) = rep
+        .post(&format!("/api/activities/{activity}/restore"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("contact was deleted"), "{v}");
+}
+both!(deletes_can_be_undone_by_their_deleter);
