@@ -40,6 +40,35 @@ pub struct Counters {
     pub last_line: i64,
 }
 
+impl Counters {
+    /// The totals a job row holds.
+    fn of(job: &import::Model) -> Counters {
+        Counters {
+            processed: job.processed,
+            created: job.created,
+            updated: job.updated,
+            skipped: job.skipped,
+            failed: job.failed,
+            companies_created: job.companies_created,
+            last_line: job.last_line,
+        }
+    }
+
+    /// "1000 of 2500 rows were processed and saved (…); the rows after line 1001 were not
+    /// imported." — what a stopped job's message says of how far it got.
+    fn how_far(&self, total: i64) -> String {
+        format!(
+            "{} of {total} rows were processed and saved ({} created, {} updated, {} skipped, {} failed); the rows after line {} were not imported.",
+            self.processed,
+            self.created,
+            self.updated,
+            self.skipped,
+            self.failed,
+            self.last_line.max(1)
+        )
+    }
+}
+
 /// How long a claim on a job holds without a committed batch (each batch renews it). A job
 /// whose instance died is taken over by another once its lease has run out.
 pub const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(20);
@@ -147,15 +176,7 @@ pub async fn run(
         .one(&db.conn)
         .await?
         .ok_or_else(|| CoreError::not_found("Import"))?;
-    let mut c = Counters {
-        processed: job.processed,
-        created: job.created,
-        updated: job.updated,
-        skipped: job.skipped,
-        failed: job.failed,
-        companies_created: job.companies_created,
-        last_line: job.last_line,
-    };
+    let mut c = Counters::of(&job);
     import::Entity::update_many()
         .col_expr(import::Column::Status, Expr::value("running"))
         .col_expr(import::Column::UpdatedAt, Expr::value(clock::now()))
@@ -230,14 +251,8 @@ async fn finish(
             (
                 "failed",
                 Some(format!(
-                    "The import stopped because of {why}. {} of {} rows were processed and saved ({} created, {} updated, {} skipped, {} failed); the rows after line {} were not imported.",
-                    c.processed,
-                    p.table.records.len(),
-                    c.created,
-                    c.updated,
-                    c.skipped,
-                    c.failed,
-                    c.last_line.max(1)
+                    "The import stopped because of {why}. {}",
+                    c.how_far(p.table.records.len() as i64)
                 )),
             )
         }
@@ -382,14 +397,8 @@ fn replan(job: &import::Model, file: &import_file::Model) -> CoreResult<Prepared
 /// importer was deleted): failed, saying how far it got.
 async fn stranded(db: &Db, m: &import::Model) -> CoreResult<()> {
     let message = format!(
-        "The server stopped during this import. {} of {} rows were processed and saved ({} created, {} updated, {} skipped, {} failed); the rows after line {} were not imported. Import the file again with duplicates skipped to add the rest.",
-        m.processed,
-        m.total,
-        m.created,
-        m.updated,
-        m.skipped,
-        m.failed,
-        m.last_line.max(1)
+        "The server stopped during this import. {} Import the file again with duplicates skipped to add the rest.",
+        Counters::of(m).how_far(m.total)
     );
     let txn = db.conn.begin().await?;
     import::Entity::update_many()

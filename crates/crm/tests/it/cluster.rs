@@ -358,9 +358,13 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-/// Sign in at `base` and make an API token; returns it.
-async fn token_for(base: &str, email: &str) -> String {
-    let c = browser();
+/// The JSON answer of a request.
+async fn json_of(rb: reqwest::RequestBuilder) -> Value {
+    rb.send().await.unwrap().json().await.unwrap_or(Value::Null)
+}
+
+/// Sign `c` in at `base`; returns the session's CSRF token.
+async fn sign_in(c: &reqwest::Client, base: &str, email: &str) -> String {
     let r = c
         .post(format!("{base}/api/auth/signin"))
         .json(&json!({"email": email, "password": PASSWORD}))
@@ -368,25 +372,20 @@ async fn token_for(base: &str, email: &str) -> String {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "sign in {email}");
-    let s: Value = c
-        .get(format!("{base}/api/auth/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = s["data"]["csrfToken"].as_str().unwrap().to_string();
-    let v: Value = c
-        .post(format!("{base}/api/auth/tokens"))
-        .header("X-CSRF-Token", csrf)
-        .json(&json!({"name": "load"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let s = json_of(c.get(format!("{base}/api/auth/session"))).await;
+    s["data"]["csrfToken"].as_str().unwrap().to_string()
+}
+
+/// Sign in at `base` and make an API token; returns it.
+async fn token_for(base: &str, email: &str) -> String {
+    let c = browser();
+    let csrf = sign_in(&c, base, email).await;
+    let v = json_of(
+        c.post(format!("{base}/api/auth/tokens"))
+            .header("X-CSRF-Token", csrf)
+            .json(&json!({"name": "load"})),
+    )
+    .await;
     v["data"]["token"].as_str().expect("a token").to_string()
 }
 
@@ -559,6 +558,41 @@ async fn load(
     }
 }
 
+/// A [`load`] running in the background.
+struct Load {
+    t: Arc<Tally>,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Load {
+    fn start(base: &str, tokens: &[String], clients: usize, tag: &str) -> Load {
+        let (t, stop, started) = (
+            Arc::new(Tally::default()),
+            Arc::new(AtomicBool::new(false)),
+            Instant::now(),
+        );
+        let task = tokio::spawn(load(
+            base.to_string(),
+            tokens.to_vec(),
+            clients,
+            stop.clone(),
+            t.clone(),
+            started,
+            tag.to_string(),
+        ));
+        Load { t, stop, started, task }
+    }
+
+    /// Stop the clients and wait for their last requests.
+    async fn finish(self) -> Arc<Tally> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.task.await.unwrap();
+        self.t
+    }
+}
+
 /// Every acknowledged id is in the primary's contacts.
 async fn missing(url: &str, acked: &[Uuid]) -> usize {
     let db = Database::connect(url).await.unwrap();
@@ -666,18 +700,8 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
 
     // 1. 200 clients for 60 s through the balancer; instance a is SIGKILLed at 20 s and
     //    started again at 25 s
-    let t = Arc::new(Tally::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let run_load = tokio::spawn(load(
-        front.clone(),
-        tokens.clone(),
-        200,
-        stop.clone(),
-        t.clone(),
-        started,
-        "mix".into(),
-    ));
+    let mix = Load::start(&front, &tokens, 200, "mix");
+    let started = mix.started;
     tokio::time::sleep(Duration::from_secs(20)).await;
     a.kill();
     let killed_at = started.elapsed();
@@ -686,8 +710,7 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
     a.ready().await;
     let back_at = started.elapsed();
     tokio::time::sleep(Duration::from_secs(60).saturating_sub(started.elapsed())).await;
-    stop.store(true, Ordering::Relaxed);
-    run_load.await.unwrap();
+    let t = mix.finish().await;
     let elapsed = started.elapsed().as_secs_f64();
     let acked = t.acked.lock().await.clone();
     let lost = missing(&primary.url("crm"), &acked).await;
@@ -716,30 +739,8 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
 
     // 2. a session made on one instance works on the other (cookie and CSRF token)
     let c = browser();
-    let r = c
-        .post(format!("{}/api/auth/signin", a.base()))
-        .json(&json!({"email": "dee@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let s: Value = c
-        .get(format!("{}/api/auth/session", a.base()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = s["data"]["csrfToken"].as_str().unwrap().to_string();
-    let me: Value = c
-        .get(format!("{}/api/auth/session", b.base()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let csrf = sign_in(&c, &a.base(), "dee@example.com").await;
+    let me = json_of(c.get(format!("{}/api/auth/session", b.base()))).await;
     assert_eq!(
         me["data"]["user"]["email"], "dee@example.com",
         "the session of a, read on b: {me}"
@@ -811,15 +812,11 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
-        let v: Value = http
-            .get(format!("{front}/api/search?q={name}"))
-            .header("Authorization", &auth)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = json_of(
+            http.get(format!("{front}/api/search?q={name}"))
+                .header("Authorization", &auth),
+        )
+        .await;
         assert_eq!(v["data"]["contacts"]["total"], 1, "read-your-writes: {v}");
     }
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -877,28 +874,21 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
         file.push_str(&format!("Imp,Row{i},row{i}@import.test\n"));
     }
     let (content_type, form) = crate::support::multipart(&[], Some(("big.csv", file.as_bytes())));
-    let v: Value = http
-        .post(format!("{}/api/contacts/import", a.base()))
-        .header("Authorization", format!("Bearer {}", tokens[2]))
-        .header("Content-Type", content_type)
-        .body(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = json_of(
+        http.post(format!("{}/api/contacts/import", a.base()))
+            .header("Authorization", format!("Bearer {}", tokens[2]))
+            .header("Content-Type", content_type)
+            .body(form),
+    )
+    .await;
     let job = v["data"]["id"].as_str().expect("an import job").to_string();
     let status = async |base: &str| -> Value {
-        http.get(format!("{base}/api/imports/{job}"))
-            .header("Authorization", format!("Bearer {}", tokens[2]))
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()["data"]
-            .clone()
+        let v = json_of(
+            http.get(format!("{base}/api/imports/{job}"))
+                .header("Authorization", format!("Bearer {}", tokens[2])),
+        )
+        .await;
+        v["data"].clone()
     };
     wait_for("the import's first batches", Duration::from_secs(60), async || {
         status(&b.base()).await["processed"].as_i64().unwrap_or(0) >= 1000
@@ -943,18 +933,8 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
     a.ready().await;
 
     // 7. PostgreSQL stopped and started under load: 503 meanwhile, recovery without a restart
-    let t2 = Arc::new(Tally::default());
-    let stop2 = Arc::new(AtomicBool::new(false));
-    let started2 = Instant::now();
-    let run2 = tokio::spawn(load(
-        front.clone(),
-        tokens.clone(),
-        50,
-        stop2.clone(),
-        t2.clone(),
-        started2,
-        "pgr".into(),
-    ));
+    let during = Load::start(&front, &tokens, 50, "pgr");
+    let started2 = during.started;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let down_at = started2.elapsed();
     primary.ctl(&["-m", "fast", "stop"]);
@@ -988,8 +968,7 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
     .await;
     let recovered_at = started2.elapsed();
     tokio::time::sleep(Duration::from_secs(10)).await;
-    stop2.store(true, Ordering::Relaxed);
-    run2.await.unwrap();
+    let t2 = during.finish().await;
     let failures = t2.failures.lock().await.clone();
     let late: Vec<_> = failures
         .iter()
