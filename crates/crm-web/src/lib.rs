@@ -52,8 +52,25 @@ impl WebConfig {
     }
 }
 
+/// What every handler shares: one pointer, so the many per-request copies (each extractor
+/// and layer takes its own) cost one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Db,
     pub config: Arc<WebConfig>,
     /// True while no user exists (a cache; the database is asked again before acting).

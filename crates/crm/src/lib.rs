@@ -88,7 +88,7 @@ pub async fn start(
         shutdown.await;
         let _ = stop_tx.send(true);
     };
-    let state = AppState {
+    let state = AppState::new(crm_web::Shared {
         metrics: Default::default(),
         org: Default::default(),
         tokens: Default::default(),
@@ -112,7 +112,7 @@ pub async fn start(
                 .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?,
         ),
         needs_setup: Arc::new(std::sync::atomic::AtomicBool::new(needs_setup)),
-    };
+    });
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

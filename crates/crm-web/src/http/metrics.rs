@@ -4,7 +4,7 @@
 //! failures. Readable from `CRM_METRICS_ALLOW` (CIDRs, default loopback) or with
 //! `Authorization: Bearer <CRM_METRICS_TOKEN>`; anyone else gets 403.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::net::SocketAddr;
 use std::sync::Mutex;
@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -28,46 +28,58 @@ struct Histogram {
     count: u64,
 }
 
-/// The request counters of this instance.
+/// What one route template and method saw: a count per status, and the latencies.
+#[derive(Default)]
+struct Route {
+    statuses: Vec<(u16, u64)>,
+    latency: Histogram,
+}
+
+/// The request counters of this instance: route template → method → counts. One lock per
+/// request, and no allocation once a route and method have been seen.
 #[derive(Default)]
 pub struct Metrics {
-    /// (route, method, status) → count
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    /// (route, method) → latency
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    routes: Mutex<HashMap<String, HashMap<Method, Route>>>,
 }
 
 impl Metrics {
-    fn observe(&self, route: String, method: String, status: u16, secs: f64) {
-        if let Ok(mut m) = self.requests.lock() {
-            *m.entry((route.clone(), method.clone(), status)).or_default() += 1;
+    fn observe(&self, route: &str, method: &Method, status: u16, secs: f64) {
+        let Ok(mut m) = self.routes.lock() else {
+            return;
+        };
+        let methods = match m.get_mut(route) {
+            Some(r) => r,
+            None => m.entry(route.to_string()).or_default(),
+        };
+        let r = match methods.get_mut(method) {
+            Some(r) => r,
+            None => methods.entry(method.clone()).or_default(),
+        };
+        match r.statuses.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => r.statuses.push((status, 1)),
         }
-        if let Ok(mut m) = self.latency.lock() {
-            let h = m.entry((route, method)).or_default();
-            for (i, b) in BUCKETS.iter().enumerate() {
-                if secs <= *b {
-                    h.counts[i] += 1;
-                }
+        let h = &mut r.latency;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                h.counts[i] += 1;
             }
-            h.sum += secs;
-            h.count += 1;
         }
+        h.sum += secs;
+        h.count += 1;
     }
 }
 
 /// Middleware on the routes: count and time each request under its route template.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().as_str().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let method = req.method().clone();
     let started = Instant::now();
     let res = next.run(req).await;
+    let route = route.as_ref().map_or("unmatched", |p| p.as_str());
     state
         .metrics
-        .observe(route, method, res.status().as_u16(), started.elapsed().as_secs_f64());
+        .observe(route, &method, res.status().as_u16(), started.elapsed().as_secs_f64());
     res
 }
 
@@ -109,10 +121,27 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     }
     let mut out = String::new();
     let m = &state.metrics;
+    // in a stable order: route, method, status
+    let mut rows: Vec<(String, String, Vec<(u16, u64)>, Histogram)> = vec![];
+    if let Ok(routes) = m.routes.lock() {
+        for (route, methods) in routes.iter() {
+            for (method, r) in methods {
+                let mut statuses = r.statuses.clone();
+                statuses.sort_unstable();
+                let h = Histogram {
+                    counts: r.latency.counts,
+                    sum: r.latency.sum,
+                    count: r.latency.count,
+                };
+                rows.push((route.clone(), method.to_string(), statuses, h));
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     out.push_str("# HELP crm_http_requests_total HTTP requests by route template, method and status.\n");
     out.push_str("# TYPE crm_http_requests_total counter\n");
-    if let Ok(reqs) = m.requests.lock() {
-        for ((route, method, status), n) in reqs.iter() {
+    for (route, method, statuses, _) in &rows {
+        for (status, n) in statuses {
             let _ = writeln!(
                 out,
                 "crm_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
@@ -122,24 +151,22 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     }
     out.push_str("# HELP crm_http_request_duration_seconds Request latency by route template and method.\n");
     out.push_str("# TYPE crm_http_request_duration_seconds histogram\n");
-    if let Ok(lat) = m.latency.lock() {
-        for ((route, method), h) in lat.iter() {
-            let labels = format!("route=\"{}\",method=\"{method}\"", esc(route));
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "crm_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
-            }
+    for (route, method, _, h) in &rows {
+        let labels = format!("route=\"{}\",method=\"{method}\"", esc(route));
+        for (i, b) in BUCKETS.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "crm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
+                "crm_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
+                h.counts[i]
             );
-            let _ = writeln!(out, "crm_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "crm_http_request_duration_seconds_count{{{labels}}} {}", h.count);
         }
+        let _ = writeln!(
+            out,
+            "crm_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(out, "crm_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
+        let _ = writeln!(out, "crm_http_request_duration_seconds_count{{{labels}}} {}", h.count);
     }
     counter(
         &mut out,
