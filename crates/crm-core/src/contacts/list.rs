@@ -210,9 +210,15 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     if let Some(c) = &p.cursor {
         q = q.filter(order.after(c)?);
     }
-    // one row more than the page tells whether there is a next one
-    let mut rows = if p.cursor.is_some() {
-        q.limit(p.page.limit + 1).all(&db.conn).await?
+    // one row more than the page tells whether there is a next one; each row comes with its
+    // company and owner (joined: one statement for the page)
+    let with_names = |s: sea_orm::Select<contact::Entity>| {
+        s.find_also_related(company::Entity)
+            .find_also_related(user::Entity)
+            .all(&db.conn)
+    };
+    let found = if p.cursor.is_some() {
+        with_names(q.limit(p.page.limit + 1)).await?
     } else if p.page.offset() >= DEFERRED_FROM {
         // a deep page: find its ids in the order's index (skipped rows are never read),
         // then read those rows
@@ -222,15 +228,24 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
             .column(contact::Column::Id)
             .offset(p.page.offset())
             .limit(p.page.limit + 1);
-        q.filter(contact::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(ids)))
-            .all(&db.conn)
-            .await?
+        with_names(q.filter(contact::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(ids)))).await?
     } else {
-        q.offset(p.page.offset()).limit(p.page.limit + 1).all(&db.conn).await?
+        with_names(q.offset(p.page.offset()).limit(p.page.limit + 1)).await?
     };
+    let (mut rows, names): (Vec<contact::Model>, Vec<_>) = found.into_iter().map(|(c, co, u)| (c, (co, u))).unzip();
     let mut pagination = Pagination::capped(p.page, total);
     pagination.next_cursor = crate::keyset::next_after(&mut rows, p.page.limit, &order);
-    let items = with_refs(db, rows).await?;
+    let items = rows
+        .into_iter()
+        .zip(names)
+        .map(|(c, (co, u))| {
+            let co = co.map(|co| CompanyRef {
+                id: co.id,
+                name: co.name,
+            });
+            ContactView::new(c, u.as_ref().map(UserRef::from), co)
+        })
+        .collect();
     Ok(Page { items, pagination })
 }
 
