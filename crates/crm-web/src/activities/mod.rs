@@ -27,6 +27,7 @@ impl Restorable for Activities {
 }
 
 impl Resource for Activities {
+    const RESTORABLE: bool = true;
     const NAME: &'static str = "activity";
     const PATH: &'static str = "/activities";
     const TAG: &'static str = "Activities";
@@ -34,7 +35,10 @@ impl Resource for Activities {
     const NAV: &'static str = "activities";
     async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
         let a = core::get(db, actor, id).await?;
-        Ok(format!("Delete the activity {}? This cannot be undone.", a.subject))
+        Ok(format!(
+            "Delete the activity {}? The notice that follows offers Undo.",
+            a.subject
+        ))
     }
     fn list_params() -> Vec<Param> {
         vec![
@@ -117,5 +121,9 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route(
             "/activities/{id}/delete",
             post(crate::http::resource::delete_page::<Activities>),
+        )
+        .route(
+            "/activities/{id}/restore",
+            post(crate::http::resource::restore_page::<Activities>),
         )
 }

@@ -60,7 +60,9 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
     let search = p.search.clone().unwrap_or_default();
     let (k2, s2) = (kind.clone(), search.clone());
     Ok(html(&IndexPage {
-        chrome: Chrome::new(&ctx, "Activities", "activities").with_notice(notice(qp.get("done"), None)),
+        chrome: Chrome::new(&ctx, "Activities", "activities")
+            .with_notice(notice(qp.get("done"), None))
+            .with_undo("/activities", qp.get("undo")),
         pager: Pager::new(&page.pagination, |n| {
             format!(
                 "/activities{}",

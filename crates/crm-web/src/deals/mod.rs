@@ -31,6 +31,7 @@ impl Restorable for Deals {
 }
 
 impl Resource for Deals {
+    const RESTORABLE: bool = true;
     const NAME: &'static str = "deal";
     const PATH: &'static str = "/deals";
     const TAG: &'static str = "Deals";
@@ -40,7 +41,7 @@ impl Resource for Deals {
     async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
         let d = core::get(db, actor, id).await?.deal;
         Ok(format!(
-            "Delete {} worth {}? This cannot be undone.",
+            "Delete {} worth {}? The notice that follows offers Undo.",
             d.name,
             crate::web::money(d.value)
         ))
@@ -162,4 +163,8 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/deals/{id}/edit", get(pages::edit_form).post(pages::update))
         .route("/deals/{id}/move", post(pages::move_submit))
         .route("/deals/{id}/delete", post(crate::http::resource::delete_page::<Deals>))
+        .route(
+            "/deals/{id}/restore",
+            post(crate::http::resource::restore_page::<Deals>),
+        )
 }

@@ -98,7 +98,9 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
         (vec![], page.items, Some(page.pagination))
     };
     let mut page = IndexPage {
-        chrome: Chrome::new(&ctx, "Deals & Pipeline", "deals").with_notice(notice(qp.get("done"), None)),
+        chrome: Chrome::new(&ctx, "Deals & Pipeline", "deals")
+            .with_notice(notice(qp.get("done"), None))
+            .with_undo("/deals", qp.get("undo")),
         f: Fmt,
         board,
         columns,

@@ -52,6 +52,8 @@ pub trait Resource: 'static {
     const NAV: &'static str;
     /// "Cancel" on the delete confirmation leads to the record's page (else to the list).
     const RECORD_PAGE: bool = false;
+    /// A delete can be undone ([`Restorable`]): the list after a delete offers Undo.
+    const RESTORABLE: bool = false;
     /// What the delete confirmation asks ("Delete the task …? This cannot be undone.").
     fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> impl Future<Output = CoreResult<String>> + Send;
 }
@@ -70,7 +72,12 @@ pub async fn delete_page<R: Resource>(
     let actor = &ctx.session.actor;
     if form.get("confirm") == Some("yes") {
         R::delete(&state.db, actor, id).await?;
-        return Ok(Redirect::to(&format!("{}?done=deleted", R::PATH)).into_response());
+        let undo = if R::RESTORABLE {
+            format!("&undo={id}")
+        } else {
+            String::new()
+        };
+        return Ok(Redirect::to(&format!("{}?done=deleted{undo}", R::PATH)).into_response());
     }
     let text = R::confirm_delete(&state.db, actor, id).await?;
     let cancel = if R::RECORD_PAGE {
@@ -191,6 +198,24 @@ async fn restore<R: Restorable>(
 ) -> ApiResult<Response> {
     let id = parse_id(&id, R::NAME)?;
     Ok(envelope(StatusCode::CREATED, R::restore(&state.db, &actor, id).await?))
+}
+
+/// `POST <path>/{id}/restore`, the pages' Undo of a delete: the record is back, and so is
+/// the page that shows it (the record's own, or the list).
+pub async fn restore_page<R: Restorable>(
+    State(state): State<AppState>,
+    ctx: crate::web::PageCtx,
+    Path(id): Path<String>,
+) -> crate::http::error::PageResult {
+    use axum::response::{IntoResponse, Redirect};
+    let id = parse_id(&id, R::NAME)?;
+    R::restore(&state.db, &ctx.session.actor, id).await?;
+    let to = if R::RECORD_PAGE {
+        format!("{}/{id}?done=restored", R::PATH)
+    } else {
+        format!("{}?done=restored", R::PATH)
+    };
+    Ok(Redirect::to(&to).into_response())
 }
 
 /// [`routes`] and `POST R::PATH/{id}/restore`: Undo of the caller's own delete within the

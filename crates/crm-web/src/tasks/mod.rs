@@ -30,6 +30,7 @@ impl Restorable for Tasks {
 }
 
 impl Resource for Tasks {
+    const RESTORABLE: bool = true;
     const NAME: &'static str = "task";
     const PATH: &'static str = "/tasks";
     const TAG: &'static str = "Tasks";
@@ -37,7 +38,10 @@ impl Resource for Tasks {
     const NAV: &'static str = "tasks";
     async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
         let t = core::get(db, actor, id).await?;
-        Ok(format!("Delete the task {}? This cannot be undone.", t.title))
+        Ok(format!(
+            "Delete the task {}? The notice that follows offers Undo.",
+            t.title
+        ))
     }
     fn list_params() -> Vec<Param> {
         vec![
@@ -130,4 +134,8 @@ pub fn page_routes() -> axum::Router<crate::AppState> {
         .route("/tasks/{id}/edit", get(pages::edit_form).post(pages::update))
         .route("/tasks/{id}/toggle", post(pages::toggle_submit))
         .route("/tasks/{id}/delete", post(crate::http::resource::delete_page::<Tasks>))
+        .route(
+            "/tasks/{id}/restore",
+            post(crate::http::resource::restore_page::<Tasks>),
+        )
 }

@@ -83,7 +83,9 @@ pub async fn index(State(state): State<AppState>, ctx: PageCtx, Query(q): Query<
     let owners = crm_core::accounts::users::assignees(&state.db, actor).await?;
     let back = url(p.page.page);
     Ok(html(&IndexPage {
-        chrome: Chrome::new(&ctx, "Tasks", "tasks").with_notice(notice(qp.get("done"), None)),
+        chrome: Chrome::new(&ctx, "Tasks", "tasks")
+            .with_notice(notice(qp.get("done"), None))
+            .with_undo("/tasks", qp.get("undo")),
         pager: Pager::new(&page.pagination, &url),
         items: page.items,
         status,

@@ -69,6 +69,8 @@ pub struct Chrome {
     pub csrf: String,
     pub theme: &'static str,
     pub notice: Option<String>,
+    /// Where the notice's Undo posts (after a delete without JavaScript).
+    pub undo: Option<String>,
 }
 
 pub struct NavItem {
@@ -146,10 +148,19 @@ impl Chrome {
             csrf: ctx.session.csrf_token.clone(),
             theme: ctx.theme.unwrap_or(""),
             notice: None,
+            undo: None,
         }
     }
     pub fn with_notice(mut self, notice: Option<String>) -> Self {
         self.notice = notice;
+        self
+    }
+    /// `?undo=<id>` after a delete of a record at `path` (`/tasks`): the notice offers Undo,
+    /// a form posting to `<path>/<id>/restore` (only a well-formed id makes one).
+    pub fn with_undo(mut self, path: &str, id: Option<&str>) -> Self {
+        self.undo = id
+            .and_then(|i| uuid::Uuid::parse_str(i).ok())
+            .map(|id| format!("{path}/{id}/restore"));
         self
     }
     pub fn nav(&self) -> &'static [NavItem] {
@@ -173,6 +184,7 @@ pub fn notice(done: Option<&str>, n: Option<&str>) -> Option<String> {
         "welcome" => "Welcome to the team.".to_string(),
         "task-added" => "Task added.".to_string(),
         "deleted" => "Deleted.".to_string(),
+        "restored" => "Restored.".to_string(),
         "demo-removed" => "Demo data removed.".to_string(),
         "bulk-deleted" => format!("Deleted {n} record{}.", if n == 1 { "" } else { "s" }),
         _ => return None,

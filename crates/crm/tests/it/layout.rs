@@ -156,6 +156,10 @@ async fn open(c: &Client, base: &str, visit: &Visit) {
 /// The failures of the page now shown: page-level sideways scrolling and axe violations.
 async fn check(c: &Client, axe: &str) -> Vec<String> {
     let mut problems = vec![];
+    // entrance animations (a notice fading in) end first: colours are judged as they settle
+    c.execute("document.getAnimations().forEach((a) => a.finish())", vec![])
+        .await
+        .unwrap();
     let o = c.execute(OVERFLOW_JS, vec![]).await.unwrap();
     let (sw, iw) = (o["scrollWidth"].as_u64().unwrap(), o["innerWidth"].as_u64().unwrap());
     if sw > iw {
@@ -300,6 +304,11 @@ async fn every_page_fits_phones_and_laptops_and_passes_axe() {
     pages.push(("deal".into(), get(&format!("/deals/{deal}"))));
     pages.push(("tasks".into(), get("/tasks")));
     pages.push(("task-new".into(), get("/tasks/new")));
+    // the notice after a delete without JavaScript, with its Undo form
+    pages.push((
+        "tasks-deleted".into(),
+        get("/tasks?done=deleted&undo=00000000-0000-7000-8000-000000000001"),
+    ));
     pages.push(("task-new-errors".into(), Visit::EmptyForm("/tasks/new".into())));
     pages.push(("activities".into(), get("/activities")));
     for tab in ["sales", "pipeline", "activity", "tasks", "funnel", "performers", "all"] {

@@ -637,6 +637,35 @@ async fn deletes_can_be_undone_by_their_deleter(app: &TestApp) {
         "newest first: restored, deleted, created"
     );
 
+    // without JavaScript: the delete form's answer leads to the list, whose notice offers
+    // Undo as a form; posting it brings the task back
+    let (st, _, to) = rep.form(&format!("/tasks/{task}/delete"), &[("confirm", "yes")]).await;
+    assert_eq!(st, StatusCode::SEE_OTHER);
+    let to = to.expect("a redirect");
+    assert_eq!(to, format!("/tasks?done=deleted&undo={task}"));
+    let (_, html) = rep.page(&to).await;
+    assert!(
+        html.contains(&format!("action=\"/tasks/{task}/restore\"")) && html.contains(">Undo</button>"),
+        "{html}"
+    );
+    let (st, _, to) = rep.form(&format!("/tasks/{task}/restore"), &[]).await;
+    assert_eq!(
+        (st, to.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/tasks?done=restored"))
+    );
+    assert_eq!(rep.get(&format!("/api/tasks/{task}")).await.0, StatusCode::OK);
+    let (_, html) = rep.page("/tasks?done=restored").await;
+    assert!(html.contains("Restored."));
+    // a deal comes back to its own page
+    assert_eq!(
+        rep.form(&format!("/deals/{deal}/delete"), &[("confirm", "yes")])
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    let (_, _, to) = rep.form(&format!("/deals/{deal}/restore"), &[]).await;
+    assert_eq!(to, Some(format!("/deals/{deal}?done=restored")));
+
     // after the hour: gone for good
     assert_eq!(rep.delete(&format!("/api/tasks/{task}")).await.0, StatusCode::OK);
     deleted_record::Entity::update_many()
