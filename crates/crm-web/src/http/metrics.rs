@@ -21,7 +21,7 @@ use crate::AppState;
 /// Upper bounds (seconds) of the latency buckets.
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     sum: f64,
@@ -29,7 +29,7 @@ struct Histogram {
 }
 
 /// What one route template and method saw: a count per status, and the latencies.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Route {
     statuses: Vec<(u16, u64)>,
     latency: Histogram,
@@ -122,26 +122,22 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     let mut out = String::new();
     let m = &state.metrics;
     // in a stable order: route, method, status
-    let mut rows: Vec<(String, String, Vec<(u16, u64)>, Histogram)> = vec![];
+    let mut rows: Vec<(String, String, Route)> = vec![];
     if let Ok(routes) = m.routes.lock() {
         for (route, methods) in routes.iter() {
             for (method, r) in methods {
-                let mut statuses = r.statuses.clone();
-                statuses.sort_unstable();
-                let h = Histogram {
-                    counts: r.latency.counts,
-                    sum: r.latency.sum,
-                    count: r.latency.count,
-                };
-                rows.push((route.clone(), method.to_string(), statuses, h));
+                rows.push((route.clone(), method.to_string(), r.clone()));
             }
         }
     }
     rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    for (_, _, r) in &mut rows {
+        r.statuses.sort_unstable();
+    }
     out.push_str("# HELP crm_http_requests_total HTTP requests by route template, method and status.\n");
     out.push_str("# TYPE crm_http_requests_total counter\n");
-    for (route, method, statuses, _) in &rows {
-        for (status, n) in statuses {
+    for (route, method, r) in &rows {
+        for (status, n) in &r.statuses {
             let _ = writeln!(
                 out,
                 "crm_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
@@ -151,7 +147,8 @@ pub async fn scrape(State(state): State<AppState>, req: Request) -> Response {
     }
     out.push_str("# HELP crm_http_request_duration_seconds Request latency by route template and method.\n");
     out.push_str("# TYPE crm_http_request_duration_seconds histogram\n");
-    for (route, method, _, h) in &rows {
+    for (route, method, r) in &rows {
+        let h = &r.latency;
         let labels = format!("route=\"{}\",method=\"{method}\"", esc(route));
         for (i, b) in BUCKETS.iter().enumerate() {
             let _ = writeln!(
