@@ -24,7 +24,7 @@ pub struct Db {
 }
 
 /// A streaming replica that dashboards, reports, global search and exports read from,
-/// unless the reader has just written (`Db::for_reading`) or it is down or far behind.
+/// unless the reader has just written (`Db::reading`) or it is down or far behind.
 #[derive(Debug)]
 struct Replica {
     conn: DatabaseConnection,
