@@ -880,6 +880,43 @@ async fn the_time_zone_decides_what_a_day_is(app: &TestApp) {
     let (_, html) = admin.page("/reports").await;
     assert!(html.contains("America/New_York days"), "{html}");
 
+    // a half-hour zone: a task completed at 18:40 UTC on Nov 29 was completed at 00:10 on
+    // Nov 30 in Kolkata (UTC+5:30), in the tasks report's daily series too
+    admin
+        .put("/api/admin/settings", json!({"timeZone": "Asia/Kolkata"}))
+        .await;
+    let (st, _) = admin
+        .patch(&format!("/api/tasks/{task}"), json!({"completed": true}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    {
+        use crm_core::unscoped::task as t;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-29T18:40:00Z")
+            .unwrap()
+            .to_utc();
+        t::Entity::update_many()
+            .col_expr(t::Column::CompletedAt, Expr::value(Some(at)))
+            .filter(t::Column::Id.eq(uuid::Uuid::parse_str(&task).unwrap()))
+            .exec(app.db.unscoped())
+            .await
+            .unwrap();
+    }
+    let (_, v) = admin
+        .get("/api/reports?tab=tasks&preset=custom&from=2026-11-29&to=2026-11-30&groupBy=day")
+        .await;
+    let done: Vec<(String, f64)> = v["data"]["tasks"]["completedOverTime"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["label"].as_str().unwrap().to_string(), p["value"].as_f64().unwrap()))
+        .collect();
+    assert_eq!(
+        done,
+        vec![("2026-11-29".into(), 0.0), ("2026-11-30".into(), 1.0)],
+        "{v}"
+    );
+
     // back to UTC: the call returns to Mar 1
     admin.put("/api/admin/settings", json!({"timeZone": "UTC"})).await;
     let (_, v) = admin.get(report).await;
