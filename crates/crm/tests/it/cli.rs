@@ -250,18 +250,21 @@ async fn postgres_backup_restores_every_record() {
     let dir = std::env::temp_dir().join(format!("crm-pgbackup-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("crm.dump");
-    let out = Command::new(env!("CARGO_BIN_EXE_crm"))
-        .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "backup",
-            "--out",
-            file.to_str().unwrap(),
-        ])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let backup = || {
+        Command::new(env!("CARGO_BIN_EXE_crm"))
+            .args([
+                "--data-dir",
+                dir.to_str().unwrap(),
+                "backup",
+                "--out",
+                file.to_str().unwrap(),
+            ])
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = backup();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -270,28 +273,10 @@ async fn postgres_backup_restores_every_record() {
     );
     assert!(stdout.contains("backup written"), "{stdout}");
     // a second backup to the same file is refused, the file kept
-    let again = Command::new(env!("CARGO_BIN_EXE_crm"))
-        .args([
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "backup",
-            "--out",
-            file.to_str().unwrap(),
-        ])
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
+    let again = backup();
     assert!(!again.status.success() && file.exists());
 
-    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
-    let fresh = format!("crm_restore_{}", uuid::Uuid::new_v4().simple());
-    let server = sea_orm::Database::connect(&admin_url).await.unwrap();
-    server
-        .execute_unprepared(&format!("CREATE DATABASE {fresh}"))
-        .await
-        .unwrap();
-    let (prefix, _) = admin_url.rsplit_once('/').unwrap();
-    let fresh_url = format!("{prefix}/{fresh}");
+    let (fresh_url, fresh) = crate::support::fresh_database("crm_restore").await;
     let restored = Command::new("pg_restore")
         .args(["--no-owner", "--dbname", &fresh_url, file.to_str().unwrap()])
         .output()
@@ -327,10 +312,7 @@ async fn postgres_backup_restores_every_record() {
         assert_eq!(a, b, "{table}: every row restored");
         assert!(a > 0, "{table} has rows");
     }
-    server
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {fresh} WITH (FORCE)"))
-        .await
-        .ok();
+    crate::support::drop_database(&fresh).await;
     let _ = std::fs::remove_dir_all(&dir);
     app.finish().await;
 }

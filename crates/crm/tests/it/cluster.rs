@@ -1074,15 +1074,7 @@ async fn sigkill_rounds_lose_no_acknowledged_write_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
 async fn sigkill_rounds_lose_no_acknowledged_write_postgres() {
-    let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-    let name = format!("crm_rounds_{}", Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url).await.unwrap();
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (prefix, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
+    let (url, name) = crate::support::fresh_database("crm_rounds").await;
     let dir = tmp("rounds-pg");
     let env = vec![
         ("CRM_DATA_DIR".to_string(), dir.display().to_string()),
@@ -1090,9 +1082,6 @@ async fn sigkill_rounds_lose_no_acknowledged_write_postgres() {
         ("DATABASE_URL".to_string(), url.clone()),
     ];
     sigkill_rounds(env, &url, 20).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .await
-        .ok();
+    crate::support::drop_database(&name).await;
     let _ = std::fs::remove_dir_all(&dir);
 }

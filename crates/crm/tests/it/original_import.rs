@@ -41,31 +41,14 @@ const TASK_DONE: &str = "0b7c1d2e-0000-4000-8000-00000000e002";
 
 /// A throwaway PostgreSQL database in the original app's schema.
 pub struct Source {
-    admin_url: String,
     name: String,
     pub url: String,
 }
 
 impl Source {
     pub async fn new(with_rows: bool) -> Source {
-        let admin_url = std::env::var("TEST_DATABASE_URL").expect(
-            "TEST_DATABASE_URL must be set for the import tests, e.g. postgres://postgres@127.0.0.1:5432/postgres",
-        );
-        let name = format!("crm_original_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
-            .await
-            .expect("connect to TEST_DATABASE_URL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create the source database");
-        admin.close().await.ok();
-        let (prefix, _) = admin_url.rsplit_once('/').expect("a database URL");
-        let source = Source {
-            url: format!("{prefix}/{name}"),
-            admin_url,
-            name,
-        };
+        let (url, name) = crate::support::fresh_database("crm_original").await;
+        let source = Source { url, name };
         source.exec(SCHEMA).await;
         if with_rows {
             let admin_hash = bcrypt::hash(ADMIN_PASSWORD, 10).expect("bcrypt");
@@ -88,10 +71,7 @@ impl Source {
     }
 
     pub async fn drop(self) {
-        if let Ok(admin) = Database::connect(&self.admin_url).await {
-            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-            admin.execute_unprepared(&sql).await.ok();
-        }
+        crate::support::drop_database(&self.name).await;
     }
 }
 

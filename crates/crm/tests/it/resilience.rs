@@ -113,16 +113,7 @@ async fn postgres_outage_is_a_503_and_heals() {
 #[tokio::test]
 #[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
 async fn postgres_instances_starting_together_migrate_once() {
-    use sea_orm::ConnectionTrait;
-    let admin_url = std::env::var("TEST_DATABASE_URL").unwrap();
-    let name = format!("crm_test_{}", uuid::Uuid::new_v4().simple());
-    let server = sea_orm::Database::connect(&admin_url).await.unwrap();
-    server
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (prefix, _) = admin_url.rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
+    let (url, name) = crate::support::fresh_database("crm_test").await;
     let config = |n: u32| {
         let dir = std::env::temp_dir().join(format!("crm-two-{n}-{}", uuid::Uuid::new_v4().simple()));
         crm::config::Config::for_tests(dir, Some(url.clone()))
@@ -144,10 +135,7 @@ async fn postgres_instances_starting_together_migrate_once() {
     rb.task.abort();
     ra.db.unscoped().clone().close().await.ok();
     rb.db.unscoped().clone().close().await.ok();
-    server
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .ok();
+    crate::support::drop_database(&name).await;
 }
 
 /// Redis away and back: while it is away each instance counts failed sign-ins itself (the

@@ -13,6 +13,35 @@ use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+fn postgres_server() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .expect("TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+}
+
+/// A new empty database named `<prefix>_<random>` on the `TEST_DATABASE_URL` server: its
+/// URL and name.
+pub async fn fresh_database(prefix: &str) -> (String, String) {
+    let server = postgres_server();
+    let name = format!("{prefix}_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(&server).await.expect("connect to TEST_DATABASE_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create a test database");
+    admin.close().await.ok();
+    let (base, _) = server.rsplit_once('/').expect("a database URL");
+    (format!("{base}/{name}"), name)
+}
+
+/// Drop a database made by [`fresh_database`] (whoever is still connected).
+pub async fn drop_database(name: &str) {
+    if let Ok(admin) = Database::connect(&postgres_server()).await {
+        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        admin.execute_unprepared(&sql).await.ok();
+        admin.close().await.ok();
+    }
+}
+
 /// Run a test body against SQLite (plain test) and PostgreSQL (ignored unless asked).
 #[macro_export]
 macro_rules! both {
@@ -59,7 +88,8 @@ pub struct TestApp {
     /// The configuration the app was started with.
     pub config: Config,
     dir: PathBuf,
-    pg: Option<(String, String)>,
+    /// The test database made for it on PostgreSQL (dropped at the end).
+    pg: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     /// The server, to wait for its graceful stop.
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -82,24 +112,11 @@ impl TestApp {
     }
 
     pub async fn postgres_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-        let admin_url = std::env::var("TEST_DATABASE_URL").expect(
-            "TEST_DATABASE_URL must be set for PostgreSQL tests, e.g. postgres://postgres@127.0.0.1:5432/postgres",
-        );
-        let name = format!("crm_test_{}", Uuid::new_v4().simple());
-        let admin = Database::connect(&admin_url)
-            .await
-            .expect("connect to TEST_DATABASE_URL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        let (prefix, _) = admin_url.rsplit_once('/').expect("a database URL");
-        let url = format!("{prefix}/{name}");
+        let (url, name) = fresh_database("crm_test").await;
         let dir = std::env::temp_dir().join(format!("crm-test-{}", Uuid::new_v4().simple()));
         let mut config = Config::for_tests(dir, Some(url));
         configure(&mut config);
-        Self::start_config(config, Some((admin_url, name))).await
+        Self::start_config(config, Some(name)).await
     }
 
     /// Two instances on one SQLite database sharing rate limits through Redis
@@ -130,7 +147,7 @@ impl TestApp {
         Self::start_config(self.config.clone(), None).await
     }
 
-    async fn start_config(config: Config, pg: Option<(String, String)>) -> TestApp {
+    async fn start_config(config: Config, pg: Option<String>) -> TestApp {
         let dir = config.data_dir.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let running = crm::start(&config, async move {
@@ -169,11 +186,8 @@ impl TestApp {
     pub async fn finish(mut self) {
         self.stop_server().await;
         self.db.unscoped().clone().close().await.ok();
-        if let Some((admin_url, name)) = self.pg.take()
-            && let Ok(admin) = Database::connect(&admin_url).await
-        {
-            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            admin.execute_unprepared(&sql).await.ok();
+        if let Some(name) = self.pg.take() {
+            drop_database(&name).await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
