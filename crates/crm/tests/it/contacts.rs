@@ -535,31 +535,11 @@ async fn cursor_pages_walk_every_sort(app: &TestApp) {
     }
     for sort in ["createdAt", "name", "email", "phoneNumber", "status", "jobTitle"] {
         for order in ["asc", "desc"] {
-            let all_of = |v: &serde_json::Value| -> Vec<String> {
-                v["data"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["id"].as_str().unwrap().to_string())
-                    .collect()
-            };
-            let (_, v) = rep
-                .get(&format!("/api/contacts?sort={sort}&order={order}&limit=200"))
-                .await;
-            let expected = all_of(&v);
+            let list = format!("/api/contacts?sort={sort}&order={order}&");
+            let (_, v) = rep.get(&format!("{list}limit=200")).await;
+            let expected = ids_of(&v);
             assert_eq!(expected.len(), 23);
-            let mut seen = vec![];
-            let mut url = format!("/api/contacts?sort={sort}&order={order}&limit=5");
-            loop {
-                let (st, v) = rep.get(&url).await;
-                assert_eq!(st, StatusCode::OK, "{v}");
-                seen.extend(all_of(&v));
-                match v["pagination"]["nextCursor"].as_str() {
-                    Some(c) => url = format!("/api/contacts?sort={sort}&order={order}&limit=5&cursor={c}"),
-                    None => break,
-                }
-                assert!(seen.len() <= 30, "{sort} {order}: the walk ends");
-            }
+            let seen = walk(&rep, &list, 5, 30).await;
             assert_eq!(seen, expected, "{sort} {order}: cursor pages = one page");
         }
     }
@@ -622,32 +602,41 @@ async fn cursor_pages_walk_the_other_lists(app: &TestApp) {
             lists.push(format!("/api/companies?sort={sort}&order={order}&"));
         }
     }
-    let ids = |v: &serde_json::Value| -> Vec<String> {
-        v["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["id"].as_str().unwrap().to_string())
-            .collect()
-    };
     for list in lists {
         let (_, v) = admin.get(&format!("{list}limit=200")).await;
-        let expected = ids(&v);
+        let expected = ids_of(&v);
         assert!(expected.len() >= 11, "{list}");
-        let mut seen = vec![];
-        let mut url = format!("{list}limit=4");
-        loop {
-            let (st, v) = admin.get(&url).await;
-            assert_eq!(st, StatusCode::OK, "{url}: {v}");
-            seen.extend(ids(&v));
-            match v["pagination"]["nextCursor"].as_str() {
-                Some(cur) => url = format!("{list}limit=4&cursor={cur}"),
-                None => break,
-            }
-            assert!(seen.len() <= expected.len() + 4, "{list}: the walk ends");
-        }
+        let seen = walk(&admin, &list, 4, expected.len() + 4).await;
         assert_eq!(seen, expected, "{list}: cursor pages = one page");
     }
+}
+
+/// The ids of a list answer, in order.
+fn ids_of(v: &serde_json::Value) -> Vec<String> {
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every id of `list` (a path ending in `?…&` or `?`), read `limit` at a time by following
+/// `nextCursor` until there is none; at most `most` ids (the walk must end).
+async fn walk(c: &crate::support::Client, list: &str, limit: u64, most: usize) -> Vec<String> {
+    let mut seen = vec![];
+    let mut url = format!("{list}limit={limit}");
+    loop {
+        let (st, v) = c.get(&url).await;
+        assert_eq!(st, StatusCode::OK, "{url}: {v}");
+        seen.extend(ids_of(&v));
+        match v["pagination"]["nextCursor"].as_str() {
+            Some(cur) => url = format!("{list}limit={limit}&cursor={cur}"),
+            None => break,
+        }
+        assert!(seen.len() <= most, "{list}: the walk ends");
+    }
+    seen
 }
 both!(cursor_pages_walk_the_other_lists);
 
