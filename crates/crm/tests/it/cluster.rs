@@ -177,6 +177,22 @@ impl Pg {
         run(c, &format!("pg_ctl {args:?}"));
     }
 
+    /// Run one SQL statement on this server.
+    fn psql(&self, sql: &str) {
+        let mut c = Command::new("psql");
+        c.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            "-qc",
+            sql,
+        ]);
+        run(c, sql);
+    }
+
     fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }
@@ -635,23 +651,7 @@ async fn two_instances_behind_a_balancer_survive_kills_and_a_database_restart() 
     let redis = std::env::var("TEST_REDIS_URL").expect("TEST_REDIS_URL, e.g. redis://127.0.0.1:6379");
     let primary = Pg::primary();
     let replica = Pg::replica_of(&primary);
-    run(
-        {
-            let mut c = Command::new("psql");
-            c.args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &primary.port.to_string(),
-                "-U",
-                "postgres",
-                "-qc",
-                "CREATE DATABASE crm",
-            ]);
-            c
-        },
-        "create database",
-    );
+    primary.psql("CREATE DATABASE crm");
     let shared = tmp("cluster"); // the instances' shared data directory (outbox, uploads)
     let env: Vec<(String, String)> = [
         ("DATABASE_URL", primary.url("crm")),
