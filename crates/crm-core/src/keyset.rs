@@ -183,6 +183,24 @@ pub async fn fetch<E: EntityTrait>(
     Ok((rows, next))
 }
 
+/// A list's page of `q` in `order` and its pagination (the total counted up to the cap),
+/// the count and the page read side by side.
+pub async fn page<E: EntityTrait>(
+    db: &crate::Db,
+    q: Select<E>,
+    order: &Keyset<E>,
+    req: crate::page::PageReq,
+    cursor: Option<&Cursor>,
+) -> CoreResult<(Vec<E::Model>, crate::page::Pagination)> {
+    let (total, (rows, next)) = tokio::try_join!(
+        crate::page::capped_count(db, q.clone()),
+        fetch(db, q, order, req, cursor)
+    )?;
+    let mut pagination = crate::page::Pagination::capped(req, total);
+    pagination.next_cursor = next;
+    Ok((rows, pagination))
+}
+
 /// Cut `rows` (read with one extra) to the page; the cursor of its last row when the extra
 /// one shows there is more.
 pub fn next_after<E: EntityTrait>(rows: &mut Vec<E::Model>, limit: u64, order: &Keyset<E>) -> Option<String> {

@@ -109,6 +109,21 @@ pub async fn count(db: &Db, actor: &Actor, kind: &str, key: Option<&str>, owner:
     Ok(Ord::max(n.unwrap_or(0), 0) as u64)
 }
 
+/// How many records of a kind the actor may see were created on the days `from..=to`.
+pub async fn total(db: &Db, actor: &Actor, kind: &str, from: NaiveDate, to: NaiveDate) -> CoreResult<i64> {
+    let n: Option<i64> = scope::visible::<record_count::Entity>(actor)
+        .filter(record_count::Column::Kind.eq(kind))
+        .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
+        .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
+        .select_only()
+        .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+        .into_tuple()
+        .one(&db.conn)
+        .await?
+        .flatten();
+    Ok(n.unwrap_or(0))
+}
+
 /// Tallies of one kind over a day range, per owner (for top performers).
 pub async fn by_owner(
     db: &Db,

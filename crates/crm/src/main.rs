@@ -39,8 +39,9 @@ enum Command {
     /// Bring data in: contacts or companies from a CSV file, or everything from the original app.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Rebuild the dashboard and report tallies from the records (they are kept exact by
-    /// database triggers; run this after loading data with triggers off or restoring twice).
+    /// Rebuild the dashboard and report tallies and the per-contact and per-company activity
+    /// counts from the records (triggers keep them; run this after loading data with
+    /// triggers off or restoring twice).
     Recount,
     /// Consistent online backup: SQLite with VACUUM INTO, PostgreSQL with pg_dump (custom format) when it is on the PATH.
     Backup {

@@ -16,7 +16,7 @@ use crate::crypto::SecretBox;
 use crate::db::Db;
 use crate::entities::{backup_code, user};
 use crate::error::{CoreError, CoreResult};
-use crate::mail::{Mailer, templates};
+use crate::mail::Mailer;
 
 pub const ISSUER: &str = "CRM Contact Manager";
 pub const BACKUP_CODES: usize = 10;
@@ -231,13 +231,12 @@ pub async fn verify_setup(
     crate::audit::record(&txn, Some(actor), "2fa_enable", "user", Some(u.id.to_string()), None).await?;
     txn.commit().await?;
     mailer
-        .send(templates::notice(
-            &u.email,
-            &u.name,
+        .notify(
+            (&u.email, &u.name),
             "Two-factor authentication is on",
             "Two-factor authentication was turned on for your account. Keep your backup codes somewhere safe.",
-            &mailer.link("/settings#two-factor"),
-        ))
+            "/settings#two-factor",
+        )
         .await;
     Ok(codes)
 }
@@ -326,13 +325,12 @@ pub async fn disable(
     check_code(db, keys, u.id, code).await?;
     turn_off(db, actor, &u).await?;
     mailer
-        .send(templates::notice(
-            &u.email,
-            &u.name,
+        .notify(
+            (&u.email, &u.name),
             "Two-factor authentication is off",
             "Two-factor authentication was turned off for your account. If this was not you, reset your password now.",
-            &mailer.link("/settings#two-factor"),
-        ))
+            "/settings#two-factor",
+        )
         .await;
     Ok(())
 }
@@ -377,13 +375,12 @@ pub async fn regenerate(
     .await?;
     txn.commit().await?;
     mailer
-        .send(templates::notice(
-            &u.email,
-            &u.name,
+        .notify(
+            (&u.email, &u.name),
             "New backup codes",
             "New two-factor backup codes were generated for your account; the old ones no longer work.",
-            &mailer.link("/settings#two-factor"),
-        ))
+            "/settings#two-factor",
+        )
         .await;
     Ok(codes)
 }

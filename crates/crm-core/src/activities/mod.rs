@@ -13,7 +13,7 @@ use crate::db::{Conn, Db};
 use crate::entities::{activity, contact, deal};
 use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input, Mode};
-use crate::page::{Page, Pagination};
+use crate::page::Page;
 use crate::query::QueryParams;
 use crate::text::like_escape;
 use crate::vocab::ActivityType;
@@ -161,16 +161,13 @@ pub fn condition(p: &ListParams) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<ActivityView>> {
     let c = condition(p);
     let base = scope::visible::<activity::Entity>(actor).filter(c);
-    let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch};
+    use crate::keyset::{Key, Keyset, Kind};
     let order = Keyset::new(
         vec![Key::new(activity::Column::CreatedAt, true, Kind::Time)],
         activity::Column::Id,
         true,
     );
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
-    let mut pagination = Pagination::capped(p.page, total);
-    pagination.next_cursor = next;
+    let (rows, pagination) = crate::keyset::page(db, base, &order, p.page, p.cursor.as_ref()).await?;
     Ok(Page {
         items: views(db, actor, rows).await?,
         pagination,

@@ -21,7 +21,7 @@ use crate::db::Db;
 use crate::entities::{activity, api_token, backup_code, contact, deal, session, task, user};
 use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input};
-use crate::mail::{Mailer, templates};
+use crate::mail::Mailer;
 use crate::page::{Page, PageReq, Pagination};
 use crate::query::QueryParams;
 use crate::text::like_escape;
@@ -380,13 +380,7 @@ pub async fn update(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid, mut input
             )
         };
         mailer
-            .send(templates::notice(
-                &saved.email,
-                &saved.name,
-                subject,
-                text,
-                &mailer.link("/auth/signin"),
-            ))
+            .notify((&saved.email, &saved.name), subject, text, "/auth/signin")
             .await;
     }
     Ok(saved)
@@ -405,13 +399,12 @@ pub async fn verify_email(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid) -> 
     txn.commit().await?;
     if u.email_verified_at.is_none() {
         mailer
-            .send(templates::notice(
-                &saved.email,
-                &saved.name,
+            .notify(
+                (&saved.email, &saved.name),
                 "Your account has been activated",
                 "An administrator verified your email address. You can sign in now.",
-                &mailer.link("/auth/signin"),
-            ))
+                "/auth/signin",
+            )
             .await;
     }
     Ok(saved)
@@ -436,13 +429,12 @@ pub async fn reset_two_factor(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid)
     audit::record(&txn, Some(actor), "2fa_reset", "user", Some(id.to_string()), None).await?;
     txn.commit().await?;
     mailer
-        .send(templates::notice(
-            &u.email,
-            &u.name,
+        .notify(
+            (&u.email, &u.name),
             "Two-factor authentication was reset",
             "An administrator turned off two-factor authentication on your account. Sign in and set it up again.",
-            &mailer.link("/settings#two-factor"),
-        ))
+            "/settings#two-factor",
+        )
         .await;
     Ok(())
 }

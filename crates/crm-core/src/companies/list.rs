@@ -14,7 +14,7 @@ use crate::contacts::ContactView;
 use crate::db::Db;
 use crate::entities::{company, contact, deal};
 use crate::error::{CoreError, CoreResult};
-use crate::page::{Page, PageReq, Pagination};
+use crate::page::{Page, PageReq};
 use crate::query::{QueryParams, SortDir};
 use crate::scope;
 use crate::text::like_escape;
@@ -110,8 +110,7 @@ pub fn condition(p: &ListParams, actor: &Actor) -> Condition {
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<CompanyView>> {
     let cond = condition(p, actor);
     let base = company::Entity::find().filter(cond);
-    let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch};
+    use crate::keyset::{Key, Keyset, Kind};
     use company::Column as C;
     let desc = p.dir == SortDir::Desc;
     let key = match p.sort.as_str() {
@@ -120,7 +119,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
         _ => Key::new(C::CreatedAt, desc, Kind::Time),
     };
     let order = Keyset::new(vec![key], C::Id, desc);
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
+    let (rows, pagination) = crate::keyset::page(db, base, &order, p.page, p.cursor.as_ref()).await?;
     let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
     let counts = counts(db, actor, &ids).await?;
     let items = rows
@@ -130,8 +129,6 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Com
             CompanyView::new(c, n)
         })
         .collect();
-    let mut pagination = Pagination::capped(p.page, total);
-    pagination.next_cursor = next;
     Ok(Page { items, pagination })
 }
 

@@ -65,3 +65,22 @@ impl CompanyView {
         }
     }
 }
+
+/// The names of the companies `ids` (companies are shared: no scope), by id.
+pub async fn refs(
+    db: &impl crate::db::Conn,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> crate::CoreResult<std::collections::HashMap<Uuid, crate::contacts::CompanyRef>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(company::Entity::find()
+        .filter(company::Column::Id.is_in(ids))
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|c| (c.id, crate::contacts::CompanyRef { id: c.id, name: c.name }))
+        .collect())
+}

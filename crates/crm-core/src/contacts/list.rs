@@ -289,17 +289,7 @@ pub async fn with_refs(db: &impl crate::db::Conn, rows: Vec<contact::Model>) -> 
             .map(|u| (u.id, UserRef::from(u)))
             .collect()
     };
-    let companies: HashMap<Uuid, CompanyRef> = if company_ids.is_empty() {
-        HashMap::new()
-    } else {
-        company::Entity::find()
-            .filter(company::Column::Id.is_in(company_ids))
-            .all(db.conn())
-            .await?
-            .into_iter()
-            .map(|c| (c.id, CompanyRef { id: c.id, name: c.name }))
-            .collect()
-    };
+    let companies = crate::companies::refs(db, company_ids).await?;
     Ok(rows
         .into_iter()
         .map(|c| {

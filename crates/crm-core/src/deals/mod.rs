@@ -12,9 +12,9 @@ use uuid::Uuid;
 use crate::activities::{ContactName, contact_names};
 use crate::actor::Actor;
 use crate::db::Db;
-use crate::entities::{company, deal, deal_stage_history};
+use crate::entities::{deal, deal_stage_history};
 use crate::error::CoreResult;
-use crate::page::{Page, PageReq, Pagination};
+use crate::page::{Page, PageReq};
 use crate::query::{QueryParams, SortDir};
 use crate::text::like_escape;
 use crate::vocab::{DealStage, DealStatus};
@@ -24,13 +24,6 @@ use crate::{clock, scope};
 pub type Deal = crate::entities::deal::Model;
 
 pub const SORTS: [&str; 5] = ["name", "value", "stage", "expectedCloseDate", "createdAt"];
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CompanyName {
-    pub id: Uuid,
-    pub name: String,
-}
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -51,30 +44,17 @@ pub struct DealView {
     pub created_at: String,
     pub updated_at: String,
     pub contact: Option<ContactName>,
-    pub company: Option<CompanyName>,
+    pub company: Option<crate::contacts::CompanyRef>,
 }
 
 pub async fn views(db: &impl crate::db::Conn, actor: &Actor, rows: Vec<deal::Model>) -> CoreResult<Vec<DealView>> {
     let names = contact_names(db, actor, rows.iter().map(|d| d.contact_id).collect()).await?;
-    let company_ids: Vec<Uuid> = rows.iter().filter_map(|d| d.company_id).collect();
-    let companies: std::collections::HashMap<Uuid, String> = if company_ids.is_empty() {
-        Default::default()
-    } else {
-        company::Entity::find()
-            .filter(company::Column::Id.is_in(company_ids))
-            .all(db.conn())
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect()
-    };
+    let companies = crate::companies::refs(db, rows.iter().filter_map(|d| d.company_id)).await?;
     Ok(rows
         .into_iter()
         .map(|d| DealView {
             contact: names.get(&d.contact_id).cloned(),
-            company: d
-                .company_id
-                .and_then(|id| companies.get(&id).map(|n| CompanyName { id, name: n.clone() })),
+            company: d.company_id.and_then(|id| companies.get(&id).cloned()),
             id: d.id,
             name: d.name,
             value: d.value_cents as f64 / 100.0,
@@ -189,8 +169,7 @@ pub fn condition(p: &ListParams) -> Condition {
 
 pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<DealView>> {
     let base = scope::visible::<deal::Entity>(actor).filter(condition(p));
-    let total = crate::page::capped_count(db, base.clone()).await?;
-    use crate::keyset::{Key, Keyset, Kind, fetch};
+    use crate::keyset::{Key, Keyset, Kind};
     use deal::Column as C;
     let desc = p.dir == SortDir::Desc;
     let key = match p.sort.as_str() {
@@ -201,9 +180,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Dea
         _ => Key::new(C::CreatedAt, desc, Kind::Time),
     };
     let order = Keyset::new(vec![key], C::Id, desc);
-    let (rows, next) = fetch(db, base, &order, p.page, p.cursor.as_ref()).await?;
-    let mut pagination = Pagination::capped(p.page, total);
-    pagination.next_cursor = next;
+    let (rows, pagination) = crate::keyset::page(db, base, &order, p.page, p.cursor.as_ref()).await?;
     Ok(Page {
         items: views(db, actor, rows).await?,
         pagination,

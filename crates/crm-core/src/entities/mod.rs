@@ -2,6 +2,7 @@
 //! query them; owned entities implement [`crate::scope::Owned`].
 
 pub mod activity;
+pub mod activity_reach;
 pub mod api_token;
 pub mod app_setting;
 pub mod audit_log;

@@ -85,6 +85,12 @@ impl Mailer {
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+
+    /// Tell `to` (e-mail, name) of a change to their account, with a link to `path`.
+    pub async fn notify(&self, to: (&str, &str), subject: &str, text: &str, path: &str) {
+        self.send(templates::notice(to.0, to.1, subject, text, &self.link(path)))
+            .await;
+    }
 }
 
 /// Store a message for the workers (they look every few seconds); for code that has the

@@ -16,8 +16,20 @@ impl MigratorTrait for Migrator {
         vec![
             // every table of the spec
             Box::new(Script("m0001_schema", include_str!("m0001_schema.sql"))),
-            Box::new(Search),
-            Box::new(MoreSearch),
+            // contact search
+            Box::new(PerBackend(
+                "m0002_search",
+                include_str!("m0002_sqlite_search.sql"),
+                include_str!("m0002_postgres_search.sql"),
+                Some("pg_trgm"),
+            )),
+            // activities, tasks and deals (global search)
+            Box::new(PerBackend(
+                "m0003_more_search",
+                include_str!("m0003_sqlite_search.sql"),
+                include_str!("m0003_postgres_search.sql"),
+                Some("pg_trgm"),
+            )),
             // covering indexes for the kanban board and type-filtered activity lists
             Box::new(Script("m0004_list_indexes", include_str!("m0004_indexes.sql"))),
             // CSV import jobs, their rejected rows and uploads awaiting confirmation
@@ -50,6 +62,13 @@ impl MigratorTrait for Migrator {
             Box::new(Script(
                 "m0018_deleted_records",
                 include_str!("m0018_deleted_records.sql"),
+            )),
+            // all-time activity counts per contact and company: the reports' rankings probe them
+            Box::new(PerBackend(
+                "m0019_activity_reach",
+                include_str!("m0019_sqlite_activity_reach.sql"),
+                include_str!("m0019_postgres_activity_reach.sql"),
+                None,
             )),
         ]
     }
@@ -85,67 +104,40 @@ impl MigrationTrait for Script {
     }
 }
 
-struct Search;
-impl MigrationName for Search {
+/// A migration written once per backend (name, SQLite script, PostgreSQL script, and the
+/// PostgreSQL extension it needs, if any: without it the step is skipped with a warning).
+struct PerBackend(&'static str, &'static str, &'static str, Option<&'static str>);
+impl MigrationName for PerBackend {
     fn name(&self) -> &str {
-        "m0002_search"
+        self.0
     }
 }
 #[async_trait]
-impl MigrationTrait for Search {
+impl MigrationTrait for PerBackend {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                let has_trgm = db
-                    .query_one_raw(Statement::from_string(
-                        DbBackend::Postgres,
-                        "SELECT 1 AS one FROM pg_extension WHERE extname = 'pg_trgm'",
-                    ))
-                    .await?
-                    .is_some();
-                if has_trgm {
-                    db.execute_unprepared(include_str!("m0002_postgres_search.sql")).await?;
-                } else {
-                    tracing::warn!("pg_trgm is not installed: contact search will scan instead of using an index");
-                }
-            }
-            _ => {
-                db.execute_unprepared(include_str!("m0002_sqlite_search.sql")).await?;
+        if manager.get_database_backend() != DbBackend::Postgres {
+            db.execute_unprepared(self.1).await?;
+            return Ok(());
+        }
+        if let Some(ext) = self.3 {
+            let installed = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT 1 AS one FROM pg_extension WHERE extname = $1",
+                    [ext.into()],
+                ))
+                .await?
+                .is_some();
+            if !installed {
+                tracing::warn!(
+                    "{ext} is not installed: {}: searches will scan instead of using an index",
+                    self.0
+                );
+                return Ok(());
             }
         }
-        Ok(())
-    }
-}
-
-/// Trigram indexes for searching activities, tasks and deals (global search).
-struct MoreSearch;
-impl MigrationName for MoreSearch {
-    fn name(&self) -> &str {
-        "m0003_more_search"
-    }
-}
-#[async_trait]
-impl MigrationTrait for MoreSearch {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            DbBackend::Postgres => {
-                let has_trgm = db
-                    .query_one_raw(Statement::from_string(
-                        DbBackend::Postgres,
-                        "SELECT 1 AS one FROM pg_extension WHERE extname = 'pg_trgm'",
-                    ))
-                    .await?
-                    .is_some();
-                if has_trgm {
-                    db.execute_unprepared(include_str!("m0003_postgres_search.sql")).await?;
-                }
-            }
-            _ => {
-                db.execute_unprepared(include_str!("m0003_sqlite_search.sql")).await?;
-            }
-        }
+        db.execute_unprepared(self.2).await?;
         Ok(())
     }
 }

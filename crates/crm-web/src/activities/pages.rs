@@ -129,15 +129,8 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "activity")?;
     let a = core::get(&state.db, &ctx.session.actor, id).await?;
-    let pairs = vec![
-        ("type".to_string(), a.kind.to_string()),
-        ("subject".to_string(), a.subject),
-        ("description".to_string(), a.description.unwrap_or_default()),
-        ("contactId".to_string(), a.contact_id.to_string()),
-    ];
-    Ok(html(
-        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
-    ))
+    let form = FormState::from_view(&a, ["type", "subject", "description", "contactId"]);
+    Ok(html(&form_page(&state, &ctx, Some(id), form).await?))
 }
 
 pub async fn update(

@@ -240,23 +240,10 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "company")?;
     let c = list::get(&state.db, &ctx.session.actor, id).await?.company;
-    let revenue = c
-        .revenue
-        .map(|r| cents_to_decimal((r * 100.0).round() as i64))
-        .unwrap_or_default();
-    let pairs = vec![
-        ("name".to_string(), c.name),
-        ("industry".to_string(), c.industry.unwrap_or_default()),
-        ("website".to_string(), c.website.unwrap_or_default()),
-        ("phone".to_string(), c.phone.unwrap_or_default()),
-        ("address".to_string(), c.address.unwrap_or_default()),
-        (
-            "employeeCount".to_string(),
-            c.employee_count.map(|n| n.to_string()).unwrap_or_default(),
-        ),
-        ("revenue".to_string(), revenue),
-    ];
-    Ok(html(&form_page(&ctx, Some(id), FormState::from_pairs(&pairs))))
+    let keys = ["name", "industry", "website", "phone", "address", "employeeCount"];
+    let revenue = c.revenue.map(|r| cents_to_decimal((r * 100.0).round() as i64));
+    let form = FormState::from_view(&c, keys).with("revenue", revenue.unwrap_or_default());
+    Ok(html(&form_page(&ctx, Some(id), form)))
 }
 
 pub async fn update(

@@ -306,28 +306,18 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "contact")?;
     let c = list::get(&state.db, &ctx.session.actor, id).await?.contact;
-    let extras = crm_core::contacts::fields::EXTRAS
-        .iter()
-        .map(|e| (e.key.to_string(), c.extra.get(e.key).unwrap_or("").to_string()));
-    let mut pairs: Vec<(String, String)> = extras.collect();
-    pairs.extend([
-        ("firstName".to_string(), c.first_name),
-        ("lastName".to_string(), c.last_name),
-        ("email".to_string(), c.email),
-        ("phoneNumber".to_string(), c.phone_number.unwrap_or_default()),
-        ("status".to_string(), c.status.to_string()),
-        (
-            "companyId".to_string(),
-            c.company_id.map(|i| i.to_string()).unwrap_or_default(),
-        ),
-        (
-            "userId".to_string(),
-            c.user_id.map(|i| i.to_string()).unwrap_or_default(),
-        ),
-    ]);
-    Ok(html(
-        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
-    ))
+    let keys = [
+        "firstName",
+        "lastName",
+        "email",
+        "phoneNumber",
+        "status",
+        "companyId",
+        "userId",
+    ];
+    let extras = crm_core::contacts::fields::EXTRAS.iter().map(|e| e.key);
+    let form = FormState::from_view(&c, keys.into_iter().chain(extras));
+    Ok(html(&form_page(&state, &ctx, Some(id), form).await?))
 }
 
 pub async fn update(

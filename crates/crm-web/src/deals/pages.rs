@@ -260,27 +260,19 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "deal")?;
     let d = core::get(&state.db, &ctx.session.actor, id).await?.deal;
-    let date = crate::web::date_value;
-    let pairs = vec![
-        ("name".to_string(), d.name),
-        ("value".to_string(), cents_to_decimal((d.value * 100.0).round() as i64)),
-        ("probability".to_string(), d.probability.to_string()),
-        ("stage".to_string(), d.stage.to_string()),
-        ("expectedCloseDate".to_string(), date(&d.expected_close_date)),
-        ("description".to_string(), d.description.unwrap_or_default()),
-        ("contactId".to_string(), d.contact_id.to_string()),
-        (
-            "companyId".to_string(),
-            d.company_id.map(|c| c.to_string()).unwrap_or_default(),
-        ),
-        (
-            "userId".to_string(),
-            d.user_id.map(|c| c.to_string()).unwrap_or_default(),
-        ),
+    let keys = [
+        "name",
+        "probability",
+        "stage",
+        "description",
+        "contactId",
+        "companyId",
+        "userId",
     ];
-    Ok(html(
-        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
-    ))
+    let form = FormState::from_view(&d, keys)
+        .with("value", cents_to_decimal((d.value * 100.0).round() as i64))
+        .with("expectedCloseDate", crate::web::date_value(&d.expected_close_date));
+    Ok(html(&form_page(&state, &ctx, Some(id), form).await?))
 }
 
 pub async fn update(

@@ -21,68 +21,29 @@ pub struct Rule {
     pub window: Duration,
 }
 
-const HOUR: Duration = Duration::from_secs(3600);
-pub const SIGNUP: Rule = Rule {
-    name: "signup",
-    limit: 3,
-    window: HOUR,
-};
-/// Failed sign-ins per client IP.
-pub const SIGNIN_IP: Rule = Rule {
-    name: "signin",
-    limit: 10,
-    window: HOUR,
-};
-/// Failed sign-ins per account (whatever the IP): after 5, the account waits 15 minutes.
-pub const SIGNIN_ACCOUNT: Rule = Rule {
-    name: "signin-account",
-    limit: 5,
-    window: Duration::from_secs(900),
-};
-pub const FORGOT: Rule = Rule {
-    name: "forgot-password",
-    limit: 3,
-    window: HOUR,
-};
-pub const RESET: Rule = Rule {
-    name: "reset-password",
-    limit: 5,
-    window: HOUR,
-};
-pub const VERIFY: Rule = Rule {
-    name: "verify-email",
-    limit: 10,
-    window: HOUR,
-};
-/// 2FA setup, disable and code regeneration, per user.
-pub const TWO_FA_SETUP: Rule = Rule {
-    name: "2fa-setup",
-    limit: 10,
-    window: HOUR,
-};
-/// Failed second-step codes per user (whatever the IP) and per IP.
-pub const TWO_FA_ACCOUNT: Rule = Rule {
-    name: "2fa-account",
-    limit: 5,
-    window: Duration::from_secs(900),
-};
-pub const TWO_FA_IP: Rule = Rule {
-    name: "2fa-ip",
-    limit: 10,
-    window: HOUR,
-};
-pub const RESEND: Rule = Rule {
-    name: "resend-verification",
-    limit: 3,
-    window: Duration::from_secs(60),
-};
+impl Rule {
+    const fn new(name: &'static str, limit: u32, window: Duration) -> Rule {
+        Rule { name, limit, window }
+    }
+}
 
+const HOUR: Duration = Duration::from_secs(3600);
+pub const SIGNUP: Rule = Rule::new("signup", 3, HOUR);
+/// Failed sign-ins per client IP.
+pub const SIGNIN_IP: Rule = Rule::new("signin", 10, HOUR);
+/// Failed sign-ins per account (whatever the IP): after 5, the account waits 15 minutes.
+pub const SIGNIN_ACCOUNT: Rule = Rule::new("signin-account", 5, Duration::from_secs(900));
+pub const FORGOT: Rule = Rule::new("forgot-password", 3, HOUR);
+pub const RESET: Rule = Rule::new("reset-password", 5, HOUR);
+pub const VERIFY: Rule = Rule::new("verify-email", 10, HOUR);
+/// 2FA setup, disable and code regeneration, per user.
+pub const TWO_FA_SETUP: Rule = Rule::new("2fa-setup", 10, HOUR);
+/// Failed second-step codes per user (whatever the IP) and per IP.
+pub const TWO_FA_ACCOUNT: Rule = Rule::new("2fa-account", 5, Duration::from_secs(900));
+pub const TWO_FA_IP: Rule = Rule::new("2fa-ip", 10, HOUR);
+pub const RESEND: Rule = Rule::new("resend-verification", 3, Duration::from_secs(60));
 /// Single sign-ons started (OIDC or GitHub) per IP: each stores a pending row.
-pub const SSO_START: Rule = Rule {
-    name: "sso-start",
-    limit: 60,
-    window: Duration::from_secs(600),
-};
+pub const SSO_START: Rule = Rule::new("sso-start", 60, Duration::from_secs(600));
 
 #[derive(Debug, Clone, Copy)]
 pub struct Decision {

@@ -41,37 +41,28 @@ async fn preview(
     Ok(envelope(StatusCode::OK, import::preview(&state.db, &p, 20).await?))
 }
 
-pub async fn contacts(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    mp: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Response> {
-    start(Kind::Contacts, state, actor, mp).await
+/// The handlers of one kind: start a job, preview.
+macro_rules! kind_handlers {
+    ($kind:expr, $start:ident, $preview:ident) => {
+        pub async fn $start(
+            State(state): State<AppState>,
+            ApiActor(actor): ApiActor,
+            mp: Result<Multipart, MultipartRejection>,
+        ) -> ApiResult<Response> {
+            start($kind, state, actor, mp).await
+        }
+        pub async fn $preview(
+            State(state): State<AppState>,
+            ApiActor(actor): ApiActor,
+            mp: Result<Multipart, MultipartRejection>,
+        ) -> ApiResult<Response> {
+            preview($kind, state, actor, mp).await
+        }
+    };
 }
 
-pub async fn companies(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    mp: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Response> {
-    start(Kind::Companies, state, actor, mp).await
-}
-
-pub async fn contacts_preview(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    mp: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Response> {
-    preview(Kind::Contacts, state, actor, mp).await
-}
-
-pub async fn companies_preview(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    mp: Result<Multipart, MultipartRejection>,
-) -> ApiResult<Response> {
-    preview(Kind::Companies, state, actor, mp).await
-}
+kind_handlers!(Kind::Contacts, contacts, contacts_preview);
+kind_handlers!(Kind::Companies, companies, companies_preview);
 
 /// `GET /api/imports/{id}`: 404 for a job that is not the caller's (admins and managers see all).
 pub async fn show(

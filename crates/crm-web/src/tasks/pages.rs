@@ -179,23 +179,9 @@ pub async fn create(State(state): State<AppState>, ctx: PageCtx, form: FormPairs
 pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Path<String>) -> PageResult {
     let id = parse_id(&id, "task")?;
     let t = core::get(&state.db, &ctx.session.actor, id).await?;
-    let pairs = vec![
-        ("title".to_string(), t.title),
-        ("description".to_string(), t.description.unwrap_or_default()),
-        ("dueDate".to_string(), crate::web::date_value(&t.due_date)),
-        ("priority".to_string(), t.priority.to_string()),
-        (
-            "contactId".to_string(),
-            t.contact_id.map(|c| c.to_string()).unwrap_or_default(),
-        ),
-        (
-            "userId".to_string(),
-            t.user_id.map(|u| u.to_string()).unwrap_or_default(),
-        ),
-    ];
-    Ok(html(
-        &form_page(&state, &ctx, Some(id), FormState::from_pairs(&pairs)).await?,
-    ))
+    let form = FormState::from_view(&t, ["title", "description", "priority", "contactId", "userId"])
+        .with("dueDate", crate::web::date_value(&t.due_date));
+    Ok(html(&form_page(&state, &ctx, Some(id), form).await?))
 }
 
 pub async fn update(

@@ -311,6 +311,26 @@ impl FormState {
             ..Default::default()
         }
     }
+    /// An edit form filled from the record's API view: each key's value as text (a null
+    /// is empty), so a field reads back what the API says.
+    pub fn from_view(view: &impl serde::Serialize, keys: impl IntoIterator<Item = &'static str>) -> Self {
+        use serde_json::Value;
+        let v = serde_json::to_value(view).unwrap_or_default();
+        let text = |x: &Value| match x {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        FormState {
+            values: keys.into_iter().map(|k| (k.to_string(), text(&v[k]))).collect(),
+            ..Default::default()
+        }
+    }
+    /// The same with one value set (a field shown otherwise than the API gives it).
+    pub fn with(mut self, key: &str, value: String) -> Self {
+        self.values.insert(key.to_string(), value);
+        self
+    }
     pub fn with_error(mut self, e: crm_core::CoreError) -> Self {
         match e {
             crm_core::CoreError::Validation { message, fields } => {

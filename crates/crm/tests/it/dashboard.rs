@@ -635,3 +635,182 @@ async fn my_day_is_the_first_page(app: &TestApp) {
     assert!(html.contains("Total contacts"));
 }
 both!(my_day_is_the_first_page);
+
+/// The ten keys with the most of `rows` (key, owner, created), most first, ties by id — the
+/// ranking computed here by hand from every activity, to compare with the reports'.
+fn ranking(
+    rows: &[(Option<Uuid>, Option<Uuid>, DateTime<Utc>)],
+    owner: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(String, f64)> {
+    let mut n: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
+    for (key, by, at) in rows {
+        if let Some(k) = key
+            && (owner.is_none() || *by == owner)
+            && *at >= from
+            && *at < to
+        {
+            *n.entry(*k).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(Uuid, i64)> = n.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter().take(10).map(|(k, c)| (k.to_string(), c as f64)).collect()
+}
+
+fn ranked(v: &Value) -> Vec<(String, f64)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r["value"].as_f64().unwrap()))
+        .collect()
+}
+
+/// Top contacts and companies by activity over a range of more activities than are grouped
+/// at once (60,000+): the reports rank by probing the all-time counts kept by triggers. After
+/// activities added, moved out of the range, deleted, moved to another contact, a contact
+/// moved to another company and one deleted with its activities, the ranking (ties included)
+/// is what counting every activity gives — for an admin and, in scope, for a rep.
+async fn activity_rankings_over_a_large_range_match_counting(app: &TestApp) {
+    use crm_core::unscoped::company;
+    use sea_orm::QuerySelect;
+    let admin = app.user(Role::Admin).await;
+    let rep = app.user(Role::Rep).await;
+    crm_core::seed::bulk(&app.db, 40, 3_000).await.unwrap();
+    let related = crm_core::seed::Related {
+        activities: 63_000,
+        ..Default::default()
+    };
+    crm_core::seed::bulk_related(&app.db, related).await.unwrap();
+    let db = app.db.unscoped();
+    // the rep owns the activities of nine contacts in ten
+    let contacts: Vec<(Uuid, Option<Uuid>)> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .column(contact::Column::CompanyId)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap();
+    let (mine, theirs): (Vec<Uuid>, Vec<Uuid>) = {
+        let (a, b): (Vec<_>, Vec<_>) = contacts.iter().enumerate().partition(|(i, _)| i % 10 != 0);
+        (
+            a.into_iter().map(|(_, c)| c.0).collect(),
+            b.into_iter().map(|(_, c)| c.0).collect(),
+        )
+    };
+    activity::Entity::update_many()
+        .col_expr(activity::Column::UserId, Expr::value(rep.id()))
+        .filter(activity::Column::ContactId.is_in(mine.clone()))
+        .exec(db)
+        .await
+        .unwrap();
+    let pick = |i: usize| mine[i * 97 % mine.len()].to_string();
+    // more activities on a few contacts (one of them the other owner's)
+    for (contact, n) in [(pick(1), 4), (pick(2), 3), (theirs[5].to_string(), 6), (pick(3), 1)] {
+        for _ in 0..n {
+            let body = json!({"type": "call", "subject": "Extra", "contactId": contact});
+            let (st, v) = admin.post("/api/activities", body).await;
+            assert_eq!(st, StatusCode::CREATED, "{v}");
+        }
+    }
+    // five of one contact's activities leave the range (its bound stays high)
+    let old = Utc::now() - Duration::days(800);
+    let of = |c: &str| {
+        activity::Entity::find()
+            .filter(activity::Column::ContactId.eq(c.parse::<Uuid>().unwrap()))
+            .select_only()
+            .column(activity::Column::Id)
+            .into_tuple::<Uuid>()
+            .all(db)
+    };
+    for id in of(&pick(1)).await.unwrap().into_iter().take(7) {
+        set_time::<activity::Entity>(app, activity::Column::Id, activity::Column::CreatedAt, id, old).await;
+    }
+    // three deleted, and two moved to another contact
+    let ids = of(&pick(4)).await.unwrap();
+    for id in &ids[..3] {
+        let (st, v) = admin.delete(&format!("/api/activities/{id}")).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    for id in &ids[3..5] {
+        let (st, v) = admin
+            .put(&format!("/api/activities/{id}"), json!({"contactId": pick(5)}))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    // a contact moves to another company; another is deleted with its activities
+    let companies: Vec<Uuid> = company::Entity::find()
+        .select_only()
+        .column(company::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap();
+    let (st, v) = admin
+        .put(
+            &format!("/api/contacts/{}", pick(2)),
+            json!({"companyId": companies[7].to_string()}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (st, v) = admin.delete(&format!("/api/contacts/{}", pick(6))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+
+    let activities: Vec<(Uuid, Option<Uuid>, DateTime<Utc>)> = activity::Entity::find()
+        .select_only()
+        .column(activity::Column::ContactId)
+        .column(activity::Column::UserId)
+        .column(activity::Column::CreatedAt)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap();
+    let company_of: std::collections::HashMap<Uuid, Option<Uuid>> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .column(contact::Column::CompanyId)
+        .into_tuple()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let by_contact: Vec<_> = activities.iter().map(|&(c, u, t)| (Some(c), u, t)).collect();
+    let by_company: Vec<_> = activities.iter().map(|&(c, u, t)| (company_of[&c], u, t)).collect();
+    let today = Utc::now().date_naive();
+    let from = today - Duration::days(400);
+    let range = format!("tab=activity&preset=custom&from={from}&to={today}&groupBy=month");
+    let (lo, hi) = (at(from, 0, 0), at(today + Duration::days(1), 0, 0));
+    for (who, owner) in [(&admin, None), (&rep, Some(rep.id()))] {
+        let (st, v) = who.get(&format!("/api/reports?{range}")).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        let a = &v["data"]["activity"];
+        assert!(
+            a["total"].as_i64().unwrap() > 50_000,
+            "more than is grouped at once: {}",
+            a["total"]
+        );
+        assert_eq!(
+            ranked(&a["topContacts"]),
+            ranking(&by_contact, owner, lo, hi),
+            "top contacts, {owner:?}"
+        );
+        assert_eq!(
+            ranked(&a["topCompanies"]),
+            ranking(&by_company, owner, lo, hi),
+            "top companies, {owner:?}"
+        );
+    }
+    assert_eq!(
+        ranked(&{
+            let (_, v) = admin.get(&format!("/api/reports?{range}")).await;
+            v["data"]["activity"]["topContacts"].clone()
+        })[0]
+            .1,
+        27.0,
+        "the other owner's contact with six more: 21 + 6"
+    );
+}
+both!(activity_rankings_over_a_large_range_match_counting);

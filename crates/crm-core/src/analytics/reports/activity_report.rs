@@ -24,10 +24,15 @@ pub(super) fn activities_in(actor: &Actor, r: Range) -> sea_orm::Select<activity
 
 /// Top ten contacts by activities created in the range.
 pub(super) async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
-    let rows: Vec<(Uuid, i64)> = top_ten(activities_in(actor, r), activity::Column::ContactId, count_rows())
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
+    let rows = top_ten_by_activity(
+        db,
+        actor,
+        r,
+        "contact",
+        activities_in(actor, r),
+        activity::Column::ContactId,
+    )
+    .await?;
     contacts_ranked(db, actor, rows, |n| n as f64).await
 }
 
@@ -42,11 +47,95 @@ pub(super) async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) 
                 .into(),
         )
         .filter(contact::Column::CompanyId.is_not_null());
-    let rows: Vec<(Uuid, i64)> = top_ten(with_company, contact::Column::CompanyId, count_rows())
-        .into_tuple()
-        .all(&db.conn)
-        .await?;
+    let rows = top_ten_by_activity(db, actor, r, "company", with_company, contact::Column::CompanyId).await?;
     ranked(db, rows, |n| n as f64).await
+}
+
+/// Up to this many activities in the range, the range is grouped per key at once.
+const GROUP_AT_ONCE: i64 = 50_000;
+/// Keys probed per statement, and at most in all before grouping the range instead.
+const PROBE_BATCH: u64 = 100;
+const PROBE_LIMIT: usize = 3_000;
+
+/// The ten keys (contacts or companies, `kind` in `activity_reach`) with the most of the
+/// range's activities `q` (already in the actor's scope), most first, ties by id — as
+/// `top_ten` would group them, without grouping a large range: the keys are probed in
+/// batches in the order of their all-time count (an upper bound of the range's), and the
+/// walk stops when the next bound cannot beat the tenth. A small range, or bounds too flat to
+/// stop within [`PROBE_LIMIT`] keys, is grouped at once.
+async fn top_ten_by_activity<C: ColumnTrait>(
+    db: &Db,
+    actor: &Actor,
+    r: Range,
+    kind: &str,
+    q: sea_orm::Select<activity::Entity>,
+    key: C,
+) -> CoreResult<Vec<(Uuid, i64)>> {
+    use crate::entities::activity_reach as reach;
+    let grouped =
+        || async { Ok::<_, CoreError>(top_ten(q.clone(), key, count_rows()).into_tuple().all(&db.conn).await?) };
+    let (first, last) = r.days();
+    if crate::tallies::total(db, actor, "activities", first, last).await? <= GROUP_AT_ONCE {
+        return grouped().await;
+    }
+    // would a key with this bound beat the tenth of `top` (sorted most first, ties by id)?
+    let may_enter = |top: &[(Uuid, i64)], id: Uuid, bound: i64| {
+        top.len() < 10 || bound > top[9].1 || (bound == top[9].1 && id < top[9].0)
+    };
+    let mut top: Vec<(Uuid, i64)> = Vec::new();
+    let mut after: Option<(i64, Uuid)> = None;
+    let mut probed = 0;
+    loop {
+        let mut candidates = reach::Entity::find()
+            .filter(reach::Column::Kind.eq(kind))
+            .filter(reach::Column::N.gt(0));
+        if let Some((n, id)) = after {
+            candidates = candidates.filter(reach::Column::N.lte(n)).filter(
+                sea_orm::Condition::any()
+                    .add(reach::Column::N.lt(n))
+                    .add(reach::Column::N.eq(n).and(reach::Column::Id.gt(id))),
+            );
+        }
+        let batch: Vec<(Uuid, i64)> = candidates
+            .select_only()
+            .column(reach::Column::Id)
+            .column(reach::Column::N)
+            .order_by_desc(reach::Column::N)
+            .order_by_asc(reach::Column::Id)
+            .limit(PROBE_BATCH)
+            .into_tuple()
+            .all(&db.conn)
+            .await?;
+        let live: Vec<Uuid> = batch
+            .iter()
+            .take_while(|(id, bound)| may_enter(&top, *id, *bound))
+            .map(|c| c.0)
+            .collect();
+        if !live.is_empty() {
+            let counted: Vec<(Uuid, i64)> = q
+                .clone()
+                .filter(key.is_in(live.iter().copied()))
+                .select_only()
+                .column(key)
+                .column_as(count_rows(), "n")
+                .group_by(key)
+                .into_tuple()
+                .all(&db.conn)
+                .await?;
+            top.extend(counted);
+            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            top.truncate(10);
+            probed += live.len();
+        }
+        // a key that cannot enter ends the walk: every later bound is lower, or equal with a higher id
+        if live.len() < batch.len() || (batch.len() as u64) < PROBE_BATCH {
+            return Ok(top);
+        }
+        if probed >= PROBE_LIMIT {
+            return grouped().await;
+        }
+        after = batch.last().map(|&(id, n)| (n, id));
+    }
 }
 
 pub(super) async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<ActivityMetrics> {
