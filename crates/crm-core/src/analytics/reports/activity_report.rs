@@ -55,14 +55,15 @@ pub(super) async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) 
 const GROUP_AT_ONCE: i64 = 50_000;
 /// Keys probed per statement, and at most in all before grouping the range instead.
 const PROBE_BATCH: u64 = 100;
-const PROBE_LIMIT: usize = 3_000;
+const PROBE_LIMIT: usize = 1_000;
 
 /// The ten keys (contacts or companies, `kind` in `activity_reach`) with the most of the
 /// range's activities `q` (already in the actor's scope), most first, ties by id — as
 /// `top_ten` would group them, without grouping a large range: the keys are probed in
 /// batches in the order of their all-time count (an upper bound of the range's), and the
 /// walk stops when the next bound cannot beat the tenth. A small range, or bounds too flat to
-/// stop within [`PROBE_LIMIT`] keys, is grouped at once.
+/// stop within [`PROBE_LIMIT`] keys, is grouped at once, and so is a range holding less than
+/// half of all activities (the all-time bounds are then far above its counts).
 async fn top_ten_by_activity<C: ColumnTrait>(
     db: &Db,
     actor: &Actor,
@@ -75,7 +76,13 @@ async fn top_ten_by_activity<C: ColumnTrait>(
     let grouped =
         || async { Ok::<_, CoreError>(top_ten(q.clone(), key, count_rows()).into_tuple().all(&db.conn).await?) };
     let (first, last) = r.days();
-    if crate::tallies::total(db, actor, "activities", first, last).await? <= GROUP_AT_ONCE {
+    let (in_range, all) = tokio::try_join!(
+        crate::tallies::total(db, actor, "activities", first, last),
+        crate::tallies::count(db, actor, "activities", None, None),
+    )?;
+    // the bounds are all-time counts: they can end the walk early only where the range
+    // holds most of the activities (a year, say); a month of several years' is grouped
+    if in_range <= GROUP_AT_ONCE || (in_range as u64) * 2 < all {
         return grouped().await;
     }
     // would a key with this bound beat the tenth of `top` (sorted most first, ties by id)?
