@@ -269,39 +269,37 @@ pub async fn reports(db: &Db, actor: &Actor, req: &Request) -> CoreResult<Report
     } else {
         Vec::new()
     };
-    let mut out = Reports {
+    // the tabs read side by side on pooled connections; performers after the activity tab,
+    // whose ranking of contacts by activity it shares
+    let (sales, pipeline, tasks, funnel, (activity, performers)) = tokio::try_join!(
+        maybe(want("sales"), || sales(db, actor, r, g, &won)),
+        maybe(want("pipeline"), || pipeline(db, actor, r, &won)),
+        maybe(want("tasks"), || tasks(db, actor, r, g)),
+        maybe(want("funnel"), || funnel(db, actor, r, &won)),
+        async {
+            let activity = maybe(want("activity"), || activity(db, actor, r, g)).await?;
+            let ranked = activity.as_ref().map(|a| a.top_contacts.clone());
+            let performers = maybe(want("performers"), || performers(db, actor, r, &won, ranked)).await?;
+            Ok((activity, performers))
+        },
+    )?;
+    Ok(Reports {
         from: first.format("%Y-%m-%d").to_string(),
         to: last.format("%Y-%m-%d").to_string(),
         preset: req.preset.clone(),
         group_by: req.group.clone(),
-        sales: None,
-        pipeline: None,
-        activity: None,
-        tasks: None,
-        funnel: None,
-        performers: None,
-    };
-    if want("sales") {
-        out.sales = Some(sales(db, actor, r, g, &won).await?);
-    }
-    if want("pipeline") {
-        out.pipeline = Some(pipeline(db, actor, r, &won).await?);
-    }
-    if want("activity") {
-        out.activity = Some(activity(db, actor, r, g).await?);
-    }
-    if want("tasks") {
-        out.tasks = Some(tasks(db, actor, r, g).await?);
-    }
-    if want("funnel") {
-        out.funnel = Some(funnel(db, actor, r, &won).await?);
-    }
-    if want("performers") {
-        // the activity tab, when computed too, already ranked the contacts by activity
-        let ranked = out.activity.as_ref().map(|a| a.top_contacts.clone());
-        out.performers = Some(performers(db, actor, r, &won, ranked).await?);
-    }
-    Ok(out)
+        sales,
+        pipeline,
+        activity,
+        tasks,
+        funnel,
+        performers,
+    })
+}
+
+/// A tab's figures when it is wanted.
+async fn maybe<T, F: Future<Output = CoreResult<T>>>(wanted: bool, tab: impl FnOnce() -> F) -> CoreResult<Option<T>> {
+    Ok(if wanted { Some(tab().await?) } else { None })
 }
 
 /// A won deal closed in the range: (closed at, created at, cents, owner).
