@@ -1,14 +1,14 @@
 //! Self-service account flows: sign-up, e-mail verification, resend, forgot and reset
 //! password. Answers never tell whether an e-mail address has an account.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::tokens::{self, Purpose};
 use super::{password, users};
 use crate::actor::Role;
 use crate::clock;
 use crate::db::Db;
-use crate::entities::{session, user};
+use crate::entities::user;
 use crate::error::{CoreError, CoreResult, FieldErrors};
 use crate::mail::{Mailer, templates};
 
@@ -132,27 +132,5 @@ pub async fn reset_password(db: &Db, mailer: &Mailer, token: &str, new_password:
         am.email_verified_at = Set(Some(clock::now()));
     }
     am.updated_at = Set(clock::now());
-    am.update(&txn).await?;
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(user_id))
-        .exec(&txn)
-        .await?;
-    crate::audit::record(
-        &txn,
-        Some(&users::actor_of(&u)),
-        "password_reset",
-        "user",
-        Some(u.id.to_string()),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    mailer
-        .send(templates::password_changed(
-            &u.email,
-            &u.name,
-            &mailer.link("/auth/forgot-password"),
-        ))
-        .await;
-    Ok(())
+    super::profile::save_new_password(txn, mailer, &users::actor_of(&u), &u, am, None, "password_reset").await
 }

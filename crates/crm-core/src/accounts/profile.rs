@@ -54,29 +54,26 @@ pub async fn change_password(
     let mut am: user::ActiveModel = u.clone().into();
     am.password_hash = Set(hash);
     am.updated_at = Set(clock::now());
+    save_new_password(txn, mailer, actor, &u, am, keep, "password_change").await
+}
+
+/// Save a user whose password changed (`am`), end their sessions but `keep`, audit
+/// `action`, commit, and tell them by mail.
+pub(super) async fn save_new_password(
+    txn: sea_orm::DatabaseTransaction,
+    mailer: &Mailer,
+    actor: &Actor,
+    u: &user::Model,
+    am: user::ActiveModel,
+    keep: Option<Uuid>,
+    action: &str,
+) -> CoreResult<()> {
     am.update(&txn).await?;
-    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(u.id));
-    if let Some(id) = keep {
-        q = q.filter(session::Column::Id.ne(id));
-    }
-    q.exec(&txn).await?;
-    crate::audit::record(
-        &txn,
-        Some(actor),
-        "password_change",
-        "user",
-        Some(u.id.to_string()),
-        None,
-    )
-    .await?;
+    super::sessions::end_all(&txn, u.id, keep).await?;
+    crate::audit::record(&txn, Some(actor), action, "user", Some(u.id.to_string()), None).await?;
     txn.commit().await?;
-    mailer
-        .send(templates::password_changed(
-            &u.email,
-            &u.name,
-            &mailer.link("/auth/forgot-password"),
-        ))
-        .await;
+    let link = mailer.link("/auth/forgot-password");
+    mailer.send(templates::password_changed(&u.email, &u.name, &link)).await;
     Ok(())
 }
 
@@ -104,10 +101,5 @@ pub async fn end_session(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<()> {
 
 /// End every session of the actor but `keep`; returns how many ended.
 pub async fn end_other_sessions(db: &Db, actor: &Actor, keep: Uuid) -> CoreResult<u64> {
-    let res = session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(actor.id))
-        .filter(session::Column::Id.ne(keep))
-        .exec(&db.conn)
-        .await?;
-    Ok(res.rows_affected)
+    super::sessions::end_all(&db.conn, actor.id, Some(keep)).await
 }

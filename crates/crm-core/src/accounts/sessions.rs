@@ -102,3 +102,12 @@ pub async fn delete_by_token(db: &Db, token: &str) -> CoreResult<()> {
         .await?;
     Ok(())
 }
+
+/// End every session of `user` but `keep`; returns how many ended.
+pub async fn end_all(conn: &impl sea_orm::ConnectionTrait, user: Uuid, keep: Option<Uuid>) -> CoreResult<u64> {
+    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user));
+    if let Some(id) = keep {
+        q = q.filter(session::Column::Id.ne(id));
+    }
+    Ok(q.exec(conn).await?.rows_affected)
+}

@@ -8,7 +8,7 @@ use crate::accounts::password;
 use crate::actor::{Actor, Role};
 use crate::clock;
 use crate::db::Db;
-use crate::entities::{session, user};
+use crate::entities::user;
 use crate::error::{CoreError, CoreResult, is_unique_violation};
 use crate::input::is_email;
 use crate::text::email_key;
@@ -189,10 +189,7 @@ pub async fn set_password(db: &Db, email: &str, new_password: String) -> CoreRes
     am.updated_at = Set(clock::now());
     am.update(&db.conn).await?;
     // A new password ends every session of that user.
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(id))
-        .exec(&db.conn)
-        .await?;
+    super::sessions::end_all(&db.conn, id, None).await?;
     Ok(())
 }
 
@@ -205,10 +202,7 @@ pub async fn deactivate(db: &Db, email: &str) -> CoreResult<()> {
     am.is_active = Set(false);
     am.updated_at = Set(clock::now());
     am.update(&db.conn).await?;
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(id))
-        .exec(&db.conn)
-        .await?;
+    super::sessions::end_all(&db.conn, id, None).await?;
     Ok(())
 }
 

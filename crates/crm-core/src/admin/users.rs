@@ -284,10 +284,7 @@ async fn cut_access(conn: &impl ConnectionTrait, id: Uuid) -> CoreResult<()> {
         .filter(crate::entities::calendar_feed::Column::UserId.eq(id))
         .exec(conn)
         .await?;
-    session::Entity::delete_many()
-        .filter(session::Column::UserId.eq(id))
-        .exec(conn)
-        .await?;
+    crate::accounts::sessions::end_all(conn, id, None).await?;
     api_token::Entity::delete_many()
         .filter(api_token::Column::UserId.eq(id))
         .exec(conn)

@@ -282,106 +282,62 @@ pub async fn enable_submit(State(state): State<AppState>, ctx: PageCtx) -> PageR
     .await
 }
 
-pub async fn verify_setup_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
-    page_limit(&state, &ctx).await?;
-    let actor = &ctx.session.actor;
-    match twofactor::verify_setup(
-        &state.db,
-        &state.keys,
-        &state.mailer,
-        actor,
-        form.get("code").unwrap_or(""),
-        None,
-    )
-    .await
-    {
+/// The settings page after a 2FA step that gives backup codes: the codes, shown once, or
+/// `refused` with the error on the two-factor form.
+async fn codes_or_error(
+    state: &AppState,
+    ctx: &PageCtx,
+    done: crm_core::CoreResult<Vec<String>>,
+    refused: Forms,
+) -> PageResult {
+    match done {
         Ok(codes) => {
-            render(
-                &state,
-                &ctx,
-                Forms {
-                    backup_codes: Some(codes),
-                    ..Default::default()
-                },
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => {
-            let enrollment = twofactor::pending(&state.db, &state.keys, actor).await?;
             let f = Forms {
-                enrollment,
-                tfa: FormState::default().with_error(e),
+                backup_codes: Some(codes),
                 ..Default::default()
             };
-            render(&state, &ctx, f, StatusCode::BAD_REQUEST).await
+            render(state, ctx, f, StatusCode::OK).await
         }
+        Err(e) => tfa_error(state, ctx, e, refused).await,
     }
+}
+
+/// The settings page with `e` on the two-factor form.
+async fn tfa_error(state: &AppState, ctx: &PageCtx, e: crm_core::CoreError, mut f: Forms) -> PageResult {
+    f.tfa = FormState::default().with_error(e);
+    render(state, ctx, f, StatusCode::BAD_REQUEST).await
+}
+
+pub async fn verify_setup_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
+    page_limit(&state, &ctx).await?;
+    let (db, actor) = (&state.db, &ctx.session.actor);
+    let code = form.get("code").unwrap_or("");
+    let done = twofactor::verify_setup(db, &state.keys, &state.mailer, actor, code, None).await;
+    // a wrong code keeps the enrollment (QR code and secret) on the page
+    let enrollment = match done {
+        Err(_) => twofactor::pending(db, &state.keys, actor).await?,
+        Ok(_) => None,
+    };
+    let refused = Forms {
+        enrollment,
+        ..Default::default()
+    };
+    codes_or_error(&state, &ctx, done, refused).await
 }
 
 pub async fn regenerate_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     page_limit(&state, &ctx).await?;
-    match twofactor::regenerate(
-        &state.db,
-        &state.keys,
-        &state.mailer,
-        &ctx.session.actor,
-        form.get("code").unwrap_or(""),
-    )
-    .await
-    {
-        Ok(codes) => {
-            render(
-                &state,
-                &ctx,
-                Forms {
-                    backup_codes: Some(codes),
-                    ..Default::default()
-                },
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(e) => {
-            render(
-                &state,
-                &ctx,
-                Forms {
-                    tfa: FormState::default().with_error(e),
-                    ..Default::default()
-                },
-                StatusCode::BAD_REQUEST,
-            )
-            .await
-        }
-    }
+    let code = form.get("code").unwrap_or("");
+    let done = twofactor::regenerate(&state.db, &state.keys, &state.mailer, &ctx.session.actor, code).await;
+    codes_or_error(&state, &ctx, done, Forms::default()).await
 }
 
 pub async fn disable_submit(State(state): State<AppState>, ctx: PageCtx, form: FormPairs) -> PageResult {
     page_limit(&state, &ctx).await?;
     let (password, code) = (form.get("password").unwrap_or(""), form.get("code").unwrap_or(""));
-    match twofactor::disable(
-        &state.db,
-        &state.keys,
-        &state.mailer,
-        &ctx.session.actor,
-        password,
-        code,
-    )
-    .await
-    {
+    let actor = &ctx.session.actor;
+    match twofactor::disable(&state.db, &state.keys, &state.mailer, actor, password, code).await {
         Ok(()) => Ok(Redirect::to("/settings?done=2fa-off").into_response()),
-        Err(e) => {
-            render(
-                &state,
-                &ctx,
-                Forms {
-                    tfa: FormState::default().with_error(e),
-                    ..Default::default()
-                },
-                StatusCode::BAD_REQUEST,
-            )
-            .await
-        }
+        Err(e) => tfa_error(&state, &ctx, e, Forms::default()).await,
     }
 }

@@ -13,7 +13,7 @@ use crate::http::body::FormPairs;
 use crate::http::error::PageResult;
 use crate::http::resource::parse_id;
 use crate::web::after_save;
-use crate::web::{Chrome, FormState, PageCtx, Pager, html, money, notice, query_string, short_date, thousands};
+use crate::web::{Chrome, FormState, PageCtx, Pager, html, money, notice, short_date, thousands};
 
 #[derive(Template)]
 #[template(path = "companies/list.html")]
@@ -44,19 +44,12 @@ impl ListPage {
             (false, true) => "false",
             _ => "",
         };
-        let mut pairs = vec![
+        let pairs = vec![
             ("search", self.search.clone()),
             ("industry", self.industry.clone()),
             ("mine", mine.to_string()),
         ];
-        if sort != "createdAt" || dir != SortDir::Desc {
-            pairs.push(("sort", sort.to_string()));
-            pairs.push(("order", dir.as_str().to_string()));
-        }
-        if page > 1 {
-            pairs.push(("page", page.to_string()));
-        }
-        format!("/companies{}", query_string(&pairs))
+        crate::web::list_url("/companies", pairs, sort, dir, page)
     }
     fn sort_url(&self, col: &str) -> String {
         self.url(col, crate::web::next_dir(&self.sort, self.dir, col), 1)

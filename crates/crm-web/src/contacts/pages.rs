@@ -17,7 +17,7 @@ use crate::http::body::FormPairs;
 use crate::http::error::{PageError, PageResult};
 use crate::http::resource::parse_id;
 use crate::web::after_save;
-use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, next_dir, notice, query_string, short_date};
+use crate::web::{Chrome, ConfirmPage, FormState, PageCtx, Pager, html, next_dir, notice, short_date};
 
 #[derive(Template)]
 #[template(path = "contacts/list.html")]
@@ -40,15 +40,8 @@ impl ListPage {
             .replacen("/contacts", "/api/contacts/export", 1)
     }
     fn url(&self, sort: &str, dir: SortDir, page: u64, status: &str) -> String {
-        let mut pairs = vec![("search", self.search.clone()), ("status", status.to_string())];
-        if sort != "createdAt" || dir != SortDir::Desc {
-            pairs.push(("sort", sort.to_string()));
-            pairs.push(("order", dir.as_str().to_string()));
-        }
-        if page > 1 {
-            pairs.push(("page", page.to_string()));
-        }
-        format!("/contacts{}", query_string(&pairs))
+        let pairs = vec![("search", self.search.clone()), ("status", status.to_string())];
+        crate::web::list_url("/contacts", pairs, sort, dir, page)
     }
     /// Clicking a column sorts it ascending; clicking it again flips the direction.
     fn sort_url(&self, col: &str) -> String {

@@ -358,6 +358,25 @@ impl FormState {
 }
 
 /// A query string from pairs, skipping empty values.
+/// A list page's link: `path` with its filters, then the sort (unless newest first) and
+/// the page (unless the first).
+pub fn list_url(
+    path: &str,
+    mut pairs: Vec<(&str, String)>,
+    sort: &str,
+    dir: crm_core::query::SortDir,
+    page: u64,
+) -> String {
+    if sort != "createdAt" || dir != crm_core::query::SortDir::Desc {
+        pairs.push(("sort", sort.to_string()));
+        pairs.push(("order", dir.as_str().to_string()));
+    }
+    if page > 1 {
+        pairs.push(("page", page.to_string()));
+    }
+    format!("{path}{}", query_string(&pairs))
+}
+
 pub fn query_string(pairs: &[(&str, String)]) -> String {
     let kept: Vec<(&str, &str)> = pairs
         .iter()

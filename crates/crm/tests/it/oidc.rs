@@ -36,33 +36,38 @@ macro_rules! sso {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                let idp = super::Idp::start().await;
-                let app = $crate::support::TestApp::sqlite_with(|c| {
-                    idp.configure(c);
-                    $( ($extra)(c); )?
-                })
-                .await;
-                // past the first-run setup page
-                app.user(crm_core::Role::Admin).await;
-                super::$name(&app, &idp).await;
-                app.finish().await;
+                super::run(false, |_c| { $( ($extra)(_c); )? }, super::$name).await;
             }
             #[tokio::test]
             #[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
             async fn postgres() {
-                let idp = super::Idp::start().await;
-                let app = $crate::support::TestApp::postgres_with(|c| {
-                    idp.configure(c);
-                    $( ($extra)(c); )?
-                })
-                .await;
-                // past the first-run setup page
-                app.user(crm_core::Role::Admin).await;
-                super::$name(&app, &idp).await;
-                app.finish().await;
+                super::run(true, |_c| { $( ($extra)(_c); )? }, super::$name).await;
             }
         }
     };
+}
+
+/// Start a provider, then the app configured for it (and by `extra`), past the first-run
+/// setup page; run `test`.
+async fn run(
+    postgres: bool,
+    extra: impl FnOnce(&mut crm::config::Config),
+    test: impl AsyncFnOnce(&crate::support::TestApp, &Idp),
+) {
+    use crate::support::TestApp;
+    let idp = Idp::start().await;
+    let configure = |c: &mut crm::config::Config| {
+        idp.configure(c);
+        extra(c);
+    };
+    let app = if postgres {
+        TestApp::postgres_with(configure).await
+    } else {
+        TestApp::sqlite_with(configure).await
+    };
+    app.user(crm_core::Role::Admin).await;
+    test(&app, &idp).await;
+    app.finish().await;
 }
 
 struct Grant {
