@@ -73,45 +73,42 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
     let mut cp = crate::contacts::list::ListParams::parse(&crate::query::QueryParams::new(vec![]))?;
     cp.search = Some(q.to_string());
     cp.page.limit = limit;
-    let contacts = crate::contacts::list::list(db, actor, &cp).await?;
-    let contacts = Group {
-        total: contacts.pagination.total,
-        total_is_estimate: contacts.pagination.total_is_estimate,
-        results: contacts
-            .items
-            .into_iter()
-            .map(|c| Hit {
-                id: c.id,
-                title: c.full_name(),
-                subtitle: c.email.clone(),
-                url: format!("/contacts/{}", c.id),
-            })
-            .collect(),
+    let contacts = async {
+        let page = crate::contacts::list::list(db, actor, &cp).await?;
+        Ok(Group {
+            total: page.pagination.total,
+            total_is_estimate: page.pagination.total_is_estimate,
+            results: page
+                .items
+                .into_iter()
+                .map(|c| Hit {
+                    id: c.id,
+                    title: c.full_name(),
+                    subtitle: c.email.clone(),
+                    url: format!("/contacts/{}", c.id),
+                })
+                .collect(),
+        })
     };
 
-    let cond = Condition::any()
-        .add(Expr::col(company::Column::NameKey).like(LikeExpr::new(pat.clone()).escape('\\')))
-        .add(like(company::Column::Industry, &pat))
-        .add(like(company::Column::Website, &pat));
-    let base = company::Entity::find().filter(cond);
-    let counted = crate::page::capped_count(db, base.clone()).await?;
-    let companies = Group {
-        total: counted.0,
-        total_is_estimate: counted.1,
-        results: base
-            .order_by_asc(company::Column::NameKey)
-            .limit(limit)
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|c| Hit {
-                id: c.id,
-                subtitle: c.industry.unwrap_or_default(),
-                title: c.name,
-                url: format!("/companies/{}", c.id),
-            })
-            .collect(),
-    };
+    let companies = company::Entity::find().filter(
+        Condition::any()
+            .add(Expr::col(company::Column::NameKey).like(LikeExpr::new(pat.clone()).escape('\\')))
+            .add(like(company::Column::Industry, &pat))
+            .add(like(company::Column::Website, &pat)),
+    );
+    let companies = group(
+        db,
+        companies,
+        |q| q.order_by_asc(company::Column::NameKey),
+        limit,
+        |c| Hit {
+            id: c.id,
+            subtitle: c.industry.unwrap_or_default(),
+            title: c.name,
+            url: format!("/companies/{}", c.id),
+        },
+    );
 
     let cond = text_match(
         db,
@@ -119,29 +116,23 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         &[like(deal::Column::Name, &pat), like(deal::Column::Description, &pat)],
         q,
     );
-    let base = scope::visible::<deal::Entity>(actor).filter(cond);
-    let counted = crate::page::capped_count(db, base.clone()).await?;
-    let deals = Group {
-        total: counted.0,
-        total_is_estimate: counted.1,
-        results: base
-            .order_by_desc(deal::Column::CreatedAt)
-            .limit(limit)
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|d| Hit {
-                id: d.id,
-                title: d.name,
-                subtitle: format!(
-                    "{} · {}",
-                    d.stage.label(),
-                    crate::input::cents_to_decimal(d.value_cents)
-                ),
-                url: format!("/deals/{}", d.id),
-            })
-            .collect(),
-    };
+    let deals = scope::visible::<deal::Entity>(actor).filter(cond);
+    let deals = group(
+        db,
+        deals,
+        |q| q.order_by_desc(deal::Column::CreatedAt),
+        limit,
+        |d| Hit {
+            id: d.id,
+            title: d.name,
+            subtitle: format!(
+                "{} · {}",
+                d.stage.label(),
+                crate::input::cents_to_decimal(d.value_cents)
+            ),
+            url: format!("/deals/{}", d.id),
+        },
+    );
 
     let cond = text_match(
         db,
@@ -149,30 +140,21 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         &[like(task::Column::Title, &pat), like(task::Column::Description, &pat)],
         q,
     );
-    let base = scope::visible::<task::Entity>(actor).filter(cond);
-    let counted = crate::page::capped_count(db, base.clone()).await?;
-    let tasks = Group {
-        total: counted.0,
-        total_is_estimate: counted.1,
-        results: base
-            .order_by_asc(task::Column::Completed)
+    let tasks = scope::visible::<task::Entity>(actor).filter(cond);
+    let by_due = |q: sea_orm::Select<task::Entity>| {
+        q.order_by_asc(task::Column::Completed)
             .order_by_asc(task::Column::DueDate)
-            .limit(limit)
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|t| Hit {
-                id: t.id,
-                title: t.title,
-                subtitle: format!(
-                    "{} · due {}",
-                    if t.completed { "done" } else { "open" },
-                    clock::local(&t.due_date).format("%Y-%m-%d")
-                ),
-                url: format!("/tasks/{}/edit", t.id),
-            })
-            .collect(),
     };
+    let tasks = group(db, tasks, by_due, limit, |t| Hit {
+        id: t.id,
+        title: t.title,
+        subtitle: format!(
+            "{} · due {}",
+            if t.completed { "done" } else { "open" },
+            clock::local(&t.due_date).format("%Y-%m-%d")
+        ),
+        url: format!("/tasks/{}/edit", t.id),
+    });
 
     let cond = text_match(
         db,
@@ -183,30 +165,47 @@ pub async fn search(db: &Db, actor: &Actor, q: &str, limit: u64) -> CoreResult<R
         ],
         q,
     );
-    let base = scope::visible::<activity::Entity>(actor).filter(cond);
-    let counted = crate::page::capped_count(db, base.clone()).await?;
-    let activities = Group {
-        total: counted.0,
-        total_is_estimate: counted.1,
-        results: base
-            .order_by_desc(activity::Column::CreatedAt)
-            .limit(limit)
-            .all(&db.conn)
-            .await?
-            .into_iter()
-            .map(|a| Hit {
-                id: a.id,
-                title: a.subject,
-                subtitle: a.kind.to_string(),
-                url: format!("/activities/{}/edit", a.id),
-            })
-            .collect(),
-    };
+    let activities = scope::visible::<activity::Entity>(actor).filter(cond);
+    let activities = group(
+        db,
+        activities,
+        |q| q.order_by_desc(activity::Column::CreatedAt),
+        limit,
+        |a| Hit {
+            id: a.id,
+            title: a.subject,
+            subtitle: a.kind.to_string(),
+            url: format!("/activities/{}/edit", a.id),
+        },
+    );
+
+    // the five kinds read side by side on pooled connections
+    let (contacts, companies, deals, tasks, activities) =
+        tokio::try_join!(contacts, companies, deals, tasks, activities)?;
     Ok(Results {
         contacts,
         companies,
         deals,
         tasks,
         activities,
+    })
+}
+
+/// One kind's group: the matches of `q` counted up to the cap, and the first `limit` in
+/// `order`, read side by side.
+async fn group<E: EntityTrait>(
+    db: &Db,
+    q: sea_orm::Select<E>,
+    order: impl FnOnce(sea_orm::Select<E>) -> sea_orm::Select<E>,
+    limit: u64,
+    hit: impl Fn(E::Model) -> Hit,
+) -> CoreResult<Group> {
+    let (counted, rows) = tokio::try_join!(crate::page::capped_count(db, q.clone()), async {
+        Ok(order(q).limit(limit).all(&db.conn).await?)
+    })?;
+    Ok(Group {
+        total: counted.0,
+        total_is_estimate: counted.1,
+        results: rows.into_iter().map(hit).collect(),
     })
 }
