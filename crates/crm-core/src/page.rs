@@ -25,7 +25,7 @@ pub struct Pagination {
     pub total: u64,
     pub total_pages: u64,
     /// True when `total` is a floor: there are more than [`COUNT_CAP`] rows and they were
-    /// not counted (pages say "10,000+").
+    /// not counted (pages say "2,000+").
     pub total_is_estimate: bool,
     /// Where the next page starts (`cursor=` it), on lists that page by cursor; absent on
     /// the last page. Deep pages by cursor cost what the first one does.
@@ -68,9 +68,9 @@ pub struct Page<T> {
     pub pagination: Pagination,
 }
 
-/// Beyond this many rows a list's total is not counted: the pagination says "10,000+"
+/// Beyond this many rows a list's total is not counted: the pagination says "2,000+"
 /// (`totalIsEstimate`), so drawing page 1 never counts a hundred thousand matches.
-pub const COUNT_CAP: u64 = 10_000;
+pub const COUNT_CAP: u64 = 2_000;
 
 /// The number of rows `select` yields, counted up to [`COUNT_CAP`] + 1: `(n, capped)`.
 pub async fn capped_count<E: sea_orm::EntityTrait>(

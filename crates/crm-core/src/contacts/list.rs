@@ -102,8 +102,9 @@ fn scan_condition(db: &Db, q: &str) -> Condition {
 
 /// More matches than this and a search is common: its page is read in the list's order, row
 /// by row, which finds 50 matches within a few thousand rows; fewer, and the matches come
-/// from the index and are sorted (there are at most this many).
-const COMMON: u64 = 2_000;
+/// from the index and are sorted (there are at most this many). A capped count (the cap is
+/// the same number) says "more".
+const COMMON: u64 = crate::page::COUNT_CAP;
 
 /// From this offset on a page is found in the index first (a deferred join).
 const DEFERRED_FROM: u64 = 1_000;
@@ -112,13 +113,13 @@ const DEFERRED_FROM: u64 = 1_000;
 const ORDERED: [&str; 4] = ["createdAt", "name", "email", "status"];
 
 /// Whether a page of this list is read in order with the search tested per row: a search
-/// with more than `COMMON` matches (its capped total says so), an order an index serves, and
-/// one of the first pages.
-fn scan_in_order(p: &ListParams, total: u64) -> bool {
+/// with more than `COMMON` matches (its total, `(n, capped)`, says so), an order an index
+/// serves, and one of the first pages.
+fn scan_in_order(p: &ListParams, (n, capped): (u64, bool)) -> bool {
     p.search.is_some()
         && ORDERED.contains(&p.sort.as_str())
         && p.page.offset() + p.page.limit <= COMMON
-        && total > COMMON
+        && (capped || n > COMMON)
 }
 
 pub fn filter_condition(db: &Db, p: &ListParams) -> Condition {
@@ -200,7 +201,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
         let base = scope::visible::<contact::Entity>(actor).filter(filter_condition(db, p));
         crate::page::capped_count(db, base).await?
     };
-    let how = if scan_in_order(p, total.0) {
+    let how = if scan_in_order(p, total) {
         Search::Scan
     } else {
         Search::Index

@@ -430,6 +430,19 @@ fn reject(rec: &Record, reason: String) -> Rejected {
     }
 }
 
+/// The batch's rows that `parse` reads, each with its record, and those it rejects.
+fn parse_batch<T>(batch: &[Record], parse: impl Fn(&Record) -> CoreResult<T>) -> (Vec<(&Record, T)>, Vec<Rejected>) {
+    let mut rejected = Vec::new();
+    let mut valid = Vec::with_capacity(batch.len());
+    for rec in batch {
+        match parse(rec) {
+            Ok(r) => valid.push((rec, r)),
+            Err(e) => rejected.push(reject(rec, rows::reason(&e))),
+        }
+    }
+    (valid, rejected)
+}
+
 /// Write the batch's rejected rows and the job's new totals (inside the batch's transaction).
 async fn save_progress(
     txn: &sea_orm::DatabaseTransaction,
@@ -486,14 +499,7 @@ async fn contacts_batch(
     mut c: Counters,
 ) -> CoreResult<Counters> {
     let now = clock::now();
-    let mut rejected = Vec::new();
-    let mut valid = Vec::with_capacity(batch.len());
-    for rec in batch {
-        match rows::contact(&p.mapping, rec) {
-            Ok(r) => valid.push((rec, r)),
-            Err(e) => rejected.push(reject(rec, rows::reason(&e))),
-        }
-    }
+    let (valid, mut rejected) = parse_batch(batch, |rec| rows::contact(&p.mapping, rec));
     // the database's contacts with these e-mails or phones
     let emails: Vec<String> = valid
         .iter()
@@ -661,14 +667,7 @@ async fn companies_batch(
     mut c: Counters,
 ) -> CoreResult<Counters> {
     let now = clock::now();
-    let mut rejected = Vec::new();
-    let mut valid = Vec::with_capacity(batch.len());
-    for rec in batch {
-        match rows::company(&p.mapping, rec) {
-            Ok(f) => valid.push((rec, f)),
-            Err(e) => rejected.push(reject(rec, rows::reason(&e))),
-        }
-    }
+    let (valid, rejected) = parse_batch(batch, |rec| rows::company(&p.mapping, rec));
     let keys: Vec<String> = valid
         .iter()
         .map(|(_, f)| name_key(&f.name.clone().value().unwrap_or_default()))

@@ -810,7 +810,8 @@ async fn an_interrupted_job_is_taken_over(app: &TestApp) {
     // resumed at row 1001: no row was read twice (a restart from the top would count 1000 skips)
     assert_eq!(counts(&v["data"]), (2500, 2500, 0, 0, 0), "{v}");
     assert_eq!(v["data"]["processed"], 2500, "{v}");
-    let (_, list) = rep.get("/api/contacts?search=example.com&limit=1").await;
+    // (the rep's exact total, from the tallies: a search counts only up to 2,000)
+    let (_, list) = rep.get("/api/contacts?limit=1").await;
     assert_eq!(list["pagination"]["total"], 2500, "each row once");
     // the file is not kept after the job
     let files = crm_core::unscoped::import_file::Entity::find_by_id(job.id)
