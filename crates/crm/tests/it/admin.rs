@@ -160,8 +160,6 @@ async fn last_admin_and_access_cut(app: &TestApp) {
 both!(last_admin_and_access_cut);
 
 async fn deleting_a_user_keeps_the_teams_data(app: &TestApp) {
-    use crm_core::unscoped::deal;
-    use sea_orm::{ActiveModelTrait, Set};
     let admin = app.user(Role::Admin).await;
     let leaver = app.user(Role::Rep).await;
     let heir = app.user(Role::Rep).await;
@@ -181,27 +179,8 @@ async fn deleting_a_user_keeps_the_teams_data(app: &TestApp) {
     let leaver2 = app.user(Role::Rep).await;
     let with_deal = leaver2.contact("Has", "ColleagueDeal", json!({})).await;
     leaver2.contact("Plain", "Contact", json!({})).await;
-    let now = crm_core::clock::now();
-    deal::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        name: Set("Colleague's deal".into()),
-        value_cents: Set(100),
-        stage: Set(crm_core::DealStage::Lead),
-        status: Set(crm_core::DealStatus::Open),
-        expected_close_date: Set(now),
-        actual_close_date: Set(None),
-        probability: Set(10),
-        description: Set(None),
-        contact_id: Set(uuid::Uuid::parse_str(&with_deal).unwrap()),
-        company_id: Set(None),
-        user_id: Set(Some(colleague.id())),
-        is_demo: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(app.db.unscoped())
-    .await
-    .unwrap();
+    app.insert_deal(&with_deal, colleague.id(), "Colleague's deal", 100)
+        .await;
     let (st, _) = admin
         .delete(&format!("/api/admin/users/{}?deleteRecords=true", leaver2.id()))
         .await;

@@ -273,31 +273,10 @@ both!(anonymous_and_csrf_less_calls_are_refused);
 
 async fn deleting_a_contact_cascades_to_its_records(app: &TestApp) {
     use crm_core::unscoped::deal;
-    use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
+    use sea_orm::{EntityTrait, PaginatorTrait};
     let rep = app.user(Role::Rep).await;
     let id = rep.contact("Casc", "Ade", json!({})).await;
-    let cid = uuid::Uuid::parse_str(&id).unwrap();
-    let now = crm_core::clock::now();
-    deal::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        name: Set("Deal".into()),
-        value_cents: Set(12345),
-        stage: Set(crm_core::DealStage::Lead),
-        status: Set(crm_core::DealStatus::Open),
-        expected_close_date: Set(now),
-        actual_close_date: Set(None),
-        probability: Set(10),
-        description: Set(None),
-        contact_id: Set(cid),
-        company_id: Set(None),
-        user_id: Set(Some(rep.id())),
-        is_demo: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(app.db.unscoped())
-    .await
-    .unwrap();
+    app.insert_deal(&id, rep.id(), "Deal", 12345).await;
     assert_eq!(deal::Entity::find().count(app.db.unscoped()).await.unwrap(), 1);
     let (st, _) = rep.delete(&format!("/api/contacts/{id}")).await;
     assert_eq!(st, StatusCode::OK);

@@ -182,6 +182,36 @@ impl TestApp {
         crm_core::crypto::SecretBox::load(None, &self.dir).expect("the server key")
     }
 
+    /// A deal written straight to the database, owned by `owner` on `contact` (as records of
+    /// one owner come to sit on another's contact: an admin's attach, a reassignment).
+    pub async fn insert_deal(&self, contact: &str, owner: Uuid, name: &str, cents: i64) -> Uuid {
+        use crm_core::unscoped::deal;
+        use sea_orm::{ActiveModelTrait, Set};
+        let now = crm_core::clock::now();
+        let id = Uuid::now_v7();
+        deal::ActiveModel {
+            id: Set(id),
+            name: Set(name.into()),
+            value_cents: Set(cents),
+            stage: Set(crm_core::DealStage::Lead),
+            status: Set(crm_core::DealStatus::Open),
+            expected_close_date: Set(now),
+            actual_close_date: Set(None),
+            probability: Set(10),
+            description: Set(None),
+            contact_id: Set(Uuid::parse_str(contact).expect("a contact id")),
+            company_id: Set(None),
+            user_id: Set(Some(owner)),
+            is_demo: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(self.db.unscoped())
+        .await
+        .expect("insert a deal");
+        id
+    }
+
     /// Stop the server and remove the test database.
     pub async fn finish(mut self) {
         self.stop_server().await;
