@@ -323,7 +323,9 @@ pub async fn disable(
         return Err(CoreError::field("password", "Password is incorrect"));
     }
     check_code(db, keys, u.id, code).await?;
-    turn_off(db, actor, &u).await?;
+    let txn = db.conn.begin().await?;
+    turn_off(&txn, actor, &u, "2fa_disable").await?;
+    txn.commit().await?;
     mailer
         .notify(
             (&u.email, &u.name),
@@ -335,20 +337,24 @@ pub async fn disable(
     Ok(())
 }
 
-async fn turn_off(db: &Db, actor: &Actor, u: &user::Model) -> CoreResult<()> {
-    let txn = db.conn.begin().await?;
+/// Turn off `u`'s 2FA and delete their backup codes, audited as `action` (in `txn`).
+pub(crate) async fn turn_off(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    u: &user::Model,
+    action: &str,
+) -> CoreResult<()> {
     let mut am: user::ActiveModel = u.clone().into();
     am.two_factor_enabled = Set(false);
     am.two_factor_secret = Set(None);
     am.two_factor_last_step = Set(None);
     am.updated_at = Set(clock::now());
-    am.update(&txn).await?;
+    am.update(txn).await?;
     backup_code::Entity::delete_many()
         .filter(backup_code::Column::UserId.eq(u.id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
-    crate::audit::record(&txn, Some(actor), "2fa_disable", "user", Some(u.id.to_string()), None).await?;
-    txn.commit().await?;
+    crate::audit::record(txn, Some(actor), action, "user", Some(u.id.to_string()), None).await?;
     Ok(())
 }
 

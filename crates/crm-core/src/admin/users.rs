@@ -18,7 +18,7 @@ use crate::actor::{Actor, Role};
 use crate::audit;
 use crate::clock;
 use crate::db::Db;
-use crate::entities::{activity, api_token, backup_code, contact, deal, session, task, user};
+use crate::entities::{activity, api_token, contact, deal, session, task, user};
 use crate::error::{CoreError, CoreResult};
 use crate::input::{Field, Input};
 use crate::mail::Mailer;
@@ -412,18 +412,8 @@ pub async fn reset_two_factor(db: &Db, mailer: &Mailer, actor: &Actor, id: Uuid)
     super::require(db, actor, UserAction::Update).await?;
     let u = find(db, id).await?;
     let txn = db.conn.begin().await?;
-    let mut am: user::ActiveModel = u.clone().into();
-    am.two_factor_enabled = Set(false);
-    am.two_factor_secret = Set(None);
-    am.two_factor_last_step = Set(None);
-    am.updated_at = Set(clock::now());
-    am.update(&txn).await?;
-    backup_code::Entity::delete_many()
-        .filter(backup_code::Column::UserId.eq(id))
-        .exec(&txn)
-        .await?;
+    crate::accounts::twofactor::turn_off(&txn, actor, &u, "2fa_reset").await?;
     cut_access(&txn, id).await?;
-    audit::record(&txn, Some(actor), "2fa_reset", "user", Some(id.to_string()), None).await?;
     txn.commit().await?;
     mailer
         .notify(
