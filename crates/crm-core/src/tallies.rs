@@ -17,6 +17,22 @@ use crate::entities::record_count;
 use crate::error::CoreResult;
 use crate::scope;
 
+/// The tally rows of one kind the actor may see, on the days `from..=to` (all when `None`).
+fn of_kind(actor: &Actor, kind: &str, days: Option<(NaiveDate, NaiveDate)>) -> sea_orm::Select<record_count::Entity> {
+    let q = scope::visible::<record_count::Entity>(actor).filter(record_count::Column::Kind.eq(kind));
+    match days {
+        Some((from, to)) => q
+            .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
+            .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string())),
+        None => q,
+    }
+}
+
+/// The rows' summed count.
+fn sum_n() -> sea_orm::sea_query::SimpleExpr {
+    Expr::col(record_count::Column::N).sum().cast_as("BIGINT")
+}
+
 /// Tallies of one kind (`contacts`, `activities`, `activity_hours`, `tasks`, `deals`) that
 /// the actor may see, per day and key, over the days `from..=to` (all days when `None`).
 pub struct Tallies {
@@ -31,17 +47,11 @@ impl Tallies {
         kind: &str,
         range: Option<(NaiveDate, NaiveDate)>,
     ) -> CoreResult<Tallies> {
-        let mut q = scope::visible::<record_count::Entity>(actor).filter(record_count::Column::Kind.eq(kind));
-        if let Some((from, to)) = range {
-            q = q
-                .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
-                .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string()));
-        }
-        let rows: Vec<(String, String, i64, i64)> = q
+        let rows: Vec<(String, String, i64, i64)> = of_kind(actor, kind, range)
             .select_only()
             .column(record_count::Column::Day)
             .column(record_count::Column::K)
-            .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+            .column_as(sum_n(), "n")
             .column_as(Expr::col(record_count::Column::Cents).sum().cast_as("BIGINT"), "cents")
             .group_by(record_count::Column::Day)
             .group_by(record_count::Column::K)
@@ -92,7 +102,7 @@ impl Tallies {
 /// and/or one owner — from the tallies: an exact count that costs the same at any size
 /// (lists without a search use it for their total).
 pub async fn count(db: &Db, actor: &Actor, kind: &str, key: Option<&str>, owner: Option<Uuid>) -> CoreResult<u64> {
-    let mut q = scope::visible::<record_count::Entity>(actor).filter(record_count::Column::Kind.eq(kind));
+    let mut q = of_kind(actor, kind, None);
     if let Some(k) = key {
         q = q.filter(record_count::Column::K.eq(k));
     }
@@ -101,7 +111,7 @@ pub async fn count(db: &Db, actor: &Actor, kind: &str, key: Option<&str>, owner:
     }
     let n: Option<i64> = q
         .select_only()
-        .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+        .column_as(sum_n(), "n")
         .into_tuple()
         .one(&db.conn)
         .await?
@@ -109,14 +119,12 @@ pub async fn count(db: &Db, actor: &Actor, kind: &str, key: Option<&str>, owner:
     Ok(Ord::max(n.unwrap_or(0), 0) as u64)
 }
 
-/// How many records of a kind the actor may see were created on the days `from..=to`.
-pub async fn total(db: &Db, actor: &Actor, kind: &str, from: NaiveDate, to: NaiveDate) -> CoreResult<i64> {
-    let n: Option<i64> = scope::visible::<record_count::Entity>(actor)
-        .filter(record_count::Column::Kind.eq(kind))
-        .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
-        .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
+/// How many records of a kind the actor may see were created on the days `from..=to` (of
+/// all time when `None`).
+pub async fn total(db: &Db, actor: &Actor, kind: &str, days: Option<(NaiveDate, NaiveDate)>) -> CoreResult<i64> {
+    let n: Option<i64> = of_kind(actor, kind, days)
         .select_only()
-        .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+        .column_as(sum_n(), "n")
         .into_tuple()
         .one(&db.conn)
         .await?
@@ -132,13 +140,10 @@ pub async fn by_owner(
     from: NaiveDate,
     to: NaiveDate,
 ) -> CoreResult<HashMap<Uuid, i64>> {
-    let rows: Vec<(Uuid, i64)> = scope::visible::<record_count::Entity>(actor)
-        .filter(record_count::Column::Kind.eq(kind))
-        .filter(record_count::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
-        .filter(record_count::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
+    let rows: Vec<(Uuid, i64)> = of_kind(actor, kind, Some((from, to)))
         .select_only()
         .column(record_count::Column::Owner)
-        .column_as(Expr::col(record_count::Column::N).sum().cast_as("BIGINT"), "n")
+        .column_as(sum_n(), "n")
         .group_by(record_count::Column::Owner)
         .into_tuple()
         .all(&db.conn)

@@ -22,22 +22,20 @@ pub(super) fn activities_in(actor: &Actor, r: Range) -> sea_orm::Select<activity
         .filter(activity::Column::CreatedAt.lt(r.to))
 }
 
-/// Top ten contacts by activities created in the range.
-pub(super) async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
-    let rows = top_ten_by_activity(
-        db,
-        actor,
-        r,
-        "contact",
-        activities_in(actor, r),
-        activity::Column::ContactId,
-    )
-    .await?;
+/// Top ten contacts by activities created in the range (`probe`: see [`worth_probing`]).
+pub(super) async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range, probe: bool) -> CoreResult<Vec<Ranked>> {
+    let q = activities_in(actor, r);
+    let rows = top_ten_by_activity(db, "contact", q, activity::Column::ContactId, probe).await?;
     contacts_ranked(db, actor, rows, |n| n as f64).await
 }
 
 /// Top ten companies (through the contacts' current company) by activities in the range.
-pub(super) async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Ranked>> {
+pub(super) async fn top_companies_by_activity(
+    db: &Db,
+    actor: &Actor,
+    r: Range,
+    probe: bool,
+) -> CoreResult<Vec<Ranked>> {
     let with_company = activities_in(actor, r)
         .join(
             JoinType::InnerJoin,
@@ -47,7 +45,7 @@ pub(super) async fn top_companies_by_activity(db: &Db, actor: &Actor, r: Range) 
                 .into(),
         )
         .filter(contact::Column::CompanyId.is_not_null());
-    let rows = top_ten_by_activity(db, actor, r, "company", with_company, contact::Column::CompanyId).await?;
+    let rows = top_ten_by_activity(db, "company", with_company, contact::Column::CompanyId, probe).await?;
     ranked(db, rows, |n| n as f64).await
 }
 
@@ -57,32 +55,42 @@ const GROUP_AT_ONCE: i64 = 50_000;
 const PROBE_BATCH: u64 = 100;
 const PROBE_LIMIT: usize = 1_000;
 
+/// Whether rankings over a range of `in_range` of the actor's `all` activities probe the
+/// all-time bounds: the range is large (grouping it at once is cheap up to
+/// [`GROUP_AT_ONCE`]) and holds most of the activities (a year, say) — the bounds are
+/// all-time counts, so they can end the walk early only then; a month of several years' is
+/// grouped.
+pub(super) fn worth_probing(in_range: i64, all: i64) -> bool {
+    in_range > GROUP_AT_ONCE && in_range * 2 >= all
+}
+
+/// [`worth_probing`] for the actor's activities in `r`, from the tallies.
+pub(super) async fn probe_range(db: &Db, actor: &Actor, r: Range) -> CoreResult<bool> {
+    let (first, last) = r.days();
+    let (in_range, all) = tokio::try_join!(
+        crate::tallies::total(db, actor, "activities", Some((first, last))),
+        crate::tallies::total(db, actor, "activities", None),
+    )?;
+    Ok(worth_probing(in_range, all))
+}
+
 /// The ten keys (contacts or companies, `kind` in `activity_reach`) with the most of the
 /// range's activities `q` (already in the actor's scope), most first, ties by id — as
-/// `top_ten` would group them, without grouping a large range: the keys are probed in
-/// batches in the order of their all-time count (an upper bound of the range's), and the
-/// walk stops when the next bound cannot beat the tenth. A small range, or bounds too flat to
-/// stop within [`PROBE_LIMIT`] keys, is grouped at once, and so is a range holding less than
-/// half of all activities (the all-time bounds are then far above its counts).
+/// `top_ten` groups them. With `probe`, a large range is not grouped: the keys are probed
+/// in batches in the order of their all-time count (an upper bound of the range's), and the
+/// walk stops when the next bound cannot beat the tenth; bounds too flat to stop within
+/// [`PROBE_LIMIT`] keys fall back to grouping.
 async fn top_ten_by_activity<C: ColumnTrait>(
     db: &Db,
-    actor: &Actor,
-    r: Range,
     kind: &str,
     q: sea_orm::Select<activity::Entity>,
     key: C,
+    probe: bool,
 ) -> CoreResult<Vec<(Uuid, i64)>> {
     use crate::entities::activity_reach as reach;
     let grouped =
         || async { Ok::<_, CoreError>(top_ten(q.clone(), key, count_rows()).into_tuple().all(&db.conn).await?) };
-    let (first, last) = r.days();
-    let (in_range, all) = tokio::try_join!(
-        crate::tallies::total(db, actor, "activities", first, last),
-        crate::tallies::count(db, actor, "activities", None, None),
-    )?;
-    // the bounds are all-time counts: they can end the walk early only where the range
-    // holds most of the activities (a year, say); a month of several years' is grouped
-    if in_range <= GROUP_AT_ONCE || (in_range as u64) * 2 < all {
+    if !probe {
         return grouped().await;
     }
     // would a key with this bound beat the tenth of `top` (sorted most first, ties by id)?
@@ -147,12 +155,17 @@ async fn top_ten_by_activity<C: ColumnTrait>(
 
 pub(super) async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<ActivityMetrics> {
     let (first, last) = r.days();
-    // independent reads: run them side by side on pooled connections
-    let (t, hours, top_contacts, top_companies) = tokio::try_join!(
+    // the range's tallies decide how the rankings are found; then the independent reads run
+    // side by side on pooled connections
+    let (t, all) = tokio::try_join!(
         Tallies::read(db, actor, "activities", Some((first, last))),
+        crate::tallies::total(db, actor, "activities", None),
+    )?;
+    let probe = worth_probing(t.total(), all);
+    let (hours, top_contacts, top_companies) = tokio::try_join!(
         Tallies::read(db, actor, "activity_hours", Some((first, last))),
-        top_contacts_by_activity(db, actor, r),
-        top_companies_by_activity(db, actor, r),
+        top_contacts_by_activity(db, actor, r, probe),
+        top_companies_by_activity(db, actor, r, probe),
     )?;
     let by_key = t.by_key();
     let by_type = crate::ActivityType::NAMES

@@ -31,7 +31,7 @@ mod tasks_report;
 
 pub use activity_report::ActivityMetrics;
 use activity_report::activity;
-use activity_report::top_contacts_by_activity;
+use activity_report::{probe_range, top_contacts_by_activity};
 pub use funnel::FunnelStage;
 use funnel::funnel;
 use performers::performers;
