@@ -81,6 +81,6 @@ pub async fn refs(
         .all(db.conn())
         .await?
         .into_iter()
-        .map(|c| (c.id, crate::contacts::CompanyRef { id: c.id, name: c.name }))
+        .map(|c| (c.id, crate::contacts::CompanyRef::from(&c)))
         .collect())
 }

@@ -239,13 +239,7 @@ pub async fn list(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Page<Con
     let items = rows
         .into_iter()
         .zip(names)
-        .map(|(c, (co, u))| {
-            let co = co.map(|co| CompanyRef {
-                id: co.id,
-                name: co.name,
-            });
-            ContactView::new(c, u.as_ref().map(UserRef::from), co)
-        })
+        .map(|(c, (co, u))| ContactView::new(c, u.as_ref().map(UserRef::from), co.as_ref().map(CompanyRef::from)))
         .collect();
     Ok(Page { items, pagination })
 }
@@ -322,10 +316,7 @@ pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<ContactDetail> 
             .err()
             .unwrap_or_else(|| CoreError::not_found("Contact")));
     };
-    let company_ref = company.as_ref().map(|co| CompanyRef {
-        id: co.id,
-        name: co.name.clone(),
-    });
+    let company_ref = company.as_ref().map(CompanyRef::from);
     let contact = ContactView::new(c, owner.as_ref().map(UserRef::from), company_ref);
     Ok(ContactDetail { contact, company })
 }

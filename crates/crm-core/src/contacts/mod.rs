@@ -45,6 +45,15 @@ pub struct CompanyRef {
     pub name: String,
 }
 
+impl From<&crate::entities::company::Model> for CompanyRef {
+    fn from(c: &crate::entities::company::Model) -> Self {
+        CompanyRef {
+            id: c.id,
+            name: c.name.clone(),
+        }
+    }
+}
+
 impl ContactView {
     pub fn new(c: contact::Model, user: Option<UserRef>, company: Option<CompanyRef>) -> Self {
         ContactView {
