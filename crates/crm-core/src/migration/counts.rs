@@ -253,15 +253,9 @@ pub async fn rebuild_in(txn: &sea_orm::DatabaseTransaction) -> crate::CoreResult
         txn.execute_unprepared(&t.backfill(&d)).await?;
     }
     // the all-time activity counts (m0019), exact again
-    txn.execute_unprepared(
-        "DELETE FROM activity_reach; \
-         INSERT INTO activity_reach (kind, id, n) \
-           SELECT 'contact', contact_id, count(*) FROM activities GROUP BY contact_id; \
-         INSERT INTO activity_reach (kind, id, n) \
-           SELECT 'company', c.company_id, sum(r.n) FROM activity_reach r JOIN contacts c ON c.id = r.id \
-           WHERE r.kind = 'contact' AND c.company_id IS NOT NULL GROUP BY c.company_id;",
-    )
-    .await?;
+    txn.execute_unprepared("DELETE FROM activity_reach").await?;
+    txn.execute_unprepared(include_str!("m0019_activity_reach_backfill.sql"))
+        .await?;
     let n = txn
         .query_one_raw(sea_orm::Statement::from_string(
             backend,

@@ -7,11 +7,6 @@ CREATE TABLE activity_reach (
   PRIMARY KEY (kind, id)
 );
 CREATE INDEX activity_reach_rank_idx ON activity_reach (kind, n DESC, id);
-INSERT INTO activity_reach (kind, id, n)
-  SELECT 'contact', contact_id, count(*) FROM activities GROUP BY contact_id;
-INSERT INTO activity_reach (kind, id, n)
-  SELECT 'company', c.company_id, sum(r.n) FROM activity_reach r JOIN contacts c ON c.id = r.id
-  WHERE r.kind = 'contact' AND c.company_id IS NOT NULL GROUP BY c.company_id;
 
 CREATE FUNCTION activity_reach() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

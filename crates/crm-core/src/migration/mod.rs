@@ -66,8 +66,14 @@ impl MigratorTrait for Migrator {
             // all-time activity counts per contact and company: the reports' rankings probe them
             Box::new(PerBackend(
                 "m0019_activity_reach",
-                include_str!("m0019_sqlite_activity_reach.sql"),
-                include_str!("m0019_postgres_activity_reach.sql"),
+                concat!(
+                    include_str!("m0019_sqlite_activity_reach.sql"),
+                    include_str!("m0019_activity_reach_backfill.sql")
+                ),
+                concat!(
+                    include_str!("m0019_postgres_activity_reach.sql"),
+                    include_str!("m0019_activity_reach_backfill.sql")
+                ),
                 None,
             )),
         ]
