@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use crm_core::companies::list::{CompanyDetail, industry_label};
 use crm_core::companies::{CompanyView, INDUSTRIES, list, write};
-use crm_core::input::{Mode, cents_to_decimal};
+use crm_core::input::Mode;
 use crm_core::query::{QueryParams, SortDir};
 use uuid::Uuid;
 
@@ -234,7 +234,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
     let id = parse_id(&id, "company")?;
     let c = list::get(&state.db, &ctx.session.actor, id).await?.company;
     let keys = ["name", "industry", "website", "phone", "address", "employeeCount"];
-    let revenue = c.revenue.map(|r| cents_to_decimal((r * 100.0).round() as i64));
+    let revenue = c.revenue.map(FormState::dollars);
     let form = FormState::from_view(&c, keys).with("revenue", revenue.unwrap_or_default());
     Ok(html(&form_page(&ctx, Some(id), form)))
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect};
 use crm_core::DealStage;
 use crm_core::accounts::users::{self, UserRef};
 use crm_core::deals::{self as core, Column, DealDetail, DealView, write};
-use crm_core::input::{Mode, cents_to_decimal};
+use crm_core::input::Mode;
 use crm_core::query::{QueryParams, SortDir};
 use uuid::Uuid;
 
@@ -270,7 +270,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: PageCtx, Path(id): Pa
         "userId",
     ];
     let form = FormState::from_view(&d, keys)
-        .with("value", cents_to_decimal((d.value * 100.0).round() as i64))
+        .with("value", FormState::dollars(d.value))
         .with("expectedCloseDate", crate::web::date_value(&d.expected_close_date));
     Ok(html(&form_page(&state, &ctx, Some(id), form).await?))
 }

@@ -326,6 +326,10 @@ impl FormState {
             ..Default::default()
         }
     }
+    /// An amount the API gives in dollars, as a money field shows it (`1300.25`).
+    pub fn dollars(v: f64) -> String {
+        crm_core::input::cents_to_decimal((v * 100.0).round() as i64)
+    }
     /// The same with one value set (a field shown otherwise than the API gives it).
     pub fn with(mut self, key: &str, value: String) -> Self {
         self.values.insert(key.to_string(), value);
@@ -357,7 +361,6 @@ impl FormState {
     }
 }
 
-/// A query string from pairs, skipping empty values.
 /// A list page's link: `path` with its filters, then the sort (unless newest first) and
 /// the page (unless the first).
 pub fn list_url(
@@ -377,6 +380,7 @@ pub fn list_url(
     format!("{path}{}", query_string(&pairs))
 }
 
+/// A query string from pairs, skipping empty values.
 pub fn query_string(pairs: &[(&str, String)]) -> String {
     let kept: Vec<(&str, &str)> = pairs
         .iter()
