@@ -685,14 +685,18 @@ async fn activity_rankings_over_a_large_range_match_counting(app: &TestApp) {
     crm_core::seed::bulk_related(&app.db, related).await.unwrap();
     let db = app.db.unscoped();
     // the rep owns the activities of nine contacts in ten
-    let contacts: Vec<(Uuid, Option<Uuid>)> = contact::Entity::find()
-        .select_only()
-        .column(contact::Column::Id)
-        .column(contact::Column::CompanyId)
-        .into_tuple()
-        .all(db)
-        .await
-        .unwrap();
+    // each contact's company, as it is now
+    let companies_now = || async {
+        contact::Entity::find()
+            .select_only()
+            .column(contact::Column::Id)
+            .column(contact::Column::CompanyId)
+            .into_tuple::<(Uuid, Option<Uuid>)>()
+            .all(db)
+            .await
+            .unwrap()
+    };
+    let contacts = companies_now().await;
     let (mine, theirs): (Vec<Uuid>, Vec<Uuid>) = {
         let (a, b): (Vec<_>, Vec<_>) = contacts.iter().enumerate().partition(|(i, _)| i % 10 != 0);
         (
@@ -767,16 +771,7 @@ async fn activity_rankings_over_a_large_range_match_counting(app: &TestApp) {
         .all(db)
         .await
         .unwrap();
-    let company_of: std::collections::HashMap<Uuid, Option<Uuid>> = contact::Entity::find()
-        .select_only()
-        .column(contact::Column::Id)
-        .column(contact::Column::CompanyId)
-        .into_tuple()
-        .all(db)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
+    let company_of: std::collections::HashMap<Uuid, Option<Uuid>> = companies_now().await.into_iter().collect();
     let by_contact: Vec<_> = activities.iter().map(|&(c, u, t)| (Some(c), u, t)).collect();
     let by_company: Vec<_> = activities.iter().map(|&(c, u, t)| (company_of[&c], u, t)).collect();
     let today = Utc::now().date_naive();
