@@ -109,20 +109,18 @@ pub async fn count(db: &Db, actor: &Actor, kind: &str, key: Option<&str>, owner:
     if let Some(o) = owner {
         q = q.filter(record_count::Column::Owner.eq(o));
     }
-    let n: Option<i64> = q
-        .select_only()
-        .column_as(sum_n(), "n")
-        .into_tuple()
-        .one(&db.conn)
-        .await?
-        .flatten();
-    Ok(Ord::max(n.unwrap_or(0), 0) as u64)
+    Ok(Ord::max(summed(db, q).await?, 0) as u64)
 }
 
 /// How many records of a kind the actor may see were created on the days `from..=to` (of
 /// all time when `None`).
 pub async fn total(db: &Db, actor: &Actor, kind: &str, days: Option<(NaiveDate, NaiveDate)>) -> CoreResult<i64> {
-    let n: Option<i64> = of_kind(actor, kind, days)
+    summed(db, of_kind(actor, kind, days)).await
+}
+
+/// The summed count of tally rows (0 for none).
+async fn summed(db: &Db, q: sea_orm::Select<record_count::Entity>) -> CoreResult<i64> {
+    let n: Option<i64> = q
         .select_only()
         .column_as(sum_n(), "n")
         .into_tuple()
