@@ -647,6 +647,12 @@ async fn deletes_can_be_undone_by_their_deleter(app: &TestApp) {
         html.contains(&format!("action=\"/tasks/{task}/restore\"")) && html.contains(">Undo</button>"),
         "{html}"
     );
+    // the same Undo form posted by another user (the page they get with the id) is refused
+    let (_, html) = other.page(&to).await;
+    assert!(html.contains(&format!("action=\"/tasks/{task}/restore\"")), "{html}");
+    let (st, _, _) = other.form(&format!("/tasks/{task}/restore"), &[]).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "another user cannot undo the delete");
+    assert_eq!(rep.get(&format!("/api/tasks/{task}")).await.0, StatusCode::NOT_FOUND);
     let (st, _, to) = rep.form(&format!("/tasks/{task}/restore"), &[]).await;
     assert_eq!(
         (st, to.as_deref()),
