@@ -94,11 +94,6 @@ pub(crate) fn series(
     out
 }
 
-/// `YYYY-MM-DD` of a timestamp column in the organisation's zone (the tallies' days).
-pub(crate) fn day_expr(db: &Db, col: &str) -> Expr {
-    Expr::cust(crate::migration::local_day(db.backend(), col))
-}
-
 /// `count(*)`: counts rows from an index alone (`count(id)` would read every table row).
 pub(crate) fn count_rows() -> Expr {
     Expr::cust("count(*)")

@@ -12,7 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::dashboard::{StageFigure, ranked};
-use super::{Point, Ranked, count_rows, day_expr, day_start, days, days_between, dollars, pct, round1, series};
+use super::{Point, Ranked, count_rows, day_start, days, days_between, dollars, pct, round1, series};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, contact, deal, deal_stage_history, task};

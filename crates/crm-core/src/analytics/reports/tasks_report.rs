@@ -31,7 +31,67 @@ pub struct PriorityFigure {
 pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResult<TaskAnalytics> {
     let (first, last) = r.days();
     let now = clock::now();
-    let t = Tallies::read(db, actor, "tasks", Some((first, last))).await?;
+    let tasks = || scope::visible::<task::Entity>(actor);
+    let completed = tasks().filter(task::Column::Completed.eq(true));
+    let average = async {
+        let avg: Option<Option<f64>> = completed
+            .clone()
+            .filter(task::Column::CompletedAt.gte(r.from))
+            .filter(task::Column::CompletedAt.lt(r.to))
+            .select_only()
+            .column_as(
+                days_between(db, "tasks.created_at", "tasks.completed_at")
+                    .avg()
+                    .cast_as("DOUBLE PRECISION"),
+                "d",
+            )
+            .into_tuple()
+            .one(&db.conn)
+            .await?;
+        Ok::<_, CoreError>(avg.flatten())
+    };
+    let overdue_now = async {
+        let n = tasks()
+            .filter(task::Column::Completed.eq(false))
+            .filter(task::Column::DueDate.lt(now))
+            .count(&db.conn)
+            .await?;
+        Ok::<_, CoreError>(n as i64)
+    };
+
+    // Overdue at the end of each day: those overdue when the range starts, plus tasks
+    // falling due (and not done in time), minus overdue tasks completed — up to now.
+    let end = Ord::min(r.to, now);
+    let trend_days = (first, Ord::min(last, clock::local(&end).date_naive()));
+    let base = async {
+        let n = tasks()
+            .filter(task::Column::DueDate.lt(r.from))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(task::Column::Completed.eq(false))
+                    .add(task::Column::CompletedAt.gte(r.from)),
+            )
+            .count(&db.conn)
+            .await?;
+        Ok::<_, CoreError>(n as i64)
+    };
+    let late = sea_orm::Condition::any()
+        .add(task::Column::Completed.eq(false))
+        .add(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)));
+    let falling_due = tasks().filter(late);
+    let resolving = tasks()
+        .filter(task::Column::Completed.eq(true))
+        .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)));
+    // independent reads, side by side on pooled connections
+    let (t, avg, completed_days, overdue_now, base, fell_due, resolved) = tokio::try_join!(
+        Tallies::read(db, actor, "tasks", Some((first, last))),
+        average,
+        per_bucket(db, completed.clone(), task::Column::CompletedAt, (first, last), g, r.to),
+        overdue_now,
+        base,
+        per_bucket(db, falling_due, task::Column::DueDate, trend_days, g, end),
+        per_bucket(db, resolving, task::Column::CompletedAt, trend_days, g, end),
+    )?;
     let created = t.total();
     let created_completed: i64 = t.per_day(|k| k.ends_with(":done")).values().sum();
     let created_by_priority = crate::TaskPriority::NAMES
@@ -42,71 +102,9 @@ pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResu
             completed: t.count(&format!("{p}:done")),
         })
         .collect();
-    let tasks = || scope::visible::<task::Entity>(actor);
-    let completed_in = || {
-        tasks()
-            .filter(task::Column::Completed.eq(true))
-            .filter(task::Column::CompletedAt.gte(r.from))
-            .filter(task::Column::CompletedAt.lt(r.to))
-    };
-    let avg: Option<f64> = completed_in()
-        .select_only()
-        .column_as(
-            days_between(db, "tasks.created_at", "tasks.completed_at")
-                .avg()
-                .cast_as("DOUBLE PRECISION"),
-            "d",
-        )
-        .into_tuple()
-        .one(&db.conn)
-        .await?
-        .flatten();
-    let completed_days = per_day(db, completed_in(), "tasks.completed_at").await?;
-    let overdue_now = tasks()
-        .filter(task::Column::Completed.eq(false))
-        .filter(task::Column::DueDate.lt(now))
-        .count(&db.conn)
-        .await? as i64;
-
-    // Overdue at the end of each day: those overdue when the range starts, plus tasks
-    // falling due (and not done in time), minus overdue tasks completed — up to now.
-    let end = Ord::min(r.to, now);
-    let base = tasks()
-        .filter(task::Column::DueDate.lt(r.from))
-        .filter(
-            sea_orm::Condition::any()
-                .add(task::Column::Completed.eq(false))
-                .add(task::Column::CompletedAt.gte(r.from)),
-        )
-        .count(&db.conn)
-        .await? as i64;
-    let late = || {
-        sea_orm::Condition::any()
-            .add(task::Column::Completed.eq(false))
-            .add(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate)))
-    };
-    let fell_due = per_day(
-        db,
-        tasks()
-            .filter(task::Column::DueDate.gte(r.from))
-            .filter(task::Column::DueDate.lt(end))
-            .filter(late()),
-        "tasks.due_date",
-    )
-    .await?;
-    let resolved = per_day(
-        db,
-        tasks()
-            .filter(task::Column::Completed.eq(true))
-            .filter(task::Column::CompletedAt.gte(r.from))
-            .filter(task::Column::CompletedAt.lt(end))
-            .filter(Expr::col(task::Column::CompletedAt).gt(Expr::col(task::Column::DueDate))),
-        "tasks.completed_at",
-    )
-    .await?;
     let mut level: BTreeMap<NaiveDate, i64> = BTreeMap::new();
     let mut running = base;
-    for d in days(first, Ord::min(last, clock::local(&end).date_naive())) {
+    for d in days(trend_days.0, trend_days.1) {
         running += fell_due.get(&d).copied().unwrap_or(0) - resolved.get(&d).copied().unwrap_or(0);
         level.insert(d, running);
     }
@@ -132,45 +130,52 @@ pub(super) async fn tasks(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreResu
     })
 }
 
-/// Tasks of `select` per day of `col` (the organisation's days).
-async fn per_day(db: &Db, select: sea_orm::Select<task::Entity>, col: &str) -> CoreResult<HashMap<NaiveDate, i64>> {
-    let rows: Vec<(String, i64)> = if db.is_postgres() {
-        // counted per quarter hour first, then each quarter hour placed in its local day: the
-        // zone's offset is looked up once per quarter hour with tasks, not once per task (zone
-        // offsets are whole quarter hours, so a quarter hour never straddles local midnight)
-        use sea_orm::{ConnectionTrait, DbBackend, QueryTrait, Statement};
-        let bucket = format!("to_timestamp(floor(extract(epoch from {col}) / 900) * 900)");
-        let inner = select
-            .select_only()
-            .column_as(Expr::cust(bucket.clone()), "b")
-            .column_as(count_rows(), "n")
-            .group_by(Expr::cust(bucket))
-            .into_query();
-        let built = DbBackend::Postgres.build(&inner);
-        let sql = format!(
-            "SELECT {} AS d, SUM(s.n)::bigint AS n FROM ({}) s GROUP BY 1",
-            crate::migration::local_day(DbBackend::Postgres, "s.b"),
-            built.sql
-        );
-        let values = built.values.map(|v| v.0).unwrap_or_default();
-        db.conn
-            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get::<String>("", "d")?, r.try_get::<i64>("", "n")?)))
-            .collect::<Result<_, sea_orm::DbErr>>()?
-    } else {
+/// Tasks of `select` per bucket (`g`) of the days `first..=last`, by `col`, before `until`:
+/// each bucket counted between its bounds (the start of its first local day, the next
+/// bucket's) on the column's index — one statement, no row converted to a local day — and
+/// placed on its first day (a sum over the bucket, and a running level at its last day, come
+/// out the same). `select` holds no other bound on `col`: SQLite would walk one pair of
+/// bounds, the widest, for every bucket.
+async fn per_bucket(
+    db: &Db,
+    select: sea_orm::Select<task::Entity>,
+    col: task::Column,
+    (first, last): (NaiveDate, NaiveDate),
+    g: &str,
+    until: DateTime<Utc>,
+) -> CoreResult<HashMap<NaiveDate, i64>> {
+    use sea_orm::sea_query::UnionType;
+    use sea_orm::{ConnectionTrait, QueryTrait};
+    let mut starts: Vec<NaiveDate> = Vec::new();
+    for d in days(first, last) {
+        if starts.last().is_none_or(|s| super::bucket(*s, g) != super::bucket(d, g)) {
+            starts.push(d);
+        }
+    }
+    let ends = starts.iter().skip(1).copied().chain([last + Duration::days(1)]);
+    let mut counts = starts.iter().zip(ends).enumerate().map(|(i, (s, e))| {
         select
+            .clone()
+            .filter(col.gte(day_start(*s)))
+            .filter(col.lt(Ord::min(day_start(e), until)))
             .select_only()
-            .column_as(day_expr(db, col), "d")
+            .column_as(Expr::val(i as i64), "i")
             .column_as(count_rows(), "n")
-            .group_by(day_expr(db, col))
-            .into_tuple()
-            .all(&db.conn)
-            .await?
+            .into_query()
+    });
+    let Some(mut union) = counts.next() else {
+        return Ok(HashMap::new());
     };
-    Ok(rows
-        .into_iter()
-        .filter_map(|(d, n)| Some((NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()?, n)))
-        .collect())
+    for c in counts {
+        union.union(UnionType::All, c);
+    }
+    let rows = db.conn.query_all(&union).await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let (i, n): (i64, i64) = (r.try_get("", "i")?, r.try_get("", "n")?);
+        if let Some(d) = starts.get(i as usize) {
+            out.insert(*d, n);
+        }
+    }
+    Ok(out)
 }
