@@ -1,7 +1,8 @@
-//! All-time activity counts per contact (`kind = 'contact'`) and per company through its
-//! contacts (`'company'`), kept by triggers (migration `m0019`): an upper bound of any date
-//! range's count, read only to order the candidates of the reports' rankings. Not owned and
-//! never shown: the figures shown are counted in the actor's scope.
+//! Activity counts per contact (`kind = 'contact'`) and per company through its contacts
+//! (`'company'`), of all time (`period = ''`) and per month of the organisation's zone
+//! (`'YYYY-MM'`), kept by triggers (migrations `m0019`, `m0020`): an upper bound of the count
+//! of any date range inside the period, read only to order the candidates of the reports'
+//! rankings. Not owned and never shown: the figures shown are counted in the actor's scope.
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +13,8 @@ pub struct Model {
     pub kind: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub period: String,
     pub n: i64,
 }
 

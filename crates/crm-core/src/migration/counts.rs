@@ -85,6 +85,15 @@ pub fn local_day(backend: DbBackend, col: &str) -> String {
     format!("substr({}, 1, 10)", local_text(backend, col))
 }
 
+/// `{month:R}` in `sql` replaced with `YYYY-MM` of `R.created_at` in the organisation's zone
+/// (the month of the tallies' day), for `R` = NEW, OLD or activities.
+pub(super) fn local_months(sql: &str, backend: DbBackend) -> String {
+    ["NEW", "OLD", "activities"].iter().fold(sql.to_string(), |sql, r| {
+        let month = format!("substr({}, 1, 7)", local_day(backend, &format!("{r}.created_at")));
+        sql.replace(&format!("{{month:{r}}}"), &month)
+    })
+}
+
 /// `HH` (00–23) of the timestamp `col` in the organisation's zone.
 fn local_hour(backend: DbBackend, col: &str) -> String {
     format!("substr({}, 12, 2)", local_text(backend, col))
@@ -252,10 +261,13 @@ pub async fn rebuild_in(txn: &sea_orm::DatabaseTransaction) -> crate::CoreResult
     for t in TALLIES {
         txn.execute_unprepared(&t.backfill(&d)).await?;
     }
-    // the all-time activity counts (m0019), exact again
+    // the activity counts per contact and company (m0020), exact again and in the zone's months
     txn.execute_unprepared("DELETE FROM activity_reach").await?;
-    txn.execute_unprepared(include_str!("m0019_activity_reach_backfill.sql"))
-        .await?;
+    txn.execute_unprepared(&local_months(
+        include_str!("m0020_activity_reach_backfill.sql"),
+        backend,
+    ))
+    .await?;
     let n = txn
         .query_one_raw(sea_orm::Statement::from_string(
             backend,

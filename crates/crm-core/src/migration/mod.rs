@@ -3,6 +3,7 @@
 
 mod counts;
 
+use counts::local_months;
 pub use counts::{local_day, rebuild as rebuild_tallies, rebuild_in as rebuild_tallies_in};
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -76,6 +77,19 @@ impl MigratorTrait for Migrator {
                 ),
                 None,
             )),
+            // the same counts per month as well: a month's rankings probe that month's
+            Box::new(PerBackend(
+                "m0020_activity_reach_months",
+                concat!(
+                    include_str!("m0020_sqlite_activity_reach_months.sql"),
+                    include_str!("m0020_activity_reach_backfill.sql")
+                ),
+                concat!(
+                    include_str!("m0020_postgres_activity_reach_months.sql"),
+                    include_str!("m0020_activity_reach_backfill.sql")
+                ),
+                None,
+            )),
         ]
     }
 }
@@ -111,7 +125,8 @@ impl MigrationTrait for Script {
 }
 
 /// A migration written once per backend (name, SQLite script, PostgreSQL script, and the
-/// PostgreSQL extension it needs, if any: without it the step is skipped with a warning).
+/// PostgreSQL extension it needs, if any: without it the step is skipped with a warning);
+/// `{month:R}` in a script is the local month of `R.created_at` ([`local_months`]).
 struct PerBackend(&'static str, &'static str, &'static str, Option<&'static str>);
 impl MigrationName for PerBackend {
     fn name(&self) -> &str {
@@ -122,8 +137,9 @@ impl MigrationName for PerBackend {
 impl MigrationTrait for PerBackend {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        if manager.get_database_backend() != DbBackend::Postgres {
-            db.execute_unprepared(self.1).await?;
+        let backend = manager.get_database_backend();
+        if backend != DbBackend::Postgres {
+            db.execute_unprepared(&local_months(self.1, backend)).await?;
             return Ok(());
         }
         if let Some(ext) = self.3 {
@@ -143,7 +159,7 @@ impl MigrationTrait for PerBackend {
                 return Ok(());
             }
         }
-        db.execute_unprepared(self.2).await?;
+        db.execute_unprepared(&local_months(self.2, backend)).await?;
         Ok(())
     }
 }

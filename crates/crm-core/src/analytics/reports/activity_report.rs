@@ -22,8 +22,13 @@ pub(super) fn activities_in(actor: &Actor, r: Range) -> sea_orm::Select<activity
         .filter(activity::Column::CreatedAt.lt(r.to))
 }
 
-/// Top ten contacts by activities created in the range (`probe`: see [`worth_probing`]).
-pub(super) async fn top_contacts_by_activity(db: &Db, actor: &Actor, r: Range, probe: bool) -> CoreResult<Vec<Ranked>> {
+/// Top ten contacts by activities created in the range (`probe`: see [`probe_period`]).
+pub(super) async fn top_contacts_by_activity(
+    db: &Db,
+    actor: &Actor,
+    r: Range,
+    probe: Option<&str>,
+) -> CoreResult<Vec<Ranked>> {
     let q = activities_in(actor, r);
     let rows = top_ten_by_activity(db, "contact", q, activity::Column::ContactId, probe).await?;
     contacts_ranked(db, actor, rows, |n| n as f64).await
@@ -34,7 +39,7 @@ pub(super) async fn top_companies_by_activity(
     db: &Db,
     actor: &Actor,
     r: Range,
-    probe: bool,
+    probe: Option<&str>,
 ) -> CoreResult<Vec<Ranked>> {
     let with_company = activities_in(actor, r)
         .join(
@@ -55,44 +60,51 @@ const GROUP_AT_ONCE: i64 = 50_000;
 const PROBE_BATCH: u64 = 100;
 const PROBE_LIMIT: usize = 1_000;
 
-/// Whether rankings over a range of `in_range` of the actor's `all` activities probe the
-/// all-time bounds: the range is large (grouping it at once is cheap up to
-/// [`GROUP_AT_ONCE`]) and holds most of the activities (a year, say) — the bounds are
-/// all-time counts, so they can end the walk early only then; a month of several years' is
-/// grouped.
-pub(super) fn worth_probing(in_range: i64, all: i64) -> bool {
-    in_range > GROUP_AT_ONCE && in_range * 2 >= all
+/// Whose counts (the `period` of `activity_reach`) the rankings over the days `first..=last`,
+/// with `in_range` of the actor's `all` activities, probe — or none: group the range. Only
+/// a large range is probed (grouping is cheap up to [`GROUP_AT_ONCE`]): inside one month,
+/// that month's counts (they bound the range's closely, so the walk ends soon); otherwise
+/// the all-time counts ('') when the range holds most of the activities (a year, say) —
+/// only then can they end the walk early; a quarter of several years' is grouped.
+pub(super) fn probe_period((first, last): (NaiveDate, NaiveDate), in_range: i64, all: i64) -> Option<String> {
+    if in_range <= GROUP_AT_ONCE {
+        None
+    } else if (first.year(), first.month()) == (last.year(), last.month()) {
+        Some(first.format("%Y-%m").to_string())
+    } else {
+        (in_range * 2 >= all).then(String::new)
+    }
 }
 
-/// [`worth_probing`] for the actor's activities in `r`, from the tallies.
-pub(super) async fn probe_range(db: &Db, actor: &Actor, r: Range) -> CoreResult<bool> {
+/// [`probe_period`] for the actor's activities in `r`, from the tallies.
+pub(super) async fn probe_range(db: &Db, actor: &Actor, r: Range) -> CoreResult<Option<String>> {
     let (first, last) = r.days();
     let (in_range, all) = tokio::try_join!(
         crate::tallies::total(db, actor, "activities", Some((first, last))),
         crate::tallies::total(db, actor, "activities", None),
     )?;
-    Ok(worth_probing(in_range, all))
+    Ok(probe_period((first, last), in_range, all))
 }
 
 /// The ten keys (contacts or companies, `kind` in `activity_reach`) with the most of the
 /// range's activities `q` (already in the actor's scope), most first, ties by id — as
-/// `top_ten` groups them. With `probe`, a large range is not grouped: the keys are probed
-/// in batches in the order of their all-time count (an upper bound of the range's), and the
-/// walk stops when the next bound cannot beat the tenth; bounds too flat to stop within
-/// [`PROBE_LIMIT`] keys fall back to grouping.
+/// `top_ten` groups them. With `probe` (a period holding the range), the range is not
+/// grouped: the keys are probed in batches in the order of their count in that period (an
+/// upper bound of the range's), and the walk stops when the next bound cannot beat the
+/// tenth; bounds too flat to stop within [`PROBE_LIMIT`] keys fall back to grouping.
 async fn top_ten_by_activity<C: ColumnTrait>(
     db: &Db,
     kind: &str,
     q: sea_orm::Select<activity::Entity>,
     key: C,
-    probe: bool,
+    probe: Option<&str>,
 ) -> CoreResult<Vec<(Uuid, i64)>> {
     use crate::entities::activity_reach as reach;
     let grouped =
         || async { Ok::<_, CoreError>(top_ten(q.clone(), key, count_rows()).into_tuple().all(&db.conn).await?) };
-    if !probe {
+    let Some(period) = probe else {
         return grouped().await;
-    }
+    };
     // would a key with this bound beat the tenth of `top` (sorted most first, ties by id)?
     let may_enter = |top: &[(Uuid, i64)], id: Uuid, bound: i64| {
         top.len() < 10 || bound > top[9].1 || (bound == top[9].1 && id < top[9].0)
@@ -103,6 +115,7 @@ async fn top_ten_by_activity<C: ColumnTrait>(
     loop {
         let mut candidates = reach::Entity::find()
             .filter(reach::Column::Kind.eq(kind))
+            .filter(reach::Column::Period.eq(period))
             .filter(reach::Column::N.gt(0));
         if let Some((n, id)) = after {
             candidates = candidates.filter(reach::Column::N.lte(n)).filter(
@@ -161,11 +174,11 @@ pub(super) async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreR
         Tallies::read(db, actor, "activities", Some((first, last))),
         crate::tallies::total(db, actor, "activities", None),
     )?;
-    let probe = worth_probing(t.total(), all);
+    let probe = probe_period((first, last), t.total(), all);
     let (hours, top_contacts, top_companies) = tokio::try_join!(
         Tallies::read(db, actor, "activity_hours", Some((first, last))),
-        top_contacts_by_activity(db, actor, r, probe),
-        top_companies_by_activity(db, actor, r, probe),
+        top_contacts_by_activity(db, actor, r, probe.as_deref()),
+        top_companies_by_activity(db, actor, r, probe.as_deref()),
     )?;
     let by_key = t.by_key();
     let by_type = crate::ActivityType::NAMES

@@ -91,7 +91,7 @@ pub(super) async fn performers(
         async {
             match by_activity {
                 Some(ranked) => Ok(ranked),
-                None => top_contacts_by_activity(db, actor, r, probe_range(db, actor, r).await?).await,
+                None => top_contacts_by_activity(db, actor, r, probe_range(db, actor, r).await?.as_deref()).await,
             }
         },
         async { Ok::<_, CoreError>(biggest.all(&db.conn).await?) },

@@ -148,7 +148,10 @@ async fn per_bucket(
     use sea_orm::{ConnectionTrait, QueryTrait};
     let mut starts: Vec<NaiveDate> = Vec::new();
     for d in days(first, last) {
-        if starts.last().is_none_or(|s| super::bucket(*s, g) != super::bucket(d, g)) {
+        if starts
+            .last()
+            .is_none_or(|s| super::bucket(*s, g) != super::bucket(d, g))
+        {
             starts.push(d);
         }
     }
