@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Point, Ranked, count_rows, day_start, dollars, pct, series};
+use super::{Point, Ranked, count_rows, day_start, dollars, pct, series, top_ten};
 use crate::actor::Actor;
 use crate::companies::CompanyView;
 use crate::contacts::ContactView;
@@ -233,15 +233,25 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
                 .await?,
         )
     };
-    // one pass over the deals on companies: value per company (a row per company with deals)
+    // the deals on companies: how many companies and their value, and the five largest, in
+    // the database (not a row per company brought over)
+    let on_companies = || scope::visible::<deal::Entity>(actor).filter(deal::Column::CompanyId.is_not_null());
+    let value = || Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT");
     let per_company = async {
+        let (n, cents): (i64, Option<i64>) = on_companies()
+            .select_only()
+            .column_as(Expr::cust("count(DISTINCT deals.company_id)"), "n")
+            .column_as(value(), "s")
+            .into_tuple()
+            .one(&db.conn)
+            .await?
+            .unwrap_or((0, None));
+        Ok::<_, crate::CoreError>((n, cents.unwrap_or(0)))
+    };
+    let top = async {
         Ok::<Vec<(Uuid, i64)>, crate::CoreError>(
-            scope::visible::<deal::Entity>(actor)
-                .filter(deal::Column::CompanyId.is_not_null())
-                .select_only()
-                .column(deal::Column::CompanyId)
-                .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
-                .group_by(deal::Column::CompanyId)
+            top_ten(on_companies(), deal::Column::CompanyId, value())
+                .limit(5)
                 .into_tuple()
                 .all(&db.conn)
                 .await?,
@@ -251,16 +261,12 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
     let q = crate::query::QueryParams::new(vec![("limit".into(), "5".into())]);
     let params = crate::companies::list::ListParams::parse(&q, 5)?;
     let recent = crate::companies::list::list(db, actor, &params);
-    let (total, industries, mut per_company, deals, recent) =
-        tokio::try_join!(total, industries, per_company, deals, recent)?;
+    let (total, industries, (with_deals, company_cents), top, deals, recent) =
+        tokio::try_join!(total, industries, per_company, top, deals, recent)?;
     let recent = recent.items;
     let mut by_industry: Vec<Point> = industries.into_iter().map(|(i, n)| Point::new(i, n as f64)).collect();
     by_industry.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.label.cmp(&b.label)));
-    let with_deals = per_company.len() as i64;
-    let company_cents: i64 = per_company.iter().map(|c| c.1).sum();
-    per_company.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    per_company.truncate(5);
-    let top_companies = ranked(db, per_company, dollars).await?;
+    let top_companies = ranked(db, top, dollars).await?;
     let total_cents: i64 = deals.cells.iter().map(|c| c.3).sum();
     Ok(CompaniesTab {
         total,

@@ -9,8 +9,8 @@ mod my_day;
 pub mod reports;
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::DbBackend;
 use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, Order, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -92,6 +92,21 @@ pub(crate) fn series(
         p.value = (p.value * 100.0).round() / 100.0;
     }
     out
+}
+
+/// The ten largest groups of a query by an aggregate (`n`), biggest first, ties by key.
+pub(crate) fn top_ten<E: EntityTrait, C: ColumnTrait>(
+    q: sea_orm::Select<E>,
+    key: C,
+    aggregate: Expr,
+) -> sea_orm::Select<E> {
+    q.select_only()
+        .column(key)
+        .column_as(aggregate, "n")
+        .group_by(key)
+        .order_by(Expr::col("n"), Order::Desc)
+        .order_by(key, Order::Asc)
+        .limit(10)
 }
 
 /// `count(*)`: counts rows from an index alone (`count(id)` would read every table row).

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, JoinType, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::dashboard::{StageFigure, ranked};
-use super::{Point, Ranked, count_rows, day_start, days, days_between, dollars, pct, round1, series};
+use super::{Point, Ranked, count_rows, day_start, days, days_between, dollars, pct, round1, series, top_ten};
 use crate::actor::Actor;
 use crate::db::Db;
 use crate::entities::{activity, contact, deal, deal_stage_history, task};
@@ -322,17 +322,6 @@ async fn won_in(db: &Db, actor: &Actor, r: Range) -> CoreResult<Vec<Won>> {
         .into_tuple()
         .all(&db.conn)
         .await?)
-}
-
-/// The ten largest groups of a query by an aggregate (`n`), biggest first, ties by key.
-fn top_ten<E: EntityTrait, C: ColumnTrait>(q: sea_orm::Select<E>, key: C, aggregate: Expr) -> sea_orm::Select<E> {
-    q.select_only()
-        .column(key)
-        .column_as(aggregate, "n")
-        .group_by(key)
-        .order_by(Expr::col("n"), Order::Desc)
-        .order_by(key, Order::Asc)
-        .limit(10)
 }
 
 async fn contacts_ranked(
