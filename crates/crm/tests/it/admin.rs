@@ -881,20 +881,27 @@ async fn the_time_zone_decides_what_a_day_is(app: &TestApp) {
             .await
             .unwrap();
     }
-    let (_, v) = admin
-        .get("/api/reports?tab=tasks&preset=custom&from=2026-11-29&to=2026-11-30&groupBy=day")
-        .await;
-    let done: Vec<(String, f64)> = v["data"]["tasks"]["completedOverTime"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p["label"].as_str().unwrap().to_string(), p["value"].as_f64().unwrap()))
-        .collect();
-    assert_eq!(
-        done,
-        vec![("2026-11-29".into(), 0.0), ("2026-11-30".into(), 1.0)],
-        "{v}"
-    );
+    let completions = |from: &'static str| {
+        let admin = &admin;
+        async move {
+            let (_, v) = admin
+                .get(&format!(
+                    "/api/reports?tab=tasks&preset=custom&from={from}&to=2026-11-30&groupBy=day"
+                ))
+                .await;
+            v["data"]["tasks"]["completedOverTime"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p["label"].as_str().unwrap().to_string(), p["value"].as_f64().unwrap()))
+                .collect::<Vec<(String, f64)>>()
+        }
+    };
+    let done = completions("2026-11-29").await;
+    assert_eq!(done, vec![("2026-11-29".into(), 0.0), ("2026-11-30".into(), 1.0)]);
+    // the same days in a series of 100 (PostgreSQL counts so many per quarter hour)
+    let long = completions("2026-08-23").await;
+    assert_eq!((long.len(), &long[98..]), (100, &done[..]));
 
     // back to UTC: the call returns to Mar 1
     admin.put("/api/admin/settings", json!({"timeZone": "UTC"})).await;
