@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
@@ -236,12 +236,11 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
     // the deals on companies: how many companies and their value, and the five largest, in
     // the database (not a row per company brought over)
     let on_companies = || scope::visible::<deal::Entity>(actor).filter(deal::Column::CompanyId.is_not_null());
-    let value = || Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT");
     let per_company = async {
         let (n, cents): (i64, Option<i64>) = on_companies()
             .select_only()
             .column_as(Expr::cust("count(DISTINCT deals.company_id)"), "n")
-            .column_as(value(), "s")
+            .column_as(crate::deals::value_sum(), "s")
             .into_tuple()
             .one(&db.conn)
             .await?
@@ -250,7 +249,7 @@ async fn companies_tab(db: &Db, actor: &Actor) -> CoreResult<CompaniesTab> {
     };
     let top = async {
         Ok::<Vec<(Uuid, i64)>, crate::CoreError>(
-            top_ten(on_companies(), deal::Column::CompanyId, value())
+            top_ten(on_companies(), deal::Column::CompanyId, crate::deals::value_sum())
                 .limit(5)
                 .into_tuple()
                 .all(&db.conn)

@@ -4,7 +4,6 @@
 //! day is theirs, not the team's.
 
 use chrono::{Datelike, Duration, NaiveDate};
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use serde::Serialize;
 
@@ -60,7 +59,7 @@ pub async fn my_day(db: &Db, actor: &Actor) -> CoreResult<MyDay> {
     let closing_cents: Option<i64> = closing
         .clone()
         .select_only()
-        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+        .column_as(crate::deals::value_sum(), "s")
         .into_tuple::<Option<i64>>()
         .one(&db.conn)
         .await?

@@ -202,6 +202,12 @@ pub struct Column {
 /// Cards shown per column; the totals always cover the whole stage.
 pub const CARDS_PER_COLUMN: u64 = 50;
 
+/// The summed value of the deals a query selects, in cents (`NULL` for none), as BIGINT on
+/// both databases.
+pub(crate) fn value_sum() -> Expr {
+    Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT")
+}
+
 pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Column>> {
     let mut out = Vec::new();
     for stage in DealStage::ALL {
@@ -212,7 +218,7 @@ pub async fn board(db: &Db, actor: &Actor, p: &ListParams) -> CoreResult<Vec<Col
         let sum: Option<i64> = base
             .clone()
             .select_only()
-            .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+            .column_as(value_sum(), "s")
             .into_tuple()
             .one(&db.conn)
             .await?

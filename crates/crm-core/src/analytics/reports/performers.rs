@@ -79,8 +79,7 @@ pub(super) async fn performers(
             .filter(deal::Column::CreatedAt.gte(r.from))
             .filter(deal::Column::CreatedAt.lt(r.to))
     };
-    let value = || Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT");
-    let top_by = |col: deal::Column| top_ten(created().filter(col.is_not_null()), col, value());
+    let top_by = |col: deal::Column| top_ten(created().filter(col.is_not_null()), col, crate::deals::value_sum());
     let biggest = closed_in(actor, crate::DealStatus::Won, r)
         .order_by_desc(deal::Column::ValueCents)
         .order_by_asc(deal::Column::Id)

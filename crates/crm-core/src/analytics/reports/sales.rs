@@ -19,7 +19,7 @@ pub(super) async fn sales(db: &Db, actor: &Actor, r: Range, g: &str, won: &[Won]
     let (lost_count, lost_cents): (i64, Option<i64>) = closed_in(actor, crate::DealStatus::Lost, r)
         .select_only()
         .column_as(count_rows(), "n")
-        .column_as(Expr::col(deal::Column::ValueCents).sum().cast_as("BIGINT"), "s")
+        .column_as(crate::deals::value_sum(), "s")
         .into_tuple()
         .one(&db.conn)
         .await?
