@@ -61,29 +61,32 @@ const PROBE_BATCH: u64 = 100;
 const PROBE_LIMIT: usize = 1_000;
 
 /// Whose counts (the `period` of `activity_reach`) the rankings over the days `first..=last`,
-/// with `in_range` of the actor's `all` activities, probe — or none: group the range. Only
-/// a large range is probed (grouping is cheap up to [`GROUP_AT_ONCE`]): inside one month,
-/// that month's counts (they bound the range's closely, so the walk ends soon); otherwise
-/// the all-time counts ('') when the range holds most of the activities (a year, say) —
-/// only then can they end the walk early; a quarter of several years' is grouped.
-pub(super) fn probe_period((first, last): (NaiveDate, NaiveDate), in_range: i64, all: i64) -> Option<String> {
+/// with `in_range` of the actor's activities, probe — or none: group the range. Only a large
+/// range is probed (grouping is cheap up to [`GROUP_AT_ONCE`]): inside one month, that
+/// month's counts (they bound the range's closely, so the walk ends soon); otherwise the
+/// all-time counts ('') when the range holds at least half of the actor's activities (a
+/// year, say) — only then can they end the walk early; a quarter of several years' is grouped.
+pub(super) async fn probe_period(
+    db: &Db,
+    actor: &Actor,
+    (first, last): (NaiveDate, NaiveDate),
+    in_range: i64,
+) -> CoreResult<Option<String>> {
     if in_range <= GROUP_AT_ONCE {
-        None
-    } else if (first.year(), first.month()) == (last.year(), last.month()) {
-        Some(first.format("%Y-%m").to_string())
-    } else {
-        (in_range * 2 >= all).then(String::new)
+        return Ok(None);
     }
+    if (first.year(), first.month()) == (last.year(), last.month()) {
+        return Ok(Some(first.format("%Y-%m").to_string()));
+    }
+    let all = crate::tallies::total(db, actor, "activities", None).await?;
+    Ok((in_range * 2 >= all).then(String::new))
 }
 
 /// [`probe_period`] for the actor's activities in `r`, from the tallies.
 pub(super) async fn probe_range(db: &Db, actor: &Actor, r: Range) -> CoreResult<Option<String>> {
-    let (first, last) = r.days();
-    let (in_range, all) = tokio::try_join!(
-        crate::tallies::total(db, actor, "activities", Some((first, last))),
-        crate::tallies::total(db, actor, "activities", None),
-    )?;
-    Ok(probe_period((first, last), in_range, all))
+    let days = r.days();
+    let in_range = crate::tallies::total(db, actor, "activities", Some(days)).await?;
+    probe_period(db, actor, days, in_range).await
 }
 
 /// The ten keys (contacts or companies, `kind` in `activity_reach`) with the most of the
@@ -170,11 +173,8 @@ pub(super) async fn activity(db: &Db, actor: &Actor, r: Range, g: &str) -> CoreR
     let (first, last) = r.days();
     // the range's tallies decide how the rankings are found; then the independent reads run
     // side by side on pooled connections
-    let (t, all) = tokio::try_join!(
-        Tallies::read(db, actor, "activities", Some((first, last))),
-        crate::tallies::total(db, actor, "activities", None),
-    )?;
-    let probe = probe_period((first, last), t.total(), all);
+    let t = Tallies::read(db, actor, "activities", Some((first, last))).await?;
+    let probe = probe_period(db, actor, (first, last), t.total()).await?;
     let (hours, top_contacts, top_companies) = tokio::try_join!(
         Tallies::read(db, actor, "activity_hours", Some((first, last))),
         top_contacts_by_activity(db, actor, r, probe.as_deref()),
