@@ -21,6 +21,8 @@ pub struct Db {
     replica: Option<Arc<Replica>>,
     /// This handle reads the replica (made by [`Db::reading`]).
     on_replica: bool,
+    /// When contacts, companies and users last changed, for cached answers (`changes`).
+    changes: Arc<crate::changes::Changes>,
 }
 
 /// A streaming replica that dashboards, reports, global search and exports read from,
@@ -74,10 +76,14 @@ impl Db {
         let conn = Database::connect(opts)
             .await
             .with_context(|| format!("cannot connect to the database {}", redact(url)))?;
+        // SQLite's changes are this process's own; PostgreSQL's arrive once the listener
+        // is connected (`changes::watch`)
+        let changes = Arc::new(crate::changes::Changes::new(url.starts_with("sqlite:")));
         Ok(Db {
             conn,
             replica: None,
             on_replica: false,
+            changes,
         })
     }
 
@@ -153,6 +159,7 @@ impl Db {
                 conn: r.conn.clone(),
                 replica: None,
                 on_replica: true,
+                changes: self.changes.clone(),
             }
         } else {
             r.kept.fetch_add(1, Ordering::Relaxed);
@@ -184,6 +191,21 @@ impl Db {
     /// named owner), seeding, benchmarks and tests — never for serving a request.
     pub fn unscoped(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// Contacts, companies or users changed (a write this instance made has committed).
+    pub fn changed(&self) {
+        self.changes.bump();
+    }
+
+    /// The change epoch (`changes`): an answer read under it is current while it stays
+    /// the same. `None` while changes could go unseen (PostgreSQL's listener is down).
+    pub fn change_epoch(&self) -> Option<u64> {
+        self.changes.epoch()
+    }
+
+    pub(crate) fn changes(&self) -> &crate::changes::Changes {
+        &self.changes
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod analytics;
 pub mod audit;
 pub mod calendar;
+pub mod changes;
 pub mod clock;
 pub mod companies;
 pub mod contacts;

@@ -50,6 +50,17 @@ pub fn may_write(actor: &Actor, owner: Option<uuid::Uuid>) -> bool {
     actor.writes_all() || owner == Some(actor.id)
 }
 
+/// The read rule of [`read_condition`] for a record already in memory (owned by `owner`).
+pub fn may_read(actor: &Actor, owner: Option<uuid::Uuid>) -> bool {
+    actor.reads_all() || owner == Some(actor.id)
+}
+
+/// Whose records the actor reads: `None` for everyone's, else their own. Two actors with
+/// the same reach see the same answer to the same list query.
+pub fn reach(actor: &Actor) -> Option<uuid::Uuid> {
+    (!actor.reads_all()).then_some(actor.id)
+}
+
 /// Records the actor may see.
 pub fn visible<E: Owned>(actor: &Actor) -> Select<E> {
     E::find().filter(read_condition::<E>(actor))

@@ -83,6 +83,8 @@ pub struct Shared {
     pub org: web::org::OrgCache,
     /// Bearer tokens seen in the last seconds and whom they act as.
     pub tokens: http::session::TokenCache,
+    /// Contact answers of the last moment (`http::answers`).
+    pub answers: http::answers::Answers,
     /// Request counters and latencies for `/metrics`.
     pub metrics: Arc<http::metrics::Metrics>,
 }

@@ -83,7 +83,9 @@ pub async fn start(
     );
     // imports whose instance died are taken over here once their lease has run out (a job
     // in flight at a stop is simply left to its lease)
-    crm_core::import::job::start_worker(db.clone(), stop_rx);
+    crm_core::import::job::start_worker(db.clone(), stop_rx.clone());
+    // PostgreSQL: every instance's changes end this one's cached answers
+    crm_core::changes::watch(db.clone(), stop_rx);
     let shutdown = async move {
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -92,6 +94,7 @@ pub async fn start(
         metrics: Default::default(),
         org: Default::default(),
         tokens: Default::default(),
+        answers: Default::default(),
         db: db.clone(),
         config: Arc::new(WebConfig {
             base_url: config.base_url(),

@@ -650,6 +650,8 @@ async fn contacts_batch(
     }
     save_progress(&txn, claim, rejected, &c).await?;
     txn.commit().await?;
+    // cached answers made of contacts and companies are old now (`changes`)
+    db.changed();
     Ok(c)
 }
 
@@ -725,5 +727,7 @@ async fn companies_batch(
     }
     save_progress(&txn, claim, rejected, &c).await?;
     txn.commit().await?;
+    // cached answers made of contacts and companies are old now (`changes`)
+    db.changed();
     Ok(c)
 }

@@ -90,6 +90,14 @@ impl MigratorTrait for Migrator {
                 ),
                 None,
             )),
+            // PostgreSQL tells every instance when contacts, companies or users change
+            // (`changes`); SQLite's changes are the one process's own
+            Box::new(PerBackend(
+                "m0021_change_notices",
+                "SELECT 1;",
+                include_str!("m0021_postgres_change_notices.sql"),
+                None,
+            )),
         ]
     }
 }

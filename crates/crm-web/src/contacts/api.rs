@@ -28,6 +28,7 @@ impl Resource for Contacts {
     const TITLE: &'static str = "Contact";
     const NAV: &'static str = "contacts";
     const RECORD_PAGE: bool = true;
+    const CACHED: bool = true;
     async fn confirm_delete(db: &Db, actor: &Actor, id: Uuid) -> CoreResult<String> {
         let c = list::get(db, actor, id).await?.contact;
         let d = list::dependents(db, actor, &[id]).await?;

@@ -59,12 +59,22 @@ impl IntoResponse for ApiError {
 
 /// `{"data": …, "error": null}` with a status.
 pub fn envelope<T: serde::Serialize>(status: StatusCode, data: T) -> Response {
-    (status, Json(json!({ "data": data, "error": null }))).into_response()
+    (status, Json(envelope_json(data))).into_response()
+}
+
+/// The body of [`envelope`].
+pub fn envelope_json<T: serde::Serialize>(data: T) -> serde_json::Value {
+    json!({ "data": data, "error": null })
 }
 
 /// A list: `{"data": [...], "error": null, "pagination": {...}}`.
 pub fn page_envelope<T: serde::Serialize>(page: crm_core::page::Page<T>) -> Response {
-    Json(json!({ "data": page.items, "error": null, "pagination": page.pagination })).into_response()
+    Json(page_json(page)).into_response()
+}
+
+/// The body of [`page_envelope`].
+pub fn page_json<T: serde::Serialize>(page: crm_core::page::Page<T>) -> serde_json::Value {
+    json!({ "data": page.items, "error": null, "pagination": page.pagination })
 }
 
 pub struct PageError(pub CoreError);

@@ -1,5 +1,6 @@
 //! Shared HTTP plumbing: router, session + CSRF middleware, extractors, errors, headers.
 
+pub mod answers;
 pub mod api;
 pub mod body;
 pub mod envelope;

@@ -7,7 +7,7 @@
 
 use std::future::Future;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use crm_core::input::{Input, Mode};
@@ -18,9 +18,10 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::http::answers::{Kept, Key};
 use crate::http::api::{Api, BodyField, Doc, Param};
 use crate::http::body::JsonObject;
-use crate::http::error::{ApiResult, envelope, page_envelope};
+use crate::http::error::{ApiResult, envelope, envelope_json, page_envelope, page_json};
 use crate::http::session::ApiActor;
 
 pub trait Resource: 'static {
@@ -34,6 +35,9 @@ pub trait Resource: 'static {
     fn list_params() -> Vec<Param>;
     /// The body of a create (`required` fields) and of an update (every field optional).
     fn body() -> Vec<BodyField>;
+    /// Its list and record answers are kept for a moment (`http::answers`): they are made
+    /// of contacts, companies and users only, and a record's view names its owner `userId`.
+    const CACHED: bool = false;
     /// A list row.
     type Item: Serialize + schemars::JsonSchema + Send;
     /// One record as read, created or updated.
@@ -104,9 +108,17 @@ pub fn parse_id(raw: &str, what: &str) -> Result<Uuid, crm_core::CoreError> {
 async fn index<R: Resource>(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
+    RawQuery(raw): RawQuery,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    Ok(page_envelope(R::list(&state.db, &actor, &QueryParams::new(q)).await?))
+    let q = QueryParams::new(q);
+    let read = R::list(&state.db, &actor, &q);
+    if !R::CACHED {
+        return Ok(page_envelope(read.await?));
+    }
+    let key = Key::List(R::PATH, crm_core::scope::reach(&actor), raw.unwrap_or_default());
+    let read = async { Kept::list(&page_json(read.await?)) };
+    state.answers.answer(&state.db, &actor, key, read).await
 }
 
 async fn show<R: Resource>(
@@ -115,7 +127,15 @@ async fn show<R: Resource>(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id, R::NAME)?;
-    Ok(envelope(StatusCode::OK, R::get(&state.db, &actor, id).await?))
+    let read = R::get(&state.db, &actor, id);
+    if !R::CACHED {
+        return Ok(envelope(StatusCode::OK, read.await?));
+    }
+    let read = async { Kept::record(&envelope_json(read.await?)) };
+    state
+        .answers
+        .answer(&state.db, &actor, Key::Record(R::PATH, id), read)
+        .await
 }
 
 async fn create<R: Resource>(

@@ -160,9 +160,14 @@ fn may_revoke(method: &Method, path: &str) -> bool {
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let revoking = may_revoke(req.method(), req.uri().path());
+    let writing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let res = serve(&state, req, next).await;
     if revoking {
         state.tokens.clear();
+    }
+    if writing {
+        // whatever it wrote has committed: answers read before are old (`http::answers`)
+        state.db.changed();
     }
     res
 }

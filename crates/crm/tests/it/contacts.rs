@@ -638,3 +638,177 @@ async fn list_page_next_follows_the_cursor(app: &TestApp) {
     assert!(page2.contains("Page 2 of 2"));
 }
 both!(list_page_next_follows_the_cursor);
+
+/// `GET /api/contacts/{id}` and the list keep their answers for a moment
+/// (`http::answers`): every change shows at once, in the API as a browser reads it, and a
+/// kept answer never reaches someone outside the record's scope.
+async fn kept_answers_follow_every_change(app: &TestApp) {
+    use std::time::{Duration, Instant};
+    let admin = app.user(Role::Admin).await;
+    let a = app.user(Role::Rep).await;
+    let b = app.user(Role::Rep).await;
+    let (_, v) = admin.post("/api/companies", json!({"name": "Kept Answers Ltd"})).await;
+    let company = v["data"]["id"].as_str().unwrap().to_string();
+    let id = admin
+        .contact(
+            "Keptanswer",
+            "One",
+            json!({"userId": a.id().to_string(), "companyId": company}),
+        )
+        .await;
+    let one = format!("/api/contacts/{id}");
+    let list = "/api/contacts?search=keptanswer&limit=50";
+    // a browser's request (it accepts gzip), twice: the second is the kept answer
+    let browser = reqwest::Client::builder()
+        .gzip(true)
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let (st, v) = admin.get(&one).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        assert_eq!(v["data"]["company"]["name"], "Kept Answers Ltd");
+        let (_, v) = admin.get(list).await;
+        assert_eq!(v["pagination"]["total"], 1);
+        let res = browser.get(format!("{}{list}", app.base)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "no session, no kept answer");
+    }
+
+    // the owner reads it; another rep gets what a missing record gets, list or record
+    let (st, _) = a.get(&one).await;
+    assert_eq!(st, StatusCode::OK);
+    let (_, v) = a.get(list).await;
+    assert_eq!(v["pagination"]["total"], 1);
+    for _ in 0..2 {
+        let (st, v) = b.get(&one).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+        assert_eq!(v["error"], "Contact not found");
+        let (_, v) = b.get(list).await;
+        assert_eq!(v["pagination"]["total"], 0, "{v}");
+        assert_eq!(v["data"], json!([]));
+    }
+    let (_, v) = admin
+        .get(&format!("/api/admin/audit?action=denied&actorId={}", b.id()))
+        .await;
+    assert_eq!(
+        v["pagination"]["total"], 2,
+        "each refusal is audited, kept answer or not: {v}"
+    );
+    assert_eq!(v["data"][0]["entityId"], id.as_str());
+
+    // the contact, its company and its owner change: each shows at once
+    let (st, v) = a.put(&one, json!({"firstName": "Keptanswer-Renamed"})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = admin.get(&one).await;
+    assert_eq!(v["data"]["firstName"], "Keptanswer-Renamed");
+    let (_, v) = admin.get(list).await;
+    assert_eq!(v["data"][0]["firstName"], "Keptanswer-Renamed");
+    let (st, v) = admin
+        .put(
+            &format!("/api/companies/{company}"),
+            json!({"name": "Renamed Answers Ltd"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = admin.get(&one).await;
+    assert_eq!(v["data"]["company"]["name"], "Renamed Answers Ltd");
+    let (_, v) = admin.get(list).await;
+    assert_eq!(v["data"][0]["company"]["name"], "Renamed Answers Ltd");
+    let (_, u) = admin.get(&format!("/api/admin/users/{}", a.id())).await;
+    let (st, v) = admin
+        .put(
+            &format!("/api/admin/users/{}", a.id()),
+            json!({"name": "Renamed Owner", "email": u["data"]["email"], "role": "rep"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, v) = admin.get(&one).await;
+    assert_eq!(v["data"]["user"]["name"], "Renamed Owner");
+
+    // given to the other rep: now theirs to read, no longer the first's
+    let (st, _) = admin.put(&one, json!({"userId": b.id().to_string()})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(b.get(&one).await.0, StatusCode::OK);
+    assert_eq!(b.get(list).await.1["pagination"]["total"], 1);
+    assert_eq!(a.get(&one).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(a.get(list).await.1["pagination"]["total"], 0);
+
+    // a change outside every request (another process on the database): PostgreSQL's
+    // notice ends the kept answer at once, SQLite's lifetime within a second
+    admin.get(&one).await;
+    let sql = "UPDATE contacts SET last_name = 'Elsewhere' WHERE first_name = 'Keptanswer-Renamed'";
+    sea_orm::ConnectionTrait::execute_unprepared(app.db.unscoped(), sql)
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let bound = if app.db.is_postgres() {
+        Duration::from_millis(500)
+    } else {
+        crm_web::http::answers::ANSWER_TTL + Duration::from_millis(500)
+    };
+    loop {
+        let (_, v) = admin.get(&one).await;
+        if v["data"]["lastName"] == "Elsewhere" {
+            break;
+        }
+        assert!(t.elapsed() < bound, "still the old answer after {:?}", t.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // deleted: gone at once
+    let (st, _) = admin.delete(&one).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(admin.get(&one).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(admin.get(list).await.1["pagination"]["total"], 0);
+}
+both!(kept_answers_follow_every_change);
+
+/// Two instances on one PostgreSQL database: a change made through one ends the other's
+/// kept answers at once (the change notice), not after their lifetime.
+#[tokio::test]
+#[ignore = "PostgreSQL: run with `cargo test -- --ignored` and TEST_DATABASE_URL set"]
+async fn kept_answers_follow_changes_made_on_another_instance() {
+    use std::time::{Duration, Instant};
+    let one_app = TestApp::postgres().await;
+    let other_app = one_app.sibling().await;
+    let admin = one_app.user(Role::Admin).await;
+    let mut other = other_app.anonymous();
+    let (_, v) = other
+        .post(
+            "/api/auth/signin",
+            json!({"email": admin.email, "password": crate::support::PASSWORD}),
+        )
+        .await;
+    assert!(v["data"].is_object(), "{v}");
+    let (_, s) = other.get("/api/auth/session").await;
+    other.csrf = s["data"]["csrfToken"].as_str().map(str::to_string);
+    let id = admin.contact("Twoinstances", "Before", json!({})).await;
+    let one = format!("/api/contacts/{id}");
+    for round in 0..5 {
+        // the other instance keeps its answer …
+        for _ in 0..2 {
+            let (st, _) = other.get(&one).await;
+            assert_eq!(st, StatusCode::OK);
+        }
+        // … and a change through this one ends it long before its lifetime would
+        let name = format!("After{round}");
+        let (st, _) = admin.put(&one, json!({"lastName": name})).await;
+        assert_eq!(st, StatusCode::OK);
+        let t = Instant::now();
+        loop {
+            let (_, v) = other.get(&one).await;
+            if v["data"]["lastName"] == name.as_str() {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_millis(300),
+                "the other instance still answers {} after {:?}",
+                v["data"]["lastName"],
+                t.elapsed()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    other_app.finish().await;
+    one_app.finish().await;
+}
