@@ -98,6 +98,13 @@ impl MigratorTrait for Migrator {
                 include_str!("m0021_postgres_change_notices.sql"),
                 None,
             )),
+            // PostgreSQL: a finer sample of the contacts' search text for the planner
+            Box::new(PerBackend(
+                "m0022_search_statistics",
+                "SELECT 1;",
+                include_str!("m0022_postgres_search_statistics.sql"),
+                None,
+            )),
         ]
     }
 }
