@@ -242,6 +242,15 @@ impl Db {
         if let Some(txn) = lock {
             txn.commit().await?;
         }
+        // SQLite: fold what the migrations wrote (every step's copy of the schema pages) into
+        // the file and empty the log, rather than carry megabytes of it until the first
+        // automatic checkpoint (a reader still busy just leaves the rest to that one)
+        if !self.is_postgres() {
+            self.conn
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .context("checkpoint after migrating")?;
+        }
         Ok(())
     }
 

@@ -218,8 +218,9 @@ async fn redis_away_and_back_keeps_the_limits() {
 }
 
 /// A full disk under SQLite: writes fail with a clear 503 (nothing half-written), reads go
-/// on, and the database passes its integrity check. Mounts a 3 MB tmpfs, so it needs root
-/// (`.ci/run` runs as root on the CI machine).
+/// on, and the database passes its integrity check. Mounts a 6 MB tmpfs (migrating an empty
+/// database writes ~3 MB of log before it is checkpointed), so it needs root (`.ci/run` runs
+/// as root on the CI machine).
 #[tokio::test]
 #[ignore = "needs root (mounts a small tmpfs): run with `cargo test -- --ignored` as root"]
 async fn sqlite_disk_full_refuses_writes_clearly() {
@@ -227,7 +228,7 @@ async fn sqlite_disk_full_refuses_writes_clearly() {
     let dir = std::env::temp_dir().join(format!("crm-full-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=3m", "tmpfs", dir.to_str().unwrap()])
+        .args(["-t", "tmpfs", "-o", "size=6m", "tmpfs", dir.to_str().unwrap()])
         .status()
         .expect("run mount");
     assert!(mounted.success(), "mounting a tmpfs needs root");
