@@ -142,7 +142,7 @@ impl TokenCache {
 /// A change after which a cached token may no longer be valid: revocations, sign-outs,
 /// password, 2FA and user changes.
 fn may_revoke(method: &Method, path: &str) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+    !method.is_safe()
         && [
             "/api/auth",
             "/auth",
@@ -160,7 +160,7 @@ fn may_revoke(method: &Method, path: &str) -> bool {
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let revoking = may_revoke(req.method(), req.uri().path());
-    let writing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let writing = !req.method().is_safe();
     let res = serve(&state, req, next).await;
     if revoking {
         state.tokens.clear();
@@ -199,7 +199,7 @@ async fn serve(state: &AppState, mut req: Request, next: Next) -> Response {
             Err(e) => ApiError(e).into_response(),
         };
     }
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !same_origin(&req, &state) {
+    if !req.method().is_safe() && !same_origin(&req, &state) {
         let e = CoreError::Forbidden("Cross-site request refused.".into());
         return if req.uri().path().starts_with("/api/") {
             ApiError(e).into_response()
@@ -228,7 +228,7 @@ async fn serve(state: &AppState, mut req: Request, next: Next) -> Response {
         bearer: false,
         pending_2fa: current.session.two_factor_pending,
     };
-    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let unsafe_method = !req.method().is_safe();
     let second_step = info.pending_2fa
         && matches!(
             req.uri().path(),
