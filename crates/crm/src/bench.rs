@@ -298,19 +298,16 @@ async fn issue19(addr: std::net::SocketAddr, bearer: &str, runs: usize, db: &crm
         }
         anyhow::Ok(stats(times))
     };
-    let year_ago = (chrono::Utc::now() - chrono::Duration::days(365))
-        .format("%Y-%m-%d")
-        .to_string();
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let activity_year: &'static str =
-        Box::leak(format!("/api/reports?tab=activity&preset=custom&from={year_ago}&to={today}").into_boxed_str());
+    // reports over the last `days` days, ending today (`tab` one tab, or all of them)
+    let last = |days: i64, tab: &str| -> &'static str {
+        let day = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).format("%Y-%m-%d");
+        let path = format!("/api/reports?{tab}preset=custom&from={}&to={}", day(days), day(0));
+        Box::leak(path.into_boxed_str())
+    };
+    let activity_year = last(365, "tab=activity&");
     // the default range is this month, which on its first days holds little: the last 30
     // days too, whatever the date
-    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30))
-        .format("%Y-%m-%d")
-        .to_string();
-    let last_30: &'static str =
-        Box::leak(format!("/api/reports?preset=custom&from={month_ago}&to={today}").into_boxed_str());
+    let last_30 = last(30, "");
     println!(
         "{:<52} {:>9} {:>9} {:>9}",
         "issue 19 (bearer token, sequential)", "p50 ms", "p95 ms", "max ms"
